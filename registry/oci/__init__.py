@@ -1,0 +1,4 @@
+"""Pure OCI building blocks: digests, references, media types, manifests, error codes.
+
+No aiohttp, SQLAlchemy, boto3 or filesystem access here: bytes in, values out.
+"""
