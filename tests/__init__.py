@@ -1,0 +1,1 @@
+"""Berth's test suite (shared helpers live in `tests.support`)."""

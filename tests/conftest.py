@@ -1,0 +1,143 @@
+"""Fixtures shared by the whole suite: hub processes, test images, dockerd and skopeo.
+
+- `hub`: a fresh hub (`--no-auth`) with its own data directory, for one test.
+- `hub_factory`: start more hubs in one test (`hub_factory.start(data_dir=...)`).
+- `shared_hub`: one hub for the whole session, for tests that mostly read; use repository
+  names unique to the test.
+- `built_image`, `multiarch_index`: the busybox test images (`tests.support.images`).
+- `oci_layout`, `multiarch_layout`: those images as OCI layout directories (for skopeo).
+- `docker_archive`: the single-platform image as a `docker load` archive tagged
+  `DOCKER_ARCHIVE_TAG`.
+- `dockerd`: a Docker daemon (the running one, or a private one started here).
+- `skopeo`: the skopeo CLI set up for plain-http, anonymous use.
+
+When a test fails, the logs of the hubs it used are added to its report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.dockerd import DockerDaemon, DockerUnavailableError
+from tests.support.hub import HubProcess, HubSet
+from tests.support.images import (
+    DOCKER_ARCHIVE_TAG,
+    BuiltImage,
+    BuiltIndex,
+    OciLayout,
+    build_image,
+    build_multiarch_index,
+    write_docker_archive,
+    write_oci_layout,
+)
+from tests.support.skopeo import Skopeo, SkopeoUnavailableError
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[HubProcess]:
+    """A running hub with an empty data directory of its own."""
+    process = HubProcess(tmp_path / "hub-data", tmp_path / "hub.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def hub_factory(tmp_path: Path) -> Iterator[HubSet]:
+    """Start any number of hubs in one test; all are stopped when it ends."""
+    hubs = HubSet(tmp_path / "hubs")
+    try:
+        yield hubs
+    finally:
+        hubs.stop_all()
+
+
+@pytest.fixture(scope="session")
+def shared_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """One hub for the whole session."""
+    workdir = tmp_path_factory.mktemp("shared-hub")
+    process = HubProcess(workdir / "data", workdir / "hub.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def built_image() -> BuiltImage:
+    """The three-layer linux/amd64 busybox image."""
+    return build_image("amd64")
+
+
+@pytest.fixture(scope="session")
+def multiarch_index(built_image: BuiltImage) -> BuiltIndex:
+    """An OCI index over the amd64 image and an arm64 sibling."""
+    return build_multiarch_index(built_image)
+
+
+@pytest.fixture(scope="session")
+def oci_layout(tmp_path_factory: pytest.TempPathFactory, built_image: BuiltImage) -> OciLayout:
+    """The single-platform image as an OCI layout, tag `v1`."""
+    return write_oci_layout(tmp_path_factory.mktemp("oci-image"), "v1", built_image)
+
+
+@pytest.fixture(scope="session")
+def multiarch_layout(
+    tmp_path_factory: pytest.TempPathFactory, multiarch_index: BuiltIndex
+) -> OciLayout:
+    """The multi-architecture index as an OCI layout, tag `multi`."""
+    return write_oci_layout(tmp_path_factory.mktemp("oci-multiarch"), "multi", multiarch_index)
+
+
+@pytest.fixture(scope="session")
+def docker_archive(tmp_path_factory: pytest.TempPathFactory, built_image: BuiltImage) -> Path:
+    """The single-platform image as a `docker save` archive tagged `DOCKER_ARCHIVE_TAG`."""
+    path = tmp_path_factory.mktemp("docker-archive") / "busybox.tar"
+    return write_docker_archive(path, built_image, DOCKER_ARCHIVE_TAG)
+
+
+@pytest.fixture(scope="session")
+def dockerd() -> Iterator[DockerDaemon]:
+    """A Docker daemon: the running one, else a private dockerd stopped at session end."""
+    daemon = DockerDaemon.existing()
+    if daemon is None:
+        try:
+            daemon = DockerDaemon.start()
+        except DockerUnavailableError as error:
+            pytest.skip(f"no Docker daemon: {error}")
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def skopeo(tmp_path_factory: pytest.TempPathFactory) -> Skopeo:
+    """The skopeo CLI with a permissive policy, no credentials and no TLS verification."""
+    try:
+        return Skopeo(tmp_path_factory.mktemp("skopeo"))
+    except SkopeoUnavailableError as error:
+        pytest.skip(str(error))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add the logs of the hubs (and private dockerd) a failed test used to its report."""
+    report: pytest.TestReport = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            hubs = value.hubs if isinstance(value, HubSet) else [value]
+            for one in hubs:
+                if isinstance(one, HubProcess):
+                    report.sections.append((f"hub {one.host} log", one.log_tail(100)))
+                elif isinstance(one, DockerDaemon) and one.started_here:
+                    report.sections.append(("dockerd log", one.log_tail()))
+    return report
