@@ -1,0 +1,86 @@
+"""The small contract between `cli.main` and the command modules.
+
+A verb module (`cli/<verb>.py`) exposes `add_arguments(parser)` and `run(args, ctx) -> int`.
+A group module (`cli/image.py`, ...) exposes `GROUP: CommandGroup`, listing its verbs, their
+aliases inside the group and the top-level short forms (`berth pull` = `berth image pull`).
+Groups with `name=None` only add top-level commands (`login`, `search`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import BinaryIO, TextIO
+
+from runtime_client.config import ClientConfig, Stores, open_stores
+
+__all__ = ["CliContext", "CommandGroup", "Verb", "add_verb", "images_in_use", "stores_of"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CliContext:
+    """What a verb gets besides its arguments: configuration, streams and environment."""
+
+    config: ClientConfig
+    stdin: BinaryIO
+    stdout: TextIO
+    stderr: TextIO
+    env: Mapping[str, str]
+
+    @property
+    def stdout_binary(self) -> BinaryIO:
+        """The binary stream under stdout (for `save` without `-o`)."""
+        return self.stdout.buffer  # type: ignore[attr-defined, no-any-return]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One command: `name` inside its group, with aliases and top-level short forms."""
+
+    name: str
+    module: ModuleType
+    help: str
+    aliases: tuple[str, ...] = ()
+    shortcuts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommandGroup:
+    """A management command (`image`, `container`, ...) or, with `name=None`, top-level verbs."""
+
+    name: str | None
+    help: str
+    verbs: tuple[Verb, ...] = field(default_factory=tuple)
+
+
+def add_verb(subparsers: argparse._SubParsersAction, name: str, verb: Verb,
+             aliases: tuple[str, ...] = ()) -> None:
+    """Register `verb` under `name` in an argparse subparser set."""
+    parser = subparsers.add_parser(name, help=verb.help, description=verb.help, aliases=aliases)
+    verb.module.add_arguments(parser)
+    parser.set_defaults(verb=verb)
+
+
+@contextmanager
+def stores_of(ctx: CliContext) -> Iterator[Stores]:
+    """Open the stores under the configured root for the duration of one verb."""
+    stores = open_stores(ctx.config)
+    try:
+        yield stores
+    finally:
+        stores.close()
+
+
+def images_in_use(ctx: CliContext) -> dict[str, list[str]]:
+    """Image ID -> containers using it, for `rmi` and `image prune`.
+
+    FIXME(issue 6): the container half supplies this from its container store; until it
+    does, no image counts as used.
+    """
+    return {}

@@ -1,0 +1,21 @@
+"""The `image` command group and its short forms (`berth pull`, `berth images`, `berth rmi`)."""
+
+from __future__ import annotations
+
+from runtime_client.cli import image_inspect, image_prune, images, rmi, tag
+from runtime_client.cli.base import CommandGroup, Verb
+
+__all__ = ["GROUP"]
+
+GROUP = CommandGroup(
+    name="image",
+    help="Manage images",
+    verbs=(
+        Verb("ls", images, "List images", aliases=("list",), shortcuts=("images",)),
+        Verb("inspect", image_inspect, "Display detailed information on one or more images"),
+        Verb("tag", tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+             shortcuts=("tag",)),
+        Verb("rm", rmi, "Remove one or more images", aliases=("remove",), shortcuts=("rmi",)),
+        Verb("prune", image_prune, "Remove unused images"),
+    ),
+)

@@ -1,0 +1,22 @@
+"""`berth image prune`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext, images_in_use, stores_of
+from runtime_client.ops.image_prune import image_prune
+from runtime_client.options import ImagePruneOptions
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `image prune` flags."""
+    parser.add_argument("-a", "--all", action="store_true", help="remove all unused images")
+    parser.add_argument("-f", "--force", action="store_true", help="do not prompt")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Prune images."""
+    with stores_of(ctx) as stores:
+        image_prune(stores, ImagePruneOptions(args.all), ctx.stdout, images_in_use(ctx))
+    return 0

@@ -1,0 +1,97 @@
+"""Where `berth` keeps things and which registry it talks to by default.
+
+Scope: resolving the client's configuration from flags, environment and the root's settings
+file into one frozen value, and opening the stores under the root. Nothing here does I/O at
+import time.
+
+Settings, first match wins:
+- root: `--root`, `$BERTH_ROOT`, `/var/lib/berth`.
+- default registry: `$BERTH_DEFAULT_REGISTRY`, `"default-registry"` in `<root>/settings.json`,
+  `docker.io`.
+- Docker credentials file: `$DOCKER_CONFIG/config.json`, `~/.docker/config.json`.
+- registries spoken to over plain HTTP: loopback hosts always (as Docker does), plus
+  `$BERTH_INSECURE_REGISTRIES` (comma separated) and `"insecure-registries"` in settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime_client.content.store import ContentStore
+from runtime_client.images.naming import DOCKER_HUB
+from runtime_client.images.store import ImageStore
+
+__all__ = ["DEFAULT_ROOT", "ClientConfig", "Stores", "open_stores"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ROOT = Path("/var/lib/berth")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    """The resolved configuration of one `berth` invocation."""
+
+    root: Path
+    default_registry: str = DOCKER_HUB
+    docker_config: Path = field(default_factory=lambda: Path.home() / ".docker" / "config.json")
+    insecure_registries: frozenset[str] = frozenset()
+
+    @classmethod
+    def resolve(cls, root: str | None, env: Mapping[str, str]) -> ClientConfig:
+        """Build the configuration from a `--root` value (or None) and an environment."""
+        root_path = Path(root or env.get("BERTH_ROOT") or DEFAULT_ROOT)
+        settings = _read_settings(root_path / "settings.json")
+        default_registry = (
+            env.get("BERTH_DEFAULT_REGISTRY") or settings.get("default-registry") or DOCKER_HUB
+        )
+        docker_dir = env.get("DOCKER_CONFIG")
+        docker_config = (
+            Path(docker_dir) / "config.json"
+            if docker_dir
+            else Path(env.get("HOME") or Path.home()) / ".docker" / "config.json"
+        )
+        insecure = {h.strip() for h in env.get("BERTH_INSECURE_REGISTRIES", "").split(",")}
+        insecure.update(settings.get("insecure-registries") or [])
+        insecure.discard("")
+        return cls(root_path, str(default_registry), docker_config, frozenset(insecure))
+
+    def is_insecure(self, host: str) -> bool:
+        """True when `host` is spoken to over plain HTTP."""
+        if host in self.insecure_registries:
+            return True
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in ("localhost", "[::1]") or name.startswith("127.")
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    """The content and image stores under one root."""
+
+    content: ContentStore
+    images: ImageStore
+
+    def close(self) -> None:
+        """Release the image store's database connections."""
+        self.images.close()
+
+
+def open_stores(config: ClientConfig) -> Stores:
+    """Open (creating when needed) the stores under `config.root`."""
+    content = ContentStore(config.root)
+    return Stores(content, ImageStore(config.root, content, config.default_registry))
+
+
+def _read_settings(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        logger.warning("ignoring unreadable settings file %s", path)
+        return {}
+    return data if isinstance(data, dict) else {}

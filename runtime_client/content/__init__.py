@@ -1,0 +1,1 @@
+"""Local content-addressed storage of blobs (configs, manifests, layers)."""

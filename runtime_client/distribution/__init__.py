@@ -1,0 +1,1 @@
+"""A client for any OCI distribution-spec registry: auth, resolve, fetch, push, search."""

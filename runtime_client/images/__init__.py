@@ -1,0 +1,1 @@
+"""Local images: names, records and the layers they are made of (blobs live in `content`)."""

@@ -1,0 +1,141 @@
+"""Frozen option values, one per verb: what the CLI parsed, handed to one `ops` function.
+
+Container-side options (issue 6) are added here beside these, one dataclass per verb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "ImageInspectOptions",
+    "ImagePruneOptions",
+    "ImagesOptions",
+    "ImportOptions",
+    "LoadOptions",
+    "LoginOptions",
+    "LogoutOptions",
+    "PullOptions",
+    "PushOptions",
+    "RmiOptions",
+    "SaveOptions",
+    "SearchOptions",
+    "TagOptions",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PullOptions:
+    """`image pull`."""
+
+    name: str
+    all_tags: bool = False
+    platform: str | None = None  # "os/arch[/variant]"; None: the host's
+    quiet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PushOptions:
+    """`image push`."""
+
+    name: str
+    all_tags: bool = False
+    quiet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImagesOptions:
+    """`image ls`."""
+
+    repository: str | None = None
+    all: bool = False
+    digests: bool = False
+    quiet: bool = False
+    format: str | None = None  # "table", "json" or a {{.Field}} template
+    no_trunc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInspectOptions:
+    """`image inspect`."""
+
+    names: tuple[str, ...]
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TagOptions:
+    """`image tag`."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class RmiOptions:
+    """`image rm`."""
+
+    names: tuple[str, ...]
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePruneOptions:
+    """`image prune`."""
+
+    all: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SaveOptions:
+    """`image save`."""
+
+    names: tuple[str, ...]
+    output: str | None = None  # None: stdout
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    """`image load`."""
+
+    input: str | None = None  # None: stdin
+    quiet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """`image import`."""
+
+    source: str  # file path, http(s) URL, or "-" for stdin
+    reference: str | None = None
+    changes: tuple[str, ...] = ()
+    message: str | None = None
+    platform: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOptions:
+    """`search`."""
+
+    term: str
+    limit: int = 25
+    filters: tuple[str, ...] = ()
+    no_trunc: bool = False
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOptions:
+    """`login`."""
+
+    server: str | None = None
+    username: str | None = None
+    password: str | None = None
+    password_stdin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LogoutOptions:
+    """`logout`."""
+
+    server: str | None = None
