@@ -1,1 +1,1 @@
-"""registry/api"""
+"""The HTTP layer: routes, middlewares and thin handlers (one module per resource)."""

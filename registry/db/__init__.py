@@ -1,1 +1,1 @@
-"""registry/db"""
+"""The hub's database: SQLAlchemy 2 models, the engine, and query functions returning values."""

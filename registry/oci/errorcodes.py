@@ -25,7 +25,9 @@ _TABLE = [
     ErrorCode("BLOB_UPLOAD_INVALID", "blob upload invalid", 400),
     ErrorCode("BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", 404),
     ErrorCode("DIGEST_INVALID", "provided digest did not match uploaded content", 400),
-    ErrorCode("MANIFEST_BLOB_UNKNOWN", "manifest references a manifest or blob unknown to registry", 400),
+    ErrorCode(
+        "MANIFEST_BLOB_UNKNOWN", "manifest references a manifest or blob unknown to registry", 400
+    ),
     ErrorCode("MANIFEST_INVALID", "manifest invalid", 400),
     ErrorCode("MANIFEST_UNKNOWN", "manifest unknown to registry", 404),
     ErrorCode("NAME_INVALID", "invalid repository name", 400),

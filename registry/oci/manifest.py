@@ -140,9 +140,7 @@ def parse_manifest(data: bytes, content_type: str | None) -> Manifest:
         # OCI allows mediaType to be omitted; infer from the shape.
         media_type = mt.OCI_INDEX if "manifests" in doc else mt.OCI_MANIFEST
     if declared and content_type and declared != content_type and content_type in mt.MANIFEST_TYPES:
-        raise ManifestError(
-            f"mediaType {declared!r} does not match Content-Type {content_type!r}"
-        )
+        raise ManifestError(f"mediaType {declared!r} does not match Content-Type {content_type!r}")
     if media_type not in mt.MANIFEST_TYPES:
         raise ManifestError(f"unsupported manifest media type {media_type!r}")
     subject = (

@@ -26,7 +26,10 @@ NAME_PATTERN = rf"{_COMPONENT}(?:/{_COMPONENT})*"
 TAG_PATTERN = r"[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}"
 DIGEST_PATTERN = r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+"
 # Docker's reference grammar: a first component with a dot, a colon or "localhost" is a host.
-_HOST_PATTERN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_HOST_PATTERN = (
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9-]+)*|\[[0-9a-fA-F:]+\])"
+    r"(?::[0-9]+)?"
+)
 
 _NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 _TAG_RE = re.compile(rf"^{TAG_PATTERN}$")
@@ -35,7 +38,7 @@ _HOST_RE = re.compile(rf"^{_HOST_PATTERN}$")
 MAX_NAME_LENGTH = 255
 
 
-class ReferenceError(ValueError):  # noqa: A001 - the domain's own noun
+class ReferenceError(ValueError):
     """A string is not a valid repository name, tag or reference."""
 
 

@@ -1,1 +1,1 @@
-"""registry/services"""
+"""Repository-scoped logic between the HTTP handlers and storage + database."""

@@ -1,1 +1,1 @@
-"""registry/api/handlers"""
+"""One module per distribution-spec resource. Handlers parse, call one service, respond."""

@@ -1,1 +1,1 @@
-"""registry/storage/driver"""
+"""Storage drivers: one contract (`base.StorageDriver`), one implementation per backend."""

@@ -1,0 +1,25 @@
+"""Alembic environment: runs on the connection the caller hands in (see registry.db.migrate)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from registry.db.models import Base
+
+target_metadata = [Base.metadata]
+
+
+def run_migrations() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through `berth-hub db upgrade`")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,46 @@
+"""Path parsing shared by the handlers: typed values out of `match_info`, or domain errors."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from registry.errors import NameInvalidError, PaginationInvalidError
+from registry.oci.reference import is_valid_name
+
+API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
+MAX_PAGE_SIZE = 10000
+
+
+def repository_name(request: web.Request) -> str:
+    """The `<name>` path segment, validated against the spec's expression.
+
+    Raises:
+        NameInvalidError: it does not match.
+    """
+    name = request.match_info["name"]
+    if not is_valid_name(name):
+        raise NameInvalidError(name=name)
+    return name
+
+
+def pagination(request: web.Request) -> tuple[int | None, str | None]:
+    """`n` and `last` query parameters (distribution-spec "Listing Tags").
+
+    Raises:
+        PaginationInvalidError: `n` is not a non-negative integer.
+    """
+    raw = request.query.get("n")
+    limit = None
+    if raw is not None:
+        if not raw.isdigit():
+            raise PaginationInvalidError(n=raw)
+        limit = min(int(raw), MAX_PAGE_SIZE)
+    return limit, request.query.get("last") or None
+
+
+def next_link(request: web.Request, limit: int | None, items: list[str]) -> dict[str, str]:
+    """The RFC 5988 `Link` header for the next page, when the page came back full."""
+    if limit is None or not items or len(items) < limit:
+        return {}
+    url = request.rel_url.with_query({"n": str(limit), "last": items[-1]})
+    return {"Link": f'<{url}>; rel="next"'}

@@ -1,0 +1,120 @@
+"""`/v2/<name>/manifests/<reference>`: GET, HEAD, PUT, DELETE by tag or digest."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from registry import keys
+from registry.api import urls
+from registry.api.handlers.common import repository_name
+from registry.db.queries import ManifestRecord
+from registry.errors import (
+    ManifestInvalidError,
+    ManifestTooLargeError,
+    ManifestUnknownError,
+    UnsupportedError,
+)
+from registry.oci import mediatypes as mt
+from registry.oci.digest import Digest, DigestError
+from registry.services.manifests import parse_reference
+
+
+def _reference(request: web.Request, *, pushing: bool = False) -> Digest | str:
+    raw = request.match_info["reference"]
+    try:
+        return parse_reference(raw)
+    except (ValueError, DigestError) as exc:
+        error = ManifestInvalidError if pushing else ManifestUnknownError
+        raise error(str(exc), reference=raw) from exc
+
+
+def _accepts(request: web.Request) -> set[str]:
+    accepted: set[str] = set()
+    for header in request.headers.getall("Accept", []):
+        accepted.update(part.split(";")[0].strip() for part in header.split(","))
+    return accepted
+
+
+async def _negotiate(request: web.Request, name: str, record: ManifestRecord) -> ManifestRecord:
+    """Serve an index's linux/amd64 image to clients that cannot read indexes.
+
+    A client that lists manifest types in Accept but no index type (old Docker clients pulling
+    by tag) gets the default platform's manifest, as Distribution does.
+    """
+    accepted = _accepts(request)
+    if (
+        record.media_type not in mt.INDEX_TYPES
+        or not accepted
+        or accepted & (mt.INDEX_TYPES | {"*/*"})
+        or not accepted & mt.IMAGE_TYPES
+    ):
+        return record
+    for child in json.loads(record.payload).get("manifests", []):
+        platform = child.get("platform") or {}
+        if platform.get("os") == "linux" and platform.get("architecture") == "amd64":
+            return await request.app[keys.MANIFESTS].get(name, Digest.parse(child["digest"]))
+    return record
+
+
+def _headers(record: ManifestRecord) -> dict[str, str]:
+    return {
+        "Content-Type": record.media_type,
+        "Docker-Content-Digest": record.digest,
+        "ETag": f'"{record.digest}"',
+    }
+
+
+async def get_manifest(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    reference = _reference(request)
+    record = await request.app[keys.MANIFESTS].get(name, reference)
+    if isinstance(reference, str):
+        record = await _negotiate(request, name, record)
+    return web.Response(body=record.payload, headers=_headers(record))
+
+
+async def head_manifest(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    reference = _reference(request)
+    record = await request.app[keys.MANIFESTS].get(name, reference)
+    if isinstance(reference, str):
+        record = await _negotiate(request, name, record)
+    headers = _headers(record)
+    headers["Content-Length"] = str(len(record.payload))
+    return web.Response(headers=headers)
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise ManifestTooLargeError(f"manifest exceeds {limit} bytes", limit=limit)
+    data = await request.content.read(limit + 1)
+    if len(data) > limit:
+        raise ManifestTooLargeError(f"manifest exceeds {limit} bytes", limit=limit)
+    return data
+
+
+async def put_manifest(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    reference = _reference(request, pushing=True)
+    payload = await _read_bounded(request, request.app[keys.SETTINGS].max_manifest_bytes)
+    pushed = await request.app[keys.MANIFESTS].put(
+        name, reference, payload, request.headers.get("Content-Type")
+    )
+    headers = {
+        "Location": urls.manifest(name, str(pushed.digest)),
+        "Docker-Content-Digest": str(pushed.digest),
+    }
+    if pushed.subject is not None:
+        headers["OCI-Subject"] = str(pushed.subject)
+    return web.Response(status=201, headers=headers)
+
+
+async def delete_manifest(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    reference = _reference(request)
+    if not request.app[keys.SETTINGS].delete_enabled:
+        raise UnsupportedError("deletes are disabled")
+    await request.app[keys.MANIFESTS].delete(name, reference)
+    return web.Response(status=202)

@@ -1,0 +1,116 @@
+"""The hub's middlewares, in order: request log + metrics, errors -> OCI JSON, access control."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from aiohttp import web
+
+from registry import keys
+from registry.api import urls
+from registry.api.handlers.common import API_VERSION_HEADER
+from registry.api.routes import ACTION_BY_ROUTE
+from registry.auth.access import Access
+from registry.errors import RangeInvalidError, RegistryError
+from registry.oci.errorcodes import ERROR_CODES
+from registry.oci.reference import is_valid_name
+
+access_logger = logging.getLogger("registry.access")
+logger = logging.getLogger(__name__)
+
+__all__ = ["access_middleware", "error_middleware", "log_middleware"]
+
+# Errors whose HTTP status differs from their code's default in the spec table.
+_STATUS_OVERRIDES = {"ManifestTooLargeError": 413}
+
+
+@web.middleware
+async def log_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = request_id
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        route = request.match_info.route.name or "unmatched"
+        metrics = request.app[keys.METRICS]
+        metrics.inc(
+            "berth_http_requests_total", method=request.method, route=route, status=str(status)
+        )
+        metrics.inc("berth_http_request_seconds_total", elapsed, route=route)
+        if access_logger.isEnabledFor(logging.INFO):
+            access_logger.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "remote": request.remote,
+                        "method": request.method,
+                        "path": request.path,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    }
+                )
+            )
+
+
+def error_response(code: str, message: str, detail: object, status: int) -> web.Response:
+    body = {"errors": [{"code": code, "message": message, "detail": detail}]}
+    return web.json_response(body, status=status, headers=API_VERSION_HEADER)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except RangeInvalidError as exc:
+        # Out-of-order chunk: 416 with the range the upload really has (distribution-spec).
+        name = request.match_info.get("name", "")
+        upload_id = request.match_info.get("uuid", "")
+        response = error_response(
+            "BLOB_UPLOAD_INVALID", exc.message or "invalid content range", exc.detail, 416
+        )
+        response.headers.update(
+            {
+                "Location": urls.upload(name, upload_id),
+                "Range": f"0-{max(exc.current_size - 1, 0)}",
+                "Docker-Upload-UUID": upload_id,
+            }
+        )
+        return response
+    except RegistryError as exc:
+        row = ERROR_CODES[exc.code]
+        status = _STATUS_OVERRIDES.get(type(exc).__name__, row.status)
+        response = error_response(exc.code, exc.message or row.message, exc.detail, status)
+        if status == 401:
+            response.headers.update(getattr(exc, "headers", {}))
+        return response
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    route_name = request.match_info.route.name
+    if route_name is None or not route_name:
+        return await handler(request)
+    action = ACTION_BY_ROUTE.get(route_name)
+    wanted: list[Access] = []
+    if action is not None:
+        name = request.match_info.get("name", "")
+        if is_valid_name(name):
+            actions = {"pull", "push"} if action == "push" else {action}
+            wanted.append(Access("repository", name, frozenset(actions)))
+    elif route_name == "catalog":
+        wanted.append(Access("registry", "catalog", frozenset({"*"})))
+    if wanted or route_name == "base":
+        await request.app[keys.ACCESS].authorize(request, wanted)
+    return await handler(request)

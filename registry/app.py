@@ -1,0 +1,55 @@
+"""The only composition root of the hub: `create_app(settings) -> web.Application`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from registry import keys
+from registry.api.middleware import access_middleware, error_middleware, log_middleware
+from registry.api.routes import setup_routes
+from registry.auth.access import AllowAll
+from registry.db.engine import create_engine
+from registry.db.migrate import check_schema, upgrade_schema
+from registry.metrics import Metrics
+from registry.services.blobs import BlobService
+from registry.services.manifests import ManifestService
+from registry.services.uploads import UploadService
+from registry.settings import Settings
+from registry.storage.driver.factory import create_driver
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["create_app"]
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    engine = create_engine(settings.database_url or "")
+    if settings.auto_migrate:
+        await upgrade_schema(engine)
+    else:
+        await check_schema(engine)
+    app[keys.ENGINE] = engine
+    app[keys.BLOBS] = BlobService(app[keys.DRIVER], engine)
+    app[keys.UPLOADS] = UploadService(app[keys.DRIVER], engine)
+    app[keys.MANIFESTS] = ManifestService(engine)
+    yield
+    await engine.dispose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Wire storage, database, services, routes and middlewares for one hub process."""
+    app = web.Application(
+        middlewares=[log_middleware, error_middleware, access_middleware],
+        client_max_size=settings.max_manifest_bytes,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.METRICS] = Metrics()
+    app[keys.DRIVER] = create_driver(settings.storage_url or "")
+    app[keys.ACCESS] = AllowAll()
+    app.cleanup_ctx.append(_database)
+    setup_routes(app)
+    return app

@@ -1,0 +1,1 @@
+"""Who may do what: scopes, access controllers and (later) tokens."""

@@ -1,0 +1,46 @@
+"""The access-control seam: every registry request is checked against the scope it needs.
+
+The API layer derives the needed `Access` from the matched route (repository name + action)
+and asks the configured `AccessController`. The open registry (`--no-auth`) allows everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiohttp import web
+
+__all__ = ["Access", "AccessController", "AllowAll"]
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """One resource and the actions wanted on it (Docker token-auth "scope")."""
+
+    type: str  # "repository" or "registry"
+    name: str  # repository name, or "catalog"
+    actions: frozenset[str]
+
+
+class AccessController(Protocol):
+    async def authorize(self, request: web.Request, wanted: list[Access]) -> None:
+        """Return when every wanted access is granted.
+
+        Raises:
+            UnauthorizedError: no or bad credentials (the API adds the challenge).
+            DeniedError: authenticated, but not allowed.
+        """
+
+    async def allowed(self, request: web.Request, wanted: Access) -> bool:
+        """True when the caller holds the access (for optional checks like mount sources)."""
+
+
+class AllowAll:
+    """The open registry: no credentials, every action allowed."""
+
+    async def authorize(self, request: web.Request, wanted: list[Access]) -> None:
+        return None
+
+    async def allowed(self, request: web.Request, wanted: Access) -> bool:
+        return True

@@ -1,0 +1,1 @@
+"""`berth-hub`: the hub's command line (serve, db). Each group is one module."""

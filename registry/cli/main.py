@@ -1,0 +1,36 @@
+"""Argument parsing for `berth-hub`; each command group registers itself from its module."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from registry.cli import db, serve
+
+# Command-group modules: each has `register(subparsers)` setting `func` on its parsers.
+COMMAND_GROUPS = [serve, db]
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that touches the hub's data shares."""
+    parser.add_argument("--data", help="data directory (env BERTH_DATA; default ./berth-data)")
+    parser.add_argument("--database", help="SQLAlchemy URL (env BERTH_DATABASE_URL)")
+    parser.add_argument("--storage", help="storage URL, file:///path (env BERTH_STORAGE)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="berth-hub", description="Berth container hub")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(subparsers, add_common_options)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

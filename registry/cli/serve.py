@@ -1,0 +1,82 @@
+"""`berth-hub serve`: run the hub."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import ssl
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from registry.app import create_app
+from registry.cli.common import settings_from_args, setup_logging
+from registry.db.migrate import SchemaBehindError
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
+    parser = subparsers.add_parser("serve", help="run the hub")
+    add_common(parser)
+    parser.add_argument(
+        "--listen", help="HOST:PORT to listen on (env BERTH_LISTEN; default 127.0.0.1:5000)"
+    )
+    parser.add_argument("--tls-cert", help="PEM certificate chain for https (env BERTH_TLS_CERT)")
+    parser.add_argument("--tls-key", help="PEM private key for https (env BERTH_TLS_KEY)")
+    parser.add_argument(
+        "--no-auth", action="store_true", help="run an open registry (env BERTH_AUTH=none)"
+    )
+    parser.set_defaults(func=run)
+
+
+def _ssl_context(cert: Path | None, key: Path | None) -> ssl.SSLContext | None:
+    if cert is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(
+        args,
+        listen=args.listen,
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
+    )
+    setup_logging(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    scheme = "https" if settings.tls_cert else "http"
+    print(
+        f"berth-hub serving on {scheme}://{settings.listen_host}:{settings.listen_port} "
+        f"(data in {settings.data_dir})",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        web.run_app(
+            create_app(settings),
+            host=settings.listen_host,
+            port=settings.listen_port,
+            ssl_context=_ssl_context(settings.tls_cert, settings.tls_key),
+            access_log=None,
+            print=None,
+            reuse_port=True,
+            loop=_new_loop(),
+        )
+    except SchemaBehindError as exc:
+        print(f"berth-hub: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()

@@ -1,0 +1,113 @@
+"""SQLAlchemy 2 models for the registry's own data: repositories, blobs, manifests, tags.
+
+Manifest bytes live here (bounded in size) so a manifest GET is one query; blob bytes live in
+the storage driver. Constraint names come from the naming convention so Alembic migrations
+stay deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "Blob", "Manifest", "ManifestReference", "Repository", "RepositoryBlob", "Tag"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Repository(Base):
+    __tablename__ = "repositories"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Blob(Base):
+    """A committed blob in the global content-addressed store."""
+
+    __tablename__ = "blobs"
+
+    digest: Mapped[str] = mapped_column(String(150), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RepositoryBlob(Base):
+    """A blob linked into a repository: what makes it readable there."""
+
+    __tablename__ = "repository_blobs"
+
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(ForeignKey("blobs.digest"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index(None, "digest"),)
+
+
+class Manifest(Base):
+    __tablename__ = "manifests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    digest: Mapped[str] = mapped_column(String(150))
+    media_type: Mapped[str] = mapped_column(String(255))
+    artifact_type: Mapped[str | None] = mapped_column(String(255))
+    subject_digest: Mapped[str | None] = mapped_column(String(150))
+    annotations: Mapped[str | None] = mapped_column(String)  # JSON text, for referrers
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("repository_id", "digest"),
+        Index(None, "repository_id", "subject_digest"),
+    )
+
+
+class ManifestReference(Base):
+    """An edge from a manifest to a blob or a child manifest (for validation and GC)."""
+
+    __tablename__ = "manifest_references"
+
+    manifest_id: Mapped[int] = mapped_column(
+        ForeignKey("manifests.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(150), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "blob" | "manifest"
+
+    __table_args__ = (Index(None, "digest"),)
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    repository_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    manifest_digest: Mapped[str] = mapped_column(String(150))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

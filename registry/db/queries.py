@@ -1,0 +1,330 @@
+"""Query functions over the registry tables. They take a connection and return frozen values.
+
+Every write that two hub processes may race on (first push of a repository, the same blob
+pushed twice) is an insert that ignores conflicts, so the loser simply reads the winner's row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from registry.db.models import Blob, Manifest, ManifestReference, Repository, RepositoryBlob, Tag
+
+__all__ = [
+    "ManifestRecord",
+    "ReferrerRecord",
+]
+
+repositories = Repository.__table__
+blobs = Blob.__table__
+repository_blobs = RepositoryBlob.__table__
+manifests = Manifest.__table__
+manifest_references = ManifestReference.__table__
+tags = Tag.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRecord:
+    digest: str
+    media_type: str
+    payload: bytes
+    subject_digest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferrerRecord:
+    digest: str
+    media_type: str
+    size: int
+    artifact_type: str | None
+    annotations: dict[str, str] | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _insert_ignore(
+    conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
+) -> None:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover - only the two dialects above are supported
+        raise RuntimeError(f"unsupported database dialect {dialect}")
+    await conn.execute(stmt)
+
+
+async def repository_id(conn: AsyncConnection, name: str) -> int | None:
+    return await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+
+
+async def ensure_repository(conn: AsyncConnection, name: str) -> int:
+    """The repository's id, creating the repository on first use."""
+    found = await repository_id(conn, name)
+    if found is not None:
+        return found
+    await _insert_ignore(conn, repositories, {"name": name, "created_at": _now()}, ["name"])
+    created = await repository_id(conn, name)
+    assert created is not None
+    return created
+
+
+async def add_blob(conn: AsyncConnection, repo_id: int, digest: str, size: int) -> None:
+    """Record a committed blob and link it into a repository."""
+    now = _now()
+    await _insert_ignore(
+        conn, blobs, {"digest": digest, "size": size, "created_at": now}, ["digest"]
+    )
+    await _insert_ignore(
+        conn,
+        repository_blobs,
+        {"repository_id": repo_id, "digest": digest, "created_at": now},
+        ["repository_id", "digest"],
+    )
+
+
+async def linked_blob_size(conn: AsyncConnection, repo_name: str, digest: str) -> int | None:
+    """The blob's size when it is linked into the named repository, else None."""
+    stmt = (
+        select(blobs.c.size)
+        .select_from(
+            repositories.join(
+                repository_blobs, repository_blobs.c.repository_id == repositories.c.id
+            ).join(blobs, blobs.c.digest == repository_blobs.c.digest)
+        )
+        .where(repositories.c.name == repo_name, repository_blobs.c.digest == digest)
+    )
+    return await conn.scalar(stmt)
+
+
+async def global_blob_size(conn: AsyncConnection, digest: str) -> int | None:
+    return await conn.scalar(select(blobs.c.size).where(blobs.c.digest == digest))
+
+
+async def unlink_blob(conn: AsyncConnection, repo_name: str, digest: str) -> bool:
+    repo = await repository_id(conn, repo_name)
+    if repo is None:
+        return False
+    result = await conn.execute(
+        delete(repository_blobs).where(
+            repository_blobs.c.repository_id == repo, repository_blobs.c.digest == digest
+        )
+    )
+    return result.rowcount > 0
+
+
+async def linked_blobs(conn: AsyncConnection, repo_id: int, digests: Iterable[str]) -> set[str]:
+    wanted = list(set(digests))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(repository_blobs.c.digest).where(
+            repository_blobs.c.repository_id == repo_id, repository_blobs.c.digest.in_(wanted)
+        )
+    )
+    return {row[0] for row in rows}
+
+
+async def existing_manifests(
+    conn: AsyncConnection, repo_id: int, digests: Iterable[str]
+) -> set[str]:
+    wanted = list(set(digests))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        select(manifests.c.digest).where(
+            manifests.c.repository_id == repo_id, manifests.c.digest.in_(wanted)
+        )
+    )
+    return {row[0] for row in rows}
+
+
+async def put_manifest(
+    conn: AsyncConnection,
+    repo_id: int,
+    *,
+    digest: str,
+    media_type: str,
+    artifact_type: str | None,
+    subject_digest: str | None,
+    annotations: dict[str, str] | None,
+    payload: bytes,
+    references: Iterable[tuple[str, str]],
+) -> None:
+    """Store a manifest (idempotent for the same digest) with its reference edges."""
+    await _insert_ignore(
+        conn,
+        manifests,
+        {
+            "repository_id": repo_id,
+            "digest": digest,
+            "media_type": media_type,
+            "artifact_type": artifact_type,
+            "subject_digest": subject_digest,
+            "annotations": json.dumps(annotations) if annotations else None,
+            "payload": payload,
+            "created_at": _now(),
+        },
+        ["repository_id", "digest"],
+    )
+    manifest_id = await conn.scalar(
+        select(manifests.c.id).where(
+            manifests.c.repository_id == repo_id, manifests.c.digest == digest
+        )
+    )
+    for ref_digest, kind in set(references):
+        await _insert_ignore(
+            conn,
+            manifest_references,
+            {"manifest_id": manifest_id, "digest": ref_digest, "kind": kind},
+            ["manifest_id", "digest"],
+        )
+
+
+async def set_tag(conn: AsyncConnection, repo_id: int, tag: str, digest: str) -> None:
+    now = _now()
+    result = await conn.execute(
+        update(tags)
+        .where(tags.c.repository_id == repo_id, tags.c.name == tag)
+        .values(manifest_digest=digest, updated_at=now)
+    )
+    if result.rowcount == 0:
+        await _insert_ignore(
+            conn,
+            tags,
+            {"repository_id": repo_id, "name": tag, "manifest_digest": digest, "updated_at": now},
+            ["repository_id", "name"],
+        )
+        # A racing insert may have won; make ours the last write either way.
+        await conn.execute(
+            update(tags)
+            .where(tags.c.repository_id == repo_id, tags.c.name == tag)
+            .values(manifest_digest=digest, updated_at=now)
+        )
+
+
+_MANIFEST_COLUMNS = (
+    manifests.c.digest,
+    manifests.c.media_type,
+    manifests.c.payload,
+    manifests.c.subject_digest,
+)
+
+
+async def manifest_by_digest(
+    conn: AsyncConnection, repo_name: str, digest: str
+) -> ManifestRecord | None:
+    stmt = (
+        select(*_MANIFEST_COLUMNS)
+        .select_from(manifests.join(repositories, repositories.c.id == manifests.c.repository_id))
+        .where(repositories.c.name == repo_name, manifests.c.digest == digest)
+    )
+    row = (await conn.execute(stmt)).first()
+    return ManifestRecord(*row) if row else None
+
+
+async def manifest_by_tag(conn: AsyncConnection, repo_name: str, tag: str) -> ManifestRecord | None:
+    stmt = (
+        select(*_MANIFEST_COLUMNS)
+        .select_from(
+            repositories.join(tags, tags.c.repository_id == repositories.c.id).join(
+                manifests,
+                and_(
+                    manifests.c.repository_id == repositories.c.id,
+                    manifests.c.digest == tags.c.manifest_digest,
+                ),
+            )
+        )
+        .where(repositories.c.name == repo_name, tags.c.name == tag)
+    )
+    row = (await conn.execute(stmt)).first()
+    return ManifestRecord(*row) if row else None
+
+
+async def delete_manifest(conn: AsyncConnection, repo_name: str, digest: str) -> bool:
+    """Delete a manifest and every tag pointing at it; False when it was not there."""
+    repo = await repository_id(conn, repo_name)
+    if repo is None:
+        return False
+    await conn.execute(
+        delete(tags).where(tags.c.repository_id == repo, tags.c.manifest_digest == digest)
+    )
+    manifest_id = await conn.scalar(
+        select(manifests.c.id).where(
+            manifests.c.repository_id == repo, manifests.c.digest == digest
+        )
+    )
+    if manifest_id is None:
+        return False
+    await conn.execute(
+        delete(manifest_references).where(manifest_references.c.manifest_id == manifest_id)
+    )
+    await conn.execute(delete(manifests).where(manifests.c.id == manifest_id))
+    return True
+
+
+async def delete_tag(conn: AsyncConnection, repo_name: str, tag: str) -> bool:
+    repo = await repository_id(conn, repo_name)
+    if repo is None:
+        return False
+    result = await conn.execute(
+        delete(tags).where(tags.c.repository_id == repo, tags.c.name == tag)
+    )
+    return result.rowcount > 0
+
+
+async def list_tags(
+    conn: AsyncConnection, repo_id: int, limit: int | None, last: str | None
+) -> list[str]:
+    stmt = select(tags.c.name).where(tags.c.repository_id == repo_id).order_by(tags.c.name)
+    if last:
+        stmt = stmt.where(tags.c.name > last)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [row[0] for row in await conn.execute(stmt)]
+
+
+async def list_repositories(
+    conn: AsyncConnection, limit: int | None, last: str | None
+) -> list[str]:
+    # Only repositories with at least one manifest or blob are worth listing.
+    stmt = select(repositories.c.name).order_by(repositories.c.name)
+    if last:
+        stmt = stmt.where(repositories.c.name > last)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [row[0] for row in await conn.execute(stmt)]
+
+
+async def referrers(
+    conn: AsyncConnection, repo_name: str, subject: str, artifact_type: str | None
+) -> list[ReferrerRecord]:
+    stmt = (
+        select(
+            manifests.c.digest,
+            manifests.c.media_type,
+            func.length(manifests.c.payload),
+            manifests.c.artifact_type,
+            manifests.c.annotations,
+        )
+        .select_from(manifests.join(repositories, repositories.c.id == manifests.c.repository_id))
+        .where(repositories.c.name == repo_name, manifests.c.subject_digest == subject)
+        .order_by(manifests.c.digest)
+    )
+    if artifact_type is not None:
+        stmt = stmt.where(manifests.c.artifact_type == artifact_type)
+    return [
+        ReferrerRecord(digest, media_type, size, art, json.loads(ann) if ann else None)
+        for digest, media_type, size, art, ann in await conn.execute(stmt)
+    ]

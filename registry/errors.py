@@ -1,0 +1,153 @@
+"""Domain errors of the hub. Each names its distribution-spec error code and carries detail.
+
+Only the API layer (`registry.api.middleware`) turns these into HTTP responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "BlobUnknownError",
+    "BlobUploadInvalidError",
+    "BlobUploadUnknownError",
+    "DeniedError",
+    "DigestInvalidError",
+    "ManifestBlobUnknownError",
+    "ManifestInvalidError",
+    "ManifestTooLargeError",
+    "ManifestUnknownError",
+    "NameInvalidError",
+    "NameUnknownError",
+    "PaginationInvalidError",
+    "RangeInvalidError",
+    "RegistryError",
+    "SizeInvalidError",
+    "TagInvalidError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "UnsupportedError",
+]
+
+
+class RegistryError(Exception):
+    """Root of the hub's domain errors."""
+
+    code = "UNKNOWN"
+
+    def __init__(self, message: str | None = None, **detail: Any) -> None:
+        super().__init__(message or self.code)
+        self.message = message
+        self.detail = detail
+
+
+class BlobUnknownError(RegistryError):
+    """The blob is not known to the repository."""
+
+    code = "BLOB_UNKNOWN"
+
+
+class BlobUploadInvalidError(RegistryError):
+    """The upload request is invalid."""
+
+    code = "BLOB_UPLOAD_INVALID"
+
+
+class BlobUploadUnknownError(RegistryError):
+    """No such upload session (for this repository)."""
+
+    code = "BLOB_UPLOAD_UNKNOWN"
+
+
+class DigestInvalidError(RegistryError):
+    """A digest is malformed or does not match the content."""
+
+    code = "DIGEST_INVALID"
+
+
+class ManifestBlobUnknownError(RegistryError):
+    """A manifest references a blob or child manifest the repository does not have."""
+
+    code = "MANIFEST_BLOB_UNKNOWN"
+
+
+class ManifestInvalidError(RegistryError):
+    """A manifest is malformed or fails validation."""
+
+    code = "MANIFEST_INVALID"
+
+
+class ManifestTooLargeError(RegistryError):
+    """A manifest body exceeds the configured limit."""
+
+    code = "SIZE_INVALID"
+
+
+class ManifestUnknownError(RegistryError):
+    """No manifest for that tag or digest in the repository."""
+
+    code = "MANIFEST_UNKNOWN"
+
+
+class NameInvalidError(RegistryError):
+    """The repository name does not match the spec's grammar."""
+
+    code = "NAME_INVALID"
+
+
+class NameUnknownError(RegistryError):
+    """The repository is not known to the registry."""
+
+    code = "NAME_UNKNOWN"
+
+
+class SizeInvalidError(RegistryError):
+    """A declared length does not match the content."""
+
+    code = "SIZE_INVALID"
+
+
+class TagInvalidError(RegistryError):
+    """A tag does not match the spec's grammar."""
+
+    code = "TAG_INVALID"
+
+
+class RangeInvalidError(RegistryError):
+    """A chunk does not start where the upload currently ends."""
+
+    code = "RANGE_INVALID"
+
+    def __init__(self, message: str | None = None, *, current_size: int = 0, **detail: Any) -> None:
+        super().__init__(message, **detail)
+        self.current_size = current_size
+
+
+class PaginationInvalidError(RegistryError):
+    """The `n` or `last` pagination parameter is invalid."""
+
+    code = "PAGINATION_NUMBER_INVALID"
+
+
+class UnauthorizedError(RegistryError):
+    """The request carries no acceptable credentials."""
+
+    code = "UNAUTHORIZED"
+
+
+class DeniedError(RegistryError):
+    """The caller may not perform the action."""
+
+    code = "DENIED"
+
+
+class UnsupportedError(RegistryError):
+    """The operation is disabled or not supported."""
+
+    code = "UNSUPPORTED"
+
+
+class TooManyRequestsError(RegistryError):
+    """The caller is being throttled."""
+
+    code = "TOO_MANY_REQUESTS"

@@ -1,0 +1,72 @@
+"""Reading, mounting and unlinking blobs of a repository.
+
+A blob is readable in a repository only while the database links it there; the bytes live once
+in the driver's content-addressed store (`registry.storage.paths.blob_path`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.db import queries
+from registry.errors import BlobUnknownError
+from registry.oci.digest import Digest
+from registry.storage.driver.base import StorageDriver
+from registry.storage.paths import blob_path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["BlobService"]
+
+
+class BlobService:
+    """Blob operations for one hub: `stat`, `open`, `mount`, `unlink`."""
+
+    def __init__(self, driver: StorageDriver, engine: AsyncEngine) -> None:
+        self.driver = driver
+        self.engine = engine
+
+    async def stat(self, repository: str, digest: Digest) -> int:
+        """The blob's size.
+
+        Raises:
+            BlobUnknownError: the blob is not linked into the repository.
+        """
+        async with self.engine.connect() as conn:
+            size = await queries.linked_blob_size(conn, repository, str(digest))
+        if size is None:
+            raise BlobUnknownError(digest=str(digest))
+        return size
+
+    def local_path(self, digest: Digest) -> Path | None:
+        return self.driver.local_path(blob_path(digest))
+
+    async def redirect_url(self, digest: Digest, method: str = "GET") -> str | None:
+        return await self.driver.redirect_url(blob_path(digest), method)
+
+    def open(self, digest: Digest, offset: int = 0) -> AsyncIterator[bytes]:
+        return self.driver.reader(blob_path(digest), offset)
+
+    async def mount(self, repository: str, digest: Digest, source: str) -> bool:
+        """Link a blob of `source` into `repository`; False when `source` lacks it."""
+        async with self.engine.begin() as conn:
+            size = await queries.linked_blob_size(conn, source, str(digest))
+            if size is None:
+                return False
+            repo_id = await queries.ensure_repository(conn, repository)
+            await queries.add_blob(conn, repo_id, str(digest), size)
+        return True
+
+    async def unlink(self, repository: str, digest: Digest) -> None:
+        """Remove the blob from the repository; the bytes stay until garbage collection.
+
+        Raises:
+            BlobUnknownError: it was not linked there.
+        """
+        async with self.engine.begin() as conn:
+            if not await queries.unlink_blob(conn, repository, str(digest)):
+                raise BlobUnknownError(digest=str(digest))

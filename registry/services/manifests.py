@@ -1,0 +1,165 @@
+"""Manifests, tags, the catalog and referrers of repositories.
+
+A pushed manifest is accepted only when it parses, its digest matches the reference when the
+reference is a digest, and every blob and child manifest it references is present in the same
+repository (distribution-spec "Pushing Manifests"). A `subject` need not exist yet: the spec lets
+referrers arrive before their subject.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.db import queries
+from registry.db.queries import ManifestRecord, ReferrerRecord
+from registry.errors import (
+    DigestInvalidError,
+    ManifestBlobUnknownError,
+    ManifestInvalidError,
+    ManifestUnknownError,
+    NameUnknownError,
+)
+from registry.oci import mediatypes as mt
+from registry.oci.digest import Digest, DigestError
+from registry.oci.manifest import ManifestError, parse_manifest
+from registry.oci.reference import is_valid_tag
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ManifestService", "PushedManifest"]
+
+# Layers a client must fetch from elsewhere (Windows base layers): never in our store.
+_FOREIGN_LAYER_TYPES = frozenset({mt.DOCKER_LAYER_FOREIGN})
+
+
+@dataclass(frozen=True, slots=True)
+class PushedManifest:
+    digest: Digest
+    subject: Digest | None
+
+
+def parse_reference(reference: str) -> Digest | str:
+    """A digest or a tag from the `<reference>` path segment.
+
+    Raises:
+        ValueError: neither a valid digest nor a valid tag.
+    """
+    if ":" in reference:
+        return Digest.parse(reference)
+    if not is_valid_tag(reference):
+        raise ValueError(f"invalid tag {reference!r}")
+    return reference
+
+
+class ManifestService:
+    """Manifest, tag, catalog and referrer operations."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def get(self, repository: str, reference: Digest | str) -> ManifestRecord:
+        """The stored manifest.
+
+        Raises:
+            ManifestUnknownError: no such tag or digest in the repository.
+        """
+        async with self.engine.connect() as conn:
+            if isinstance(reference, Digest):
+                record = await queries.manifest_by_digest(conn, repository, str(reference))
+            else:
+                record = await queries.manifest_by_tag(conn, repository, reference)
+        if record is None:
+            raise ManifestUnknownError(reference=str(reference))
+        return record
+
+    async def put(
+        self, repository: str, reference: Digest | str, payload: bytes, content_type: str | None
+    ) -> PushedManifest:
+        """Validate and store a manifest, tagging it when the reference is a tag.
+
+        Raises:
+            ManifestInvalidError, DigestInvalidError, ManifestBlobUnknownError.
+        """
+        try:
+            manifest = parse_manifest(payload, content_type)
+        except ManifestError as exc:
+            raise ManifestInvalidError(str(exc)) from exc
+        algorithm = reference.algorithm if isinstance(reference, Digest) else "sha256"
+        digest = Digest.of(payload, algorithm)
+        if isinstance(reference, Digest) and digest != reference:
+            raise DigestInvalidError(f"manifest has digest {digest}", digest=str(reference))
+        blob_refs = [
+            str(d.digest) for d in manifest.blobs if d.media_type not in _FOREIGN_LAYER_TYPES
+        ]
+        child_refs = [str(d.digest) for d in manifest.manifests]
+        async with self.engine.begin() as conn:
+            repo_id = await queries.ensure_repository(conn, repository)
+            missing = set(blob_refs) - await queries.linked_blobs(conn, repo_id, blob_refs)
+            missing |= set(child_refs) - await queries.existing_manifests(conn, repo_id, child_refs)
+            if missing:
+                raise ManifestBlobUnknownError(digest=sorted(missing)[0])
+            await queries.put_manifest(
+                conn,
+                repo_id,
+                digest=str(digest),
+                media_type=manifest.media_type,
+                artifact_type=manifest.effective_artifact_type(),
+                subject_digest=str(manifest.subject.digest) if manifest.subject else None,
+                annotations=manifest.annotations or None,
+                payload=payload,
+                references=[(d, "blob") for d in blob_refs] + [(d, "manifest") for d in child_refs],
+            )
+            if isinstance(reference, str):
+                await queries.set_tag(conn, repo_id, reference, str(digest))
+        return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
+
+    async def delete(self, repository: str, reference: Digest | str) -> None:
+        """Delete by digest (the manifest and its tags) or by tag (only the tag).
+
+        Raises:
+            ManifestUnknownError: nothing to delete.
+        """
+        async with self.engine.begin() as conn:
+            if isinstance(reference, Digest):
+                deleted = await queries.delete_manifest(conn, repository, str(reference))
+            else:
+                deleted = await queries.delete_tag(conn, repository, reference)
+        if not deleted:
+            raise ManifestUnknownError(reference=str(reference))
+
+    async def tags(self, repository: str, limit: int | None, last: str | None) -> list[str]:
+        """Tags in lexical order after `last`, at most `limit`.
+
+        Raises:
+            NameUnknownError: the repository does not exist.
+        """
+        async with self.engine.connect() as conn:
+            repo_id = await queries.repository_id(conn, repository)
+            if repo_id is None:
+                raise NameUnknownError(name=repository)
+            return await queries.list_tags(conn, repo_id, limit, last)
+
+    async def catalog(self, limit: int | None, last: str | None) -> list[str]:
+        async with self.engine.connect() as conn:
+            return await queries.list_repositories(conn, limit, last)
+
+    async def referrers(
+        self, repository: str, subject: Digest, artifact_type: str | None
+    ) -> list[ReferrerRecord]:
+        async with self.engine.connect() as conn:
+            return await queries.referrers(conn, repository, str(subject), artifact_type)
+
+
+def parse_digest(value: str) -> Digest:
+    """A digest from a path or query parameter.
+
+    Raises:
+        DigestInvalidError: malformed or unsupported.
+    """
+    try:
+        return Digest.parse(value)
+    except DigestError as exc:
+        raise DigestInvalidError(str(exc), digest=value) from exc

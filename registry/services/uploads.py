@@ -1,0 +1,257 @@
+"""Resumable blob uploads (distribution-spec "Pushing blobs").
+
+State lives in the storage driver, never only in a process: `uploads/<id>/data` holds the
+bytes received so far and `uploads/<id>/info.json` the owning repository, so any hub process
+sharing the storage can continue an upload. The rules, in order:
+
+1. `start` creates the session; `append` accepts a chunk only at the current end (else
+   `RangeInvalidError`, which the API turns into 416 with the current range).
+2. `complete` appends the last chunk, then verifies the digest over every byte, then moves the
+   data to its content-addressed path (atomic), then links the blob into the repository, then
+   removes the session. A failure before the move leaves no visible blob.
+3. `cancel` removes the session and its bytes.
+
+A running digest per session is cached in this process to avoid re-reading the data; when the
+cache misses (another process took the earlier chunks) the data is re-hashed from storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.db import queries
+from registry.errors import (
+    BlobUploadInvalidError,
+    BlobUploadUnknownError,
+    DigestInvalidError,
+    RangeInvalidError,
+    SizeInvalidError,
+)
+from registry.oci.digest import Digest, Digester
+from registry.storage.driver.base import PathNotFoundError, StorageDriver
+from registry.storage.paths import blob_path, upload_data_path, upload_dir, upload_info_path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["UploadService", "UploadStatus"]
+
+_UPLOAD_ID_LENGTH = 36
+
+
+@dataclass(frozen=True, slots=True)
+class UploadStatus:
+    upload_id: str
+    size: int
+
+
+class UploadService:
+    """Upload sessions over a storage driver, committing blobs into the database."""
+
+    def __init__(self, driver: StorageDriver, engine: AsyncEngine) -> None:
+        self.driver = driver
+        self.engine = engine
+        self._digesters: dict[str, Digester] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, upload_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(upload_id, asyncio.Lock())
+
+    async def start(self, repository: str) -> UploadStatus:
+        upload_id = str(uuid.uuid4())
+        info = {"repository": repository, "started_at": time.time()}
+        await self.driver.put_content(upload_info_path(upload_id), json.dumps(info).encode())
+        writer = await self.driver.writer(upload_data_path(upload_id))
+        await writer.commit()
+        self._digesters[upload_id] = Digester()
+        return UploadStatus(upload_id, 0)
+
+    async def _check_session(self, repository: str, upload_id: str) -> None:
+        if len(upload_id) != _UPLOAD_ID_LENGTH:
+            raise BlobUploadUnknownError(upload_id=upload_id)
+        try:
+            info = json.loads(await self.driver.get_content(upload_info_path(upload_id)))
+        except (PathNotFoundError, ValueError) as exc:
+            raise BlobUploadUnknownError(upload_id=upload_id) from exc
+        if info.get("repository") != repository:
+            raise BlobUploadUnknownError(upload_id=upload_id)
+
+    async def status(self, repository: str, upload_id: str) -> UploadStatus:
+        """Bytes received so far.
+
+        Raises:
+            BlobUploadUnknownError: no such session in this repository.
+        """
+        await self._check_session(repository, upload_id)
+        info = await self.driver.stat(upload_data_path(upload_id))
+        return UploadStatus(upload_id, info.size)
+
+    async def append(
+        self,
+        repository: str,
+        upload_id: str,
+        body: AsyncIterator[bytes],
+        *,
+        start: int | None = None,
+        length: int | None = None,
+    ) -> UploadStatus:
+        """Append a chunk at the current end of the upload.
+
+        Args:
+            start: the chunk's first byte offset from `Content-Range`, if the client sent one.
+            length: the declared chunk length, checked against what arrived.
+
+        Raises:
+            BlobUploadUnknownError, RangeInvalidError, SizeInvalidError.
+        """
+        await self._check_session(repository, upload_id)
+        async with self._lock(upload_id):
+            return await self._append_locked(upload_id, body, start, length)
+
+    async def _append_locked(
+        self, upload_id: str, body: AsyncIterator[bytes], start: int | None, length: int | None
+    ) -> UploadStatus:
+        writer = await self.driver.writer(upload_data_path(upload_id), append=True)
+        try:
+            begin = writer.size
+            if start is not None and start != begin:
+                raise RangeInvalidError(
+                    f"chunk starts at {start}, upload has {begin} bytes",
+                    current_size=begin,
+                    upload_id=upload_id,
+                )
+            digester = self._digesters.get(upload_id)
+            if digester is not None and digester.size != begin:
+                digester = None  # another process appended; re-hash at completion
+            async for chunk in body:
+                await writer.write(chunk)
+                if digester is not None:
+                    digester.update(chunk)
+            received = writer.size - begin
+            await writer.commit()
+        except BaseException:
+            await writer.close()
+            self._digesters.pop(upload_id, None)
+            raise
+        if digester is None:
+            self._digesters.pop(upload_id, None)
+        else:
+            self._digesters[upload_id] = digester
+        if length is not None and received != length:
+            # Bytes stay (resumable), but the client must know its chunk was not what it said.
+            raise SizeInvalidError(
+                f"declared {length} bytes, received {received}", upload_id=upload_id
+            )
+        return UploadStatus(upload_id, begin + received)
+
+    async def _digest_of_upload(self, upload_id: str, algorithm: str) -> Digester:
+        cached = self._digesters.get(upload_id)
+        size = (await self.driver.stat(upload_data_path(upload_id))).size
+        if cached is not None and cached.algorithm == algorithm and cached.size == size:
+            return cached
+        digester = Digester(algorithm)
+        async for chunk in self.driver.reader(upload_data_path(upload_id)):
+            digester.update(chunk)
+        return digester
+
+    async def complete(
+        self,
+        repository: str,
+        upload_id: str,
+        digest: Digest,
+        body: AsyncIterator[bytes] | None = None,
+        length: int | None = None,
+    ) -> int:
+        """Append an optional last chunk, verify, commit and link the blob. Returns its size.
+
+        Raises:
+            BlobUploadUnknownError, DigestInvalidError, SizeInvalidError.
+        """
+        await self._check_session(repository, upload_id)
+        async with self._lock(upload_id):
+            if body is not None:
+                await self._append_locked(upload_id, body, None, length)
+            digester = await self._digest_of_upload(upload_id, digest.algorithm)
+            if digester.digest() != digest:
+                raise DigestInvalidError(
+                    f"upload has digest {digester.digest()}", digest=str(digest)
+                )
+            await self._commit_blob(repository, upload_data_path(upload_id), digest, digester.size)
+            await self._remove(upload_id)
+        return digester.size
+
+    async def put_monolithic(
+        self, repository: str, digest: Digest, body: AsyncIterator[bytes], length: int | None
+    ) -> int:
+        """A whole blob in one request (`POST ...?digest=`). Returns its size.
+
+        Raises:
+            DigestInvalidError, SizeInvalidError.
+        """
+        upload_id = str(uuid.uuid4())
+        data_path = upload_data_path(upload_id)
+        writer = await self.driver.writer(data_path)
+        digester = Digester(digest.algorithm)
+        try:
+            async for chunk in body:
+                await writer.write(chunk)
+                digester.update(chunk)
+            await writer.commit()
+            if length is not None and digester.size != length:
+                raise SizeInvalidError(f"declared {length} bytes, received {digester.size}")
+            if digester.digest() != digest:
+                raise DigestInvalidError(f"body has digest {digester.digest()}", digest=str(digest))
+            await self._commit_blob(repository, data_path, digest, digester.size)
+        finally:
+            await writer.close()
+            await self._remove(upload_id)
+        return digester.size
+
+    async def _commit_blob(
+        self, repository: str, data_path: str, digest: Digest, size: int
+    ) -> None:
+        target = blob_path(digest)
+        try:
+            existing = await self.driver.stat(target)
+        except PathNotFoundError:
+            existing = None
+        if existing is None or existing.size != size:
+            await self.driver.move(data_path, target)
+        async with self.engine.begin() as conn:
+            repo_id = await queries.ensure_repository(conn, repository)
+            await queries.add_blob(conn, repo_id, str(digest), size)
+
+    async def cancel(self, repository: str, upload_id: str) -> None:
+        await self._check_session(repository, upload_id)
+        async with self._lock(upload_id):
+            await self._remove(upload_id)
+
+    async def _remove(self, upload_id: str) -> None:
+        self._digesters.pop(upload_id, None)
+        self._locks.pop(upload_id, None)
+        with contextlib.suppress(PathNotFoundError):
+            await self.driver.delete(upload_dir(upload_id))
+
+
+def parse_content_range(value: str) -> tuple[int, int]:
+    """`start-end` (inclusive), as clients send on PATCH.
+
+    Raises:
+        BlobUploadInvalidError: malformed.
+    """
+    try:
+        start_text, end_text = value.removeprefix("bytes ").removeprefix("bytes=").split("-", 1)
+        start, end = int(start_text), int(end_text)
+    except ValueError as exc:
+        raise BlobUploadInvalidError(f"malformed Content-Range {value!r}") from exc
+    if start < 0 or end < start:
+        raise BlobUploadInvalidError(f"malformed Content-Range {value!r}")
+    return start, end

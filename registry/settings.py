@@ -1,0 +1,77 @@
+"""Hub settings: one frozen value built from flags, environment and defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Settings"]
+
+DEFAULT_LISTEN = "127.0.0.1:5000"
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"--listen wants HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything `create_app` needs. Paths are absolute once built by `resolve()`."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 5000
+    data_dir: Path = Path("berth-data")
+    database_url: str | None = None  # default: SQLite file in data_dir
+    storage_url: str | None = None  # default: file://<data_dir>/storage
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    auth_enabled: bool = False
+    delete_enabled: bool = True
+    auto_migrate: bool = True  # apply migrations at start (the embedded default)
+    max_manifest_bytes: int = 4 * 1024 * 1024  # bytes; larger manifests get 413
+    upload_chunk_min_bytes: int = 0  # advertised as OCI-Chunk-Min-Length when > 0
+    log_level: str = "INFO"
+    extra: Mapping[str, Any] = field(default_factory=dict)  # for features layered on top
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `BERTH_*` environment variables, then explicit overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        host, port = _split_listen(env.get("BERTH_LISTEN", DEFAULT_LISTEN))
+        values.update(listen_host=host, listen_port=port)
+        if "BERTH_DATA" in env:
+            values["data_dir"] = Path(env["BERTH_DATA"])
+        if "BERTH_DATABASE_URL" in env:
+            values["database_url"] = env["BERTH_DATABASE_URL"]
+        if "BERTH_STORAGE" in env:
+            values["storage_url"] = env["BERTH_STORAGE"]
+        if "BERTH_TLS_CERT" in env:
+            values["tls_cert"] = Path(env["BERTH_TLS_CERT"])
+        if "BERTH_TLS_KEY" in env:
+            values["tls_key"] = Path(env["BERTH_TLS_KEY"])
+        if "BERTH_LOG_LEVEL" in env:
+            values["log_level"] = env["BERTH_LOG_LEVEL"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "listen" in values:
+            values["listen_host"], values["listen_port"] = _split_listen(values.pop("listen"))
+        return cls(**values).resolve()
+
+    def resolve(self) -> Settings:
+        data_dir = self.data_dir.absolute()
+        return replace(
+            self,
+            data_dir=data_dir,
+            database_url=self.database_url or f"sqlite+aiosqlite:///{data_dir / 'berth.db'}",
+            storage_url=self.storage_url or f"file://{data_dir / 'storage'}",
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return (self.database_url or "").startswith("sqlite")

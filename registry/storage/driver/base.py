@@ -1,0 +1,110 @@
+"""The storage-driver contract every backend implements, and its typed errors.
+
+Paths are `/`-separated, relative, and match `PATH_RE`. Drivers know nothing about digests,
+repositories or HTTP: they store bytes under paths. `FileWriter.commit()` is what makes appended
+bytes durable; a writer that is closed without commit keeps what it wrote so far (that is what
+makes uploads resumable), and `cancel()` removes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+__all__ = [
+    "PATH_RE",
+    "FileInfo",
+    "FileWriter",
+    "InvalidOffsetError",
+    "InvalidPathError",
+    "PathNotFoundError",
+    "StorageDriver",
+    "StorageDriverError",
+]
+
+PATH_RE = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$")
+
+
+class StorageDriverError(Exception):
+    """Root of storage-driver failures; carries the driver's name."""
+
+    def __init__(self, driver: str, path: str, message: str = "") -> None:
+        super().__init__(f"{driver}: {path}: {message}" if message else f"{driver}: {path}")
+        self.driver = driver
+        self.path = path
+
+
+class PathNotFoundError(StorageDriverError):
+    """Nothing is stored at the path."""
+
+
+class InvalidPathError(StorageDriverError):
+    """The path is not a valid storage path (see `PATH_RE`)."""
+
+
+class InvalidOffsetError(StorageDriverError):
+    """A read started beyond the end of the content."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What `stat` reports."""
+
+    path: str
+    size: int
+    is_dir: bool
+    mtime: float
+
+
+class FileWriter(Protocol):
+    """An append-only writer; `size` counts bytes stored so far, including earlier sessions."""
+
+    @property
+    def size(self) -> int: ...
+
+    async def write(self, chunk: bytes) -> None: ...
+
+    async def commit(self) -> None:
+        """Make every byte written durable and visible to readers."""
+
+    async def cancel(self) -> None:
+        """Abandon the file and remove what was written."""
+
+    async def close(self) -> None:
+        """Release resources; bytes written so far stay (resumable)."""
+
+
+class StorageDriver(Protocol):
+    """The contract: about ten operations, each atomic from a reader's point of view."""
+
+    name: str
+
+    async def get_content(self, path: str) -> bytes: ...
+
+    async def put_content(self, path: str, data: bytes) -> None:
+        """Write a whole file atomically (readers see the old or the new content)."""
+
+    def reader(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        """Stream the content from `offset`."""
+
+    async def writer(self, path: str, append: bool = False) -> FileWriter: ...
+
+    async def stat(self, path: str) -> FileInfo: ...
+
+    async def list(self, path: str) -> list[str]:
+        """Direct children of a directory-like path, as full paths."""
+
+    async def move(self, source: str, dest: str) -> None:
+        """Move a file, replacing `dest` atomically."""
+
+    async def delete(self, path: str) -> None:
+        """Delete a file or everything under a directory-like path."""
+
+    def local_path(self, path: str) -> Path | None:
+        """A local filesystem path for zero-copy serving, or None for remote drivers."""
+
+    async def redirect_url(self, path: str, method: str = "GET") -> str | None:
+        """A URL the client may fetch the content from directly, or None."""

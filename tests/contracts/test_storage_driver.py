@@ -1,0 +1,92 @@
+"""The storage-driver contract, run unchanged against every driver."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.storage.driver.base import InvalidPathError, PathNotFoundError
+
+
+async def read_all(driver, path, offset=0):
+    return b"".join([chunk async for chunk in driver.reader(path, offset)])
+
+
+async def test_put_get_round_trip(driver):
+    await driver.put_content("a/b/c", b"hello")
+    assert await driver.get_content("a/b/c") == b"hello"
+    await driver.put_content("a/b/c", b"replaced")
+    assert await driver.get_content("a/b/c") == b"replaced"
+
+
+async def test_missing_paths(driver):
+    with pytest.raises(PathNotFoundError):
+        await driver.get_content("nope")
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("nope")
+    with pytest.raises(PathNotFoundError):
+        await driver.delete("nope")
+    with pytest.raises(PathNotFoundError):
+        await read_all(driver, "nope")
+
+
+@pytest.mark.parametrize("path", ["", "/abs", "a/../b", "a//b", "sp ace"])
+async def test_invalid_paths(driver, path):
+    with pytest.raises(InvalidPathError):
+        await driver.put_content(path, b"x")
+
+
+async def test_reader_with_offset(driver):
+    await driver.put_content("r", b"0123456789")
+    assert await read_all(driver, "r", 4) == b"456789"
+    assert await read_all(driver, "r", 10) == b""
+
+
+async def test_writer_resumes_after_close(driver):
+    writer = await driver.writer("up/data")
+    await writer.write(b"abc")
+    await writer.close()
+    writer = await driver.writer("up/data", append=True)
+    assert writer.size == 3
+    await writer.write(b"def")
+    await writer.commit()
+    assert await driver.get_content("up/data") == b"abcdef"
+    assert (await driver.stat("up/data")).size == 6
+
+
+async def test_writer_cancel_removes(driver):
+    writer = await driver.writer("gone")
+    await writer.write(b"abc")
+    await writer.cancel()
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("gone")
+
+
+async def test_move_replaces_destination(driver):
+    await driver.put_content("src", b"new")
+    await driver.put_content("dst/file", b"old")
+    await driver.move("src", "dst/file")
+    assert await driver.get_content("dst/file") == b"new"
+    with pytest.raises(PathNotFoundError):
+        await driver.get_content("src")
+    with pytest.raises(PathNotFoundError):
+        await driver.move("src", "elsewhere")
+
+
+async def test_list_and_recursive_delete(driver):
+    for path in ("d/a", "d/b/c", "d/b/d", "other"):
+        await driver.put_content(path, b"x")
+    assert await driver.list("d") == ["d/a", "d/b"]
+    assert (await driver.stat("d/b")).is_dir
+    await driver.delete("d")
+    with pytest.raises(PathNotFoundError):
+        await driver.list("d")
+    assert await driver.get_content("other") == b"x"
+
+
+async def test_large_content(driver):
+    data = bytes(range(256)) * (5 * 4096 + 7)
+    writer = await driver.writer("big")
+    for i in range(0, len(data), 65536):
+        await writer.write(data[i : i + 65536])
+    await writer.commit()
+    assert await read_all(driver, "big") == data

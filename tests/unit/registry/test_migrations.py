@@ -1,0 +1,24 @@
+"""Every migration applies, reverts and re-applies cleanly; the check notices a lagging schema."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry.db.engine import create_engine, sqlite_url_for
+from registry.db.migrate import SchemaBehindError, check_schema, downgrade_schema, upgrade_schema
+
+
+async def test_upgrade_downgrade_upgrade(tmp_path):
+    engine = create_engine(sqlite_url_for(str(tmp_path / "m.db")))
+    try:
+        with pytest.raises(SchemaBehindError):
+            await check_schema(engine)
+        await upgrade_schema(engine)
+        await check_schema(engine)
+        await downgrade_schema(engine, "base")
+        with pytest.raises(SchemaBehindError):
+            await check_schema(engine)
+        await upgrade_schema(engine)
+        await check_schema(engine)
+    finally:
+        await engine.dispose()
