@@ -13,7 +13,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["HttpResponse", "http_request", "open_partial_request", "with_query"]
+__all__ = ["HttpResponse", "http_request", "open_partial_request", "path_of", "with_query"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,12 @@ def with_query(base_url: str, location: str, **params: str) -> str:
     parts = urllib.parse.urlsplit(absolute)
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
     return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+
+def path_of(location: str) -> str:
+    """The path and query of a (possibly absolute) `Location`, to send to another host."""
+    parts = urllib.parse.urlsplit(location)
+    return urllib.parse.urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 def open_partial_request(
