@@ -1,0 +1,447 @@
+"""Benchmark Berth against the reference registry (CNCF Distribution 2.8) on this machine.
+
+Run: `python3 bench/registry_bench.py` from the repository root. In one run it starts Berth
+(`python3 -m registry serve --no-auth`), Debian's `docker-registry` (filesystem storage, delete
+enabled) and a bare sendfile file server, each on a free loopback port with data in a temporary
+directory, measures each in turn, stops them and prints one table:
+
+- blob pull MiB/s of a 256 MiB blob (one connection, large reads), also against the bare server;
+- monolithic push MiB/s (POST a session, PUT the whole body with `?digest=`);
+- chunked push MiB/s (8 MiB PATCHes with Content-Range, then PUT with `?digest=`);
+- manifest GET, blob HEAD and tag list requests/s, measured with `wrk`.
+
+Byte rates are the median of `--runs` runs; the client sends with sendfile and reads into one
+preallocated buffer so that it is not the bottleneck. A server that fails to start or a metric
+that fails is reported in its cell; the rest of the table is still measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MIB = 1024 * 1024
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+START_TIMEOUT = 30.0  # seconds a server may take to answer its first request
+HEAD_BATCH = 1000  # HEAD requests per curl run
+
+
+class BenchError(RuntimeError):
+    """A server answered a benchmark request unexpectedly, or did not start."""
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server under test."""
+
+    name: str
+    url: str
+
+    @property
+    def hostport(self) -> tuple[str, int]:
+        """(host, port) to connect to."""
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+Starter = Callable[[], AbstractContextManager[Server]]
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(name: str, command: list[str], url: str, probe: str, log: Path,
+            env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Start `command`, wait until `url + probe` answers, yield it, then stop it by pid."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _answers(url + probe):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:]
+                raise BenchError(f"{name} did not start (status {process.poll()}): {tail}")
+            time.sleep(0.1)
+        yield Server(name, url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+def berth(workdir: Path) -> Starter:
+    """How to run Berth with an empty data directory."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}",
+               "--data", str(workdir / "berth-data"), "--no-auth"]
+    return lambda: running("berth", command, f"http://127.0.0.1:{port}", "/v2/",
+                           workdir / "berth.log", env)
+
+
+def reference(workdir: Path) -> Starter:
+    """How to run Debian's docker-registry with filesystem storage and delete enabled."""
+    port = free_port()
+    config = workdir / "reference.yml"
+    # JSON is YAML: the registry reads this as its configuration file.
+    config.write_text(json.dumps({
+        "version": 0.1,
+        "log": {"level": "error", "accesslog": {"disabled": True}},
+        "storage": {"filesystem": {"rootdirectory": str(workdir / "reference-data")},
+                    "delete": {"enabled": True}},
+        "http": {"addr": f"127.0.0.1:{port}", "secret": "benchmark-only-secret"},
+    }))
+    command = ["docker-registry", "serve", str(config)]
+    return lambda: running("reference", command, f"http://127.0.0.1:{port}", "/v2/",
+                           workdir / "reference.log")
+
+
+def bare(workdir: Path, blob: Path, flavour: str) -> Starter:
+    """How to run a bare file server on the blob (`sendfile` or `aiohttp`)."""
+    port = free_port()
+    command = [sys.executable, str(REPO_ROOT / "bench" / "sendfile_server.py"), "--port",
+               str(port), "--flavour", flavour, str(blob)]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    return lambda: running(f"bare {flavour}", command, f"http://127.0.0.1:{port}", "/healthz",
+                           workdir / f"bare-{flavour}.log", env)
+
+
+def request(server: Server, method: str, target: str, headers: dict[str, str] | None = None,
+            body: bytes = b"", body_file: Path | None = None, offset: int = 0,
+            count: int = 0) -> http.client.HTTPResponse:
+    """Send one request on a new connection (a file body goes by sendfile); return the response.
+
+    The response body is read by the caller; the connection closes with the response.
+    """
+    parts = urllib.parse.urlsplit(target)
+    path = urllib.parse.urlunsplit(("", "", parts.path, parts.query, "")) or "/"
+    length = count if body_file is not None else len(body)
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {server.hostport[0]}:{server.hostport[1]}",
+             "Connection: close", f"Content-Length: {length}"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    sock = socket.create_connection(server.hostport, timeout=120)
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    if body_file is not None:
+        with body_file.open("rb") as file:
+            sock.sendfile(file, offset, count)
+    response = http.client.HTTPResponse(sock, method=method)
+    response.begin()
+    sock.close()  # the response keeps its own reference until read
+    return response
+
+
+def expect(response: http.client.HTTPResponse, status: int, what: str) -> bytes:
+    """Read the body; raise BenchError unless the status is `status`."""
+    body = response.read()
+    if response.status != status:
+        raise BenchError(f"{what}: HTTP {response.status} {body[:300]!r}")
+    return body
+
+
+def start_upload(server: Server, repo: str) -> str:
+    """POST a new upload session; return its Location."""
+    response = request(server, "POST", f"/v2/{repo}/blobs/uploads/")
+    expect(response, 202, "start upload")
+    return response.headers["Location"]
+
+
+def with_digest(location: str, digest: str) -> str:
+    """The upload location with `digest=` added to its query."""
+    parts = urllib.parse.urlsplit(location)
+    query = (parts.query + "&" if parts.query else "") + urllib.parse.urlencode(
+        {"digest": digest})
+    return urllib.parse.urlunsplit(("", "", parts.path, query, ""))
+
+
+def push_monolithic(server: Server, repo: str, blob: Path, size: int, digest: str) -> float:
+    """Push the blob as one PUT; return the elapsed seconds (POST included)."""
+    started = time.perf_counter()
+    location = start_upload(server, repo)
+    response = request(server, "PUT", with_digest(location, digest),
+                       {"Content-Type": "application/octet-stream"}, body_file=blob, count=size)
+    expect(response, 201, "monolithic PUT")
+    return time.perf_counter() - started
+
+
+def push_chunked(server: Server, repo: str, blob: Path, size: int, digest: str,
+                 chunk: int) -> float:
+    """Push the blob as PATCHes of `chunk` bytes, then PUT; return the elapsed seconds."""
+    started = time.perf_counter()
+    location = start_upload(server, repo)
+    for offset in range(0, size, chunk):
+        count = min(chunk, size - offset)
+        response = request(server, "PATCH", location,
+                           {"Content-Type": "application/octet-stream",
+                            "Content-Range": f"{offset}-{offset + count - 1}"},
+                           body_file=blob, offset=offset, count=count)
+        expect(response, 202, f"PATCH at {offset}")
+        location = response.headers["Location"]
+    expect(request(server, "PUT", with_digest(location, digest)), 201, "closing PUT")
+    return time.perf_counter() - started
+
+
+def pull(server: Server, target: str, size: int) -> float:
+    """GET `target` and read `size` body bytes into one buffer; return the elapsed seconds."""
+    buffer = bytearray(8 * MIB)
+    view = memoryview(buffer)
+    started = time.perf_counter()
+    sock = socket.create_connection(server.hostport, timeout=120)
+    try:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {server.hostport[0]}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = sock.recv(65536)
+            if not data:
+                raise BenchError("connection closed before the response headers")
+            head += data
+        header, _, received_body = head.partition(b"\r\n\r\n")
+        if not header.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")):
+            raise BenchError(f"pull: {header[:200]!r}")
+        received = len(received_body)
+        while received < size:
+            n = sock.recv_into(view)
+            if n == 0:
+                raise BenchError(f"pull: connection closed after {received} of {size} bytes")
+            received += n
+    finally:
+        sock.close()
+    return time.perf_counter() - started
+
+
+def push_small(server: Server, repo: str, data: bytes) -> str:
+    """Push a small blob in one PUT; return its digest."""
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    response = request(server, "PUT", with_digest(start_upload(server, repo), digest),
+                       {"Content-Type": "application/octet-stream"}, body=data)
+    expect(response, 201, "small blob PUT")
+    return digest
+
+
+def prepare_small_image(server: Server, repo: str, tags: int) -> str:
+    """Push a tiny OCI image tagged `latest` and `tags` more; return its layer's digest."""
+    config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
+    layer = os.urandom(1024)
+    config_digest, layer_digest = push_small(server, repo, config), push_small(server, repo,
+                                                                              layer)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": layer_digest, "size": len(layer)}],
+    }).encode()
+    for tag in ["latest", *(f"v{number}" for number in range(tags))]:
+        response = request(server, "PUT", f"/v2/{repo}/manifests/{tag}",
+                           {"Content-Type": OCI_MANIFEST}, body=manifest)
+        expect(response, 201, f"manifest PUT {tag}")
+    return layer_digest
+
+
+def wrk_rate(url: str, args: argparse.Namespace, headers: dict[str, str] | None = None) -> float:
+    """Requests/s that `wrk` measures on `url`; raise BenchError on errors or non-2xx."""
+    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    result = subprocess.run([*command, url], capture_output=True, text=True,
+                            timeout=args.duration + 30, check=False)
+    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
+    if result.returncode != 0 or match is None:
+        raise BenchError(f"wrk failed: {result.stdout} {result.stderr}")
+    for problem in ("Non-2xx or 3xx responses", "Socket errors"):
+        if problem in result.stdout:
+            line = next(line for line in result.stdout.splitlines() if problem in line)
+            raise BenchError(f"wrk: {line.strip()}")
+    return float(match.group(1))
+
+
+def curl_head_rate(url: str, args: argparse.Namespace, workdir: Path) -> float:
+    """HEAD requests/s over `args.connections` keep-alive connections, sent by curl.
+
+    wrk 4.1 waits for a body after a HEAD response, so curl's parallel mode sends these:
+    batches of `HEAD_BATCH` requests until `args.duration` seconds have passed.
+    """
+    config = workdir / "head-urls.cfg"
+    config.write_text(f'url = "{url}"\noutput = "/dev/null"\n' * HEAD_BATCH)
+    command = ["curl", "--silent", "--head", "--parallel", "--parallel-max",
+               str(args.connections), "--write-out", "%{http_code}\n", "--config", str(config)]
+    sent, started = 0, time.perf_counter()
+    while time.perf_counter() - started < args.duration:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                                check=False)
+        codes = result.stdout.split()
+        if result.returncode != 0 or len(codes) != HEAD_BATCH or set(codes) != {"200"}:
+            raise BenchError(f"curl HEAD: exit {result.returncode}, statuses {set(codes)}")
+        sent += HEAD_BATCH
+    return sent / (time.perf_counter() - started)
+
+
+def measure(server: Server, blob: Path, size: int, digest: str, args: argparse.Namespace,
+            workdir: Path) -> dict[str, float | str]:
+    """Every registry metric against one server; a failing metric records its error."""
+    results: dict[str, float | str] = {}
+
+    def record(metric: str, action: Callable[[], float]) -> None:
+        try:
+            results[metric] = action()
+        except (BenchError, OSError, KeyError, http.client.HTTPException) as error:
+            results[metric] = f"error: {error}"[:160]
+            print(f"  {server.name}: {metric}: {error}", file=sys.stderr)
+
+    def rate(run: Callable[[int], float]) -> float:
+        return statistics.median(size / MIB / run(number) for number in range(args.runs))
+
+    record("monolithic push MiB/s", lambda: rate(
+        lambda n: push_monolithic(server, f"bench/mono{n}", blob, size, digest)))
+    record("chunked push MiB/s", lambda: rate(
+        lambda n: push_chunked(server, f"bench/chunked{n}", blob, size, digest,
+                               args.chunk_mib * MIB)))
+    target = f"/v2/bench/mono0/blobs/{digest}"
+    record("blob pull MiB/s", lambda: (pull(server, target, size), rate(
+        lambda n: pull(server, target, size)))[1])
+    try:
+        layer = prepare_small_image(server, "bench/small", tags=20)
+    except (BenchError, OSError, KeyError, http.client.HTTPException) as error:
+        for metric in ("manifest GET req/s", "blob HEAD req/s", "tag list req/s"):
+            results[metric] = f"error: {error}"[:160]
+        return results
+    base = f"{server.url}/v2/bench/small"
+    record("manifest GET req/s", lambda: wrk_rate(
+        f"{base}/manifests/latest", args, headers={"Accept": OCI_MANIFEST}))
+    record("blob HEAD req/s", lambda: curl_head_rate(f"{base}/blobs/{layer}", args, workdir))
+    record("tag list req/s", lambda: wrk_rate(f"{base}/tags/list", args))
+    return results
+
+
+def make_blob(path: Path, size: int) -> str:
+    """Write `size` random bytes to `path`; return their digest."""
+    digest = hashlib.sha256()
+    with path.open("wb") as file:
+        for _ in range(0, size, 8 * MIB):
+            data = os.urandom(min(8 * MIB, size - file.tell()))
+            digest.update(data)
+            file.write(data)
+    return "sha256:" + digest.hexdigest()
+
+
+def cell(value: float | str | None) -> str:
+    """A table cell: a figure, or why there is none."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return "error"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def ratio(numerator: float | str | None, denominator: float | str | None) -> str:
+    """numerator / denominator as `1.23x`, when both are figures."""
+    if isinstance(numerator, float) and isinstance(denominator, float) and denominator:
+        return f"{numerator / denominator:.2f}x"
+    return "-"
+
+
+def main() -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blob-mib", type=int, default=256, help="blob size in MiB")
+    parser.add_argument("--chunk-mib", type=int, default=8, help="PATCH size in MiB")
+    parser.add_argument("--runs", type=int, default=3, help="runs per byte-rate metric")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--only", choices=["berth", "reference"], help="measure one registry")
+    args = parser.parse_args()
+    size = args.blob_mib * MIB
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="berth-bench-") as tmp:
+        workdir = Path(tmp)
+        blob = workdir / "blob.bin"
+        digest = make_blob(blob, size)
+        servers = {"berth": berth(workdir), "reference": reference(workdir)}
+        figures: dict[str, dict[str, float | str]] = {}
+        for name, start in servers.items():
+            if args.only and name != args.only:
+                continue
+            print(f"measuring {name} ...", file=sys.stderr)
+            try:
+                with start() as server:
+                    figures[name] = measure(server, blob, size, digest, args, workdir)
+            except BenchError as error:
+                print(f"  {name}: {error}", file=sys.stderr)
+                figures[name] = {}
+        baselines: dict[str, float | str] = {}
+        for flavour in ("sendfile", "aiohttp"):
+            print(f"measuring bare {flavour} ...", file=sys.stderr)
+            try:
+                with bare(workdir, blob, flavour)() as server:
+                    pull(server, "/", size)
+                    baselines[flavour] = statistics.median(
+                        size / MIB / pull(server, "/", size) for _ in range(args.runs))
+            except (BenchError, OSError) as error:
+                baselines[flavour] = f"error: {error}"
+    print_table(figures, baselines, args, time.monotonic() - started)
+    return 0
+
+
+def print_table(figures: dict[str, dict[str, float | str]], baselines: dict[str, float | str],
+                args: argparse.Namespace, elapsed: float) -> None:
+    """Print the comparison table (and the errors behind any 'error' cell)."""
+    berth_figures, reference_figures = figures.get("berth", {}), figures.get("reference", {})
+    metrics = ["blob pull MiB/s", "monolithic push MiB/s", "chunked push MiB/s",
+               "manifest GET req/s", "blob HEAD req/s", "tag list req/s"]
+    print(f"\nblob {args.blob_mib} MiB, chunks {args.chunk_mib} MiB, median of {args.runs} runs; "
+          f"{args.connections} connections for {args.duration} s (wrk; curl for HEAD); "
+          f"{os.cpu_count()} CPUs; {elapsed:.0f} s in all")
+    print(f"{'metric':<32}{'berth':>10}{'reference':>11}{'ratio':>8}")
+    # For the two last lines the third column is the bare server instead of the reference.
+    for metric in metrics:
+        ours, theirs = berth_figures.get(metric), reference_figures.get(metric)
+        print(f"{metric:<32}{cell(ours):>10}{cell(theirs):>11}{ratio(ours, theirs):>8}")
+    ours = berth_figures.get("blob pull MiB/s")
+    for flavour, label in (("sendfile", "os.sendfile"), ("aiohttp", "aiohttp file")):
+        baseline = baselines.get(flavour)
+        print(f"{'pull vs bare ' + label:<32}{cell(ours):>10}{cell(baseline):>11}"
+              f"{ratio(ours, baseline):>8}")
+    for name, values in [*figures.items(), ("bare", baselines)]:
+        for metric, value in values.items():
+            if isinstance(value, str):
+                print(f"  {name} {metric}: {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
