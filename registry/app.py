@@ -12,6 +12,7 @@ from registry.api.middleware import access_middleware, error_middleware, log_mid
 from registry.api.routes import setup_routes
 from registry.auth.access import AllowAll
 from registry.db.engine import create_engine
+from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
@@ -32,11 +33,13 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await upgrade_schema(engine)
     else:
         await check_schema(engine)
+    reads = create_hot_reads(engine)
     app[keys.ENGINE] = engine
-    app[keys.BLOBS] = BlobService(app[keys.DRIVER], engine)
+    app[keys.BLOBS] = BlobService(app[keys.DRIVER], engine, reads)
     app[keys.UPLOADS] = UploadService(app[keys.DRIVER], engine)
-    app[keys.MANIFESTS] = ManifestService(engine)
+    app[keys.MANIFESTS] = ManifestService(engine, reads)
     yield
+    reads.close()
     await engine.dispose()
 
 

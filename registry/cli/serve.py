@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import ssl
 import sys
@@ -66,17 +65,9 @@ def run(args: argparse.Namespace) -> int:
             access_log=None,
             print=None,
             reuse_port=True,
-            loop=_new_loop(),
         )
     except SchemaBehindError as exc:
         print(f"berth-hub: {exc}", file=sys.stderr)
         return 2
     return 0
 
-
-def _new_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -94,22 +94,67 @@ async def add_blob(conn: AsyncConnection, repo_id: int, digest: str, size: int) 
     )
 
 
-async def linked_blob_size(conn: AsyncConnection, repo_name: str, digest: str) -> int | None:
-    """The blob's size when it is linked into the named repository, else None."""
-    stmt = (
-        select(blobs.c.size)
-        .select_from(
-            repositories.join(
-                repository_blobs, repository_blobs.c.repository_id == repositories.c.id
-            ).join(blobs, blobs.c.digest == repository_blobs.c.digest)
-        )
-        .where(repositories.c.name == repo_name, repository_blobs.c.digest == digest)
+# The reads behind every pull (manifest and blob GET/HEAD, tag and catalog listing) are built
+# once with bind parameters, so a request pays only for execution; `registry.db.hotreads`
+# runs them.
+LINKED_BLOB_SIZE = (
+    select(blobs.c.size)
+    .select_from(
+        repositories.join(
+            repository_blobs, repository_blobs.c.repository_id == repositories.c.id
+        ).join(blobs, blobs.c.digest == repository_blobs.c.digest)
     )
-    return await conn.scalar(stmt)
+    .where(
+        repositories.c.name == bindparam("repo"), repository_blobs.c.digest == bindparam("digest")
+    )
+)
 
+_MANIFEST_COLUMNS = (
+    manifests.c.digest,
+    manifests.c.media_type,
+    manifests.c.payload,
+    manifests.c.subject_digest,
+)
 
-async def global_blob_size(conn: AsyncConnection, digest: str) -> int | None:
-    return await conn.scalar(select(blobs.c.size).where(blobs.c.digest == digest))
+MANIFEST_BY_DIGEST = (
+    select(*_MANIFEST_COLUMNS)
+    .select_from(manifests.join(repositories, repositories.c.id == manifests.c.repository_id))
+    .where(repositories.c.name == bindparam("repo"), manifests.c.digest == bindparam("digest"))
+)
+
+# Limit used when the client asks for no page size: every row.
+NO_LIMIT = 2**62
+
+TAGS_PAGE = (
+    select(tags.c.name)
+    .select_from(repositories.join(tags, tags.c.repository_id == repositories.c.id))
+    .where(repositories.c.name == bindparam("repo"), tags.c.name > bindparam("last"))
+    .order_by(tags.c.name)
+    .limit(bindparam("limit"))
+)
+
+REPOSITORY_BY_NAME = select(repositories.c.id).where(repositories.c.name == bindparam("repo"))
+
+CATALOG_PAGE = (
+    select(repositories.c.name)
+    .where(repositories.c.name > bindparam("last"))
+    .order_by(repositories.c.name)
+    .limit(bindparam("limit"))
+)
+
+MANIFEST_BY_TAG = (
+    select(*_MANIFEST_COLUMNS)
+    .select_from(
+        repositories.join(tags, tags.c.repository_id == repositories.c.id).join(
+            manifests,
+            and_(
+                manifests.c.repository_id == repositories.c.id,
+                manifests.c.digest == tags.c.manifest_digest,
+            ),
+        )
+    )
+    .where(repositories.c.name == bindparam("repo"), tags.c.name == bindparam("tag"))
+)
 
 
 async def unlink_blob(conn: AsyncConnection, repo_name: str, digest: str) -> bool:
@@ -214,44 +259,6 @@ async def set_tag(conn: AsyncConnection, repo_id: int, tag: str, digest: str) ->
         )
 
 
-_MANIFEST_COLUMNS = (
-    manifests.c.digest,
-    manifests.c.media_type,
-    manifests.c.payload,
-    manifests.c.subject_digest,
-)
-
-
-async def manifest_by_digest(
-    conn: AsyncConnection, repo_name: str, digest: str
-) -> ManifestRecord | None:
-    stmt = (
-        select(*_MANIFEST_COLUMNS)
-        .select_from(manifests.join(repositories, repositories.c.id == manifests.c.repository_id))
-        .where(repositories.c.name == repo_name, manifests.c.digest == digest)
-    )
-    row = (await conn.execute(stmt)).first()
-    return ManifestRecord(*row) if row else None
-
-
-async def manifest_by_tag(conn: AsyncConnection, repo_name: str, tag: str) -> ManifestRecord | None:
-    stmt = (
-        select(*_MANIFEST_COLUMNS)
-        .select_from(
-            repositories.join(tags, tags.c.repository_id == repositories.c.id).join(
-                manifests,
-                and_(
-                    manifests.c.repository_id == repositories.c.id,
-                    manifests.c.digest == tags.c.manifest_digest,
-                ),
-            )
-        )
-        .where(repositories.c.name == repo_name, tags.c.name == tag)
-    )
-    row = (await conn.execute(stmt)).first()
-    return ManifestRecord(*row) if row else None
-
-
 async def delete_manifest(conn: AsyncConnection, repo_name: str, digest: str) -> bool:
     """Delete a manifest and every tag pointing at it; False when it was not there."""
     repo = await repository_id(conn, repo_name)
@@ -282,29 +289,6 @@ async def delete_tag(conn: AsyncConnection, repo_name: str, tag: str) -> bool:
         delete(tags).where(tags.c.repository_id == repo, tags.c.name == tag)
     )
     return result.rowcount > 0
-
-
-async def list_tags(
-    conn: AsyncConnection, repo_id: int, limit: int | None, last: str | None
-) -> list[str]:
-    stmt = select(tags.c.name).where(tags.c.repository_id == repo_id).order_by(tags.c.name)
-    if last:
-        stmt = stmt.where(tags.c.name > last)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [row[0] for row in await conn.execute(stmt)]
-
-
-async def list_repositories(
-    conn: AsyncConnection, limit: int | None, last: str | None
-) -> list[str]:
-    # Only repositories with at least one manifest or blob are worth listing.
-    stmt = select(repositories.c.name).order_by(repositories.c.name)
-    if last:
-        stmt = stmt.where(repositories.c.name > last)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [row[0] for row in await conn.execute(stmt)]
 
 
 async def referrers(

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.db import queries
+from registry.db.hotreads import HotReads
 from registry.errors import BlobUnknownError
 from registry.oci.digest import Digest
 from registry.storage.driver.base import StorageDriver
@@ -26,9 +27,10 @@ __all__ = ["BlobService"]
 class BlobService:
     """Blob operations for one hub: `stat`, `open`, `mount`, `unlink`."""
 
-    def __init__(self, driver: StorageDriver, engine: AsyncEngine) -> None:
+    def __init__(self, driver: StorageDriver, engine: AsyncEngine, reads: HotReads) -> None:
         self.driver = driver
         self.engine = engine
+        self.reads = reads
 
     async def stat(self, repository: str, digest: Digest) -> int:
         """The blob's size.
@@ -36,11 +38,12 @@ class BlobService:
         Raises:
             BlobUnknownError: the blob is not linked into the repository.
         """
-        async with self.engine.connect() as conn:
-            size = await queries.linked_blob_size(conn, repository, str(digest))
-        if size is None:
+        rows = await self.reads.fetch(
+            queries.LINKED_BLOB_SIZE, {"repo": repository, "digest": str(digest)}
+        )
+        if not rows:
             raise BlobUnknownError(digest=str(digest))
-        return size
+        return int(rows[0][0])
 
     def local_path(self, digest: Digest) -> Path | None:
         return self.driver.local_path(blob_path(digest))
@@ -54,7 +57,9 @@ class BlobService:
     async def mount(self, repository: str, digest: Digest, source: str) -> bool:
         """Link a blob of `source` into `repository`; False when `source` lacks it."""
         async with self.engine.begin() as conn:
-            size = await queries.linked_blob_size(conn, source, str(digest))
+            size = await conn.scalar(
+                queries.LINKED_BLOB_SIZE, {"repo": source, "digest": str(digest)}
+            )
             if size is None:
                 return False
             repo_id = await queries.ensure_repository(conn, repository)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.db import queries
+from registry.db.hotreads import HotReads
 from registry.db.queries import ManifestRecord, ReferrerRecord
 from registry.errors import (
     DigestInvalidError,
@@ -57,8 +58,9 @@ def parse_reference(reference: str) -> Digest | str:
 class ManifestService:
     """Manifest, tag, catalog and referrer operations."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: HotReads) -> None:
         self.engine = engine
+        self.reads = reads
 
     async def get(self, repository: str, reference: Digest | str) -> ManifestRecord:
         """The stored manifest.
@@ -66,14 +68,14 @@ class ManifestService:
         Raises:
             ManifestUnknownError: no such tag or digest in the repository.
         """
-        async with self.engine.connect() as conn:
-            if isinstance(reference, Digest):
-                record = await queries.manifest_by_digest(conn, repository, str(reference))
-            else:
-                record = await queries.manifest_by_tag(conn, repository, reference)
-        if record is None:
+        if isinstance(reference, Digest):
+            statement, params = queries.MANIFEST_BY_DIGEST, {"digest": str(reference)}
+        else:
+            statement, params = queries.MANIFEST_BY_TAG, {"tag": reference}
+        rows = await self.reads.fetch(statement, {"repo": repository, **params})
+        if not rows:
             raise ManifestUnknownError(reference=str(reference))
-        return record
+        return ManifestRecord(*rows[0])
 
     async def put(
         self, repository: str, reference: Digest | str, payload: bytes, content_type: str | None
@@ -136,21 +138,26 @@ class ManifestService:
         Raises:
             NameUnknownError: the repository does not exist.
         """
-        async with self.engine.connect() as conn:
-            repo_id = await queries.repository_id(conn, repository)
-            if repo_id is None:
-                raise NameUnknownError(name=repository)
-            return await queries.list_tags(conn, repo_id, limit, last)
+        params = {"repo": repository, "last": last or "", "limit": _limit(limit)}
+        rows = await self.reads.fetch(queries.TAGS_PAGE, params)
+        # An empty page is ambiguous: only then ask whether the repository exists at all.
+        if not rows and not await self.reads.fetch(queries.REPOSITORY_BY_NAME, params):
+            raise NameUnknownError(name=repository)
+        return [row[0] for row in rows]
 
     async def catalog(self, limit: int | None, last: str | None) -> list[str]:
-        async with self.engine.connect() as conn:
-            return await queries.list_repositories(conn, limit, last)
+        params = {"last": last or "", "limit": _limit(limit)}
+        return [row[0] for row in await self.reads.fetch(queries.CATALOG_PAGE, params)]
 
     async def referrers(
         self, repository: str, subject: Digest, artifact_type: str | None
     ) -> list[ReferrerRecord]:
         async with self.engine.connect() as conn:
             return await queries.referrers(conn, repository, str(subject), artifact_type)
+
+
+def _limit(limit: int | None) -> int:
+    return queries.NO_LIMIT if limit is None else limit
 
 
 def parse_digest(value: str) -> Digest:
