@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
+        # The default asyncio loop on purpose: its sendfile makes blob pulls zero-copy.
         web.run_app(
             create_app(settings),
             host=settings.listen_host,
