@@ -1,0 +1,100 @@
+"""Canonical JSON as Notary computes it for signing and key IDs.
+
+Notary signs `json.MarshalCanonical` output from github.com/docker/go/canonical/json, and
+verifies by decoding `signed` into generic Go values and re-encoding it canonically. Its rules:
+
+* object keys sorted (byte order of their UTF-8 encoding, which equals code-point order);
+* no insignificant whitespace;
+* strings: only `"` and `\\` are escaped; every other character, control characters and
+  `<`, `>`, `&` included, is written as raw UTF-8 (the patch that introduced canonical mode
+  says "only escaping allowed is \" and \\");
+* numbers are integers; a fractional number is an error. Because Go decodes every JSON
+  number into a float64, an integral float such as `1.0` or `1e3` is written as an integer.
+
+Scope: encoding Python JSON values (as produced by `json.loads`) to bytes. No I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from trust.tuf.errors import CanonicalJSONError
+
+__all__ = ["encode_canonical", "loads"]
+
+
+def encode_canonical(value: Any) -> bytes:
+    """Encode a JSON value as Notary canonical JSON.
+
+    Args:
+        value: dicts with string keys, lists/tuples, str, int, integral float, bool, None.
+
+    Returns:
+        The canonical UTF-8 bytes.
+
+    Raises:
+        CanonicalJSONError: a value has no canonical form (fractional or non-finite number,
+            non-string key, unsupported type).
+    """
+    parts: list[bytes] = []
+    _encode(value, parts)
+    return b"".join(parts)
+
+
+def loads(data: bytes) -> Any:
+    """Decode JSON bytes the way Go does: invalid UTF-8 becomes U+FFFD instead of an error.
+
+    Raises:
+        ValueError: the bytes are not JSON.
+    """
+    return json.loads(data.decode("utf-8", errors="replace"))
+
+
+def _encode(value: Any, parts: list[bytes]) -> None:
+    # bool before int: bool is a subclass of int in Python.
+    if value is None:
+        parts.append(b"null")
+    elif value is True:
+        parts.append(b"true")
+    elif value is False:
+        parts.append(b"false")
+    elif isinstance(value, int):
+        parts.append(str(value).encode())
+    elif isinstance(value, float):
+        if not math.isfinite(value) or math.floor(value) != value:
+            raise CanonicalJSONError(f"number {value!r} has no canonical JSON form")
+        parts.append(str(int(value)).encode())
+    elif isinstance(value, str):
+        parts.append(_encode_string(value))
+    elif isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalJSONError(f"object key {key!r} is not a string")
+        parts.append(b"{")
+        for index, key in enumerate(sorted(value)):
+            if index:
+                parts.append(b",")
+            parts.append(_encode_string(key))
+            parts.append(b":")
+            _encode(value[key], parts)
+        parts.append(b"}")
+    elif isinstance(value, list | tuple):
+        parts.append(b"[")
+        for index, item in enumerate(value):
+            if index:
+                parts.append(b",")
+            _encode(item, parts)
+        parts.append(b"]")
+    else:
+        raise CanonicalJSONError(f"type {type(value).__name__} has no canonical JSON form")
+
+
+def _encode_string(text: str) -> bytes:
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (from a "\ud800" escape) decode to U+FFFD in Go.
+        raw = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+    return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
