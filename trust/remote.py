@@ -157,8 +157,8 @@ class HttpRemoteStore:
         parts = []
         for role, document in files.items():
             parts.append(
-                f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
-                f"filename=\"{role}\"\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                f'filename="{role}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
                 + document
                 + b"\r\n"
             )

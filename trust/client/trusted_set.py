@@ -214,9 +214,7 @@ class TrustedSet:
             paths = tuple(role.paths or ())
             if parent_info is not None:
                 # notary RestrictDelegationPathPrefixes: a child never widens its parent.
-                paths = tuple(
-                    p for p in paths if any(p.startswith(pp) for pp in parent_info.paths)
-                )
+                paths = tuple(p for p in paths if any(p.startswith(pp) for pp in parent_info.paths))
             result.append(DelegationInfo(role.name, parent, paths))
         return result
 

@@ -174,13 +174,10 @@ class FileMeta:
         return cls(length, dict(hashes), data)
 
     @classmethod
-    def for_bytes(
-        cls, data: bytes, algorithms: Iterable[str] = ("sha256", "sha512")
-    ) -> FileMeta:
+    def for_bytes(cls, data: bytes, algorithms: Iterable[str] = ("sha256", "sha512")) -> FileMeta:
         """Describe `data`: its length and its hashes under `algorithms`."""
         hashes = {
-            name: base64.b64encode(hashlib.new(name, data).digest()).decode()
-            for name in algorithms
+            name: base64.b64encode(hashlib.new(name, data).digest()).decode() for name in algorithms
         }
         return cls(len(data), hashes)
 
@@ -603,9 +600,7 @@ class Metadata(Generic[SignedT]):
                 valid.add(sig.keyid)
         return valid
 
-    def verify_threshold(
-        self, keys: Mapping[str, PublicKey], threshold: int, role: str
-    ) -> None:
+    def verify_threshold(self, keys: Mapping[str, PublicKey], threshold: int, role: str) -> None:
         """Check that at least `threshold` distinct `keys` signed (notary VerifySignatures).
 
         Raises:
@@ -617,6 +612,4 @@ class Metadata(Generic[SignedT]):
             raise ThresholdError(f"{role}: invalid threshold {threshold}")
         valid = self.valid_signers(keys)
         if len(valid) < threshold:
-            raise ThresholdError(
-                f"{role}: {len(valid)} valid signatures, threshold is {threshold}"
-            )
+            raise ThresholdError(f"{role}: {len(valid)} valid signatures, threshold is {threshold}")
