@@ -7,7 +7,8 @@ Workflow of `Updater.refresh` (all I/O through one `RemoteStore` and one `Metada
 2. Root rotation: fetch the newest `root.json`; if the trusted root does not sign it, walk
    `N.root.json` for N = trusted+1 ... newest-1, each signed by its predecessor and itself.
 3. Timestamp, then the snapshot it lists (fetched by hash), then targets and every delegated
-   role the snapshot lists (by hash), parents before children.
+   role the snapshot lists (by hash), parents before children. As in notary's client, a
+   delegated role that is expired or under its threshold is skipped, not fatal.
 4. Only when everything verified, the new bytes replace the cache (atomically per file).
 
 Versions never go below the cached ones, so a server cannot roll a client back.
@@ -27,11 +28,13 @@ from trust.client.cache import MetadataCache
 from trust.client.trusted_set import TrustedSet
 from trust.remote import RemoteNotFoundError, RemoteStore
 from trust.tuf.errors import (
+    ExpiredMetadataError,
     MalformedMetadataError,
     RepositoryNotInitializedError,
     RollbackError,
     SignatureError,
     TargetNotFoundError,
+    ThresholdError,
 )
 from trust.tuf.model import FileMeta, Metadata, Root
 
@@ -159,7 +162,13 @@ class Updater:
                 meta = trusted.role_meta(info.name)
                 if meta is None or info.name in trusted.targets:
                     continue  # delegated but never published: it signs nothing yet
-                trusted.update_delegated_targets(info.name, self._fetch(info.name, meta))
+                try:
+                    trusted.update_delegated_targets(info.name, self._fetch(info.name, meta))
+                except (ExpiredMetadataError, ThresholdError) as exc:
+                    # As notary's client: an expired or under-signed delegation is skipped
+                    # (its targets stay untrusted); any other failure aborts the refresh.
+                    logger.warning("ignoring delegation %s of %s: %s", info.name, self.gun, exc)
+                    continue
                 pending.append(info.name)
                 loaded += 1
 

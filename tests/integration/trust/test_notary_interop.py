@@ -1,0 +1,261 @@
+"""Interoperability with the real notary CLI and notary-server (Debian's `notary` package).
+
+A notary-server with in-memory storage and its local (ed25519) signing service runs over TLS
+on a free loopback port. The notary CLI and Berth's trust library take turns on the same
+repositories and key directories, each verifying what the other wrote.
+"""
+
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from trust.client.cache import MetadataCache
+from trust.client.updater import Updater, list_targets, resolve
+from trust.keystore import KeyStore
+from trust.remote import HttpRemoteStore
+from trust.signer import RELEASES_ROLE, Repository
+from trust.tuf.keys import PrivateKey, make_root_certificate
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (shutil.which("notary") and shutil.which("notary-server")),
+        reason="notary and notary-server binaries are not installed",
+    ),
+]
+
+PASSPHRASES = {"root": "root-secret", "targets": "repo-secret", "snapshot": "snap-secret"}
+
+
+def passphrases(role: str) -> str:
+    return PASSPHRASES.get(role, "repo-secret")
+
+
+def _write_tls(directory):
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth-test-notary")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "server.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def notary_server(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("notary-server")
+    _write_tls(directory)
+    port = _free_port()
+    config = {
+        "server": {
+            "http_addr": f"127.0.0.1:{port}",
+            "tls_cert_file": str(directory / "server.crt"),
+            "tls_key_file": str(directory / "server.key"),
+        },
+        "trust_service": {"type": "local"},
+        "logging": {"level": "info"},
+        "storage": {"backend": "memory"},
+    }
+    (directory / "config.json").write_text(json.dumps(config))
+    log = (directory / "server.log").open("wb")
+    process = subprocess.Popen(
+        ["notary-server", "-config", str(directory / "config.json")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"https://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(directory / "server.crt"))
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"{url}/_notary_server/health", context=context):
+                    break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail((directory / "server.log").read_text())
+                time.sleep(0.1)
+        else:
+            pytest.fail("notary-server did not start")
+        yield {"url": url, "ca": str(directory / "server.crt"), "context": context}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def notary(server, trust_dir, *args, check=True, answer=None):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(trust_dir),
+        "NOTARY_ROOT_PASSPHRASE": PASSPHRASES["root"],
+        "NOTARY_TARGETS_PASSPHRASE": PASSPHRASES["targets"],
+        "NOTARY_SNAPSHOT_PASSPHRASE": PASSPHRASES["snapshot"],
+        "NOTARY_DELEGATION_PASSPHRASE": "repo-secret",
+    }
+    command = ["notary", "-s", server["url"], "-d", str(trust_dir), "--tlscacert", server["ca"]]
+    result = subprocess.run(
+        [*command, *args], env=env, capture_output=True, text=True, timeout=60, input=answer
+    )
+    if check and result.returncode != 0:
+        pytest.fail(f"notary {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def remote(server, gun):
+    return HttpRemoteStore(server["url"], gun, ssl_context=server["context"])
+
+
+def test_notary_publishes_and_berth_verifies_and_reuses_its_keys(notary_server, tmp_path):
+    gun = "127.0.0.1:5000/interop/from-notary"
+    notary_dir = tmp_path / "notary"
+    content = b'{"schemaVersion":2}'
+    (tmp_path / "manifest.json").write_bytes(content)
+    notary(notary_server, notary_dir, "init", gun)
+    notary(notary_server, notary_dir, "add", "-p", gun, "v1", str(tmp_path / "manifest.json"))
+
+    updater = Updater(gun, remote(notary_server, gun), MetadataCache(tmp_path / "berth", gun))
+    trusted = updater.refresh()
+    signed = resolve(trusted, "v1")
+    assert (signed.sha256, signed.length) == (hashlib.sha256(content).hexdigest(), len(content))
+    assert (tmp_path / "berth" / "tuf" / gun / "metadata" / "timestamp.json").is_file()
+
+    # Our key store reads every key the notary CLI wrote, with its role and GUN.
+    store = KeyStore(notary_dir)
+    infos = store.list()
+    assert sorted(info.role for info in infos.values()) == ["root", "snapshot", "targets"]
+    for key_id, info in infos.items():
+        assert store.get(key_id, passphrases(info.role)).key_id == key_id
+    root_cert = next(iter(trusted.root.signed.role_keys("root")[0].values()))
+    assert store.find("root") == [root_cert.canonical_id()]
+
+    # Berth signs with notary's own keys; notary (which signs snapshots locally) sees it.
+    repository = Repository(gun, remote(notary_server, gun), store, passphrases)
+    repository.sign_target("v2", "cd" * 32, 42)
+    listing = notary(notary_server, notary_dir, "list", gun)
+    assert "v1" in listing and "v2" in listing and "cd" * 32 in listing
+    assert resolve(updater.refresh(), "v2").sha256 == "cd" * 32
+
+
+def test_berth_creates_and_notary_uses_berths_keys(notary_server, tmp_path):
+    gun = "127.0.0.1:5000/interop/from-berth"
+    berth_dir = tmp_path / "berth"
+    repository = Repository(gun, remote(notary_server, gun), KeyStore(berth_dir), passphrases)
+    repository.initialize()  # Docker's way: server-held snapshot and timestamp keys
+    repository.sign_target("v1", "ab" * 32, 7)
+
+    listing = notary(notary_server, berth_dir, "list", gun)
+    assert "v1" in listing and "ab" * 32 in listing
+    # notary signs a second tag with the targets key Berth's store wrote.
+    (tmp_path / "blob").write_bytes(b"second")
+    notary(notary_server, berth_dir, "add", "-p", gun, "v2", str(tmp_path / "blob"))
+    assert "v2" in notary(notary_server, berth_dir, "list", gun)
+    trusted = repository.refresh()
+    assert resolve(trusted, "v2").sha256 == hashlib.sha256(b"second").hexdigest()
+
+    # A fresh notary client (empty trust directory) trusts Berth's root on first use.
+    fresh = notary(notary_server, tmp_path / "fresh", "list", gun)
+    assert "v1" in fresh and "v2" in fresh
+
+
+def test_notary_key_rotations_keep_an_old_berth_client_verifying(notary_server, tmp_path):
+    gun = "127.0.0.1:5000/interop/rotate"
+    notary_dir = tmp_path / "notary"
+    (tmp_path / "blob").write_bytes(b"rotate me")
+    notary(notary_server, notary_dir, "init", "-p", gun)
+    notary(notary_server, notary_dir, "add", "-p", gun, "v1", str(tmp_path / "blob"))
+    old_client = Updater(gun, remote(notary_server, gun), MetadataCache(tmp_path / "old", gun))
+    old_client.refresh()
+
+    notary(notary_server, notary_dir, "key", "rotate", gun, "timestamp", "-r")
+    notary(notary_server, notary_dir, "key", "rotate", gun, "snapshot", "-r")
+    for _ in range(2):  # notary asks for confirmation before rotating root
+        out = notary(notary_server, notary_dir, "key", "rotate", gun, "root", answer="yes\n")
+        assert "Successfully rotated root key" in out
+    trusted = old_client.refresh()
+    assert trusted.root.signed.version >= 5
+    assert resolve(trusted, "v1").sha256 == hashlib.sha256(b"rotate me").hexdigest()
+
+
+def test_delegation_with_a_certificate_key_added_by_notary(notary_server, tmp_path):
+    gun = "127.0.0.1:5000/interop/delegation"
+    owner_dir = tmp_path / "owner"
+    notary(notary_server, owner_dir, "init", "-p", gun)
+    # A delegate cannot sign snapshots: the server must hold the snapshot key.
+    notary(notary_server, owner_dir, "key", "rotate", gun, "snapshot", "-r")
+    alice_store = KeyStore(tmp_path / "alice")
+    alice = PrivateKey.generate_ecdsa()
+    alice_store.add(alice, RELEASES_ROLE, "", "repo-secret")
+    certificate = make_root_certificate(alice, "alice", dt.datetime.now(dt.UTC))
+    (tmp_path / "alice.crt").write_bytes(certificate.public)
+    notary(
+        notary_server,
+        owner_dir,
+        "delegation",
+        "add",
+        "-p",
+        gun,
+        RELEASES_ROLE,
+        str(tmp_path / "alice.crt"),
+        "--all-paths",
+    )
+    alice_repo = Repository(gun, remote(notary_server, gun), alice_store, passphrases)
+    assert alice_repo.sign_target("v1", "ef" * 32, 3) == RELEASES_ROLE
+    listing = notary(notary_server, tmp_path / "reader", "list", gun)
+    assert "v1" in listing and RELEASES_ROLE in listing
+    trusted = Updater(gun, remote(notary_server, gun), MetadataCache(tmp_path / "c", gun)).refresh()
+    assert resolve(trusted, "v1").role == RELEASES_ROLE
+    assert list(list_targets(trusted)) == ["v1"]
+
+
+def test_notary_delete_remote_is_seen_by_berth(notary_server, tmp_path):
+    gun = "127.0.0.1:5000/interop/delete"
+    notary_dir = tmp_path / "notary"
+    notary(notary_server, notary_dir, "init", "-p", gun)
+    notary(notary_server, notary_dir, "delete", gun, "--remote")
+    from trust.tuf.errors import RepositoryNotInitializedError
+
+    with pytest.raises(RepositoryNotInitializedError):
+        Updater(gun, remote(notary_server, gun), MetadataCache(tmp_path / "c", gun)).refresh()
