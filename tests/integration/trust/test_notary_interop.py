@@ -11,7 +11,6 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import time
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support.ports import free_port
 from trust.client.cache import MetadataCache
 from trust.client.updater import Updater, list_targets, resolve
 from trust.keystore import KeyStore
@@ -74,17 +74,11 @@ def _write_tls(directory):
     )
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def notary_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("notary-server")
     _write_tls(directory)
-    port = _free_port()
+    port = free_port()
     config = {
         "server": {
             "http_addr": f"127.0.0.1:{port}",

@@ -6,19 +6,11 @@ from collections.abc import Callable
 import pytest
 
 from tests.simulators.trust_remote import FakeTrustServer
+from tests.unit.trust.values import GUN, NOW, passphrases
 from trust.client.cache import MetadataCache
 from trust.client.updater import Updater
 from trust.keystore import KeyStore
 from trust.signer import Repository
-
-GUN = "hub.example:5000/team/app"
-NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-DIGEST_A = "a" * 64
-DIGEST_B = "b" * 64
-
-
-def passphrases(role: str) -> str:
-    return "root-pass" if role == "root" else "repo-pass"
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from tests.unit.trust.conftest import DIGEST_A, DIGEST_B, GUN, NOW, passphrases
+from tests.unit.trust.values import DIGEST_A, DIGEST_B, GUN, NOW, passphrases
 from trust.client.trusted_set import TrustedSet
 from trust.client.updater import list_targets, resolve
 from trust.tuf.errors import (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.trust.conftest import DIGEST_A, DIGEST_B, GUN, NOW, passphrases
+from tests.unit.trust.values import DIGEST_A, DIGEST_B, GUN, NOW, passphrases
 from trust.client.updater import list_targets, resolve
 from trust.keystore import KeyStore
 from trust.signer import RELEASES_ROLE, Repository, RepositoryExistsError
