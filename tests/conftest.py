@@ -10,6 +10,7 @@
   `DOCKER_ARCHIVE_TAG`.
 - `dockerd`: a Docker daemon (the running one, or a private one started here).
 - `skopeo`: the skopeo CLI set up for plain-http, anonymous use.
+- `tls_files`: a self-signed certificate and key for 127.0.0.1 (`HubProcess(tls=...)`).
 
 When a test fails, the logs of the hubs it used are added to its report.
 """
@@ -34,6 +35,7 @@ from tests.support.images import (
     write_oci_layout,
 )
 from tests.support.skopeo import Skopeo, SkopeoUnavailableError
+from tests.support.tls import TlsFiles, make_self_signed
 
 
 @pytest.fixture
@@ -124,6 +126,12 @@ def skopeo(tmp_path_factory: pytest.TempPathFactory) -> Skopeo:
         return Skopeo(tmp_path_factory.mktemp("skopeo"))
     except SkopeoUnavailableError as error:
         pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A self-signed server certificate and key for 127.0.0.1 and localhost."""
+    return make_self_signed(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.hookimpl(wrapper=True)

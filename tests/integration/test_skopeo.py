@@ -7,6 +7,9 @@ comes back out byte for byte, and a multi-architecture index keeps its digest.
 from __future__ import annotations
 
 import json
+import shutil
+import ssl
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -14,9 +17,10 @@ import pytest
 from registry.oci import mediatypes
 from tests.support.commands import CommandError
 from tests.support.http import http_request
-from tests.support.hub import HubProcess
+from tests.support.hub import HubProcess, HubSet
 from tests.support.images import BuiltImage, OciLayout, sha256_digest
 from tests.support.skopeo import Skopeo
+from tests.support.tls import TlsFiles
 
 pytestmark = pytest.mark.skopeo
 
@@ -162,3 +166,25 @@ def test_copy_between_repositories_of_one_hub(
     for digest, data in built_image.blobs().items():
         blob = http_request("GET", f"{shared_hub.url}/v2/skopeo/mount-target/blobs/{digest}")
         assert (blob.status, blob.body) == (200, data), digest
+
+
+def test_copy_over_verified_https(
+    hub_factory: HubSet, tls_files: TlsFiles, skopeo: Skopeo, oci_layout: OciLayout,
+    built_image: BuiltImage, tmp_path: Path,
+) -> None:
+    hub = hub_factory.start(tls=tls_files)
+    context = ssl.create_default_context(cafile=str(tls_files.cert))
+    with urllib.request.urlopen(f"{hub.url}/v2/", context=context) as response:
+        assert (hub.url.split(":")[0], response.status) == ("https", 200)
+    # skopeo trusts the *.crt files of a certificate directory as CAs.
+    cert_dir = tmp_path / "certs"
+    cert_dir.mkdir()
+    shutil.copy(tls_files.cert, cert_dir / "ca.crt")
+    remote = f"docker://{hub.host}/tls/busybox:v1"
+
+    skopeo.copy(oci_layout.reference, remote, "--dest-tls-verify=true",
+                "--dest-cert-dir", str(cert_dir))
+
+    inspected = skopeo.run("inspect", "--tls-verify=true", "--cert-dir", str(cert_dir),
+                           "--no-creds", remote)
+    assert json.loads(inspected.stdout)["Digest"] == built_image.manifest_digest

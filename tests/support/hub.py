@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from tests.support.ports import free_port, http_status, wait_until
+from tests.support.tls import TlsFiles
 
 __all__ = ["REPO_ROOT", "HubError", "HubProcess", "HubSet", "repo_env"]
 
@@ -55,7 +56,7 @@ class HubProcess:
         log_path: file that collects the process's stdout and stderr (appended across restarts).
         port: port to listen on; a free one when None.
         no_auth: pass `--no-auth` (an open registry).
-        tls: a `(cert_path, key_path)` pair to serve https.
+        tls: certificate and key files to serve https with.
         extra_args: more `serve` arguments.
         env: more environment variables.
     """
@@ -67,7 +68,7 @@ class HubProcess:
         *,
         port: int | None = None,
         no_auth: bool = True,
-        tls: tuple[Path, Path] | None = None,
+        tls: TlsFiles | None = None,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
     ) -> None:
@@ -103,7 +104,7 @@ class HubProcess:
         if self.no_auth:
             command.append("--no-auth")
         if self.tls:
-            command += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
+            command += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         return command + list(self.extra_args)
 
     def is_running(self) -> bool:
