@@ -5,6 +5,8 @@ Always an OCI index, never 404: an unknown subject simply has no referrers.
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from registry import keys
@@ -30,9 +32,9 @@ async def list_referrers(request: web.Request) -> web.Response:
         if record.annotations:
             descriptor["annotations"] = record.annotations
         manifests.append(descriptor)
-    headers = {"OCI-Filters-Applied": "artifactType"} if artifact_type else {}
-    return web.json_response(
-        {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": manifests},
-        content_type=mt.OCI_INDEX,
-        headers=headers,
-    )
+    # The spec wants the index media type exactly, without a charset parameter.
+    headers = {"Content-Type": mt.OCI_INDEX}
+    if artifact_type:
+        headers["OCI-Filters-Applied"] = "artifactType"
+    body = {"schemaVersion": 2, "mediaType": mt.OCI_INDEX, "manifests": manifests}
+    return web.Response(body=json.dumps(body).encode(), headers=headers)
