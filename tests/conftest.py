@@ -10,7 +10,7 @@
   `DOCKER_ARCHIVE_TAG`.
 - `dockerd`: a Docker daemon (the running one, or a private one started here).
 - `skopeo`: the skopeo CLI set up for plain-http, anonymous use.
-- `tls_files`: a self-signed certificate and key for 127.0.0.1 (`HubProcess(tls=...)`).
+- `tls_files`: a development CA and a server certificate for 127.0.0.1 (`HubProcess(tls=...)`).
 
 When a test fails, the logs of the hubs it used are added to its report.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from registry.tlscerts import DevCertificates, make_dev_certificates
 from tests.support.dockerd import DockerDaemon, DockerUnavailableError
 from tests.support.hub import HubProcess, HubSet
 from tests.support.images import (
@@ -35,7 +36,6 @@ from tests.support.images import (
     write_oci_layout,
 )
 from tests.support.skopeo import Skopeo, SkopeoUnavailableError
-from tests.support.tls import TlsFiles, make_self_signed
 
 
 @pytest.fixture
@@ -129,9 +129,9 @@ def skopeo(tmp_path_factory: pytest.TempPathFactory) -> Skopeo:
 
 
 @pytest.fixture(scope="session")
-def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    """A self-signed server certificate and key for 127.0.0.1 and localhost."""
-    return make_self_signed(tmp_path_factory.mktemp("tls"))
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> DevCertificates:
+    """A development CA and the server certificate it signed, for 127.0.0.1 and localhost."""
+    return make_dev_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.hookimpl(wrapper=True)

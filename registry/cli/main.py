@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from registry.cli import db, serve
+from registry.cli import db, serve, tls
 
 # Command-group modules: each has `register(subparsers)` setting `func` on its parsers.
-COMMAND_GROUPS = [serve, db]
+COMMAND_GROUPS = [serve, db, tls]
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

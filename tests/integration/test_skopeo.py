@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from registry.oci import mediatypes
+from registry.tlscerts import DevCertificates
 from tests.support.commands import CommandError
 from tests.support.http import http_request
 from tests.support.hub import HubProcess, HubSet
 from tests.support.images import BuiltImage, OciLayout, sha256_digest
 from tests.support.skopeo import Skopeo
-from tests.support.tls import TlsFiles
 
 pytestmark = pytest.mark.skopeo
 
@@ -169,17 +169,17 @@ def test_copy_between_repositories_of_one_hub(
 
 
 def test_copy_over_verified_https(
-    hub_factory: HubSet, tls_files: TlsFiles, skopeo: Skopeo, oci_layout: OciLayout,
+    hub_factory: HubSet, tls_files: DevCertificates, skopeo: Skopeo, oci_layout: OciLayout,
     built_image: BuiltImage, tmp_path: Path,
 ) -> None:
     hub = hub_factory.start(tls=tls_files)
-    context = ssl.create_default_context(cafile=str(tls_files.cert))
+    context = ssl.create_default_context(cafile=str(tls_files.ca_cert))
     with urllib.request.urlopen(f"{hub.url}/v2/", context=context) as response:
         assert (hub.url.split(":")[0], response.status) == ("https", 200)
     # skopeo trusts the *.crt files of a certificate directory as CAs.
     cert_dir = tmp_path / "certs"
     cert_dir.mkdir()
-    shutil.copy(tls_files.cert, cert_dir / "ca.crt")
+    shutil.copy(tls_files.ca_cert, cert_dir / "ca.crt")
     remote = f"docker://{hub.host}/tls/busybox:v1"
 
     skopeo.copy(oci_layout.reference, remote, "--dest-tls-verify=true",

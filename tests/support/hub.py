@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from registry.tlscerts import DevCertificates
 from tests.support.ports import free_port, http_status, wait_until
-from tests.support.tls import TlsFiles
 
 __all__ = ["REPO_ROOT", "HubError", "HubProcess", "HubSet", "repo_env"]
 
@@ -68,7 +68,7 @@ class HubProcess:
         *,
         port: int | None = None,
         no_auth: bool = True,
-        tls: TlsFiles | None = None,
+        tls: DevCertificates | None = None,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
     ) -> None:
