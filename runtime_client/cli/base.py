@@ -17,8 +17,17 @@ from types import ModuleType
 from typing import BinaryIO, TextIO
 
 from runtime_client.config import ClientConfig, Stores, open_stores
+from runtime_client.distribution.progress import Progress
 
-__all__ = ["CliContext", "CommandGroup", "Verb", "add_verb", "images_in_use", "stores_of"]
+__all__ = [
+    "CliContext",
+    "CommandGroup",
+    "Verb",
+    "add_verb",
+    "images_in_use",
+    "progress_for",
+    "stores_of",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -84,3 +93,9 @@ def images_in_use(ctx: CliContext) -> dict[str, list[str]]:
     does, no image counts as used.
     """
     return {}
+
+
+def progress_for(ctx: CliContext, quiet: bool = False) -> Progress:
+    """Layer progress on stderr: bars on a terminal, plain lines otherwise."""
+    isatty = getattr(ctx.stderr, "isatty", None)
+    return Progress(ctx.stderr, tty=bool(isatty and isatty()), quiet=quiet)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime_client.cli import image_inspect, image_prune, images, rmi, tag
+from runtime_client.cli import image_inspect, image_prune, images, pull, push, rmi, tag
 from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
@@ -11,6 +11,8 @@ GROUP = CommandGroup(
     name="image",
     help="Manage images",
     verbs=(
+        Verb("pull", pull, "Download an image from a registry", shortcuts=("pull",)),
+        Verb("push", push, "Upload an image to a registry", shortcuts=("push",)),
         Verb("ls", images, "List images", aliases=("list",), shortcuts=("images",)),
         Verb("inspect", image_inspect, "Display detailed information on one or more images"),
         Verb("tag", tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
