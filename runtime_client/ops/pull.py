@@ -76,15 +76,21 @@ async def pull(stores: Stores, config: ClientConfig, opts: PullOptions, stdout: 
             refs = [ref if (ref.tag or ref.digest) else Reference(ref.host, ref.name, "latest")]
         pulled = []
         for one in refs:
-            image = await pull_reference(stores, client, one, platform, progress, limit)
+            image = await pull_reference(stores, client, one, platform, progress, limit,
+                                         strict_platform=opts.platform is not None)
             stdout.write(f"{one}\n")
             pulled.append(image)
     return pulled
 
 
 async def pull_reference(stores: Stores, client: RegistryClient, ref: Reference,
-                         platform: Platform, progress: Progress, concurrency: int) -> Image:
-    """Pull one tag or digest of a repository from `client`'s registry."""
+                         platform: Platform, progress: Progress, concurrency: int,
+                         strict_platform: bool = False) -> Image:
+    """Pull one tag or digest of a repository from `client`'s registry.
+
+    With `strict_platform`, a single-platform image must be of `platform` (as Docker checks
+    an explicit `--platform`); otherwise only indexes are narrowed to it.
+    """
     default = stores.images.default_registry
     repo = repository_of(ref)
     progress.message(f"{ref.reference}: Pulling from {ref.name}")
@@ -102,6 +108,8 @@ async def pull_reference(stores: Stores, client: RegistryClient, ref: Reference,
         lease.add(manifest.config.digest, *(layer.digest for layer in manifest.layers))
         config_bytes = await _config(stores, client, ref.name, manifest.config)
         diff_ids = _diff_ids(config_bytes, len(manifest.layers))
+        if strict_platform:
+            _check_platform(ref, config_bytes, platform)
         existed = _exists(stores, manifest.config.digest)
         semaphore = asyncio.Semaphore(max(1, concurrency))
         async with asyncio.TaskGroup() as group:
@@ -154,6 +162,17 @@ def _select_platform(index: Manifest, platform: Platform) -> Descriptor:
     raise PlatformNotFoundError(
         f"no matching manifest for {platform} in the manifest list entries"
     )
+
+
+def _check_platform(ref: Reference, config_bytes: bytes, platform: Platform) -> None:
+    config = json.loads(config_bytes)
+    actual = {key: config.get(key) for key in ("os", "architecture", "variant")}
+    if not platform.matches(actual):
+        shown = "/".join(filter(None, actual.values()))
+        raise PlatformNotFoundError(
+            f"image with reference {ref} was found but does not match the specified "
+            f"platform: wanted {platform}, actual: {shown}"
+        )
 
 
 def _exists(stores: Stores, image_id: Digest) -> bool:
