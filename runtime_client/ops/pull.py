@@ -27,6 +27,7 @@ from runtime_client.distribution.connect import client_for
 from runtime_client.distribution.platforms import Platform, host_platform
 from runtime_client.distribution.progress import Progress
 from runtime_client.errors import (
+    DigestMismatchError,
     NoSuchImageError,
     PlatformNotFoundError,
     RegistryRequestError,
@@ -35,6 +36,7 @@ from runtime_client.errors import (
 from runtime_client.images.naming import familiar, parse_reference, repository_of
 from runtime_client.images.store import Image, Layer
 from runtime_client.options import PullOptions
+from runtime_client.tasks import run_all
 
 __all__ = ["pull", "pull_reference"]
 
@@ -112,10 +114,8 @@ async def pull_reference(stores: Stores, client: RegistryClient, ref: Reference,
             _check_platform(ref, config_bytes, platform)
         existed = _exists(stores, manifest.config.digest)
         semaphore = asyncio.Semaphore(max(1, concurrency))
-        async with asyncio.TaskGroup() as group:
-            for layer in manifest.layers:
-                group.create_task(_fetch_layer(stores, client, ref.name, layer, semaphore,
-                                               progress))
+        await run_all(_fetch_layer(stores, client, ref.name, layer, semaphore, progress)
+                      for layer in manifest.layers)
         layers = [Layer(d.digest, d.media_type, d.size, diff_id)
                   for d, diff_id in zip(manifest.layers, diff_ids, strict=True)]
         image = images.create(
@@ -214,21 +214,40 @@ async def _fetch_layer(stores: Stores, client: RegistryClient, name: str, layer:
         return
     progress.status(short, "Pulling fs layer")
     async with semaphore:
-        # Opening blocks while another berth process downloads the same layer.
-        writer = await asyncio.to_thread(content.writer, f"pull-{layer.digest}")
-        try:
-            if content.exists(layer.digest):
-                progress.status(short, "Already exists")
-                return
-            if writer.offset:
-                logger.info("resuming %s at byte %d", layer.digest, writer.offset)
-            await client.fetch_blob(
-                name, layer.digest, writer, layer.size,
-                lambda done: progress.bytes(short, "Downloading", done, layer.size),
-            )
-            progress.status(short, "Verifying Checksum")
-            await asyncio.to_thread(writer.commit, layer.digest, layer.size)
-            progress.status(short, "Download complete")
-        finally:
-            writer.close()
+        # A resumed ingest may hold bytes from a bad earlier transfer; if the result does
+        # not verify, the ingest is gone (commit discards it) and one fresh try follows.
+        resumed = await _download(stores, client, name, layer, progress)
+        if resumed is not None:
+            await _download(stores, client, name, layer, progress)
     progress.status(short, "Pull complete")
+
+
+async def _download(stores: Stores, client: RegistryClient, name: str, layer: Descriptor,
+                    progress: Progress) -> DigestMismatchError | None:
+    """Fetch and commit one layer; returns the mismatch of a resumed ingest (else raises)."""
+    short = layer.digest.hex[:12]
+    content = stores.content
+    # Opening blocks while another berth process downloads the same layer.
+    writer = await asyncio.to_thread(content.writer, f"pull-{layer.digest}")
+    try:
+        if content.exists(layer.digest):
+            return None
+        resumed_from = writer.offset
+        if resumed_from:
+            logger.info("resuming %s at byte %d", layer.digest, resumed_from)
+        await client.fetch_blob(
+            name, layer.digest, writer, layer.size,
+            lambda done: progress.bytes(short, "Downloading", done, layer.size),
+        )
+        progress.status(short, "Verifying Checksum")
+        try:
+            await asyncio.to_thread(writer.commit, layer.digest, layer.size)
+        except DigestMismatchError as exc:
+            if not resumed_from:
+                raise
+            logger.warning("resumed download of %s did not verify; starting over", layer.digest)
+            return exc
+        progress.status(short, "Download complete")
+        return None
+    finally:
+        writer.close()

@@ -24,6 +24,7 @@ from runtime_client.errors import NoSuchImageError, RuntimeClientError, UsageErr
 from runtime_client.images.naming import parse_reference, repository_of
 from runtime_client.images.store import Image
 from runtime_client.options import PushOptions
+from runtime_client.tasks import run_all
 
 __all__ = ["push", "push_image"]
 
@@ -77,13 +78,12 @@ async def push_image(stores: Stores, client: RegistryClient, image: Image, targe
     """Push one image under `target`'s tag; returns the manifest digest and size."""
     progress.message(f"The push refers to repository [{repository_of(target)}]")
     semaphore = asyncio.Semaphore(CONCURRENT_UPLOADS)
-    async with asyncio.TaskGroup() as group:
-        for layer in reversed(image.layers):
-            group.create_task(_push_blob(stores, client, target.name, layer.digest, layer.size,
-                                         semaphore, progress, show=True))
-        group.create_task(_push_blob(stores, client, target.name, image.id,
-                                     stores.content.size(image.id), semaphore, progress,
-                                     show=False))
+    await run_all([
+        *(_push_blob(stores, client, target.name, layer.digest, layer.size, semaphore,
+                     progress, show=True) for layer in reversed(image.layers)),
+        _push_blob(stores, client, target.name, image.id, stores.content.size(image.id),
+                   semaphore, progress, show=False),
+    ])
     manifest = stores.content.read(image.manifest_digest)
     digest = await client.put_manifest(target.name, target.tag or "latest", manifest,
                                        image.manifest_media_type)
