@@ -33,11 +33,18 @@ class Settings:
     tls_key: Path | None = None
     auth_enabled: bool = False
     delete_enabled: bool = True
-    auto_migrate: bool = True  # apply migrations at start (the embedded default)
+    auto_migrate: bool | None = None  # apply migrations at start; default: only on SQLite
     max_manifest_bytes: int = 4 * 1024 * 1024  # bytes; larger manifests get 413
     upload_chunk_min_bytes: int = 0  # advertised as OCI-Chunk-Min-Length when > 0
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)  # for features layered on top
+    s3_region: str | None = None  # default: the AWS chain's region
+    s3_endpoint_url: str | None = None  # an S3-compatible service instead of AWS
+    s3_path_style: bool = False  # path-style bucket addressing (MinIO, moto)
+    s3_redirect: bool = False  # answer blob GETs with 307 to a presigned S3 URL
+    gc_interval: float = 0.0  # seconds between online GC runs in `serve`; 0: never
+    gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
+    workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -65,11 +72,19 @@ class Settings:
 
     def resolve(self) -> Settings:
         data_dir = self.data_dir.absolute()
+        database_url = self.database_url or f"sqlite+aiosqlite:///{data_dir / 'berth.db'}"
         return replace(
             self,
             data_dir=data_dir,
-            database_url=self.database_url or f"sqlite+aiosqlite:///{data_dir / 'berth.db'}",
+            database_url=database_url,
             storage_url=self.storage_url or f"file://{data_dir / 'storage'}",
+            # A shared server database is upgraded deliberately (`berth-hub db upgrade`),
+            # never by whichever replica happens to start first.
+            auto_migrate=(
+                database_url.startswith("sqlite")
+                if self.auto_migrate is None
+                else self.auto_migrate
+            ),
         )
 
     @property

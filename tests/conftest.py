@@ -11,12 +11,15 @@
 - `dockerd`: a Docker daemon (the running one, or a private one started here).
 - `skopeo`: the skopeo CLI set up for plain-http, anonymous use.
 - `tls_files`: a development CA and a server certificate for 127.0.0.1 (`HubProcess(tls=...)`).
+- `s3_server`: a moto S3 server process (HTTP on loopback) for the session.
+- `postgres`: a PostgreSQL 15 cluster for the session; `create_database()` per test.
 
 When a test fails, the logs of the hubs it used are added to its report.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -35,6 +38,8 @@ from tests.support.images import (
     write_docker_archive,
     write_oci_layout,
 )
+from tests.support.postgres import PostgresCluster, PostgresUnavailableError
+from tests.support.s3server import S3_CREDENTIALS, S3Server, S3ServerError
 from tests.support.skopeo import Skopeo, SkopeoUnavailableError
 
 
@@ -132,6 +137,41 @@ def skopeo(tmp_path_factory: pytest.TempPathFactory) -> Skopeo:
 def tls_files(tmp_path_factory: pytest.TempPathFactory) -> DevCertificates:
     """A development CA and the server certificate it signed, for 127.0.0.1 and localhost."""
     return make_dev_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A moto S3 server for the session; the test process gets its credentials in env."""
+    server = S3Server(tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        server.start()
+    except S3ServerError as error:
+        pytest.fail(str(error))
+    saved = {key: os.environ.get(key) for key in S3_CREDENTIALS}
+    os.environ.update(S3_CREDENTIALS)
+    try:
+        yield server
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL cluster for the session, removed at the end even after failures."""
+    try:
+        cluster = PostgresCluster()
+        cluster.start()
+    except PostgresUnavailableError as error:
+        pytest.skip(str(error))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.hookimpl(wrapper=True)

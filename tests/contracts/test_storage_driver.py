@@ -90,3 +90,39 @@ async def test_large_content(driver):
         await writer.write(data[i : i + 65536])
     await writer.commit()
     assert await read_all(driver, "big") == data
+
+
+async def test_large_appends_across_sessions(driver):
+    first = bytes(range(256)) * (24 * 1024 + 3)  # just over 6 MiB
+    second = b"tail" * (300 * 1024)
+    writer = await driver.writer("grow/data")
+    await writer.write(first)
+    await writer.commit()
+    writer = await driver.writer("grow/data", append=True)
+    assert writer.size == len(first)
+    await writer.write(second[:1000])
+    await writer.write(second[1000:])
+    await writer.commit()
+    writer = await driver.writer("grow/data", append=True)
+    await writer.write(b"!")
+    await writer.close()
+    assert (await driver.stat("grow/data")).size == len(first) + len(second) + 1
+    assert await read_all(driver, "grow/data") == first + second + b"!"
+    assert await read_all(driver, "grow/data", len(first)) == second + b"!"
+
+
+async def test_writer_truncates_without_append(driver):
+    await driver.put_content("t", b"old content")
+    writer = await driver.writer("t")
+    assert writer.size == 0
+    await writer.write(b"new")
+    await writer.commit()
+    assert await driver.get_content("t") == b"new"
+
+
+async def test_move_large_file(driver):
+    data = b"m" * (9 * 1024 * 1024 + 5)
+    await driver.put_content("uploads/x/data", data)
+    await driver.move("uploads/x/data", "blobs/y/data")
+    assert (await driver.stat("blobs/y/data")).size == len(data)
+    assert await read_all(driver, "blobs/y/data") == data

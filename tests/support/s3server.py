@@ -1,0 +1,106 @@
+"""A moto S3 server subprocess on a loopback port: a real HTTP S3 endpoint for tests.
+
+The server runs as its own process (`python -m moto.server`) so that hub subprocesses and the
+test process reach it the same way, over HTTP. Buckets are cheap: give each test its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from tests.support.ports import free_port, http_status, wait_until
+
+__all__ = ["S3_CREDENTIALS", "S3Server", "S3ServerError"]
+
+logger = logging.getLogger(__name__)
+
+# moto accepts any credentials; the hub reads these through the standard AWS chain.
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "berth-test",
+    "AWS_SECRET_ACCESS_KEY": "berth-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+START_TIMEOUT = 30.0  # seconds
+
+
+class S3ServerError(RuntimeError):
+    """The moto server did not start."""
+
+
+class S3Server:
+    """One `moto.server` process.
+
+    Args:
+        log_path: where its output goes.
+    """
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = Path(log_path)
+        self.port = free_port()
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> S3Server:
+        """Start the server and wait until it answers.
+
+        Raises:
+            S3ServerError: it exited or did not answer in time.
+        """
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            )
+        ready = wait_until(
+            lambda: self._process.poll() is not None
+            or http_status(f"{self.endpoint_url}/moto-api/") is not None,
+            START_TIMEOUT,
+        )
+        if not ready or self._process.poll() is not None:
+            self.stop()
+            raise S3ServerError(f"moto server did not start: {self.log_path.read_text()[-2000:]}")
+        return self
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def client(self):  # noqa: ANN201 - a boto3 client has no importable type
+        """A boto3 S3 client for this server."""
+        return boto3.session.Session(
+            aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=S3_CREDENTIALS["AWS_DEFAULT_REGION"],
+        ).client(
+            "s3", endpoint_url=self.endpoint_url, config=Config(s3={"addressing_style": "path"})
+        )
+
+    def new_bucket(self, stem: str = "berth") -> str:
+        """Create a bucket with a unique name and return the name."""
+        name = f"{stem}-{uuid.uuid4().hex[:12]}"
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def env(self) -> dict[str, str]:
+        """Environment for a hub process using this server (credentials, endpoint, path style)."""
+        return {
+            **S3_CREDENTIALS,
+            "BERTH_S3_ENDPOINT_URL": self.endpoint_url,
+            "BERTH_S3_PATH_STYLE": "true",
+        }
