@@ -20,6 +20,7 @@ from registry.services.manifests import ManifestService
 from registry.services.uploads import UploadService
 from registry.settings import Settings
 from registry.storage.driver.factory import create_driver
+from registry.storage.driver.s3 import S3Config
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+def _s3_config(settings: Settings) -> S3Config:
+    return S3Config(
+        region=settings.s3_region,
+        endpoint_url=settings.s3_endpoint_url,
+        path_style=settings.s3_path_style,
+        redirect=settings.s3_redirect,
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
     app = web.Application(
@@ -51,7 +61,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
-    app[keys.DRIVER] = create_driver(settings.storage_url or "")
+    app[keys.DRIVER] = create_driver(settings.storage_url or "", _s3_config(settings))
     app[keys.ACCESS] = AllowAll()
     app.cleanup_ctx.append(_database)
     setup_routes(app)

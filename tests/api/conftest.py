@@ -1,22 +1,72 @@
-"""An in-process hub per test (SQLite + filesystem in a temp dir), driven over real HTTP."""
+"""An in-process hub per test, driven over real HTTP, on each backend pair.
+
+`settings` is parametrised: `sqlite-fs` (SQLite + filesystem in a temp dir) and `pg-s3`
+(a fresh PostgreSQL database of the session cluster + a fresh bucket on the moto server), so
+every API test runs on both.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import text
 
 from registry.app import create_app
+from registry.db.engine import create_engine
 from registry.oci import mediatypes as mt
 from registry.settings import Settings
+from tests.support.hub import REPO_ROOT, repo_env
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(data_dir=tmp_path / "data").resolve()
+@pytest.fixture(scope="session")
+def api_database(postgres) -> str:
+    """One migrated PostgreSQL database for the API suite; each test empties it."""
+    url = postgres.create_database("api")
+    subprocess.run(
+        [sys.executable, "-m", "registry", "db", "upgrade", "--database", url],
+        cwd=REPO_ROOT, env=repo_env(), check=True, capture_output=True,
+    )
+    return url
+
+
+async def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            names = (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                        " AND tablename <> 'alembic_version'"
+                    )
+                )
+            ).scalars()
+            quoted = ", ".join(f'"{name}"' for name in names)
+            await conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite-fs", "pg-s3"])
+async def settings(request, tmp_path):
+    if request.param == "sqlite-fs":
+        return Settings(data_dir=tmp_path / "data").resolve()
+    database_url = request.getfixturevalue("api_database")
+    s3_server = request.getfixturevalue("s3_server")
+    await _empty_tables(database_url)
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        storage_url=f"s3://{s3_server.new_bucket('api')}/hub",
+        s3_endpoint_url=s3_server.endpoint_url,
+        s3_path_style=True,
+    ).resolve()
 
 
 @pytest.fixture

@@ -59,6 +59,8 @@ class HubProcess:
         tls: certificate and key files to serve https with.
         extra_args: more `serve` arguments.
         env: more environment variables.
+        database: a `--database` URL (default: SQLite in the data directory).
+        storage: a `--storage` URL (default: the data directory's filesystem storage).
     """
 
     def __init__(
@@ -71,6 +73,8 @@ class HubProcess:
         tls: DevCertificates | None = None,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
+        database: str | None = None,
+        storage: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
@@ -79,6 +83,8 @@ class HubProcess:
         self.tls = tls
         self.extra_args = tuple(extra_args)
         self.env = dict(env or {})
+        self.database = database
+        self.storage = storage
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -105,6 +111,10 @@ class HubProcess:
             command.append("--no-auth")
         if self.tls:
             command += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
+        if self.database:
+            command += ["--database", self.database]
+        if self.storage:
+            command += ["--storage", self.storage]
         return command + list(self.extra_args)
 
     def is_running(self) -> bool:
@@ -207,7 +217,7 @@ class HubSet:
 
         Args:
             data_dir: its `--data` directory; pass another hub's to share storage.
-            **options: `port`, `no_auth`, `tls`, `extra_args`, `env`.
+            **options: `port`, `no_auth`, `tls`, `extra_args`, `env`, `database`, `storage`.
         """
         number = len(self.hubs)
         hub = HubProcess(data_dir or self.workdir / f"hub{number}-data",

@@ -45,6 +45,7 @@ class S3Server:
         self.log_path = Path(log_path)
         self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
+        self._client = None
 
     @property
     def endpoint_url(self) -> str:
@@ -81,8 +82,13 @@ class S3Server:
                 process.kill()
                 process.wait()
 
-    def client(self):  # noqa: ANN201 - a boto3 client has no importable type
-        """A boto3 S3 client for this server."""
+    def client(self):
+        """A boto3 S3 client for this server (made once: building one takes ~0.1 s)."""
+        if self._client is None:
+            self._client = self._new_client()
+        return self._client
+
+    def _new_client(self):
         return boto3.session.Session(
             aws_access_key_id=S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

@@ -311,7 +311,8 @@ class S3Driver:
         prefix = self._key(path) + "/"
         children: set[str] = set()
         for page in await self._pages(prefix, "/"):
-            children.update(self._path_of(p["Prefix"].rstrip("/")) for p in page.get("CommonPrefixes", []))
+            prefixes = page.get("CommonPrefixes", [])
+            children.update(self._path_of(p["Prefix"].rstrip("/")) for p in prefixes)
             children.update(self._path_of(o["Key"]) for o in page.get("Contents", []))
         if not children:
             raise PathNotFoundError(self.name, path)
@@ -397,4 +398,5 @@ class S3Driver:
         try:
             await self.call(self.client.head_bucket, Bucket=self.bucket)
         except Exception as exc:
-            raise StorageDriverError(self.name, self.bucket, f"bucket not reachable: {exc}") from exc
+            message = f"bucket not reachable: {exc}"
+            raise StorageDriverError(self.name, self.bucket, message) from exc

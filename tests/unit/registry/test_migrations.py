@@ -22,3 +22,19 @@ async def test_upgrade_downgrade_upgrade(tmp_path):
         await check_schema(engine)
     finally:
         await engine.dispose()
+
+
+async def test_upgrade_downgrade_upgrade_on_postgresql(postgres):
+    engine = create_engine(postgres.create_database("migrations"))
+    try:
+        with pytest.raises(SchemaBehindError):
+            await check_schema(engine)
+        await upgrade_schema(engine)
+        await check_schema(engine)
+        await downgrade_schema(engine, "base")
+        with pytest.raises(SchemaBehindError):
+            await check_schema(engine)
+        await upgrade_schema(engine)
+        await check_schema(engine)
+    finally:
+        await engine.dispose()
