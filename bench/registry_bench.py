@@ -8,11 +8,12 @@ directory, measures each in turn, stops them and prints one table:
 - blob pull MiB/s of a 256 MiB blob (one connection, large reads), also against the bare server;
 - monolithic push MiB/s (POST a session, PUT the whole body with `?digest=`);
 - chunked push MiB/s (8 MiB PATCHes with Content-Range, then PUT with `?digest=`);
-- manifest GET, blob HEAD and tag list requests/s, measured with `wrk`.
+- manifest GET and tag list requests/s measured with `wrk`, blob HEAD requests/s with curl's
+  parallel mode (wrk 4.1 hangs on HEAD responses).
 
-Byte rates are the median of `--runs` runs; the client sends with sendfile and reads into one
-preallocated buffer so that it is not the bottleneck. A server that fails to start or a metric
-that fails is reported in its cell; the rest of the table is still measured.
+Byte rates are the median of `--runs` pushes or `--pull-runs` pulls; the client sends with
+sendfile and reads into one preallocated buffer so that it is not the bottleneck. A server that
+fails to start or a metric that fails is reported in its cell; the rest is still measured.
 """
 
 from __future__ import annotations
@@ -324,8 +325,8 @@ def measure(server: Server, blob: Path, size: int, digest: str, args: argparse.N
             results[metric] = f"error: {error}"[:160]
             print(f"  {server.name}: {metric}: {error}", file=sys.stderr)
 
-    def rate(run: Callable[[int], float]) -> float:
-        return statistics.median(size / MIB / run(number) for number in range(args.runs))
+    def rate(run: Callable[[int], float], runs: int = args.runs) -> float:
+        return statistics.median(size / MIB / run(number) for number in range(runs))
 
     record("monolithic push MiB/s", lambda: rate(
         lambda n: push_monolithic(server, f"bench/mono{n}", blob, size, digest)))
@@ -334,7 +335,7 @@ def measure(server: Server, blob: Path, size: int, digest: str, args: argparse.N
                                args.chunk_mib * MIB)))
     target = f"/v2/bench/mono0/blobs/{digest}"
     record("blob pull MiB/s", lambda: (pull(server, target, size), rate(
-        lambda n: pull(server, target, size)))[1])
+        lambda n: pull(server, target, size), args.pull_runs))[1])
     try:
         layer = prepare_small_image(server, "bench/small", tags=20)
     except (BenchError, OSError, KeyError, http.client.HTTPException) as error:
@@ -381,7 +382,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--blob-mib", type=int, default=256, help="blob size in MiB")
     parser.add_argument("--chunk-mib", type=int, default=8, help="PATCH size in MiB")
-    parser.add_argument("--runs", type=int, default=3, help="runs per byte-rate metric")
+    parser.add_argument("--runs", type=int, default=3, help="runs per push metric")
+    # A pull takes about a tenth of a second, so it needs more runs for a steady median.
+    parser.add_argument("--pull-runs", type=int, default=15, help="runs per pull metric")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--only", choices=["berth", "reference"], help="measure one registry")
@@ -411,7 +414,7 @@ def main() -> int:
                 with bare(workdir, blob, flavour)() as server:
                     pull(server, "/", size)
                     baselines[flavour] = statistics.median(
-                        size / MIB / pull(server, "/", size) for _ in range(args.runs))
+                        size / MIB / pull(server, "/", size) for _ in range(args.pull_runs))
             except (BenchError, OSError) as error:
                 baselines[flavour] = f"error: {error}"
     print_table(figures, baselines, args, time.monotonic() - started)
@@ -424,7 +427,8 @@ def print_table(figures: dict[str, dict[str, float | str]], baselines: dict[str,
     berth_figures, reference_figures = figures.get("berth", {}), figures.get("reference", {})
     metrics = ["blob pull MiB/s", "monolithic push MiB/s", "chunked push MiB/s",
                "manifest GET req/s", "blob HEAD req/s", "tag list req/s"]
-    print(f"\nblob {args.blob_mib} MiB, chunks {args.chunk_mib} MiB, median of {args.runs} runs; "
+    print(f"\nblob {args.blob_mib} MiB, chunks {args.chunk_mib} MiB; median of {args.runs} runs "
+          f"per push, {args.pull_runs} per pull; "
           f"{args.connections} connections for {args.duration} s (wrk; curl for HEAD); "
           f"{os.cpu_count()} CPUs; {elapsed:.0f} s in all")
     print(f"{'metric':<32}{'berth':>10}{'reference':>11}{'ratio':>8}")
