@@ -8,6 +8,7 @@ links and the referrers API with `artifactType` filtering.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import oras.oci
@@ -32,7 +33,7 @@ def oras_client(shared_hub: HubProcess) -> oras.provider.Registry:
 
 
 @pytest.fixture
-def in_tmp_path(tmp_path: Path) -> Path:
+def in_tmp_path(tmp_path: Path) -> Iterator[Path]:
     """Run in `tmp_path`: oras-py takes file names relative to the working directory."""
     previous = Path.cwd()
     os.chdir(tmp_path)
