@@ -31,15 +31,8 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from trust.tuf.errors import (
-    CertificateError,
-    CertificateExpiredError,
-    DelegationError,
-    MissingMetaError,
-    RollbackError,
-    ThresholdError,
-)
-from trust.tuf.keys import PublicKey, check_root_certificate
+from trust.tuf.errors import DelegationError, MissingMetaError, RollbackError
+from trust.tuf.keys import PublicKey
 from trust.tuf.model import (
     FileMeta,
     Metadata,
@@ -49,6 +42,7 @@ from trust.tuf.model import (
     Timestamp,
     is_delegation_name,
 )
+from trust.tuf.roots import verify_root
 
 __all__ = ["DelegationInfo", "TrustedSet"]
 
@@ -263,22 +257,7 @@ class TrustedSet:
         return targets
 
     def _verify_root_keys(self, signer_root: Metadata[Root], root: Metadata[Root]) -> None:
-        """Check `root` is signed by a threshold of `signer_root`'s valid root keys."""
-        keys, threshold = signer_root.signed.role_keys("root")
-        usable = {}
-        for key_id, key in keys.items():
-            try:
-                check_root_certificate(key, self.gun, self.now)
-            except CertificateExpiredError as exc:
-                logger.warning("root key %s unusable: %s", key_id, exc)
-                continue
-            usable[key_id] = key
-        try:
-            root.verify_threshold(usable, threshold, "root")
-        except ThresholdError:
-            if len(usable) < threshold:
-                raise CertificateError("too few valid root certificates") from None
-            raise
+        verify_root(signer_root, root, self.gun, self.now)
 
     def _check_floor(self, role: str, version: int) -> None:
         floor = self._floors.get(role)

@@ -1,0 +1,96 @@
+"""Server-held timestamp and snapshot keys, per GUN, sealed at rest.
+
+Keys are ECDSA P-256 (what notary-server's default signer uses, so Docker sees `ecdsa`).
+Private keys are stored as PKCS#8 DER sealed with AES-256-GCM under a key derived (HKDF-SHA256)
+from the configured key-encryption secret; the GUN, role and key ID are bound in as associated
+data, so a sealed key cannot be replayed under another GUN or role.
+
+`get_or_create` answers `GET <role>.key` (the newest key), `rotate` answers `POST <role>.key`
+(a new key, used for signing once a root lists it), and `signing_keys` gives the private keys
+of a role that a given root lists.
+
+Scope: key lifecycle over the `MetaStore`; no HTTP.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from trust.server.store.base import MetaStore, StoredKey
+from trust.tuf.keys import PrivateKey, PublicKey
+from trust.tuf.model import Root
+
+__all__ = ["SERVER_ROLES", "ServerKeyring"]
+
+logger = logging.getLogger(__name__)
+
+SERVER_ROLES = ("timestamp", "snapshot")
+
+
+class ServerKeyring:
+    """Creates, rotates, seals and unseals server-held keys."""
+
+    def __init__(self, store: MetaStore, key_encryption_secret: bytes) -> None:
+        """Keep keys in `store`, sealed with a key derived from `key_encryption_secret`."""
+        self.store = store
+        self._aead = AESGCM(
+            HKDF(hashes.SHA256(), 32, salt=None, info=b"berth trust server keys").derive(
+                key_encryption_secret
+            )
+        )
+
+    async def get_or_create(self, gun: str, role: str) -> PublicKey:
+        """The newest key of (gun, role), creating the first one on demand."""
+        keys = await self.store.get_keys(gun, role)
+        if keys:
+            return PublicKey(keys[-1].keytype, keys[-1].public)
+        return await self.rotate(gun, role)
+
+    async def rotate(self, gun: str, role: str) -> PublicKey:
+        """Create and store a new key for (gun, role) and return its public half."""
+        if role not in SERVER_ROLES:
+            raise ValueError(f"the server holds no {role} keys")
+        private = PrivateKey.generate_ecdsa()
+        public = private.public_key()
+        der = private.crypto_key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        nonce = os.urandom(12)
+        sealed = nonce + self._aead.encrypt(nonce, der, _aad(gun, role, public.key_id))
+        await self.store.add_key(
+            StoredKey(gun, role, public.key_id, public.keytype, public.public, sealed, _utcnow())
+        )
+        logger.info("created %s key %s for %s", role, public.key_id, gun)
+        return public
+
+    async def held_key_ids(self, gun: str, role: str) -> set[str]:
+        """IDs of the keys the server holds for (gun, role)."""
+        return {key.key_id for key in await self.store.get_keys(gun, role)}
+
+    async def signing_keys(self, gun: str, role: str, root: Root) -> list[PrivateKey]:
+        """The private keys of `role` that `root` lists and the server holds."""
+        listed = set(root.roles[role].keyids) if role in root.roles else set()
+        found = []
+        for stored in await self.store.get_keys(gun, role):
+            if stored.key_id not in listed:
+                continue
+            sealed = stored.encrypted_private
+            der = self._aead.decrypt(sealed[:12], sealed[12:], _aad(gun, role, stored.key_id))
+            found.append(PrivateKey(serialization.load_der_private_key(der, None)))
+        return found
+
+
+def _aad(gun: str, role: str, key_id: str) -> bytes:
+    return f"{gun}\0{role}\0{key_id}".encode()
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,280 @@
+"""A SQLAlchemy (async Core) `MetaStore` for SQLite and PostgreSQL.
+
+The tables hang off their own `TRUST_METADATA` (with a naming convention, so constraint names
+are stable) and are meant to be created by the hub's Alembic environment, which lists this
+metadata beside the registry's; `create_tables` exists for tests and development.
+
+Scope: SQL only; the store validates nothing beyond version ordering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from trust.server.errors import OldVersionError
+from trust.server.store.base import Change, MetaUpdate, StoredKey, StoredMeta
+
+__all__ = ["TRUST_METADATA", "SqlMetaStore", "create_tables"]
+
+TRUST_METADATA = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+_UTC_DATETIME = sa.DateTime(timezone=True)
+
+trust_metadata = sa.Table(
+    "trust_metadata",
+    TRUST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("gun", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(255), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("sha512", sa.String(128), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", _UTC_DATETIME, nullable=False),
+    sa.UniqueConstraint("gun", "role", "version", name="uq_trust_metadata_gun_role_version"),
+    sa.Index("ix_trust_metadata_gun_role_sha256", "gun", "role", "sha256"),
+)
+
+trust_changes = sa.Table(
+    "trust_changes",
+    TRUST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created_at", _UTC_DATETIME, nullable=False),
+    sa.Column("gun", sa.String(255), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+)
+
+trust_keys = sa.Table(
+    "trust_keys",
+    TRUST_METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("gun", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("keytype", sa.String(32), nullable=False),
+    sa.Column("public", sa.LargeBinary, nullable=False),
+    sa.Column("encrypted_private", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", _UTC_DATETIME, nullable=False),
+    sa.UniqueConstraint("key_id", name="uq_trust_keys_key_id"),
+    sa.Index("ix_trust_keys_gun_role", "gun", "role"),
+)
+
+
+async def create_tables(engine: AsyncEngine) -> None:
+    """Create the trust tables if missing (tests and development; the hub uses Alembic)."""
+    async with engine.begin() as connection:
+        await connection.run_sync(TRUST_METADATA.create_all)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _meta(row: Any) -> StoredMeta:
+    return StoredMeta(row.role, row.version, bytes(row.data), row.sha256, _aware(row.created_at))
+
+
+_META_COLUMNS = (
+    trust_metadata.c.role,
+    trust_metadata.c.version,
+    trust_metadata.c.data,
+    trust_metadata.c.sha256,
+    trust_metadata.c.created_at,
+)
+
+
+class SqlMetaStore:
+    """`MetaStore` over an `AsyncEngine`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Use `engine`; the tables must exist (Alembic or `create_tables`)."""
+        self.engine = engine
+
+    async def get_current(self, gun: str, role: str) -> StoredMeta | None:
+        """See `MetaStore.get_current`."""
+        query = (
+            sa.select(*_META_COLUMNS)
+            .where(trust_metadata.c.gun == gun, trust_metadata.c.role == role)
+            .order_by(trust_metadata.c.version.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _meta(row) if row is not None else None
+
+    async def get_all_current(self, gun: str) -> dict[str, StoredMeta]:
+        """See `MetaStore.get_all_current`."""
+        latest = (
+            sa.select(trust_metadata.c.role, sa.func.max(trust_metadata.c.version).label("v"))
+            .where(trust_metadata.c.gun == gun)
+            .group_by(trust_metadata.c.role)
+            .subquery()
+        )
+        query = (
+            sa.select(*_META_COLUMNS)
+            .join(
+                latest,
+                sa.and_(
+                    trust_metadata.c.role == latest.c.role, trust_metadata.c.version == latest.c.v
+                ),
+            )
+            .where(trust_metadata.c.gun == gun)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.role: _meta(row) for row in rows}
+
+    async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta | None:
+        """See `MetaStore.get_checksum`."""
+        column = trust_metadata.c.sha512 if len(checksum) == 128 else trust_metadata.c.sha256
+        query = sa.select(*_META_COLUMNS).where(
+            trust_metadata.c.gun == gun,
+            trust_metadata.c.role == role,
+            column == checksum.lower(),
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _meta(row) if row is not None else None
+
+    async def get_version(self, gun: str, role: str, version: int) -> StoredMeta | None:
+        """See `MetaStore.get_version`."""
+        query = sa.select(*_META_COLUMNS).where(
+            trust_metadata.c.gun == gun,
+            trust_metadata.c.role == role,
+            trust_metadata.c.version == version,
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return _meta(row) if row is not None else None
+
+    async def update_many(self, gun: str, updates: Sequence[MetaUpdate]) -> None:
+        """See `MetaStore.update_many`."""
+        now = dt.datetime.now(dt.UTC)
+        try:
+            async with self.engine.begin() as connection:
+                for update in updates:
+                    current = await connection.scalar(
+                        sa.select(sa.func.max(trust_metadata.c.version)).where(
+                            trust_metadata.c.gun == gun, trust_metadata.c.role == update.role
+                        )
+                    )
+                    if current is not None and update.version <= current:
+                        raise OldVersionError(
+                            f"{update.role} version {update.version} <= {current}"
+                        )
+                    sha256 = hashlib.sha256(update.data).hexdigest()
+                    await connection.execute(
+                        trust_metadata.insert().values(
+                            gun=gun,
+                            role=update.role,
+                            version=update.version,
+                            sha256=sha256,
+                            sha512=hashlib.sha512(update.data).hexdigest(),
+                            data=update.data,
+                            created_at=now,
+                        )
+                    )
+                    if update.role == "timestamp":
+                        await connection.execute(
+                            trust_changes.insert().values(
+                                created_at=now,
+                                gun=gun,
+                                version=update.version,
+                                sha256=sha256,
+                                category="update",
+                            )
+                        )
+        except IntegrityError as exc:
+            # Another replica stored the same (gun, role, version) first.
+            raise OldVersionError("a concurrent update stored this version first") from exc
+
+    async def delete(self, gun: str) -> None:
+        """See `MetaStore.delete`."""
+        async with self.engine.begin() as connection:
+            await connection.execute(trust_metadata.delete().where(trust_metadata.c.gun == gun))
+            await connection.execute(
+                trust_changes.insert().values(
+                    created_at=dt.datetime.now(dt.UTC),
+                    gun=gun,
+                    version=0,
+                    sha256="",
+                    category="deletion",
+                )
+            )
+
+    async def get_changes(self, change_id: int, records: int, gun: str | None) -> list[Change]:
+        """See `MetaStore.get_changes`."""
+        query = sa.select(trust_changes)
+        if gun is not None:
+            query = query.where(trust_changes.c.gun == gun)
+        if records < 0 or change_id < 0:
+            if change_id >= 0:
+                query = query.where(trust_changes.c.id < change_id)
+            query = query.order_by(trust_changes.c.id.desc()).limit(abs(records))
+        else:
+            query = (
+                query.where(trust_changes.c.id > change_id)
+                .order_by(trust_changes.c.id)
+                .limit(records)
+            )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        changes = [
+            Change(row.id, _aware(row.created_at), row.gun, row.version, row.sha256, row.category)
+            for row in rows
+        ]
+        return sorted(changes, key=lambda change: change.id)
+
+    async def add_key(self, key: StoredKey) -> None:
+        """See `MetaStore.add_key`."""
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                trust_keys.insert().values(
+                    gun=key.gun,
+                    role=key.role,
+                    key_id=key.key_id,
+                    keytype=key.keytype,
+                    public=key.public,
+                    encrypted_private=key.encrypted_private,
+                    created_at=key.created_at,
+                )
+            )
+
+    async def get_keys(self, gun: str, role: str) -> list[StoredKey]:
+        """See `MetaStore.get_keys`."""
+        query = (
+            sa.select(trust_keys)
+            .where(trust_keys.c.gun == gun, trust_keys.c.role == role)
+            .order_by(trust_keys.c.id)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            StoredKey(
+                row.gun,
+                row.role,
+                row.key_id,
+                row.keytype,
+                bytes(row.public),
+                bytes(row.encrypted_private),
+                _aware(row.created_at),
+            )
+            for row in rows
+        ]
