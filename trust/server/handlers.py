@@ -13,6 +13,7 @@ import email.utils
 import json
 import logging
 import re
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -166,7 +167,9 @@ class TrustHandlers:
                 if budget < 0:
                     raise MalformedUploadError(detail="upload too large")
                 chunks.append(chunk)
-            parts.append((getattr(part, "filename", None) or "", b"".join(chunks)))
+            # Some multipart writers (aiohttp's FormData) percent-encode the file name; role
+            # names never contain "%", so decoding is unambiguous.
+            parts.append((urllib.parse.unquote(part.filename or ""), b"".join(chunks)))
 
     def _metadata(
         self, stored: StoredMeta, request: web.Request, *, consistent: bool
