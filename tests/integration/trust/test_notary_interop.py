@@ -7,9 +7,7 @@ repositories and key directories, each verifying what the other wrote.
 
 import datetime as dt
 import hashlib
-import ipaddress
 import json
-import os
 import shutil
 import ssl
 import subprocess
@@ -17,11 +15,8 @@ import time
 import urllib.request
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from tests.integration.trust.support import notary, passphrases, write_tls
 from tests.support.ports import free_port
 from trust.client.cache import MetadataCache
 from trust.client.updater import Updater, list_targets, resolve
@@ -38,46 +33,11 @@ pytestmark = [
     ),
 ]
 
-PASSPHRASES = {"root": "root-secret", "targets": "repo-secret", "snapshot": "snap-secret"}
-
-
-def passphrases(role: str) -> str:
-    return PASSPHRASES.get(role, "repo-secret")
-
-
-def _write_tls(directory):
-    now = dt.datetime.now(dt.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth-test-notary")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "server.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
 
 @pytest.fixture(scope="module")
 def notary_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("notary-server")
-    _write_tls(directory)
+    write_tls(directory)
     port = free_port()
     config = {
         "server": {
@@ -118,24 +78,6 @@ def notary_server(tmp_path_factory):
             process.kill()
             process.wait()
         log.close()
-
-
-def notary(server, trust_dir, *args, check=True, answer=None):
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(trust_dir),
-        "NOTARY_ROOT_PASSPHRASE": PASSPHRASES["root"],
-        "NOTARY_TARGETS_PASSPHRASE": PASSPHRASES["targets"],
-        "NOTARY_SNAPSHOT_PASSPHRASE": PASSPHRASES["snapshot"],
-        "NOTARY_DELEGATION_PASSPHRASE": "repo-secret",
-    }
-    command = ["notary", "-s", server["url"], "-d", str(trust_dir), "--tlscacert", server["ca"]]
-    result = subprocess.run(
-        [*command, *args], env=env, capture_output=True, text=True, timeout=60, input=answer
-    )
-    if check and result.returncode != 0:
-        pytest.fail(f"notary {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 def remote(server, gun):

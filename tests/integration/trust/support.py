@@ -1,0 +1,125 @@
+"""Helpers for the trust interop tests: a TLS certificate, the notary CLI, a Berth trust server."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support.ports import free_port
+from trust.server.app import create_trust_app
+from trust.server.settings import TrustServerSettings
+from trust.server.store.sql import SqlMetaStore, create_tables
+
+PASSPHRASES = {"root": "root-secret", "targets": "repo-secret", "snapshot": "snap-secret"}
+
+
+def passphrases(role: str) -> str:
+    return PASSPHRASES.get(role, "repo-secret")
+
+
+def write_tls(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (also its own CA); returns (cert, key)."""
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth-test-trust")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "server.crt", directory / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def notary(server: dict, trust_dir: Path, *args: str, answer: str | None = None) -> str:
+    """Run the notary CLI against `server` with `trust_dir`; fail the test on error."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(trust_dir),
+        "NOTARY_ROOT_PASSPHRASE": PASSPHRASES["root"],
+        "NOTARY_TARGETS_PASSPHRASE": PASSPHRASES["targets"],
+        "NOTARY_SNAPSHOT_PASSPHRASE": PASSPHRASES["snapshot"],
+        "NOTARY_DELEGATION_PASSPHRASE": "repo-secret",
+    }
+    command = ["notary", "-s", server["url"], "-d", str(trust_dir), "--tlscacert", server["ca"]]
+    result = subprocess.run(
+        [*command, *args], env=env, capture_output=True, text=True, timeout=60, input=answer
+    )
+    if result.returncode != 0:
+        pytest.fail(f"notary {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+class BerthTrustServer:
+    """Berth's stand-alone trust server (SQLite store) over TLS, in a background thread."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.cert, self.key = write_tls(directory)
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._engine = None
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+
+    async def _start(self) -> None:
+        import ssl
+
+        self._engine = create_async_engine(f"sqlite+aiosqlite:///{self.directory / 'trust.db'}")
+        await create_tables(self._engine)
+        settings = TrustServerSettings(key_encryption_secret=b"interop-secret-0123456789")
+        self._runner = web.AppRunner(create_trust_app(SqlMetaStore(self._engine), settings))
+        await self._runner.setup()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert, self.key)
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=context).start()
+
+    def stop(self) -> None:
+        async def _stop() -> None:
+            if self._runner is not None:
+                await self._runner.cleanup()
+            if self._engine is not None:
+                await self._engine.dispose()
+
+        try:
+            asyncio.run_coroutine_threadsafe(_stop(), self._loop).result(timeout=30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
+            self._loop.close()

@@ -1,0 +1,107 @@
+"""The real notary CLI against Berth's trust server (SQLite store, TLS), and Berth's own
+client and signer against the same server: init/add/publish/list, key rotations (server
+and root), delegations, delete --remote."""
+
+import hashlib
+import shutil
+
+import pytest
+
+from tests.integration.trust.support import BerthTrustServer, notary, passphrases
+from trust.client.cache import MetadataCache
+from trust.client.updater import Updater, resolve
+from trust.keystore import KeyStore
+from trust.remote import HttpRemoteStore
+from trust.signer import RELEASES_ROLE, Repository
+from trust.tuf.errors import RepositoryNotInitializedError
+from trust.tuf.keys import PrivateKey
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not shutil.which("notary"), reason="the notary CLI is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def berth_server(tmp_path_factory):
+    server = BerthTrustServer(tmp_path_factory.mktemp("berth-trust"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def server(berth_server):
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(berth_server.cert))
+    return {"url": berth_server.url, "ca": str(berth_server.cert), "context": context}
+
+
+def updater(server, gun, directory):
+    remote = HttpRemoteStore(server["url"], gun, ssl_context=server["context"])
+    return Updater(gun, remote, MetadataCache(directory, gun))
+
+
+def test_notary_lifecycle_against_berth(server, tmp_path):
+    gun = "127.0.0.1:5000/notary/lifecycle"
+    owner = tmp_path / "owner"
+    (tmp_path / "one").write_bytes(b"first manifest")
+    (tmp_path / "two").write_bytes(b"second manifest")
+    notary(server, owner, "init", "-p", gun)  # client-held snapshot key (notary's default)
+    notary(server, owner, "add", "-p", gun, "v1", str(tmp_path / "one"))
+    listing = notary(server, tmp_path / "reader", "list", gun)
+    assert "v1" in listing and hashlib.sha256(b"first manifest").hexdigest() in listing
+
+    old_client = updater(server, gun, tmp_path / "old-berth-client")
+    assert resolve(old_client.refresh(), "v1").length == len(b"first manifest")
+
+    notary(server, owner, "key", "rotate", gun, "snapshot", "-r")
+    notary(server, owner, "key", "rotate", gun, "timestamp", "-r")
+    for _ in range(2):
+        out = notary(server, owner, "key", "rotate", gun, "root", answer="yes\n")
+        assert "Successfully rotated root key" in out
+    notary(server, owner, "add", "-p", gun, "v2", str(tmp_path / "two"))
+
+    # An old notary client and an old Berth client both follow the rotations.
+    listing = notary(server, tmp_path / "reader", "list", gun)
+    assert "v1" in listing and "v2" in listing
+    trusted = old_client.refresh()
+    assert trusted.root.signed.version >= 5
+    assert resolve(trusted, "v2").sha256 == hashlib.sha256(b"second manifest").hexdigest()
+
+    notary(server, owner, "delete", gun, "--remote")
+    with pytest.raises(RepositoryNotInitializedError):
+        updater(server, gun, tmp_path / "fresh").refresh()
+
+
+def test_docker_style_repository_and_delegation_against_berth(server, tmp_path):
+    gun = "127.0.0.1:5000/berth/signed"
+    remote = HttpRemoteStore(server["url"], gun, ssl_context=server["context"])
+    owner = Repository(gun, remote, KeyStore(tmp_path / "owner"), passphrases)
+    owner.initialize()  # server-held snapshot and timestamp keys, like `docker push`
+    owner.sign_target("latest", "ab" * 32, 100)
+
+    alice_store = KeyStore(tmp_path / "alice")
+    alice_key = PrivateKey.generate_ecdsa()
+    alice_store.add(alice_key, "alice", "", "repo-secret")
+    owner.add_signer("alice", [alice_key.public_key()])
+    alice = Repository(gun, remote, alice_store, passphrases)
+    assert alice.sign_target("latest", "cd" * 32, 200) == RELEASES_ROLE
+    alice.sign_target("rc", "ef" * 32, 300)
+
+    # notary lists each tag once, from the first role of its walk (targets before releases)
+    rows = {
+        line.split()[0]: line.split()
+        for line in notary(server, tmp_path / "r", "list", gun).splitlines()[2:]
+    }
+    assert rows["rc"][1:] == ["ef" * 32, "300", RELEASES_ROLE]
+    assert rows["latest"][1:] == ["ab" * 32, "100", "targets"]
+    trusted = updater(server, gun, tmp_path / "fresh").refresh()
+    assert resolve(trusted, "latest").role == RELEASES_ROLE
+    # notary signs with the owner's targets key that Berth's key store wrote
+    (tmp_path / "blob").write_bytes(b"notary-signed")
+    notary(server, tmp_path / "owner", "add", "-p", gun, "by-notary", str(tmp_path / "blob"))
+    assert resolve(owner.refresh(), "by-notary").length == len(b"notary-signed")
