@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic import context
 
 from registry.db.models import Base
+from trust.server.store.sql import TRUST_METADATA
 
-target_metadata = [Base.metadata]
+target_metadata = [Base.metadata, TRUST_METADATA]
 
 
 def run_migrations() -> None:
