@@ -1,0 +1,156 @@
+"""Docker Content Trust with the real Docker CLI 28 and dockerd against Berth's trust server.
+
+The images go to Debian's reference registry; the trust data to Berth's stand-alone trust
+server (SQLite, TLS). This checks the trust half of the protocol before the hub serves both;
+the hub's own end-to-end tests cover the combined origin.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.integration.trust.support import BerthTrustServer
+from tests.support.commands import run_command
+from tests.support.dockerd import docker_cli
+from tests.support.images import DOCKER_ARCHIVE_TAG
+from tests.support.reference_registry import (
+    ReferenceRegistry,
+    ReferenceRegistryUnavailableError,
+)
+from trust.client.cache import MetadataCache
+from trust.client.updater import Updater, resolve
+from trust.remote import HttpRemoteStore
+
+pytestmark = [pytest.mark.slow, pytest.mark.docker]
+
+ROOT_PASSPHRASE = "docker-root-secret"
+REPOSITORY_PASSPHRASE = "docker-repo-secret"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    try:
+        registry = ReferenceRegistry(tmp_path_factory.mktemp("registry")).start()
+    except ReferenceRegistryUnavailableError as error:
+        pytest.skip(str(error))
+    try:
+        yield registry
+    finally:
+        registry.stop()
+
+
+@pytest.fixture(scope="module")
+def trust_server(tmp_path_factory):
+    server = BerthTrustServer(tmp_path_factory.mktemp("berth-trust"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Docker:
+    """The docker CLI with its own config directory (trust keys and cache) and DCT on."""
+
+    def __init__(self, dockerd, config_dir, trust_server):
+        self.env = dockerd.env()
+        self.env.update(
+            DOCKER_CONFIG=str(config_dir),
+            DOCKER_CONTENT_TRUST="1",
+            DOCKER_CONTENT_TRUST_SERVER=trust_server.url,
+            DOCKER_CONTENT_TRUST_ROOT_PASSPHRASE=ROOT_PASSPHRASE,
+            DOCKER_CONTENT_TRUST_REPOSITORY_PASSPHRASE=REPOSITORY_PASSPHRASE,
+        )
+        ca_dir = config_dir / "tls" / trust_server.url.removeprefix("https://")
+        ca_dir.mkdir(parents=True)
+        shutil.copy(trust_server.cert, ca_dir / "ca.crt")
+        self.config_dir = config_dir
+
+    def __call__(self, *args, check=True, trust=True):
+        env = dict(self.env)
+        if not trust:
+            env.pop("DOCKER_CONTENT_TRUST")
+        return run_command([docker_cli(), *args], env=env, check=check, timeout=300)
+
+
+def _digest(docker, reference):
+    out = docker("image", "inspect", "--format", "{{json .RepoDigests}}", reference).stdout
+    return json.loads(out)[0].split("@", 1)[1]
+
+
+def test_signed_push_verified_pull_and_unsigned_refusal(
+    dockerd, docker_archive, registry, trust_server, tmp_path
+):
+    if docker_cli() is None:
+        pytest.skip("no docker CLI")
+    docker = Docker(dockerd, tmp_path / "author", trust_server)
+    docker("load", "--input", str(docker_archive))
+    name = f"{registry.host}/trust/app"
+    docker("tag", DOCKER_ARCHIVE_TAG, f"{name}:v1")
+    pushed = docker("push", f"{name}:v1")
+    assert "Signing and pushing trust metadata" in pushed.stdout + pushed.stderr
+    digest = _digest(docker, f"{name}:v1")
+
+    # Berth's client verifies what Docker signed, with Docker's keys in Docker's layout.
+    gun = name
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(trust_server.cert))
+    remote = HttpRemoteStore(trust_server.url, gun, ssl_context=context)
+    trusted = Updater(gun, remote, MetadataCache(tmp_path / "berth", gun)).refresh()
+    assert resolve(trusted, "v1").digest == digest
+    keys = list((tmp_path / "author" / "trust" / "private").glob("*.key"))
+    assert len(keys) == 2
+
+    # A fresh client (empty trust directory) pulls and verifies.
+    reader = Docker(dockerd, tmp_path / "reader", trust_server)
+    docker("rmi", f"{name}:v1")
+    pulled = reader("pull", f"{name}:v1")
+    assert digest in pulled.stdout
+    inspect = reader("trust", "inspect", "--pretty", f"{name}:v1").stdout
+    assert "v1" in inspect and digest.removeprefix("sha256:") in inspect
+
+    # A tag pushed without signing pulls without DCT and is refused with it.
+    docker("tag", DOCKER_ARCHIVE_TAG, f"{name}:unsigned")
+    docker("push", f"{name}:unsigned", trust=False)
+    refused = reader("pull", f"{name}:unsigned", check=False)
+    assert refused.returncode != 0
+    assert "No valid trust data for unsigned" in refused.stderr
+    reader("pull", f"{name}:unsigned", trust=False)
+
+
+def test_trust_sign_revoke_and_delegated_signer(
+    dockerd, docker_archive, registry, trust_server, tmp_path
+):
+    if docker_cli() is None:
+        pytest.skip("no docker CLI")
+    owner = Docker(dockerd, tmp_path / "owner", trust_server)
+    owner("load", "--input", str(docker_archive))
+    name = f"{registry.host}/trust/signers"
+    owner("tag", DOCKER_ARCHIVE_TAG, f"{name}:v1")
+    owner("push", f"{name}:v1")
+    owner("tag", DOCKER_ARCHIVE_TAG, f"{name}:v2")
+    owner("trust", "sign", f"{name}:v2")
+    reader = Docker(dockerd, tmp_path / "reader", trust_server)
+    reader("pull", f"{name}:v2")
+    owner("trust", "revoke", "--yes", f"{name}:v2")
+    refused = reader("pull", f"{name}:v2", check=False)
+    assert refused.returncode != 0
+
+    # alice: a key generated by the docker CLI, added as signer, signs a tag from her own
+    # trust directory (her key loaded there), and a fresh client pulls it.
+    alice = Docker(dockerd, tmp_path / "alice", trust_server)
+    alice("trust", "key", "generate", "alice", "--dir", str(tmp_path))
+    owner("trust", "signer", "add", "--key", str(tmp_path / "alice.pub"), "alice", name)
+    alice("tag", DOCKER_ARCHIVE_TAG, f"{name}:alice")
+    alice("trust", "sign", f"{name}:alice")
+    pulled = Docker(dockerd, tmp_path / "fresh", trust_server)("pull", f"{name}:alice")
+    assert "Status:" in pulled.stdout
+    inspect = reader("trust", "inspect", f"{name}").stdout
+    signed = {
+        entry["SignedTag"]: entry["Signers"] for entry in json.loads(inspect)[0]["SignedTags"]
+    }
+    assert signed["alice"] == ["alice"] and "v2" not in signed and signed["v1"] == ["Repo Admin"]
