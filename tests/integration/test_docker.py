@@ -17,7 +17,8 @@ from registry.oci import mediatypes
 from tests.support.dockerd import DockerDaemon
 from tests.support.http import http_request
 from tests.support.hub import HubProcess
-from tests.support.images import DOCKER_ARCHIVE_TAG, BuiltImage
+from tests.support.images import DOCKER_ARCHIVE_TAG, BuiltImage, OciLayout
+from tests.support.skopeo import Skopeo
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -88,3 +89,41 @@ def test_pull_by_digest(
     shown = dockerd.run("run", "--rm", f"{pushed_name}@{match.group(1)}", "cat",
                         "/etc/berth-platform")
     assert shown.stdout == "linux/amd64\n"
+
+
+def test_push_to_a_second_repository_mounts_the_layers(
+    dockerd: DockerDaemon, docker_archive: Path, pushed_name: str, shared_hub: HubProcess,
+) -> None:
+    dockerd.run("load", "--input", str(docker_archive))
+    first, second = f"{pushed_name}:mount-source", f"{shared_hub.host}/docker/mounted:v1"
+    dockerd.run("tag", DOCKER_ARCHIVE_TAG, first)
+    dockerd.run("tag", DOCKER_ARCHIVE_TAG, second)
+    dockerd.run("push", first)
+
+    try:
+        pushed = dockerd.run("push", second)
+        # dockerd asks for a cross-repository mount of layers it pushed elsewhere on this hub.
+        assert "Mounted from docker/busybox" in pushed.stdout, pushed.stdout
+        tags = http_request("GET", f"{shared_hub.url}/v2/docker/mounted/tags/list")
+        assert tags.json()["tags"] == ["v1"]
+    finally:
+        dockerd.run("rmi", "--force", second, check=False)
+
+
+@pytest.mark.skopeo
+def test_docker_pulls_its_platform_from_a_multiarch_index(
+    dockerd: DockerDaemon, skopeo: Skopeo, multiarch_layout: OciLayout,
+    shared_hub: HubProcess, built_image: BuiltImage,
+) -> None:
+    image = f"{shared_hub.host}/docker/multiarch:multi"
+    skopeo.copy(multiarch_layout.reference, f"docker://{image}", "--all", "--preserve-digests")
+
+    try:
+        pulled = dockerd.run("pull", image)
+        assert multiarch_layout.root_digest in pulled.stdout
+        inspected = dockerd.run("image", "inspect", "--format", "{{.Id}}", image)
+        assert inspected.stdout.strip() == built_image.config_digest
+        shown = dockerd.run("run", "--rm", image, "cat", "/etc/berth-platform")
+        assert shown.stdout == "linux/amd64\n"
+    finally:
+        dockerd.run("rmi", "--force", image, check=False)
