@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from runtime_client.cli import image_inspect, image_prune, images, pull, push, rmi, tag
+from runtime_client.cli import (
+    image_inspect,
+    image_prune,
+    images,
+    import_image,
+    load,
+    pull,
+    push,
+    rmi,
+    save,
+    tag,
+)
 from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
@@ -19,5 +30,9 @@ GROUP = CommandGroup(
              shortcuts=("tag",)),
         Verb("rm", rmi, "Remove one or more images", aliases=("remove",), shortcuts=("rmi",)),
         Verb("prune", image_prune, "Remove unused images"),
+        Verb("save", save, "Save one or more images to a tar archive", shortcuts=("save",)),
+        Verb("load", load, "Load an image from a tar archive or STDIN", shortcuts=("load",)),
+        Verb("import", import_image, "Import the contents from a tarball to create an image",
+             shortcuts=("import",)),
     ),
 )

@@ -86,6 +86,11 @@ class ContentWriter:
         """The digest of the bytes written so far."""
         return self._digester.digest()
 
+    def reader(self) -> BinaryIO:
+        """A separate read handle on the bytes written so far (e.g. to validate them)."""
+        self._file.flush()
+        return open(self._dir / "data", "rb")
+
     def truncate(self) -> None:
         """Throw away the bytes written so far (e.g. the server ignored a Range request)."""
         self._file.seek(0)

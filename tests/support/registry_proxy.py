@@ -6,13 +6,22 @@ can interrupt a download half-way) and `corrupt_blobs` (flip the first byte of e
 larger than `CORRUPT_MIN_SIZE`, i.e. layers but not configs, so the client receives layer
 content that does not match its digest). It runs its own event loop in a
 thread, so synchronous tests can use it.
+
+Optionally it also stands in for the parts of a hub the reference registry lacks:
+- `credentials=(user, password)` puts the registry behind auth. With `auth_scheme="bearer"`
+  it speaks Docker's token protocol (401 + `WWW-Authenticate: Bearer realm=.../token,
+  service=...,scope=...`; `/token` checks Basic credentials and issues an opaque token);
+  with `"basic"` it wants Basic credentials on every request.
+- `search_results` is served as Docker's v1 search JSON on `/v1/search`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import re
+import secrets
 import threading
 from dataclasses import dataclass, field
 
@@ -46,7 +55,11 @@ class RegistryProxy:
     upstream: str
     throttle: int | None = None  # bytes per second for blob bodies; None: full speed
     corrupt_blobs: bool = False
+    credentials: tuple[str, str] | None = None
+    auth_scheme: str = "bearer"
+    search_results: list[dict[str, object]] | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
+    token_scopes: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
     def __post_init__(self) -> None:
@@ -54,6 +67,7 @@ class RegistryProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._tokens: set[str] = set()
 
     @property
     def host(self) -> str:
@@ -75,6 +89,8 @@ class RegistryProxy:
     async def _start(self) -> None:
         self._session = aiohttp.ClientSession(auto_decompress=False)
         app = web.Application(client_max_size=1 << 30)
+        app.router.add_get("/token", self._token)
+        app.router.add_get("/v1/search", self._search)
         app.router.add_route("*", "/{tail:.*}", self._forward)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -86,11 +102,65 @@ class RegistryProxy:
         if self._session is not None:
             await self._session.close()
 
+    def _basic_ok(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Basic ") or self.credentials is None:
+            return False
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        return (user, password) == self.credentials
+
+    def _authorized(self, request: web.Request) -> bool:
+        if self.credentials is None:
+            return True
+        if self.auth_scheme == "basic":
+            return self._basic_ok(request)
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and header[7:] in self._tokens
+
+    def _challenge(self, request: web.Request) -> web.Response:
+        if self.auth_scheme == "basic":
+            value = 'Basic realm="test-registry"'
+        else:
+            match = re.match(r"^/v2/(.+)/(?:blobs|manifests|tags)/", request.path)
+            scope = f',scope="repository:{match.group(1)}:pull"' if match else ""
+            value = (f'Bearer realm="http://{self.host}/token",service="test-registry"'
+                     f"{scope}")
+        body = b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}'
+        return web.Response(status=401, body=body, content_type="application/json",
+                            headers={"WWW-Authenticate": value})
+
+    async def _token(self, request: web.Request) -> web.Response:
+        if not self._basic_ok(request):
+            return web.json_response({"details": "incorrect username or password"},
+                                     status=401)
+        self.token_scopes.extend(request.query.getall("scope", []))
+        token = secrets.token_hex(16)
+        self._tokens.add(token)
+        return web.json_response({"token": token, "access_token": token, "expires_in": 300})
+
+    async def _search(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._challenge(request)
+        self.requests.append(RecordedRequest("GET", request.path_qs, None))
+        query = request.query.get("q", "")
+        results = [r for r in self.search_results or [] if query in str(r.get("name"))]
+        limit = int(request.query.get("n", "25"))
+        return web.json_response({"num_results": len(results), "query": query, "page": 1,
+                                  "num_pages": 1, "page_size": limit,
+                                  "results": results[:limit]})
+
     async def _forward(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
         self.requests.append(RecordedRequest(request.method, request.path,
                                              request.headers.get("Range")))
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        if not self._authorized(request):
+            return self._challenge(request)
+        # Host is kept, so upstream Location headers point back at the proxy.
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in _HOP_HEADERS - {"host"} and k.lower() != "authorization"}
         body = await request.read()
         url = f"http://{self.upstream}{request.path_qs}"
         async with self._session.request(request.method, url, headers=headers, data=body,
