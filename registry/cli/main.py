@@ -6,17 +6,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from registry.cli import db, serve, tls
+from registry.cli import db, gc, serve, tls
 
 # Command-group modules: each has `register(subparsers)` setting `func` on its parsers.
-COMMAND_GROUPS = [serve, db, tls]
+COMMAND_GROUPS = [serve, db, tls, gc]
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that touches the hub's data shares."""
     parser.add_argument("--data", help="data directory (env BERTH_DATA; default ./berth-data)")
     parser.add_argument("--database", help="SQLAlchemy URL (env BERTH_DATABASE_URL)")
-    parser.add_argument("--storage", help="storage URL, file:///path (env BERTH_STORAGE)")
+    parser.add_argument(
+        "--storage", help="storage URL, file:///path or s3://bucket/prefix (env BERTH_STORAGE)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,12 @@
 
 Every write that two hub processes may race on (first push of a repository, the same blob
 pushed twice) is an insert that ignores conflicts, so the loser simply reads the winner's row.
+
+Online garbage collection (`registry.services.gc`) reads `created_at` of blobs, repository
+links and manifests as "last used by a push": every push that relies on such a row refreshes
+it in the same transaction (an upsert or an `UPDATE ... RETURNING`). That write also locks the
+row, so a concurrent GC delete, which re-checks `created_at` against its cutoff, either waits
+and then spares the row, or has already removed it and the push sees the row missing.
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, select, update
@@ -52,6 +58,26 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _insert(conn: AsyncConnection, table: Any) -> Any:
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {dialect}")  # pragma: no cover
+
+
+async def _upsert_touch(
+    conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
+) -> None:
+    """Insert a row, or refresh `created_at` of the existing one (see the module docstring)."""
+    stmt = _insert(conn, table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={"created_at": stmt.excluded.created_at}
+    )
+    await conn.execute(stmt)
+
+
 async def _insert_ignore(
     conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
 ) -> None:
@@ -81,17 +107,73 @@ async def ensure_repository(conn: AsyncConnection, name: str) -> int:
 
 
 async def add_blob(conn: AsyncConnection, repo_id: int, digest: str, size: int) -> None:
-    """Record a committed blob and link it into a repository."""
+    """Record a committed blob and link it into a repository (refreshing both rows)."""
     now = _now()
-    await _insert_ignore(
+    await _upsert_touch(
         conn, blobs, {"digest": digest, "size": size, "created_at": now}, ["digest"]
     )
-    await _insert_ignore(
+    await _upsert_touch(
         conn,
         repository_blobs,
         {"repository_id": repo_id, "digest": digest, "created_at": now},
         ["repository_id", "digest"],
     )
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def refresh_stale_link(
+    conn: AsyncConnection, repo_name: str, digest: str, older_than: float
+) -> None:
+    """Refresh a repository's link to a blob when it is older than `older_than` seconds."""
+    repo = await repository_id(conn, repo_name)
+    if repo is None:
+        return
+    now = _now()
+    await conn.execute(
+        update(repository_blobs)
+        .where(
+            repository_blobs.c.repository_id == repo,
+            repository_blobs.c.digest == digest,
+            repository_blobs.c.created_at < now - timedelta(seconds=older_than),
+        )
+        .values(created_at=now)
+    )
+
+
+async def touch_links(conn: AsyncConnection, repo_id: int, digests: Iterable[str]) -> set[str]:
+    """Refresh the repository's links to `digests`; return the digests that are linked."""
+    wanted = list(set(digests))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        update(repository_blobs)
+        .where(
+            repository_blobs.c.repository_id == repo_id, repository_blobs.c.digest.in_(wanted)
+        )
+        .values(created_at=_now())
+        .returning(repository_blobs.c.digest)
+    )
+    return {row[0] for row in rows}
+
+
+async def touch_manifests(
+    conn: AsyncConnection, repo_id: int, digests: Iterable[str]
+) -> set[str]:
+    """Refresh the repository's manifests `digests`; return the digests that exist."""
+    wanted = list(set(digests))
+    if not wanted:
+        return set()
+    rows = await conn.execute(
+        update(manifests)
+        .where(manifests.c.repository_id == repo_id, manifests.c.digest.in_(wanted))
+        .values(created_at=_now())
+        .returning(manifests.c.digest)
+    )
+    return {row[0] for row in rows}
 
 
 # The reads behind every pull (manifest and blob GET/HEAD, tag and catalog listing) are built
@@ -169,32 +251,6 @@ async def unlink_blob(conn: AsyncConnection, repo_name: str, digest: str) -> boo
     return result.rowcount > 0
 
 
-async def linked_blobs(conn: AsyncConnection, repo_id: int, digests: Iterable[str]) -> set[str]:
-    wanted = list(set(digests))
-    if not wanted:
-        return set()
-    rows = await conn.execute(
-        select(repository_blobs.c.digest).where(
-            repository_blobs.c.repository_id == repo_id, repository_blobs.c.digest.in_(wanted)
-        )
-    )
-    return {row[0] for row in rows}
-
-
-async def existing_manifests(
-    conn: AsyncConnection, repo_id: int, digests: Iterable[str]
-) -> set[str]:
-    wanted = list(set(digests))
-    if not wanted:
-        return set()
-    rows = await conn.execute(
-        select(manifests.c.digest).where(
-            manifests.c.repository_id == repo_id, manifests.c.digest.in_(wanted)
-        )
-    )
-    return {row[0] for row in rows}
-
-
 async def put_manifest(
     conn: AsyncConnection,
     repo_id: int,
@@ -208,7 +264,7 @@ async def put_manifest(
     references: Iterable[tuple[str, str]],
 ) -> None:
     """Store a manifest (idempotent for the same digest) with its reference edges."""
-    await _insert_ignore(
+    await _upsert_touch(
         conn,
         manifests,
         {

@@ -7,6 +7,7 @@ in the driver's content-addressed store (`registry.storage.paths.blob_path`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,14 +24,30 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["BlobService"]
 
+_REFRESH_MEMO_SIZE = 100_000  # entries before the memo of refreshed links starts over
+
 
 class BlobService:
     """Blob operations for one hub: `stat`, `open`, `mount`, `unlink`."""
 
-    def __init__(self, driver: StorageDriver, engine: AsyncEngine, reads: HotReads) -> None:
+    def __init__(
+        self,
+        driver: StorageDriver,
+        engine: AsyncEngine,
+        reads: HotReads,
+        link_refresh_after: float | None = None,
+    ) -> None:
+        """Args:
+        link_refresh_after: seconds after which a HEAD or GET refreshes the blob's link in
+            the database, so that a client that saw the blob and next pushes a manifest using
+            it is not overtaken by an online GC (`registry.services.gc`); None: never.
+        """
         self.driver = driver
         self.engine = engine
         self.reads = reads
+        self.link_refresh_after = link_refresh_after
+        # (repository, digest) -> monotonic time this process last refreshed the link.
+        self._refreshed: dict[tuple[str, str], float] = {}
 
     async def stat(self, repository: str, digest: Digest) -> int:
         """The blob's size.
@@ -43,7 +60,21 @@ class BlobService:
         )
         if not rows:
             raise BlobUnknownError(digest=str(digest))
+        if self.link_refresh_after is not None:
+            await self._refresh_link(repository, str(digest), self.link_refresh_after)
         return int(rows[0][0])
+
+    async def _refresh_link(self, repository: str, digest: str, after: float) -> None:
+        # At most one write per link and period in this process: pulls stay read-only.
+        now = time.monotonic()
+        last = self._refreshed.get((repository, digest))
+        if last is not None and now - last < after:
+            return
+        if len(self._refreshed) > _REFRESH_MEMO_SIZE:
+            self._refreshed.clear()
+        self._refreshed[(repository, digest)] = now
+        async with self.engine.begin() as conn:
+            await queries.refresh_stale_link(conn, repository, digest, after)
 
     def local_path(self, digest: Digest) -> Path | None:
         return self.driver.local_path(blob_path(digest))

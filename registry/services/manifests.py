@@ -99,8 +99,10 @@ class ManifestService:
         child_refs = [str(d.digest) for d in manifest.manifests]
         async with self.engine.begin() as conn:
             repo_id = await queries.ensure_repository(conn, repository)
-            missing = set(blob_refs) - await queries.linked_blobs(conn, repo_id, blob_refs)
-            missing |= set(child_refs) - await queries.existing_manifests(conn, repo_id, child_refs)
+            # Touching (not just reading) what the manifest references keeps an online GC
+            # from removing it before this transaction commits (see registry.db.queries).
+            missing = set(blob_refs) - await queries.touch_links(conn, repo_id, blob_refs)
+            missing |= set(child_refs) - await queries.touch_manifests(conn, repo_id, child_refs)
             if missing:
                 raise ManifestBlobUnknownError(digest=sorted(missing)[0])
             await queries.put_manifest(

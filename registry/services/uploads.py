@@ -218,6 +218,12 @@ class UploadService:
     async def _commit_blob(
         self, repository: str, data_path: str, digest: Digest, size: int
     ) -> None:
+        # Database first, bytes second: an online GC that removed this blob's row just before
+        # may be moving the bytes away right now; it restores them when it sees the row again,
+        # and this check finds them missing when it came later (registry.services.gc).
+        async with self.engine.begin() as conn:
+            repo_id = await queries.ensure_repository(conn, repository)
+            await queries.add_blob(conn, repo_id, str(digest), size)
         target = blob_path(digest)
         try:
             existing = await self.driver.stat(target)
@@ -225,9 +231,6 @@ class UploadService:
             existing = None
         if existing is None or existing.size != size:
             await self.driver.move(data_path, target)
-        async with self.engine.begin() as conn:
-            repo_id = await queries.ensure_repository(conn, repository)
-            await queries.add_blob(conn, repo_id, str(digest), size)
 
     async def cancel(self, repository: str, upload_id: str) -> None:
         await self._check_session(repository, upload_id)
