@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from registry.oci import mediatypes
 from tests.support.http import (
     HttpResponse,
     http_request,
@@ -19,7 +20,8 @@ from tests.support.http import (
     with_query,
 )
 from tests.support.hub import HubProcess, HubSet
-from tests.support.images import pseudo_random, sha256_digest
+from tests.support.images import BuiltImage, pseudo_random, sha256_digest
+from tests.support.upload import push_image
 
 pytestmark = pytest.mark.slow
 
@@ -172,3 +174,34 @@ def test_upload_begun_on_one_hub_finishes_on_another(hub_factory: HubSet) -> Non
 
     assert_blob_served(second.url, data)
     assert_blob_served(first.url, data)
+
+
+def test_manifests_and_tags_survive_a_kill(hub: HubProcess, built_image: BuiltImage) -> None:
+    digest = push_image(hub.url, "crash/image", "v1", built_image)
+
+    hub.kill()
+    hub.start()
+
+    by_tag = http_request("GET", f"{hub.url}/v2/crash/image/manifests/v1",
+                          headers={"Accept": mediatypes.OCI_MANIFEST})
+    assert (by_tag.status, by_tag.body) == (200, built_image.manifest)
+    assert by_tag.headers["Docker-Content-Digest"] == digest
+    assert http_request("GET", f"{hub.url}/v2/crash/image/tags/list").json()["tags"] == ["v1"]
+    for blob_digest, data in built_image.blobs().items():
+        blob = http_request("GET", f"{hub.url}/v2/crash/image/blobs/{blob_digest}")
+        assert (blob.status, blob.body) == (200, data)
+
+
+def test_sigterm_stops_cleanly_and_keeps_uploads(hub: HubProcess) -> None:
+    data = pseudo_random(MIB, b"graceful stop")
+    location = start_upload(hub.url)
+    location = patch_chunk(hub.url, location, data[: MIB // 2], 0).headers["Location"]
+
+    assert hub.stop() == 0
+    hub.start()
+
+    received, location = upload_status(hub.url, location)
+    assert received == MIB // 2
+    location = patch_chunk(hub.url, location, data[MIB // 2:], MIB // 2).headers["Location"]
+    finish_upload(hub.url, location, sha256_digest(data))
+    assert_blob_served(hub.url, data)
