@@ -1,0 +1,275 @@
+"""Benchmark Berth's trust server against the reference notary-server on this machine.
+
+Run: `python3 bench/trust_bench.py` from the repository root. In one run it starts, each on a
+free loopback port over TLS with a throw-away certificate:
+
+- Debian's `notary-server` 0.7 (memory storage, its local ed25519 signer);
+- Berth's stand-alone trust server (`trust.server.app.create_trust_app`) with the memory store;
+- the same with the SQLite store (what a one-machine hub uses).
+
+For each it creates a repository with Berth's signer (server-held snapshot and timestamp keys,
+as `docker push` does), then measures:
+
+- metadata GET requests/s with `wrk` (`--connections` connections, `--seconds` s): the current
+  `timestamp.json` (what every client fetches first) and `targets.<sha256>.json` (by hash);
+- publish latency: `--publishes` sequential atomic POSTs of a new targets version (signed
+  beforehand, so only the server's work is timed), median and 90th percentile in ms. Each
+  publish makes the server validate, sign a snapshot and a timestamp, and store them.
+
+Both servers share the machine with the load generator, so compare rows, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import ipaddress
+import json
+import re
+import shutil
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.x509.oid import NameOID  # noqa: E402
+
+from trust.keystore import KeyStore  # noqa: E402
+from trust.remote import HttpRemoteStore  # noqa: E402
+from trust.signer import Repository  # noqa: E402
+from trust.tuf.model import FileMeta, Metadata, Targets, format_time  # noqa: E402
+
+GUN = "127.0.0.1:5000/bench/app"
+START_TIMEOUT = 30.0  # seconds a server may take to answer its health check
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_tls(directory: Path) -> tuple[Path, Path]:
+    now = dt.datetime.now(dt.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "trust-bench")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "tls.crt", directory / "tls.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def serve_berth(port: int, cert: str, key: str, store: str) -> None:
+    """Internal mode: run Berth's stand-alone trust server in this process."""
+    import asyncio
+
+    from aiohttp import web
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from trust.server.app import create_trust_app
+    from trust.server.settings import TrustServerSettings
+    from trust.server.store.memory import MemoryMetaStore
+    from trust.server.store.sql import SqlMetaStore, create_tables
+
+    async def make_app() -> web.Application:
+        if store == "memory":
+            meta_store = MemoryMetaStore()
+        else:
+            engine = create_async_engine(f"sqlite+aiosqlite:///{store}")
+            await create_tables(engine)
+            meta_store = SqlMetaStore(engine)
+        return create_trust_app(meta_store, TrustServerSettings(b"bench-secret-0123456789"))
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    app = asyncio.new_event_loop().run_until_complete(make_app())
+    web.run_app(app, host="127.0.0.1", port=port, ssl_context=context, print=None)
+
+
+class Server:
+    """A trust server subprocess."""
+
+    def __init__(self, label: str, command: list[str], url: str, workdir: Path) -> None:
+        self.label, self.url = label, url
+        self.log = (workdir / f"{label.replace(' ', '_')}.log").open("wb")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait(self, context: ssl.SSLContext) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.label} exited")
+            try:
+                with urllib.request.urlopen(f"{self.url}/v2/", context=context, timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.label} did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def wrk(url: str, connections: int, seconds: int) -> float:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise RuntimeError(f"{non_2xx.group(1)} failed requests for {url}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output: {out}")
+    return float(match.group(1))
+
+
+def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, work: Path) -> dict:
+    remote = HttpRemoteStore(server.url, GUN, ssl_context=context)
+    keys = KeyStore(work / f"keys-{server.process.pid}")
+    repository = Repository(GUN, remote, keys, lambda role: "bench-passphrase")
+    repository.initialize()
+    for index in range(20):
+        repository.sign_target(f"tag-{index}", f"{index:064x}", 1000 + index)
+    trusted = repository.refresh()
+    targets_hash = trusted.snapshot.signed.meta["targets"].digest("sha256").hex()
+    base = f"{server.url}/v2/{GUN}/_trust/tuf"
+    result = {
+        "timestamp GET/s": wrk(f"{base}/timestamp.json", args.connections, args.seconds),
+        "targets-by-hash GET/s": wrk(
+            f"{base}/targets.{targets_hash}.json", args.connections, args.seconds
+        ),
+    }
+    # Publish latency: pre-signed targets versions, POSTed one after another.
+    targets_key = keys.get(keys.find("targets", GUN)[0], "bench-passphrase")
+    current = Metadata.from_bytes(trusted.raw["targets"], Targets)
+    documents = []
+    for step in range(args.publishes):
+        current.signed.version += 1
+        current.signed.expires = format_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=365))
+        current.signed.targets[f"bench-{step}"] = FileMeta.for_digest(f"{step:064x}", step)
+        current.signatures = []
+        current.sign(targets_key)
+        documents.append(current.to_bytes())
+    latencies = []
+    for document in documents:
+        started = time.perf_counter()
+        remote.publish({"targets": document})
+        latencies.append((time.perf_counter() - started) * 1000)
+    latencies.sort()
+    result["publish median ms"] = statistics.median(latencies)
+    result["publish p90 ms"] = latencies[int(0.9 * (len(latencies) - 1))]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--publishes", type=int, default=30)
+    parser.add_argument("--serve-berth", nargs=4, metavar=("PORT", "CERT", "KEY", "STORE"))
+    args = parser.parse_args()
+    if args.serve_berth:
+        port, cert, key, store = args.serve_berth
+        serve_berth(int(port), cert, key, store)
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed")
+    with tempfile.TemporaryDirectory(prefix="trust-bench-") as temporary:
+        work = Path(temporary)
+        cert, key = write_tls(work)
+        context = ssl.create_default_context(cafile=str(cert))
+        rows: dict[str, dict] = {}
+        candidates = []
+        if shutil.which("notary-server"):
+            port = free_port()
+            config = {
+                "server": {
+                    "http_addr": f"127.0.0.1:{port}",
+                    "tls_cert_file": str(cert),
+                    "tls_key_file": str(key),
+                },
+                "trust_service": {"type": "local"},
+                "logging": {"level": "error"},
+                "storage": {"backend": "memory"},
+            }
+            (work / "notary.json").write_text(json.dumps(config))
+            candidates.append(
+                (
+                    "notary-server 0.7 (memory)",
+                    ["notary-server", "-config", str(work / "notary.json")],
+                    port,
+                )
+            )
+        for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
+            port = free_port()
+            command = [
+                sys.executable,
+                __file__,
+                "--serve-berth",
+                str(port),
+                str(cert),
+                str(key),
+                store,
+            ]
+            candidates.append((label, command, port))
+        for label, command, port in candidates:
+            server = Server(label, command, f"https://127.0.0.1:{port}", work)
+            try:
+                server.wait(context)
+                rows[label] = measure(server, context, args, work)
+            except Exception as error:  # one failing server must not hide the others
+                rows[label] = {"error": str(error)}
+            finally:
+                server.stop()
+    columns = ["timestamp GET/s", "targets-by-hash GET/s", "publish median ms", "publish p90 ms"]
+    print(f"{'server':<28}" + "".join(f"{c:>24}" for c in columns))
+    for label, row in rows.items():
+        if "error" in row:
+            print(f"{label:<28}  error: {row['error']}")
+            continue
+        print(f"{label:<28}" + "".join(f"{row[c]:>24.1f}" for c in columns))
+
+
+if __name__ == "__main__":
+    main()
