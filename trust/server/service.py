@@ -23,6 +23,7 @@ from trust.server.errors import (
     OldVersionError,
 )
 from trust.server.keyring import SERVER_ROLES, ServerKeyring
+from trust.server.readcache import ReadCache
 from trust.server.settings import TrustServerSettings
 from trust.server.signing import build_snapshot, build_timestamp
 from trust.server.store.base import Change, MetaStore, MetaUpdate, StoredMeta
@@ -54,6 +55,8 @@ class TrustService:
         self.settings = settings
         self.keyring = ServerKeyring(store, settings.key_encryption_secret)
         self.clock = clock
+        self.cache = ReadCache(settings.read_cache_seconds)
+        self._expiry: dict[str, dt.datetime] = {}  # timestamp sha256 -> its expiry
 
     async def get_current(self, gun: str, role: str) -> StoredMeta:
         """The current `role` document (re-signing an expired server timestamp first).
@@ -67,25 +70,34 @@ class TrustService:
             # Like notary: the snapshot the current timestamp points at.
             timestamp = Metadata.from_bytes((await self._fresh_timestamp(gun)).data, Timestamp)
             digest = timestamp.signed.meta["snapshot"].digest("sha256")
-            found = await self.store.get_checksum(gun, "snapshot", digest.hex()) if digest else None
-        else:
+            if digest is None:
+                raise MetadataNotFoundError(detail=f"{gun} has no snapshot")
+            return await self.get_checksum(gun, "snapshot", digest.hex())
+        found = self.cache.get(gun, ("current", role))
+        if found is None:
             found = await self.store.get_current(gun, role)
+            if found is not None:
+                self.cache.put(gun, ("current", role), found, immutable=False)
         if found is None:
             raise MetadataNotFoundError(detail=f"{gun} has no {role}")
         return found
 
     async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta:
         """The `role` document with this sha256/sha512 hex."""
-        found = await self.store.get_checksum(gun, role, checksum)
+        lookup = ("checksum", role, checksum.lower())
+        found = self.cache.get(gun, lookup) or await self.store.get_checksum(gun, role, checksum)
         if found is None:
             raise MetadataNotFoundError(detail=f"{gun} has no {role} with checksum {checksum}")
+        self.cache.put(gun, lookup, found, immutable=True)
         return found
 
     async def get_version(self, gun: str, role: str, version: int) -> StoredMeta:
         """The `role` document at `version`."""
-        found = await self.store.get_version(gun, role, version)
+        lookup = ("version", role, version)
+        found = self.cache.get(gun, lookup) or await self.store.get_version(gun, role, version)
         if found is None:
             raise MetadataNotFoundError(detail=f"{gun} has no {role} version {version}")
+        self.cache.put(gun, lookup, found, immutable=True)
         return found
 
     async def get_key(self, gun: str, role: str) -> PublicKey:
@@ -129,11 +141,13 @@ class TrustService:
         assert snapshot_bytes is not None
         updates.append(await self._timestamp_update(gun, root, current, snapshot_bytes, now))
         await self.store.update_many(gun, updates)
+        self.cache.forget(gun)
         logger.info("published %s for %s", ", ".join(u.role for u in updates), gun)
 
     async def delete(self, gun: str) -> None:
         """Delete every document of `gun`."""
         await self.store.delete(gun)
+        self.cache.forget(gun)
         logger.info("deleted trust data of %s", gun)
 
     async def changes(self, gun: str | None, change_id: int, records: int) -> list[Change]:
@@ -164,17 +178,30 @@ class TrustService:
     async def _fresh_timestamp(self, gun: str) -> StoredMeta:
         """The current timestamp, re-signed (with a server snapshot if that expired too)."""
         for _ in range(3):  # another replica may re-sign at the same moment
-            stored = await self.store.get_current(gun, "timestamp")
+            stored = self.cache.get(gun, ("current", "timestamp"))
             if stored is None:
-                raise MetadataNotFoundError(detail=f"{gun} has no timestamp")
+                stored = await self.store.get_current(gun, "timestamp")
+                if stored is None:
+                    raise MetadataNotFoundError(detail=f"{gun} has no timestamp")
+                self.cache.put(gun, ("current", "timestamp"), stored, immutable=False)
             now = self.clock()
-            if not Metadata.from_bytes(stored.data, Timestamp).signed.is_expired(now):
+            if self._timestamp_expiry(stored) > now:
                 return stored
+            self.cache.forget(gun)
             try:
                 await self._resign(gun, now)
             except OldVersionError:
                 continue
         return stored
+
+    def _timestamp_expiry(self, stored: StoredMeta) -> dt.datetime:
+        expiry = self._expiry.get(stored.sha256)
+        if expiry is None:
+            if len(self._expiry) > 4096:
+                self._expiry.clear()
+            expiry = Metadata.from_bytes(stored.data, Timestamp).signed.expires_at
+            self._expiry[stored.sha256] = expiry
+        return expiry
 
     async def _resign(self, gun: str, now: dt.datetime) -> None:
         current = {
@@ -196,4 +223,5 @@ class TrustService:
             logger.warning("cannot re-sign the expired timestamp of %s: no server key", gun)
             return
         await self.store.update_many(gun, updates)
+        self.cache.forget(gun)
         logger.info("re-signed the expired timestamp of %s", gun)

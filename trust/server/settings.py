@@ -20,6 +20,9 @@ class TrustServerSettings:
         snapshot_expiry: lifetime of server-signed snapshots (notary: 3 years).
         current_max_age: Cache-Control max-age for current metadata (seconds).
         consistent_max_age: Cache-Control max-age for metadata by hash or version (seconds).
+        read_cache_seconds: how long one process may serve a current document from memory
+            before asking the store again (seconds; 0 disables). Other replicas' publishes
+            become visible after at most this long.
     """
 
     key_encryption_secret: bytes
@@ -28,6 +31,7 @@ class TrustServerSettings:
     snapshot_expiry: dt.timedelta = dt.timedelta(days=3 * 365)
     current_max_age: int = 300
     consistent_max_age: int = 30 * 24 * 3600
+    read_cache_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         if len(self.key_encryption_secret) < 16:

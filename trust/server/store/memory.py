@@ -24,6 +24,7 @@ class MemoryMetaStore:
         """Start empty."""
         self._meta: dict[tuple[str, str], dict[int, StoredMeta]] = {}
         self._sha512: dict[str, str] = {}  # sha512 hex -> sha256 hex
+        self._by_sha256: dict[tuple[str, str, str], StoredMeta] = {}
         self._changes: list[Change] = []
         self._keys: dict[tuple[str, str], list[StoredKey]] = {}
         self._lock = asyncio.Lock()
@@ -44,10 +45,7 @@ class MemoryMetaStore:
     async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta | None:
         """See `MetaStore.get_checksum`."""
         checksum = self._sha512.get(checksum.lower(), checksum.lower())
-        for stored in self._meta.get((gun, role), {}).values():
-            if stored.sha256 == checksum:
-                return stored
-        return None
+        return self._by_sha256.get((gun, role, checksum))
 
     async def get_version(self, gun: str, role: str, version: int) -> StoredMeta | None:
         """See `MetaStore.get_version`."""
@@ -68,6 +66,7 @@ class MemoryMetaStore:
                 self._sha512[hashlib.sha512(update.data).hexdigest()] = sha256
                 stored = StoredMeta(update.role, update.version, update.data, sha256, now)
                 self._meta.setdefault((gun, update.role), {})[update.version] = stored
+                self._by_sha256[(gun, update.role, sha256)] = stored
                 if update.role == "timestamp":
                     self._record(gun, update.version, sha256, "update", now)
 
@@ -76,6 +75,8 @@ class MemoryMetaStore:
         async with self._lock:
             for key in [key for key in self._meta if key[0] == gun]:
                 del self._meta[key]
+            for hashed in [key for key in self._by_sha256 if key[0] == gun]:
+                del self._by_sha256[hashed]
             self._record(gun, 0, "", "deletion", _now())
 
     async def get_changes(self, change_id: int, records: int, gun: str | None) -> list[Change]:

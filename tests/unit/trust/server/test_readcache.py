@@ -1,0 +1,42 @@
+"""The trust server's read cache: expiry, immutable entries, LRU bound, forgetting a GUN."""
+
+import datetime as dt
+
+from trust.server.readcache import ReadCache
+from trust.server.store.base import StoredMeta
+
+DOC = StoredMeta("targets", 1, b"{}", "00" * 32, dt.datetime.now(dt.UTC))
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_current_entries_expire_quickly_and_immutable_ones_later():
+    clock = Clock()
+    cache = ReadCache(current_seconds=1.0, clock=clock)
+    cache.put("g", "current", DOC, immutable=False)
+    cache.put("g", "hash", DOC, immutable=True)
+    assert cache.get("g", "current") is DOC and cache.get("g", "hash") is DOC
+    clock.now = 2.0
+    assert cache.get("g", "current") is None
+    assert cache.get("g", "hash") is DOC
+    clock.now = 61.0
+    assert cache.get("g", "hash") is None
+
+
+def test_disabled_forget_and_bound():
+    cache = ReadCache(current_seconds=0)
+    cache.put("g", "current", DOC, immutable=False)
+    assert cache.get("g", "current") is None
+    cache = ReadCache(max_entries=2)
+    for index in range(3):
+        cache.put("g", index, DOC, immutable=True)
+    assert cache.get("g", 0) is None and cache.get("g", 2) is DOC
+    cache.put("other", 1, DOC, immutable=True)
+    cache.forget("g")
+    assert cache.get("g", 2) is None and cache.get("other", 1) is DOC
