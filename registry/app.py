@@ -25,6 +25,7 @@ from registry.settings import Settings
 from registry.storage.driver.base import StorageDriver
 from registry.storage.driver.factory import create_driver
 from registry.storage.driver.s3 import S3Config
+from registry.trustmount import mount_trust
 
 logger = logging.getLogger(__name__)
 
@@ -95,5 +96,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
+    # Trust routes first: a GUN may contain anything a repository name can.
+    mount_trust(app, settings)
     setup_routes(app)
     return app

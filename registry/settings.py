@@ -45,6 +45,7 @@ class Settings:
     gc_interval: float = 0.0  # seconds between online GC runs in `serve`; 0: never
     gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
+    trust_key_secret: str | None = None  # seals server-held trust keys; default: file in data_dir
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -65,6 +66,8 @@ class Settings:
             values["tls_key"] = Path(env["BERTH_TLS_KEY"])
         if "BERTH_LOG_LEVEL" in env:
             values["log_level"] = env["BERTH_LOG_LEVEL"]
+        if "BERTH_TRUST_KEY_SECRET" in env:
+            values["trust_key_secret"] = env["BERTH_TRUST_KEY_SECRET"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "listen" in values:
             values["listen_host"], values["listen_port"] = _split_listen(values.pop("listen"))

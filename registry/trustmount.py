@@ -1,0 +1,68 @@
+"""Mount the content-trust service on the hub: its store, its sealing secret, its access check.
+
+Notary clients reach the trust routes on the hub's own origin (`/v2/<gun>/_trust/...`). The
+GUN carries the registry host (`127.0.0.1:5000/team/app`); access is decided on the repository
+path, with the same controller as every registry request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from aiohttp import web
+
+from registry import keys
+from registry.auth.access import Access
+from registry.settings import Settings
+from trust.server.app import setup_trust_routes
+from trust.server.settings import TrustServerSettings
+from trust.server.store.sql import SqlMetaStore
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["key_encryption_secret", "mount_trust", "repository_of_gun"]
+
+SECRET_FILE = "trust-key-secret"
+
+
+def repository_of_gun(gun: str) -> str:
+    """`host[:port]/team/app` -> `team/app`; a GUN without a host is the repository itself."""
+    first, _, rest = gun.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return rest
+    return gun
+
+
+def key_encryption_secret(settings: Settings) -> bytes:
+    """The secret sealing server-held trust keys.
+
+    From the settings when given (several replicas must share one); else a random secret kept
+    in the data directory, made on first start.
+    """
+    if settings.trust_key_secret:
+        return settings.trust_key_secret.encode()
+    path = settings.data_dir / SECRET_FILE
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        logger.info("created the trust key-encryption secret in %s", path)
+    return path.read_text().strip().encode()
+
+
+async def _trust_access(request: web.Request, gun: str, actions: frozenset[str]) -> None:
+    wanted = Access("repository", repository_of_gun(gun), actions)
+    await request.app[keys.ACCESS].authorize(request, [wanted])
+
+
+def mount_trust(app: web.Application, settings: Settings) -> None:
+    """Add the trust routes; call after the database cleanup context, before registry routes."""
+    setup_trust_routes(
+        app,
+        store_factory=lambda app: SqlMetaStore(app[keys.ENGINE]),
+        settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
+        access_check=_trust_access,
+    )
