@@ -9,6 +9,7 @@
 - `docker_archive`: the single-platform image as a `docker load` archive tagged
   `DOCKER_ARCHIVE_TAG`.
 - `dockerd`: a Docker daemon (the running one, or a private one started here).
+- `reference_registry`: Debian's docker-registry, open, for the whole session.
 - `skopeo`: the skopeo CLI set up for plain-http, anonymous use.
 - `tls_files`: a development CA and a server certificate for 127.0.0.1 (`HubProcess(tls=...)`).
 - `s3_server`: a moto S3 server process (HTTP on loopback) for the session.
@@ -39,6 +40,10 @@ from tests.support.images import (
     write_oci_layout,
 )
 from tests.support.postgres import PostgresCluster, PostgresUnavailableError
+from tests.support.reference_registry import (
+    ReferenceRegistry,
+    ReferenceRegistryUnavailableError,
+)
 from tests.support.s3server import S3_CREDENTIALS, S3Server, S3ServerError
 from tests.support.skopeo import Skopeo, SkopeoUnavailableError
 
@@ -122,6 +127,20 @@ def dockerd() -> Iterator[DockerDaemon]:
         yield daemon
     finally:
         daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRegistry]:
+    """Debian's docker-registry (Distribution 2.8) on a free port, for the whole session."""
+    registry = ReferenceRegistry(tmp_path_factory.mktemp("reference-registry"))
+    try:
+        registry.start()
+    except ReferenceRegistryUnavailableError as error:
+        pytest.skip(str(error))
+    try:
+        yield registry
+    finally:
+        registry.stop()
 
 
 @pytest.fixture(scope="session")

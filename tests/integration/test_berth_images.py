@@ -11,7 +11,6 @@ import io
 import json
 import signal
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,28 +27,11 @@ from tests.support.images import (
     write_oci_layout,
 )
 from tests.support.ports import wait_until
-from tests.support.reference_registry import (
-    ReferenceRegistry,
-    ReferenceRegistryUnavailableError,
-)
+from tests.support.reference_registry import ReferenceRegistry
 from tests.support.registry_proxy import CORRUPT_MIN_SIZE, RegistryProxy
 from tests.support.skopeo import Skopeo
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def reference_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReferenceRegistry]:
-    """Debian's docker-registry on a free port, for the whole session."""
-    registry = ReferenceRegistry(tmp_path_factory.mktemp("reference-registry"))
-    try:
-        registry.start()
-    except ReferenceRegistryUnavailableError as error:
-        pytest.skip(str(error))
-    try:
-        yield registry
-    finally:
-        registry.stop()
 
 
 @pytest.fixture(params=["hub", "reference"])
