@@ -216,6 +216,7 @@ def _status_error(method: str, url: str, error: urllib.error.HTTPError) -> Remot
             errors = json.loads(body).get("errors") or []
         except (ValueError, AttributeError):
             errors = []
-        summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors) or body[:200]
+        summary = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
+        summary = summary or body[:200].decode(errors="replace")
         return RemoteRejectedError(f"{method} {url}: {error.code} {summary}", error.code, errors)
     return RemoteUnavailableError(f"{method} {url}: server answered {error.code}")

@@ -65,7 +65,7 @@ class TokenAuthenticator:
             return self._basic
         if scheme != "bearer" or "realm" not in params:
             return None
-        query = {key: params[key] for key in ("service", "scope") if key in params}
+        query: dict[str, str] = {k: params[k] for k in ("service", "scope") if k in params}
         url = params["realm"] + ("?" + urllib.parse.urlencode(query) if query else "")
         request = urllib.request.Request(url)
         if self._basic:

@@ -309,7 +309,7 @@ class Repository:
         return key
 
     def _signing_keys(self, keys: dict[str, PublicKey]) -> list[tuple[PrivateKey, PublicKey]]:
-        stored = self.keystore.list()
+        stored = self.keystore.list_keys()
         found = []
         for public in keys.values():
             canonical = public.canonical_id()

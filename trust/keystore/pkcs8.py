@@ -68,7 +68,7 @@ def decrypt_pkcs8(encrypted_der: bytes, passphrase: bytes) -> bytes:
         kdf_fields = _items(_expect(kdf_params, _SEQUENCE))
         salt = _expect(kdf_fields[0], _OCTET_STRING)
         iterations = int.from_bytes(_expect(kdf_fields[1], _INTEGER), "big")
-        prf = hashes.SHA1()
+        prf: hashes.HashAlgorithm = hashes.SHA1()
         for extra in kdf_fields[2:]:
             if extra[0] == _SEQUENCE:
                 prf_oid = _decode_oid(_expect(_items(_expect(extra, _SEQUENCE))[0], _OID))

@@ -122,7 +122,7 @@ class KeyStore:
         _, info, _ = self._read_pem(key_id)
         return info
 
-    def list(self) -> dict[str, KeyInfo]:
+    def list_keys(self) -> dict[str, KeyInfo]:
         """Every readable key in the store, by key ID."""
         found: dict[str, KeyInfo] = {}
         if not self.private_dir.is_dir():
@@ -142,7 +142,7 @@ class KeyStore:
         wanted_gun = gun if role in ("targets", "snapshot") else ""
         return [
             key_id
-            for key_id, info in self.list().items()
+            for key_id, info in self.list_keys().items()
             if info.role == role and info.gun == wanted_gun
         ]
 

@@ -37,7 +37,7 @@ AccessCheck = Callable[[web.Request, str, frozenset[str]], Awaitable[None]]
 """(request, gun, actions) -> None, or raises the hub's own 401/403 error."""
 
 TRUST_SERVICE = web.AppKey("trust_service", TrustService)
-TRUST_ACCESS = web.AppKey("trust_access", AccessCheck)
+TRUST_ACCESS: web.AppKey[AccessCheck] = web.AppKey("trust_access")
 
 PULL = frozenset({"pull"})
 PUSH = frozenset({"push", "pull"})

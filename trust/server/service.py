@@ -177,6 +177,7 @@ class TrustService:
 
     async def _fresh_timestamp(self, gun: str) -> StoredMeta:
         """The current timestamp, re-signed (with a server snapshot if that expired too)."""
+        stored: StoredMeta | None = None
         for _ in range(3):  # another replica may re-sign at the same moment
             stored = self.cache.get(gun, ("current", "timestamp"))
             if stored is None:
@@ -192,6 +193,8 @@ class TrustService:
                 await self._resign(gun, now)
             except OldVersionError:
                 continue
+        if stored is None:
+            raise MetadataNotFoundError(detail=f"{gun} has no timestamp")
         return stored
 
     def _timestamp_expiry(self, stored: StoredMeta) -> dt.datetime:

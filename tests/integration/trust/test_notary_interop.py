@@ -100,7 +100,7 @@ def test_notary_publishes_and_berth_verifies_and_reuses_its_keys(notary_server, 
 
     # Our key store reads every key the notary CLI wrote, with its role and GUN.
     store = KeyStore(notary_dir)
-    infos = store.list()
+    infos = store.list_keys()
     assert sorted(info.role for info in infos.values()) == ["root", "snapshot", "targets"]
     for key_id, info in infos.items():
         assert store.get(key_id, passphrases(info.role)).key_id == key_id

@@ -25,7 +25,7 @@ def test_keys_round_trip_with_notary_headers(tmp_path):
     mode = (tmp_path / "private" / f"{root.key_id}.key").stat().st_mode
     assert stat.S_IMODE(mode) == 0o600
 
-    assert store.list() == {
+    assert store.list_keys() == {
         root.key_id: KeyInfo("root", ""),
         targets.key_id: KeyInfo("targets", "hub/app"),
         delegate.key_id: KeyInfo("targets/releases", ""),
