@@ -33,8 +33,9 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -313,41 +314,89 @@ def curl_head_rate(url: str, args: argparse.Namespace, workdir: Path) -> float:
     return sent / (time.perf_counter() - started)
 
 
-def measure(server: Server, blob: Path, size: int, digest: str, args: argparse.Namespace,
-            workdir: Path) -> dict[str, float | str]:
-    """Every registry metric against one server; a failing metric records its error."""
-    results: dict[str, float | str] = {}
+PUSH_METRICS = ("monolithic push MiB/s", "chunked push MiB/s")
+PULL_METRIC = "blob pull MiB/s"
+REQUEST_METRICS = ("manifest GET req/s", "blob HEAD req/s", "tag list req/s")
+FAILURES = (BenchError, OSError, KeyError, http.client.HTTPException, subprocess.SubprocessError)
 
-    def record(metric: str, action: Callable[[], float]) -> None:
+
+class Samples:
+    """Figures per (server, metric); the first failure of a pair ends its sampling."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], list[float]] = {}
+        self.errors: dict[tuple[str, str], str] = {}
+
+    def take(self, server: str, metric: str, action: Callable[[], float]) -> None:
+        """Run `action` for one sample, unless this pair already failed."""
+        key = (server, metric)
+        if key in self.errors:
+            return
         try:
-            results[metric] = action()
-        except (BenchError, OSError, KeyError, http.client.HTTPException) as error:
-            results[metric] = f"error: {error}"[:160]
-            print(f"  {server.name}: {metric}: {error}", file=sys.stderr)
+            self.values.setdefault(key, []).append(action())
+        except FAILURES as error:
+            self.errors[key] = f"error: {error}"[:200]
+            print(f"  {server}: {metric}: {error}", file=sys.stderr)
 
-    def rate(run: Callable[[int], float], runs: int = args.runs) -> float:
-        return statistics.median(size / MIB / run(number) for number in range(runs))
+    def fail(self, server: str, metrics: tuple[str, ...], error: Exception) -> None:
+        """Record `error` for every metric in `metrics`."""
+        for metric in metrics:
+            self.errors.setdefault((server, metric), f"error: {error}"[:200])
 
-    record("monolithic push MiB/s", lambda: rate(
-        lambda n: push_monolithic(server, f"bench/mono{n}", blob, size, digest)))
-    record("chunked push MiB/s", lambda: rate(
-        lambda n: push_chunked(server, f"bench/chunked{n}", blob, size, digest,
-                               args.chunk_mib * MIB)))
-    target = f"/v2/bench/mono0/blobs/{digest}"
-    record("blob pull MiB/s", lambda: (pull(server, target, size), rate(
-        lambda n: pull(server, target, size), args.pull_runs))[1])
-    try:
-        layer = prepare_small_image(server, "bench/small", tags=20)
-    except (BenchError, OSError, KeyError, http.client.HTTPException) as error:
-        for metric in ("manifest GET req/s", "blob HEAD req/s", "tag list req/s"):
-            results[metric] = f"error: {error}"[:160]
-        return results
-    base = f"{server.url}/v2/bench/small"
-    record("manifest GET req/s", lambda: wrk_rate(
-        f"{base}/manifests/latest", args, headers={"Accept": OCI_MANIFEST}))
-    record("blob HEAD req/s", lambda: curl_head_rate(f"{base}/blobs/{layer}", args, workdir))
-    record("tag list req/s", lambda: wrk_rate(f"{base}/tags/list", args))
-    return results
+    def result(self, server: str, metric: str) -> float | str | None:
+        """The median, the error, or None when never measured."""
+        key = (server, metric)
+        if key in self.errors:
+            return self.errors[key]
+        values = self.values.get(key)
+        return statistics.median(values) if values else None
+
+
+def measure(registries: dict[str, Server], bare_servers: dict[str, Server], blob: Path,
+            size: int, digest: str, args: argparse.Namespace, workdir: Path) -> Samples:
+    """Every metric on every server, alternating servers run by run.
+
+    The machine may be shared: alternating spreads any outside load over all servers
+    instead of penalising whichever ran while it lasted.
+    """
+    samples = Samples()
+    mib = size / MIB
+    for run in range(args.runs):
+        for name, server in registries.items():
+            samples.take(name, PUSH_METRICS[0], partial(
+                lambda server, run: mib / push_monolithic(
+                    server, f"bench/mono{run}", blob, size, digest), server, run))
+            samples.take(name, PUSH_METRICS[1], partial(
+                lambda server, run: mib / push_chunked(
+                    server, f"bench/chunked{run}", blob, size, digest, args.chunk_mib * MIB),
+                server, run))
+    targets: dict[str, tuple[Server, str]] = {
+        name: (server, "/") for name, server in bare_servers.items()}
+    for name, server in registries.items():
+        try:
+            push_monolithic(server, "bench/pull", blob, size, digest)
+            targets[name] = (server, f"/v2/bench/pull/blobs/{digest}")
+        except FAILURES as error:
+            samples.fail(name, (PULL_METRIC,), error)
+    for name, (server, target) in targets.items():
+        samples.take(name, "pull warm-up", partial(pull, server, target, size))
+    for _ in range(args.pull_runs):
+        for name, (server, target) in targets.items():
+            samples.take(name, PULL_METRIC, partial(
+                lambda server, target: mib / pull(server, target, size), server, target))
+    for name, server in registries.items():
+        try:
+            layer = prepare_small_image(server, "bench/small", tags=20)
+        except FAILURES as error:
+            samples.fail(name, REQUEST_METRICS, error)
+            continue
+        base = f"{server.url}/v2/bench/small"
+        samples.take(name, REQUEST_METRICS[0], partial(
+            wrk_rate, f"{base}/manifests/latest", args, {"Accept": OCI_MANIFEST}))
+        samples.take(name, REQUEST_METRICS[1], partial(
+            curl_head_rate, f"{base}/blobs/{layer}", args, workdir))
+        samples.take(name, REQUEST_METRICS[2], partial(wrk_rate, f"{base}/tags/list", args))
+    return samples
 
 
 def make_blob(path: Path, size: int) -> str:
@@ -391,60 +440,54 @@ def main() -> int:
     args = parser.parse_args()
     size = args.blob_mib * MIB
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="berth-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="berth-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         blob = workdir / "blob.bin"
         digest = make_blob(blob, size)
-        servers = {"berth": berth(workdir), "reference": reference(workdir)}
-        figures: dict[str, dict[str, float | str]] = {}
-        for name, start in servers.items():
-            if args.only and name != args.only:
-                continue
-            print(f"measuring {name} ...", file=sys.stderr)
+        starters = {"berth": berth(workdir), "reference": reference(workdir),
+                    "bare sendfile": bare(workdir, blob, "sendfile"),
+                    "bare aiohttp": bare(workdir, blob, "aiohttp")}
+        if args.only:
+            starters = {name: start for name, start in starters.items()
+                        if name == args.only or name.startswith("bare")}
+        running_servers: dict[str, Server] = {}
+        start_errors: dict[str, BenchError] = {}
+        for name, start in starters.items():
             try:
-                with start() as server:
-                    figures[name] = measure(server, blob, size, digest, args, workdir)
+                running_servers[name] = stack.enter_context(start())
             except BenchError as error:
                 print(f"  {name}: {error}", file=sys.stderr)
-                figures[name] = {}
-        baselines: dict[str, float | str] = {}
-        for flavour in ("sendfile", "aiohttp"):
-            print(f"measuring bare {flavour} ...", file=sys.stderr)
-            try:
-                with bare(workdir, blob, flavour)() as server:
-                    pull(server, "/", size)
-                    baselines[flavour] = statistics.median(
-                        size / MIB / pull(server, "/", size) for _ in range(args.pull_runs))
-            except (BenchError, OSError) as error:
-                baselines[flavour] = f"error: {error}"
-    print_table(figures, baselines, args, time.monotonic() - started)
+                start_errors[name] = error
+        registries = {name: server for name, server in running_servers.items()
+                      if not name.startswith("bare")}
+        bare_servers = {name: server for name, server in running_servers.items()
+                        if name.startswith("bare")}
+        print(f"measuring {', '.join(running_servers)} ...", file=sys.stderr)
+        samples = measure(registries, bare_servers, blob, size, digest, args, workdir)
+        for name, start_error in start_errors.items():
+            samples.fail(name, (*PUSH_METRICS, PULL_METRIC, *REQUEST_METRICS), start_error)
+    print_table(samples, args, time.monotonic() - started)
     return 0
 
 
-def print_table(figures: dict[str, dict[str, float | str]], baselines: dict[str, float | str],
-                args: argparse.Namespace, elapsed: float) -> None:
+def print_table(samples: Samples, args: argparse.Namespace, elapsed: float) -> None:
     """Print the comparison table (and the errors behind any 'error' cell)."""
-    berth_figures, reference_figures = figures.get("berth", {}), figures.get("reference", {})
-    metrics = ["blob pull MiB/s", "monolithic push MiB/s", "chunked push MiB/s",
-               "manifest GET req/s", "blob HEAD req/s", "tag list req/s"]
     print(f"\nblob {args.blob_mib} MiB, chunks {args.chunk_mib} MiB; median of {args.runs} runs "
-          f"per push, {args.pull_runs} per pull; "
+          f"per push, {args.pull_runs} per pull, servers alternating; "
           f"{args.connections} connections for {args.duration} s (wrk; curl for HEAD); "
           f"{os.cpu_count()} CPUs; {elapsed:.0f} s in all")
     print(f"{'metric':<32}{'berth':>10}{'reference':>11}{'ratio':>8}")
-    # For the two last lines the third column is the bare server instead of the reference.
-    for metric in metrics:
-        ours, theirs = berth_figures.get(metric), reference_figures.get(metric)
+    for metric in (PULL_METRIC, *PUSH_METRICS, *REQUEST_METRICS):
+        ours, theirs = samples.result("berth", metric), samples.result("reference", metric)
         print(f"{metric:<32}{cell(ours):>10}{cell(theirs):>11}{ratio(ours, theirs):>8}")
-    ours = berth_figures.get("blob pull MiB/s")
-    for flavour, label in (("sendfile", "os.sendfile"), ("aiohttp", "aiohttp file")):
-        baseline = baselines.get(flavour)
-        print(f"{'pull vs bare ' + label:<32}{cell(ours):>10}{cell(baseline):>11}"
+    # The third column of these lines is a bare file server, not the reference.
+    ours = samples.result("berth", PULL_METRIC)
+    for name in ("bare sendfile", "bare aiohttp"):
+        baseline = samples.result(name, PULL_METRIC)
+        print(f"{'pull vs ' + name + ' server':<32}{cell(ours):>10}{cell(baseline):>11}"
               f"{ratio(ours, baseline):>8}")
-    for name, values in [*figures.items(), ("bare", baselines)]:
-        for metric, value in values.items():
-            if isinstance(value, str):
-                print(f"  {name} {metric}: {value}")
+    for (name, metric), error in sorted(samples.errors.items()):
+        print(f"  {name} {metric}: {error}")
 
 
 if __name__ == "__main__":
