@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from trust.client.cache import MetadataCache
@@ -30,6 +30,7 @@ from trust.remote import RemoteNotFoundError, RemoteStore
 from trust.tuf.errors import (
     ExpiredMetadataError,
     MalformedMetadataError,
+    MissingMetaError,
     RepositoryNotInitializedError,
     RollbackError,
     SignatureError,
@@ -38,7 +39,15 @@ from trust.tuf.errors import (
 )
 from trust.tuf.model import FileMeta, Metadata, Root
 
-__all__ = ["DOCKER_ROLES", "SignedTarget", "Updater", "list_targets", "resolve"]
+__all__ = [
+    "DOCKER_ROLES",
+    "SignedTarget",
+    "Updater",
+    "list_targets",
+    "load_delegations",
+    "resolve",
+    "verify_documents",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +131,7 @@ class Updater:
         if targets_meta is None:
             raise MalformedMetadataError("snapshot does not list targets")
         trusted.update_targets(self._fetch("targets", targets_meta))
-        self._load_delegations(trusted)
+        load_delegations(trusted, self._fetch, self.gun)
         self._persist(trusted)
         return trusted
 
@@ -153,25 +162,6 @@ class Updater:
                 logger.debug("%s not available by hash; fetching by name", role)
         return self.remote.get_meta(role, max_bytes=meta.length)
 
-    def _load_delegations(self, trusted: TrustedSet) -> None:
-        pending = ["targets"]
-        loaded = 0
-        while pending and loaded < _MAX_DELEGATIONS:
-            parent = pending.pop(0)
-            for info in trusted.delegated_roles(parent):
-                meta = trusted.role_meta(info.name)
-                if meta is None or info.name in trusted.targets:
-                    continue  # delegated but never published: it signs nothing yet
-                try:
-                    trusted.update_delegated_targets(info.name, self._fetch(info.name, meta))
-                except (ExpiredMetadataError, ThresholdError) as exc:
-                    # As notary's client: an expired or under-signed delegation is skipped
-                    # (its targets stay untrusted); any other failure aborts the refresh.
-                    logger.warning("ignoring delegation %s of %s: %s", info.name, self.gun, exc)
-                    continue
-                pending.append(info.name)
-                loaded += 1
-
     def _cached_versions(self) -> dict[str, int]:
         versions = {}
         for role in self.cache.roles():
@@ -189,6 +179,58 @@ class Updater:
             self.cache.remove(role)
         for role, data in trusted.raw.items():
             self.cache.store(role, data)
+
+
+def load_delegations(
+    trusted: TrustedSet, fetch: Callable[[str, FileMeta], bytes], gun: str
+) -> None:
+    """Load every delegated role the snapshot lists, parents first, into `trusted`.
+
+    As notary's client does, a delegated role that is expired or under its threshold is
+    skipped (its targets stay untrusted); any other failure propagates.
+    """
+    pending = ["targets"]
+    loaded = 0
+    while pending and loaded < _MAX_DELEGATIONS:
+        parent = pending.pop(0)
+        for info in trusted.delegated_roles(parent):
+            meta = trusted.role_meta(info.name)
+            if meta is None or info.name in trusted.targets:
+                continue  # delegated but never published: it signs nothing yet
+            try:
+                trusted.update_delegated_targets(info.name, fetch(info.name, meta))
+            except (ExpiredMetadataError, ThresholdError) as exc:
+                logger.warning("ignoring delegation %s of %s: %s", info.name, gun, exc)
+                continue
+            pending.append(info.name)
+            loaded += 1
+
+
+def verify_documents(gun: str, documents: Mapping[str, bytes], now: dt.datetime) -> TrustedSet:
+    """Verify a complete set of current documents, anchored at their own root.
+
+    For a party that already trusts the root it holds (a trust server checking what it
+    stores): no rotation walk and no rollback floor, every other check as `refresh`.
+
+    Raises:
+        MissingMetaError: a role the snapshot lists is absent from `documents`.
+        TrustError: any verification failure.
+    """
+
+    def fetch(role: str, meta: FileMeta) -> bytes:
+        if role not in documents:
+            raise MissingMetaError(f"{role} is listed in the snapshot but not stored")
+        return documents[role]
+
+    for role in ("root", "timestamp", "snapshot", "targets"):
+        if role not in documents:
+            raise MissingMetaError(f"no {role} for {gun}")
+    trusted = TrustedSet(gun, documents["root"], now)
+    trusted.update_timestamp(documents["timestamp"])
+    trusted.update_snapshot(documents["snapshot"])
+    trusted.update_targets(documents["targets"])
+    load_delegations(trusted, fetch, gun)
+    return trusted
 
 
 def _walk(trusted: TrustedSet, start: str, subtrees: bool) -> Iterable[str]:

@@ -20,6 +20,7 @@ Routes (notary-server 0.7; `{gun}` may contain `/` and `:`)::
     GET    /v2/{gun}/_trust/changefeed, /v2/_trust/changefeed
     GET    /_notary_server/health
 
+`app[TRUST_GATE]` (a `TrustGate`) answers the verification gate's "is this tag signed".
 Route names start with `trust-`. `GET /v2/` (the ping) stays the hub's; `create_trust_app`
 builds a stand-alone trust server (ping included) for tests, benchmarks and development.
 """
@@ -30,12 +31,21 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from trust.server.gate import TrustGate
 from trust.server.handlers import TRUST_ACCESS, TRUST_SERVICE, AccessCheck, TrustHandlers
 from trust.server.service import TrustService
 from trust.server.settings import TrustServerSettings
 from trust.server.store.base import MetaStore
 
-__all__ = ["TRUST_SERVICE", "allow_all", "create_trust_app", "setup_trust_routes"]
+__all__ = [
+    "TRUST_GATE",
+    "TRUST_SERVICE",
+    "allow_all",
+    "create_trust_app",
+    "setup_trust_routes",
+]
+
+TRUST_GATE = web.AppKey("trust_gate", TrustGate)
 
 _GUN = "{gun:[^*]+?}"
 
@@ -57,7 +67,9 @@ def setup_trust_routes(
     """
 
     async def trust_service(app: web.Application) -> AsyncIterator[None]:
-        app[TRUST_SERVICE] = TrustService(store_factory(app), settings)
+        service = TrustService(store_factory(app), settings)
+        app[TRUST_SERVICE] = service
+        app[TRUST_GATE] = TrustGate(service)
         yield
 
     app.cleanup_ctx.append(trust_service)
