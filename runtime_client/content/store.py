@@ -56,12 +56,11 @@ class ContentWriter:
     Created by `ContentStore.writer`; holds an exclusive flock on the ingest until closed.
     """
 
-    def __init__(self, store: ContentStore, ref: str, directory: Path) -> None:
+    def __init__(self, store: ContentStore, ref: str, directory: Path, lock_fd: int) -> None:
         self._store = store
         self.ref = ref
         self._dir = directory
-        self._lock_fd = os.open(directory / "lock", os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        self._lock_fd = lock_fd
         (directory / "ref").write_text(ref)
         self._digester = Digester()
         data_path = directory / "data"
@@ -143,8 +142,10 @@ class ContentWriter:
         return digester.digest()
 
     def _discard(self) -> None:
-        self.close()
+        # Remove the ingest while still holding its lock: a writer waiting on the lock then
+        # finds its lock file unlinked and starts over (see ContentStore.writer).
         shutil.rmtree(self._dir, ignore_errors=True)
+        self.close()
 
     def close(self) -> None:
         """Release the ingest, keeping its bytes for a later resume."""
@@ -224,8 +225,20 @@ class ContentStore:
         """
         key = hashlib.sha256(ref.encode()).hexdigest()[:32]
         directory = self._ingest / key
-        directory.mkdir(parents=True, exist_ok=True)
-        return ContentWriter(self, ref, directory)
+        while True:
+            directory.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(directory / "lock", os.O_CREAT | os.O_RDWR, 0o600)
+            except FileNotFoundError:
+                continue  # the holder committed and removed the ingest meanwhile
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(directory / "lock").st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                return ContentWriter(self, ref, directory, fd)
+            os.close(fd)  # we waited on a lock file that is gone: retry with a fresh one
 
     def put(self, data: bytes, expected: Digest | None = None) -> Digest:
         """Store a small blob in one call (verified against `expected` when given).
