@@ -159,25 +159,35 @@ class Repository:
 
     # -- targets ------------------------------------------------------------------------
 
-    def sign_target(self, name: str, sha256_hex: str, length: int, role: str | None = None) -> str:
+    def sign_target(
+        self, name: str, sha256_hex: str, length: int, role: str | None = None
+    ) -> list[str]:
         """Sign tag `name` as the manifest with this sha256 and length.
 
         Args:
             name: the tag.
             sha256_hex: hex sha256 of the manifest bytes.
             length: manifest length in bytes.
-            role: the role to sign in; default `targets/releases` when it exists and a key
-                for it is local, else `targets` (Docker's choice).
+            role: the one role to sign in; by default Docker's choice: `targets` when the
+                repository has no delegations, else every direct delegation of `targets`
+                whose paths cover the tag and whose key is local (`targets/releases` and
+                `targets/<signer>` after `docker trust signer add`).
 
         Returns:
-            The role that now signs the tag.
+            The roles that now sign the tag.
+
+        Raises:
+            KeyNotFoundError: delegations exist but none of their keys is local.
         """
         trusted = self.refresh()
-        role = role or self._default_signing_role(trusted)
-        targets = self._editable_targets(trusted, role)
-        targets.signed.targets[name] = FileMeta.for_digest(sha256_hex, length)
-        self._publish_targets(trusted, {role: targets})
-        return role
+        roles = [role] if role else self._signable_roles(trusted, name)
+        changed = {}
+        for signing_role in roles:
+            targets = self._editable_targets(trusted, signing_role)
+            targets.signed.targets[name] = FileMeta.for_digest(sha256_hex, length)
+            changed[signing_role] = targets
+        self._publish_targets(trusted, changed)
+        return roles
 
     def remove_target(self, name: str, roles: Iterable[str] | None = None) -> list[str]:
         """Revoke tag `name` from every role (or the given roles) that we can sign.
@@ -338,12 +348,24 @@ class Repository:
         keys = {kid: delegations.keys[kid] for kid in entry.keyids if kid in delegations.keys}
         return keys, entry.threshold
 
-    def _default_signing_role(self, trusted: TrustedSet) -> str:
-        try:
-            keys, _ = self._role_keys(trusted, RELEASES_ROLE)
-        except DelegationError:
-            return "targets"
-        return RELEASES_ROLE if self._signing_keys(keys) else "targets"
+    def _signable_roles(self, trusted: TrustedSet, name: str) -> list[str]:
+        """docker/cli's getSignableRoles."""
+        delegations = trusted.targets["targets"].signed.delegations
+        children = [
+            entry
+            for entry in (delegations.roles if delegations is not None else [])
+            if posixpath.dirname(entry.name) == "targets"
+        ]
+        if delegations is None or not children:
+            return ["targets"]
+        roles = []
+        for entry in children:
+            keys = {kid: delegations.keys[kid] for kid in entry.keyids if kid in delegations.keys}
+            if entry.covers(name) and self._signing_keys(keys):
+                roles.append(entry.name)
+        if not roles:
+            raise KeyNotFoundError("no valid signing keys for delegation roles")
+        return roles
 
     def _editable_targets(self, trusted: TrustedSet, role: str) -> Metadata[Targets]:
         """A copy of the role's targets with version + 1 and a fresh expiry."""

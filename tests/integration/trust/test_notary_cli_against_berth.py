@@ -89,7 +89,7 @@ def test_docker_style_repository_and_delegation_against_berth(server, tmp_path):
     alice_store.add(alice_key, "alice", "", "repo-secret")
     owner.add_signer("alice", [alice_key.public_key()])
     alice = Repository(gun, remote, alice_store, passphrases)
-    assert alice.sign_target("latest", "cd" * 32, 200) == RELEASES_ROLE
+    assert alice.sign_target("latest", "cd" * 32, 200) == [RELEASES_ROLE, "targets/alice"]
     alice.sign_target("rc", "ef" * 32, 300)
 
     # notary lists each tag once, from the first role of its walk (targets before releases)

@@ -178,7 +178,7 @@ def test_delegation_with_a_certificate_key_added_by_notary(notary_server, tmp_pa
         "--all-paths",
     )
     alice_repo = Repository(gun, remote(notary_server, gun), alice_store, passphrases)
-    assert alice_repo.sign_target("v1", "ef" * 32, 3) == RELEASES_ROLE
+    assert alice_repo.sign_target("v1", "ef" * 32, 3) == [RELEASES_ROLE]
     listing = notary(notary_server, tmp_path / "reader", "list", gun)
     assert "v1" in listing and RELEASES_ROLE in listing
     trusted = Updater(gun, remote(notary_server, gun), MetadataCache(tmp_path / "c", gun)).refresh()

@@ -35,7 +35,7 @@ def test_client_snapshot_key_is_used_when_local(server, tmp_path, client):
 
 
 def test_sign_resolve_and_revoke(repo, client):
-    assert repo.sign_target("v1", DIGEST_A, 10) == "targets"
+    assert repo.sign_target("v1", DIGEST_A, 10) == ["targets"]
     repo.sign_target("v2", DIGEST_B, 20)
     signed = resolve(client().refresh(), "v1")
     assert (signed.digest, signed.length, signed.role) == (f"sha256:{DIGEST_A}", 10, "targets")
@@ -54,12 +54,15 @@ def test_signer_delegation_and_priority(repo, server, tmp_path, client):
     repo.add_signer("alice", [alice_key.public_key()])
 
     alice = Repository(GUN, server, alice_store, passphrases, clock=lambda: NOW)
-    assert alice.sign_target("v1", DIGEST_B, 11) == RELEASES_ROLE
+    assert alice.sign_target("v1", DIGEST_B, 11) == [RELEASES_ROLE, "targets/alice"]
     trusted = client().refresh()
     # Docker's priority: targets/releases before targets.
     assert resolve(trusted, "v1").role == RELEASES_ROLE
     assert resolve(trusted, "v1").sha256 == DIGEST_B
-    assert [t.role for t in list_targets(trusted)["v1"]] == ["targets", RELEASES_ROLE]
+    roles = [t.role for t in list_targets(trusted)["v1"]]
+    assert roles == ["targets", RELEASES_ROLE, "targets/alice"]
+    with pytest.raises(KeyNotFoundError, match="no valid signing keys"):
+        repo.sign_target("owner", DIGEST_A, 1)  # delegations exist, owner holds none
 
     alice.sign_target("only-alice", DIGEST_A, 1, role="targets/alice")
     trusted = client().refresh()
