@@ -22,7 +22,7 @@ from typing import Any
 
 from trust.client.cache import MetadataCache
 from trust.client.trusted_set import TrustedSet
-from trust.client.updater import Updater
+from trust.client.updater import RELEASES_ROLE, Updater
 from trust.keystore.store import KeyStore, PassphraseRetriever
 from trust.remote import RemoteNotFoundError, RemoteStore
 from trust.tuf.errors import DelegationError, KeyNotFoundError, TrustError
@@ -44,7 +44,6 @@ __all__ = ["RELEASES_ROLE", "Repository", "RepositoryExistsError"]
 
 logger = logging.getLogger(__name__)
 
-RELEASES_ROLE = "targets/releases"
 _YEAR = dt.timedelta(days=365)
 _EXPIRY = {"root": 10 * _YEAR, "targets": 3 * _YEAR, "snapshot": 3 * _YEAR}
 

@@ -41,6 +41,7 @@ from trust.tuf.model import FileMeta, Metadata, Root
 
 __all__ = [
     "DOCKER_ROLES",
+    "RELEASES_ROLE",
     "SignedTarget",
     "Updater",
     "list_targets",
@@ -53,7 +54,8 @@ logger = logging.getLogger(__name__)
 
 # docker/cli trust: GetTargetByName(tag, "targets/releases", "targets"), and a hit in any
 # other role is refused.
-DOCKER_ROLES = ("targets/releases", "targets")
+RELEASES_ROLE = "targets/releases"
+DOCKER_ROLES = (RELEASES_ROLE, "targets")
 _MAX_ROOT_WALK = 1024  # root versions walked in one refresh
 _MAX_DELEGATIONS = 1024  # delegated roles loaded in one refresh
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import ssl
 
 import pytest
 
@@ -21,6 +22,7 @@ from tests.support.reference_registry import (
     ReferenceRegistryUnavailableError,
 )
 from trust.client.cache import MetadataCache
+from trust.client.inspect import inspect_repository
 from trust.client.updater import Updater, resolve
 from trust.remote import HttpRemoteStore
 
@@ -96,8 +98,6 @@ def test_signed_push_verified_pull_and_unsigned_refusal(
 
     # Berth's client verifies what Docker signed, with Docker's keys in Docker's layout.
     gun = name
-    import ssl
-
     context = ssl.create_default_context(cafile=str(trust_server.cert))
     remote = HttpRemoteStore(trust_server.url, gun, ssl_context=context)
     trusted = Updater(gun, remote, MetadataCache(tmp_path / "berth", gun)).refresh()
@@ -150,7 +150,12 @@ def test_trust_sign_revoke_and_delegated_signer(
     pulled = Docker(dockerd, tmp_path / "fresh", trust_server)("pull", f"{name}:alice")
     assert "Status:" in pulled.stdout
     inspect = reader("trust", "inspect", f"{name}").stdout
-    signed = {
-        entry["SignedTag"]: entry["Signers"] for entry in json.loads(inspect)[0]["SignedTags"]
-    }
+    docker_report = json.loads(inspect)[0]
+    signed = {entry["SignedTag"]: entry["Signers"] for entry in docker_report["SignedTags"]}
     assert signed["alice"] == ["alice"] and "v2" not in signed and signed["v1"] == ["Repo Admin"]
+
+    # Berth's inspect report says what Docker's says.
+    context = ssl.create_default_context(cafile=str(trust_server.cert))
+    remote = HttpRemoteStore(trust_server.url, name, ssl_context=context)
+    trusted = Updater(name, remote, MetadataCache(tmp_path / "berth", name)).refresh()
+    assert inspect_repository(trusted, name).to_docker_json() == docker_report
