@@ -1,8 +1,8 @@
-"""Docker Content Trust with the real Docker CLI 28 and dockerd against Berth's trust server.
+"""Docker Content Trust with the real Docker CLI 28 and dockerd against Berth.
 
-The images go to Debian's reference registry; the trust data to Berth's stand-alone trust
-server (SQLite, TLS). This checks the trust half of the protocol before the hub serves both;
-the hub's own end-to-end tests cover the combined origin.
+Two set-ups: Berth's stand-alone trust server (SQLite, TLS) beside Debian's reference
+registry, and the Berth hub serving registry and trust on one TLS origin (Docker's usual
+`DOCKER_CONTENT_TRUST_SERVER=https://<registry>`).
 """
 
 from __future__ import annotations
@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import ssl
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from registry.tlscerts import make_dev_certificates
 from tests.integration.trust.support import BerthTrustServer
 from tests.support.commands import run_command
 from tests.support.dockerd import docker_cli
+from tests.support.hub import HubProcess
 from tests.support.images import DOCKER_ARCHIVE_TAG
 from tests.support.reference_registry import (
     ReferenceRegistry,
@@ -32,26 +36,39 @@ ROOT_PASSPHRASE = "docker-root-secret"
 REPOSITORY_PASSPHRASE = "docker-repo-secret"
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    try:
-        registry = ReferenceRegistry(tmp_path_factory.mktemp("registry")).start()
-    except ReferenceRegistryUnavailableError as error:
-        pytest.skip(str(error))
-    try:
-        yield registry
-    finally:
-        registry.stop()
+@dataclass
+class Setup:
+    """Where images go (`registry_host`) and where trust data goes (`url`, trusted via `cert`)."""
+
+    registry_host: str
+    url: str
+    cert: Path
 
 
-@pytest.fixture(scope="module")
-def trust_server(tmp_path_factory):
-    server = BerthTrustServer(tmp_path_factory.mktemp("berth-trust"))
-    server.start()
+@pytest.fixture(scope="module", params=["standalone", "hub"])
+def trust_server(request, tmp_path_factory):
+    """Berth's trust service two ways: stand-alone beside Debian's registry, or in the hub."""
+    workdir = tmp_path_factory.mktemp(request.param)
+    if request.param == "standalone":
+        try:
+            registry = ReferenceRegistry(workdir / "registry").start()
+        except ReferenceRegistryUnavailableError as error:
+            pytest.skip(str(error))
+        server = BerthTrustServer(workdir)
+        try:
+            server.start()
+            yield Setup(registry.host, server.url, server.cert)
+        finally:
+            server.stop()
+            registry.stop()
+        return
+    certificates = make_dev_certificates(workdir / "tls")
+    hub = HubProcess(workdir / "data", workdir / "hub.log", tls=certificates)
+    hub.start()
     try:
-        yield server
+        yield Setup(hub.host, hub.url, certificates.ca_cert)
     finally:
-        server.stop()
+        hub.stop()
 
 
 class Docker:
@@ -84,13 +101,13 @@ def _digest(docker, reference):
 
 
 def test_signed_push_verified_pull_and_unsigned_refusal(
-    dockerd, docker_archive, registry, trust_server, tmp_path
+    dockerd, docker_archive, trust_server, tmp_path
 ):
     if docker_cli() is None:
         pytest.skip("no docker CLI")
     docker = Docker(dockerd, tmp_path / "author", trust_server)
     docker("load", "--input", str(docker_archive))
-    name = f"{registry.host}/trust/app"
+    name = f"{trust_server.registry_host}/trust/app"
     docker("tag", DOCKER_ARCHIVE_TAG, f"{name}:v1")
     pushed = docker("push", f"{name}:v1")
     assert "Signing and pushing trust metadata" in pushed.stdout + pushed.stderr
@@ -122,14 +139,12 @@ def test_signed_push_verified_pull_and_unsigned_refusal(
     reader("pull", f"{name}:unsigned", trust=False)
 
 
-def test_trust_sign_revoke_and_delegated_signer(
-    dockerd, docker_archive, registry, trust_server, tmp_path
-):
+def test_trust_sign_revoke_and_delegated_signer(dockerd, docker_archive, trust_server, tmp_path):
     if docker_cli() is None:
         pytest.skip("no docker CLI")
     owner = Docker(dockerd, tmp_path / "owner", trust_server)
     owner("load", "--input", str(docker_archive))
-    name = f"{registry.host}/trust/signers"
+    name = f"{trust_server.registry_host}/trust/signers"
     owner("tag", DOCKER_ARCHIVE_TAG, f"{name}:v1")
     owner("push", f"{name}:v1")
     owner("tag", DOCKER_ARCHIVE_TAG, f"{name}:v2")
