@@ -1,13 +1,16 @@
-"""The real notary CLI against Berth's trust server (SQLite store, TLS), and Berth's own
-client and signer against the same server: init/add/publish/list, key rotations (server
-and root), delegations, delete --remote."""
+"""The real notary CLI against Berth's trust service (stand-alone with SQLite, and inside the
+hub, both over TLS), and Berth's own client and signer against the same server:
+init/add/publish/list, key rotations (server and root), delegations, delete --remote."""
 
 import hashlib
 import shutil
+import ssl
 
 import pytest
 
+from registry.tlscerts import make_dev_certificates
 from tests.integration.trust.support import BerthTrustServer, notary, passphrases
+from tests.support.hub import HubProcess
 from trust.client.cache import MetadataCache
 from trust.client.updater import Updater, resolve
 from trust.keystore import KeyStore
@@ -22,22 +25,24 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def berth_server(tmp_path_factory):
-    server = BerthTrustServer(tmp_path_factory.mktemp("berth-trust"))
-    server.start()
+@pytest.fixture(scope="module", params=["standalone", "hub"])
+def server(request, tmp_path_factory):
+    """Berth's trust service stand-alone (SQLite, TLS) or inside the hub (TLS)."""
+    workdir = tmp_path_factory.mktemp(request.param)
+    if request.param == "standalone":
+        berth = BerthTrustServer(workdir)
+        berth.start()
+        url, cert, stop = berth.url, berth.cert, berth.stop
+    else:
+        certificates = make_dev_certificates(workdir / "tls")
+        hub = HubProcess(workdir / "data", workdir / "hub.log", tls=certificates)
+        hub.start()
+        url, cert, stop = hub.url, certificates.ca_cert, hub.stop
     try:
-        yield server
+        context = ssl.create_default_context(cafile=str(cert))
+        yield {"url": url, "ca": str(cert), "context": context}
     finally:
-        server.stop()
-
-
-@pytest.fixture
-def server(berth_server):
-    import ssl
-
-    context = ssl.create_default_context(cafile=str(berth_server.cert))
-    return {"url": berth_server.url, "ca": str(berth_server.cert), "context": context}
+        stop()
 
 
 def updater(server, gun, directory):
