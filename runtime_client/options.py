@@ -32,6 +32,7 @@ class PullOptions:
     all_tags: bool = False
     platform: str | None = None  # "os/arch[/variant]"; None: the host's
     quiet: bool = False
+    content_trust: bool = False  # resolve tags through signed trust data
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class PushOptions:
     name: str
     all_tags: bool = False
     quiet: bool = False
+    content_trust: bool = False  # sign what is pushed
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ __all__ = [
     "CliContext",
     "CommandGroup",
     "Verb",
+    "add_content_trust_flag",
     "add_verb",
     "images_in_use",
     "progress_for",
@@ -99,3 +100,16 @@ def progress_for(ctx: CliContext, quiet: bool = False) -> Progress:
     """Layer progress on stderr: bars on a terminal, plain lines otherwise."""
     isatty = getattr(ctx.stderr, "isatty", None)
     return Progress(ctx.stderr, tty=bool(isatty and isatty()), quiet=quiet)
+
+
+def add_content_trust_flag(parser: argparse.ArgumentParser) -> None:
+    """Docker's boolean `--disable-content-trust[=true|false]` (Go flags take no separate
+    value, so `=false` must be written attached; argparse cannot express that directly)."""
+    parser.add_argument("--disable-content-trust", dest="disable_content_trust",
+                        action="store_const", const=True, default=None,
+                        help="skip image verification/signing (on unless "
+                        "DOCKER_CONTENT_TRUST=1)")
+    parser.add_argument("--disable-content-trust=true", dest="disable_content_trust",
+                        action="store_const", const=True, help=argparse.SUPPRESS)
+    parser.add_argument("--disable-content-trust=false", dest="disable_content_trust",
+                        action="store_const", const=False, help=argparse.SUPPRESS)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from runtime_client.cli.base import CliContext, progress_for, stores_of
+from runtime_client.cli.base import (
+    CliContext,
+    add_content_trust_flag,
+    progress_for,
+    stores_of,
+)
+from runtime_client.contenttrust import trust_enabled
 from runtime_client.ops.pull import pull
 from runtime_client.options import PullOptions
 
@@ -17,11 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="download all tagged images in the repository")
     parser.add_argument("--platform", help="os/arch[/variant] to select from an index")
     parser.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
+    add_content_trust_flag(parser)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Pull an image."""
-    opts = PullOptions(args.name, args.all_tags, args.platform, args.quiet)
+    opts = PullOptions(args.name, args.all_tags, args.platform, args.quiet,
+                       trust_enabled(ctx.env, args.disable_content_trust))
     with stores_of(ctx) as stores:
         asyncio.run(pull(stores, ctx.config, opts, ctx.stdout, progress_for(ctx, opts.quiet),
                          ctx.env))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from runtime_client.cli.base import CliContext, progress_for, stores_of
+from runtime_client.cli.base import (
+    CliContext,
+    add_content_trust_flag,
+    progress_for,
+    stores_of,
+)
+from runtime_client.contenttrust import trust_enabled
 from runtime_client.ops.push import push
 from runtime_client.options import PushOptions
 
@@ -16,11 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-a", "--all-tags", action="store_true",
                         help="push all tags of the repository")
     parser.add_argument("-q", "--quiet", action="store_true", help="suppress verbose output")
+    add_content_trust_flag(parser)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Push an image."""
-    opts = PushOptions(args.name, args.all_tags, args.quiet)
+    opts = PushOptions(args.name, args.all_tags, args.quiet,
+                       trust_enabled(ctx.env, args.disable_content_trust))
     with stores_of(ctx) as stores:
-        asyncio.run(push(stores, ctx.config, opts, ctx.stdout, progress_for(ctx, opts.quiet)))
+        asyncio.run(push(stores, ctx.config, opts, ctx.stdout, progress_for(ctx, opts.quiet),
+                         ctx.env))
     return 0

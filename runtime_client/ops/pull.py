@@ -22,6 +22,7 @@ from registry.oci.digest import Digest
 from registry.oci.manifest import Descriptor, Manifest, ManifestError, parse_manifest
 from registry.oci.reference import Reference
 from runtime_client.config import ClientConfig, Stores
+from runtime_client.contenttrust import TrustContext
 from runtime_client.distribution.client import RegistryClient, open_session
 from runtime_client.distribution.connect import client_for
 from runtime_client.distribution.platforms import Platform, host_platform
@@ -69,17 +70,29 @@ async def pull(stores: Stores, config: ClientConfig, opts: PullOptions, stdout: 
                                         DEFAULT_CONCURRENT_DOWNLOADS))
     async with open_session() as session:
         client = client_for(config, ref.host or config.default_registry, session)
+        trust = TrustContext(config, env or os.environ, client.host) if opts.content_trust \
+            else None
         if opts.all_tags:
             if ref.tag or ref.digest:
                 raise UsageError("tag can't be used with --all-tags/-a")
-            refs = [Reference(ref.host, ref.name, tag)
-                    for tag in sorted(await client.list_tags(ref.name))]
+            tags = (await asyncio.to_thread(trust.signed_tags, repository_of(ref)) if trust
+                    else sorted(await client.list_tags(ref.name)))
+            refs = [Reference(ref.host, ref.name, tag) for tag in tags]
         else:
             refs = [ref if (ref.tag or ref.digest) else Reference(ref.host, ref.name, "latest")]
         pulled = []
         for one in refs:
-            image = await pull_reference(stores, client, one, platform, progress, limit,
+            target = one
+            if trust is not None and one.digest is None:
+                digest = await asyncio.to_thread(trust.signed_digest, repository_of(one),
+                                                 one.tag or "latest")
+                target = Reference(one.host, one.name, None, digest)
+                progress.message(f"Pull (1 of 1): {one}@{digest}")
+            image = await pull_reference(stores, client, target, platform, progress, limit,
                                          strict_platform=opts.platform is not None)
+            if target is not one:
+                stores.images.tag(image.id, f"{repository_of(one)}:{one.tag}")
+                progress.message(f"Tagging {target} as {one}")
             stdout.write(f"{one}\n")
             pulled.append(image)
     return pulled

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import BinaryIO, TextIO
 
 from registry.oci.digest import Digest
 from registry.oci.reference import Reference
 from runtime_client.config import ClientConfig, Stores
+from runtime_client.contenttrust import TrustContext
 from runtime_client.distribution.client import RegistryClient, open_session
 from runtime_client.distribution.connect import client_for
 from runtime_client.distribution.progress import Progress
@@ -34,7 +36,7 @@ CONCURRENT_UPLOADS = 5  # Docker's max-concurrent-uploads default
 
 
 async def push(stores: Stores, config: ClientConfig, opts: PushOptions, stdout: TextIO,
-               progress: Progress) -> list[Digest]:
+               progress: Progress, env: Mapping[str, str] | None = None) -> list[Digest]:
     """Push one tag (or, with `-a`, every local tag of the repository).
 
     Returns:
@@ -69,6 +71,13 @@ async def push(stores: Stores, config: ClientConfig, opts: PushOptions, stdout: 
             target = Reference(ref.host, ref.name, tag)
             digest, size = await push_image(stores, client, image, target, progress)
             stdout.write(f"{tag}: digest: {digest} size: {size}\n")
+            if opts.content_trust:
+                progress.message("Signing and pushing trust metadata")
+                trust = TrustContext(config, env or os.environ, client.host)
+                created = await asyncio.to_thread(trust.sign, repo, tag, digest, size)
+                if created:
+                    progress.message(f"Initialized trust data for {repo}")
+                stdout.write(f"Successfully signed {target}\n")
             digests.append(digest)
     return digests
 
