@@ -89,10 +89,16 @@ async def head_manifest(request: web.Request) -> web.Response:
 async def _read_bounded(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise ManifestTooLargeError(f"manifest exceeds {limit} bytes", limit=limit)
-    data = await request.content.read(limit + 1)
-    if len(data) > limit:
-        raise ManifestTooLargeError(f"manifest exceeds {limit} bytes", limit=limit)
-    return data
+    # StreamReader.read(n) returns whatever has arrived (one TLS record, say), not n bytes:
+    # read to the end of the body.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise ManifestTooLargeError(f"manifest exceeds {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def put_manifest(request: web.Request) -> web.Response:
