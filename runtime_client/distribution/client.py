@@ -343,7 +343,9 @@ class RegistryClient:
         """Upload a blob in chunks (PATCH with Content-Range), then close it with its digest.
 
         A failed chunk is retried after asking the registry how much it holds (GET on the
-        upload URL, `Range: 0-N`), so no byte is sent twice and none is skipped.
+        upload URL, `Range: 0-N`), so no byte is sent twice and none is skipped. A registry
+        that cannot say (Distribution refuses a session URL whose state token predates the
+        lost answer) gets the blob again in a fresh session.
 
         Raises:
             RegistryRequestError: the registry refused the upload, or it kept failing.
@@ -373,8 +375,12 @@ class RegistryClient:
                     if failures > RETRIES:
                         raise RegistryRequestError(f"upload of {digest} failed: {exc}") from exc
                     await asyncio.sleep(0.5 * 2**failures)
-                    location, offset = await self._upload_status(location, scopes)
-                    logger.info("resuming upload of %s at byte %d", digest, offset)
+                    try:
+                        location, offset = await self._upload_status(location, scopes)
+                        logger.info("resuming upload of %s at byte %d", digest, offset)
+                    except RegistryRequestError as status_error:
+                        logger.info("restarting upload of %s: %s", digest, status_error)
+                        location, offset = await self.start_upload(repository), 0
         response = await self.request(
             "PUT", location.update_query({"digest": str(digest)}), scopes,
             data=b"", headers={"Content-Type": "application/octet-stream"},

@@ -247,3 +247,30 @@ def test_interrupted_pull_leaves_no_image_and_resumes(tmp_path: Path, berth: Ber
         assert berth_image_id(berth, name) == image.config_digest
     finally:
         proxy.stop()
+
+
+def test_push_resumes_an_upload_whose_answer_was_lost(request: pytest.FixtureRequest,
+                                                      berth: BerthCli, registry_host: str,
+                                                      skopeo: Skopeo, oci_layout,
+                                                      built_image: BuiltImage) -> None:
+    source = f"{registry_host}/retry/source:v1"
+    skopeo_push(skopeo, oci_layout.reference, source)
+    berth("pull", source)
+    proxy = RegistryProxy(registry_host, drop_patches=2).start()
+    try:
+        target = f"{proxy.host}/retry/copy-{abs(hash(registry_host)) % 1000}:v1"
+        berth("tag", source, target)
+        berth("push", target)
+        patches = [r for r in proxy.requests if r.method == "PATCH"]
+        status_checks = [r for r in proxy.requests
+                         if r.method == "GET" and "/blobs/uploads/" in r.path]
+        assert proxy.drop_patches == 0 and len(status_checks) >= 2
+        # Each lost answer was followed by a status query. Our hub answers it, so no byte is
+        # sent twice; Distribution refuses a stale session URL, so those blobs go again.
+        resent = 0 if request.node.callspec.params["registry_host"] == "hub" else 2
+        assert len(patches) == len(built_image.layers) + 1 + resent
+        pulled = BerthCli(berth.root.parent / "second-root")
+        pulled("pull", target)
+        assert berth_image_id(pulled, target) == built_image.config_digest
+    finally:
+        proxy.stop()

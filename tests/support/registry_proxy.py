@@ -4,7 +4,9 @@ It forwards every request to an upstream registry and records (method, path, Ran
 Faults, switchable while it runs: `throttle` (bytes per second for blob GET bodies, so a test
 can interrupt a download half-way) and `corrupt_blobs` (flip the first byte of every blob body
 larger than `CORRUPT_MIN_SIZE`, i.e. layers but not configs, so the client receives layer
-content that does not match its digest). It runs its own event loop in a
+content that does not match its digest) and `drop_patches` (the next N upload PATCHes reach
+the registry, but the client's connection is cut before it sees the answer, so it must ask the
+registry how much it holds and resume). It runs its own event loop in a
 thread, so synchronous tests can use it.
 
 Optionally it also stands in for the parts of a hub the reference registry lacks:
@@ -55,6 +57,7 @@ class RegistryProxy:
     upstream: str
     throttle: int | None = None  # bytes per second for blob bodies; None: full speed
     corrupt_blobs: bool = False
+    drop_patches: int = 0  # forward this many PATCHes, then cut the connection unanswered
     credentials: tuple[str, str] | None = None
     auth_scheme: str = "bearer"
     search_results: list[dict[str, object]] | None = None
@@ -165,6 +168,12 @@ class RegistryProxy:
         url = f"http://{self.upstream}{request.path_qs}"
         async with self._session.request(request.method, url, headers=headers, data=body,
                                          allow_redirects=False) as upstream:
+            if request.method == "PATCH" and self.drop_patches > 0:
+                self.drop_patches -= 1
+                await upstream.read()
+                assert request.transport is not None
+                request.transport.abort()
+                raise web.HTTPServiceUnavailable()  # never reaches the client
             response = web.StreamResponse(status=upstream.status)
             for key, value in upstream.headers.items():
                 if key.lower() not in _HOP_HEADERS:
