@@ -6,14 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from registry.cli import db, gc, serve, tls
+from registry.cli import config, db, gc, serve, tls
+from registry.config import ConfigError
 
 # Command-group modules: each has `register(subparsers)` setting `func` on its parsers.
-COMMAND_GROUPS = [serve, db, tls, gc]
+COMMAND_GROUPS = [serve, db, tls, gc, config]
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that touches the hub's data shares."""
+    parser.add_argument("--config", help="TOML configuration file (env BERTH_CONFIG)")
     parser.add_argument("--data", help="data directory (env BERTH_DATA; default ./berth-data)")
     parser.add_argument("--database", help="SQLAlchemy URL (env BERTH_DATABASE_URL)")
     parser.add_argument(
@@ -31,7 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"berth-hub: configuration: {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -396,7 +396,9 @@ class RegistryClient:
         response.release()
         byte_range = response.headers.get("Range", "")
         new_location = self.url(response.headers.get("Location", str(location)))
-        if "-" not in byte_range:
+        if "-" not in byte_range or byte_range.strip() == "0-0":
+            # Registries (Distribution, Berth) answer "0-0" for an empty upload too; an
+            # upload that really holds one byte is vanishingly rare and then fails with 416.
             return new_location, 0
         return new_location, int(byte_range.rsplit("-", 1)[1]) + 1
 

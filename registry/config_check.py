@@ -1,0 +1,96 @@
+"""Find configuration mistakes before the hub starts: what `berth-hub config check` runs.
+
+Each check reaches the real thing (the database, the bucket, the TLS files) and reports a
+`Problem` instead of raising, so one run lists every mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from registry.app import storage_driver
+from registry.config import Problem
+from registry.db.engine import create_engine
+from registry.db.migrate import SchemaBehindError, check_schema
+from registry.settings import Settings
+from registry.storage.driver.base import StorageDriverError
+from registry.storage.driver.factory import UnknownStorageError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["check_settings"]
+
+
+def _check_values(settings: Settings) -> list[Problem]:
+    problems = []
+    if not 0 < settings.listen_port < 65536:
+        problems.append(Problem("listen", f"port {settings.listen_port} is out of range"))
+    if settings.workers < 1:
+        problems.append(Problem("workers", "must be at least 1"))
+    if settings.gc_interval < 0 or settings.gc_grace < 0:
+        problems.append(Problem("gc", "gc_interval and gc_grace must not be negative"))
+    if settings.gc_interval and settings.gc_grace < 60:
+        problems.append(
+            Problem("gc_grace", "a periodic GC with less than 60 s of grace races slow pushes")
+        )
+    if bool(settings.tls_cert) != bool(settings.tls_key):
+        problems.append(Problem("tls", "set both tls_cert and tls_key, or neither"))
+    elif settings.tls_cert and settings.tls_key:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                settings.tls_cert, settings.tls_key
+            )
+        except (OSError, ssl.SSLError) as exc:
+            problems.append(Problem("tls", f"cannot load certificate and key: {exc}"))
+    return problems
+
+
+async def _check_storage(settings: Settings) -> list[Problem]:
+    try:
+        driver = storage_driver(settings)
+    except (UnknownStorageError, ValueError) as exc:
+        return [Problem("storage", str(exc))]
+    check = getattr(driver, "check", None)  # remote drivers can say whether they reach home
+    if check is not None:
+        try:
+            await check()
+        except StorageDriverError as exc:
+            return [Problem("storage", str(exc))]
+    return []
+
+
+async def _check_database(settings: Settings) -> list[Problem]:
+    url = settings.database_url or ""
+    try:
+        make_url(url)
+        engine = create_engine(url)
+    except (ArgumentError, ValueError, ImportError) as exc:
+        return [Problem("database_url", f"not a usable SQLAlchemy URL: {exc}")]
+    try:
+        await check_schema(engine)
+    except SchemaBehindError as exc:
+        if not settings.auto_migrate:
+            return [Problem("database_url", str(exc))]
+    except (SQLAlchemyError, OSError) as exc:
+        return [Problem("database_url", f"cannot connect: {exc}")]
+    finally:
+        await engine.dispose()
+    return []
+
+
+async def check_settings(settings: Settings) -> list[Problem]:
+    """Every mistake found in `settings` (empty when the hub can start).
+
+    Args:
+        settings: resolved settings (`load_settings`).
+    """
+    problems = _check_values(settings)
+    problems += await _check_storage(settings)
+    if settings.is_sqlite and not settings.data_dir.exists():
+        return problems  # the hub creates the data directory and the database on start
+    problems += await _check_database(settings)
+    return problems

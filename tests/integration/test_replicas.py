@@ -1,0 +1,237 @@
+"""Several hub processes over one PostgreSQL and one S3 (moto server): no state in a process.
+
+- an upload begun on replica A is continued and completed on replica B;
+- a push to A pulls from B at once, byte for byte (B answering with S3 redirects);
+- a deleted or moved tag is never served by the other replica;
+- with two replicas sharing one port (SO_REUSEPORT), killing the one serving a push makes
+  skopeo retry, land on the other and complete;
+- `serve` refuses a PostgreSQL schema that is behind until `berth-hub db upgrade` ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.berth_cli import BerthCli
+from tests.support.hub import REPO_ROOT, HubError, HubProcess, HubSet, repo_env
+from tests.support.images import Layer, build_image, write_docker_archive
+from tests.support.ports import free_port, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def db_upgrade(database_url: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "registry", "db", "upgrade", "--database", database_url],
+        cwd=REPO_ROOT, env=repo_env(), check=True, capture_output=True,
+    )
+
+
+@pytest.fixture
+def backend(postgres, s3_server):
+    """A migrated database and an empty bucket, with the options a replica needs for them."""
+    database = postgres.create_database("replicas")
+    db_upgrade(database)
+    return {
+        "database": database,
+        "storage": f"s3://{s3_server.new_bucket('replicas')}/hub",
+        "env": s3_server.env(),
+    }
+
+
+def start_replica(hubs: HubSet, backend: dict, **options) -> HubProcess:
+    env = {**backend["env"], **options.pop("env", {})}
+    return hubs.start(database=backend["database"], storage=backend["storage"], env=env,
+                      **options)
+
+
+def http(method: str, url: str, data: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One request; redirects are followed (urllib does, to the presigned S3 URL)."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_serve_refuses_a_schema_behind_until_db_upgrade(hub_factory, postgres, s3_server):
+    database = postgres.create_database("behind")
+    storage = f"s3://{s3_server.new_bucket('behind')}/hub"
+    with pytest.raises(HubError) as refused:
+        hub_factory.start(database=database, storage=storage, env=s3_server.env())
+    assert "berth-hub db upgrade" in str(refused.value)
+    db_upgrade(database)
+    hub = hub_factory.start(database=database, storage=storage, env=s3_server.env())
+    assert http("GET", f"{hub.url}/v2/")[0] == 200
+
+
+def test_upload_begun_on_one_replica_completes_on_the_other(hub_factory, backend):
+    a = start_replica(hub_factory, backend)
+    b = start_replica(hub_factory, backend, env={"BERTH_S3_REDIRECT": "true"})
+    data = os.urandom(7 * 1024 * 1024 + 123)  # more than one S3 part
+    status, headers, _ = http("POST", f"{a.url}/v2/shared/blob/blobs/uploads/")
+    assert status == 202
+    location = headers["Location"]
+    first = 6 * 1024 * 1024
+    status, headers, _ = http("PATCH", f"{a.url}{location}", data[:first],
+                              {"Content-Range": f"0-{first - 1}",
+                               "Content-Type": "application/octet-stream"})
+    assert status == 202
+    status, headers, _ = http("GET", f"{b.url}{location}")
+    assert (status, headers["Range"]) == (204, f"0-{first - 1}")
+    status, headers, _ = http("PATCH", f"{b.url}{location}", data[first:],
+                              {"Content-Range": f"{first}-{len(data) - 1}",
+                               "Content-Type": "application/octet-stream"})
+    assert status == 202
+    separator = "&" if "?" in location else "?"
+    status, _, body = http("PUT", f"{b.url}{location}{separator}digest={sha256(data)}")
+    assert status == 201, body
+    # A streams from S3; B answers 307 to a presigned URL that urllib follows.
+    assert http("GET", f"{a.url}/v2/shared/blob/blobs/{sha256(data)}")[2] == data
+    assert http("GET", f"{b.url}/v2/shared/blob/blobs/{sha256(data)}")[2] == data
+
+
+def test_push_to_one_replica_pulls_from_the_other_and_tags_never_go_stale(
+    hub_factory, backend, skopeo, oci_layout, built_image, tmp_path
+):
+    a = start_replica(hub_factory, backend)
+    b = start_replica(hub_factory, backend, env={"BERTH_S3_REDIRECT": "true"})
+    skopeo.copy(oci_layout.reference, f"docker://{a.host}/team/app:v1")
+    pulled = tmp_path / "pulled"
+    skopeo.copy(f"docker://{b.host}/team/app:v1", f"oci:{pulled}:v1")
+    for digest, data in built_image.blobs().items():
+        assert (pulled / "blobs/sha256" / digest.removeprefix("sha256:")).read_bytes() == data
+    manifest = skopeo.inspect(f"docker://{b.host}/team/app:v1", raw=True).stdout.encode()
+    assert manifest == built_image.manifest
+
+    accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
+    for _ in range(3):  # read through B's hot paths, then change the tag on A
+        assert http("GET", f"{b.url}/v2/team/app/manifests/v1", headers=accept)[0] == 200
+    assert http("DELETE", f"{a.url}/v2/team/app/manifests/v1")[0] == 202
+    assert http("GET", f"{b.url}/v2/team/app/manifests/v1", headers=accept)[0] == 404
+    assert skopeo.list_tags(f"docker://{b.host}/team/app") == []
+    skopeo.copy(oci_layout.reference, f"docker://{b.host}/team/app:v2")
+    assert skopeo.list_tags(f"docker://{a.host}/team/app") == ["v2"]
+
+
+def listens(pid: int | None, port: int) -> bool:
+    """Whether process `pid` holds a TCP socket listening on `port` (from /proc)."""
+    if pid is None:
+        return False
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+            return True
+    return False
+
+
+def _big_layer(name: str, size: int) -> Layer:
+    data = os.urandom(size)
+    tar_buffer = io.BytesIO()
+    with tarfile.open(fileobj=tar_buffer, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        tar.addfile(info, io.BytesIO(data))
+    tar_bytes = tar_buffer.getvalue()
+    return Layer(tar=tar_bytes, gzipped=gzip.compress(tar_bytes, compresslevel=1),
+                 created_by=f"berth-test: {name}")
+
+
+def test_killing_a_replica_mid_push_lets_the_client_finish_on_the_other(
+    hub_factory, backend, skopeo, tmp_path
+):
+    """Two replicas share one port; berth's push resumes its upload on the survivor."""
+    image = build_image(base=tuple(_big_layer(f"big{i}.bin", 24 << 20) for i in range(2)))
+    port = free_port()
+    name = f"127.0.0.1:{port}/big/app:v1"
+    berth = BerthCli(tmp_path / "berth-root")
+    berth("load", "-i", str(write_docker_archive(tmp_path / "big.tar", image, name)))
+    replicas = [start_replica(hub_factory, backend, port=port) for _ in range(2)]
+    # The second one's readiness probe may have been answered by the first: wait until each
+    # process holds a listening socket of its own.
+    for replica in replicas:
+        assert wait_until(lambda r=replica: listens(r.pid, port), 60), replica.log_tail()
+    push = berth.popen("push", name, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # berth retries chunks (asking the registry where to resume), not upload starts:
+        # kill once every blob's upload has started, on the replica holding most of them.
+        def starts(replica: HubProcess) -> int:
+            return replica.log_text().count('"route": "upload-start"')
+
+        blobs = len(image.layers) + 1
+        assert wait_until(
+            lambda: sum(map(starts, replicas)) >= blobs or push.poll() is not None, 120
+        )
+        assert push.poll() is None, "the push ended before the kill"
+        victim = max(replicas, key=starts)
+        victim.kill()
+        output, _ = push.communicate(timeout=300)
+    finally:
+        if push.poll() is None:
+            push.kill()
+            push.wait()
+    assert push.returncode == 0, output.decode(errors="replace")
+    survivor = next(replica for replica in replicas if replica is not victim)
+    assert '"route": "upload-status"' in survivor.log_text() or "resuming" in output.decode()
+    pulled = tmp_path / "pulled"
+    skopeo.copy(f"docker://{survivor.host}/big/app:v1", f"oci:{pulled}:v1")
+    index = json.loads((pulled / "index.json").read_text())
+    manifest_digest = index["manifests"][0]["digest"]
+    manifest = json.loads(_blob(pulled, manifest_digest))
+    # berth compresses the layers itself: compare what they unpack to, byte for byte.
+    unpacked = [sha256(gzip.decompress(_blob(pulled, layer["digest"])))
+                for layer in manifest["layers"]]
+    assert unpacked == [layer.diff_id for layer in image.layers]
+
+
+def _blob(layout: Path, digest: str) -> bytes:
+    data = (layout / "blobs/sha256" / digest.removeprefix("sha256:")).read_bytes()
+    assert sha256(data) == digest
+    return data
+
+
+def test_config_file_configures_a_replica(hub_factory, backend, tmp_path: Path):
+    config = tmp_path / "berth.toml"
+    config.write_text(
+        f'database_url = "{backend["database"]}"\n'
+        f'storage = "{backend["storage"]}"\n'
+        "[s3]\n"
+        f'endpoint_url = "{backend["env"]["BERTH_S3_ENDPOINT_URL"]}"\n'
+        "path_style = true\n"
+    )
+    env = {k: v for k, v in backend["env"].items() if not k.startswith("BERTH_")}
+    check = subprocess.run(
+        [sys.executable, "-m", "registry", "config", "check", "--config", str(config)],
+        cwd=REPO_ROOT, env=repo_env(env), capture_output=True, text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    hub = hub_factory.start(env={**env, "BERTH_CONFIG": str(config)})
+    data = b"configured by file"
+    status, _, _ = http("POST", f"{hub.url}/v2/conf/blobs/uploads/?digest={sha256(data)}", data)
+    assert status == 201
+    assert http("GET", f"{hub.url}/v2/conf/blobs/{sha256(data)}")[2] == data
