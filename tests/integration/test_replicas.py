@@ -25,36 +25,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.berth_cli import BerthCli
-from tests.support.hub import REPO_ROOT, HubError, HubProcess, HubSet, repo_env
+from tests.support.hub import REPO_ROOT, HubError, HubProcess, repo_env
 from tests.support.images import Layer, build_image, write_docker_archive
 from tests.support.ports import free_port, wait_until
+from tests.support.replicas import db_upgrade, start_replica
 
 pytestmark = pytest.mark.slow
-
-
-def db_upgrade(database_url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "registry", "db", "upgrade", "--database", database_url],
-        cwd=REPO_ROOT, env=repo_env(), check=True, capture_output=True,
-    )
-
-
-@pytest.fixture
-def backend(postgres, s3_server):
-    """A migrated database and an empty bucket, with the options a replica needs for them."""
-    database = postgres.create_database("replicas")
-    db_upgrade(database)
-    return {
-        "database": database,
-        "storage": f"s3://{s3_server.new_bucket('replicas')}/hub",
-        "env": s3_server.env(),
-    }
-
-
-def start_replica(hubs: HubSet, backend: dict, **options) -> HubProcess:
-    env = {**backend["env"], **options.pop("env", {})}
-    return hubs.start(database=backend["database"], storage=backend["storage"], env=env,
-                      **options)
 
 
 def http(method: str, url: str, data: bytes | None = None,
