@@ -1,0 +1,191 @@
+"""Blob push and pull MiB/s on S3 (a moto server on loopback), redirect on and off, beside the
+filesystem driver.
+
+Run: `python3 bench/s3_bench.py [--size-mib 64] [--runs 3]` from the repository root. It starts
+a moto S3 server (`python -m moto.server`) and three hubs (`python3 -m registry serve
+--no-auth`, each with SQLite in a temporary directory): filesystem storage, S3 storage, and S3
+storage with `BERTH_S3_REDIRECT=true` (blob GETs answered with 307 to a presigned URL, which
+the client follows to moto). For each it measures, as the median of `--runs`:
+
+- chunked push: POST a session, 8 MiB PATCHes with Content-Range, PUT with `?digest=`;
+- pull: GET the blob (following redirects), reading it all.
+
+moto keeps objects in its own Python process, so S3 figures here measure the hub's S3 path
+against a slow object store, not AWS. The raw row is boto3 straight to moto (put/get one
+object) for scale. Everything is stopped at the end; nothing leaves loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+import boto3
+from botocore.config import Config
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CHUNK = 8 << 20  # bytes per PATCH
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret",
+               "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
+
+
+@contextmanager
+def process(command: list[str], log: Path, env: dict[str, str], probe: str) -> Iterator[None]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        wait_http(probe)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def hub_env(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
+    env.update(PYTHONPATH=str(REPO_ROOT), BERTH_LOG_LEVEL="WARNING", **CREDENTIALS, **extra)
+    return env
+
+
+async def push(base: str, repo: str, data: bytes, digest: str) -> float:
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        async with session.post(f"{base}/v2/{repo}/blobs/uploads/") as resp:
+            assert resp.status == 202, await resp.text()
+            location = resp.headers["Location"]
+        for offset in range(0, len(data), CHUNK):
+            piece = data[offset:offset + CHUNK]
+            headers = {"Content-Range": f"{offset}-{offset + len(piece) - 1}",
+                       "Content-Type": "application/octet-stream"}
+            async with session.patch(f"{base}{location}", data=piece, headers=headers) as resp:
+                assert resp.status == 202, await resp.text()
+                location = resp.headers["Location"]
+        separator = "&" if "?" in location else "?"
+        async with session.put(f"{base}{location}{separator}digest={digest}") as resp:
+            assert resp.status == 201, await resp.text()
+        return time.perf_counter() - started
+
+
+async def pull(base: str, repo: str, digest: str, size: int) -> float:
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        async with session.get(f"{base}/v2/{repo}/blobs/{digest}") as resp:
+            assert resp.status == 200, await resp.text()
+            received = 0
+            async for chunk in resp.content.iter_chunked(1 << 20):
+                received += len(chunk)
+        assert received == size
+        return time.perf_counter() - started
+
+
+def measure(base: str, data: bytes, runs: int) -> tuple[float, float]:
+    mib = len(data) / (1 << 20)
+    pushes, pulls = [], []
+    for run in range(runs):
+        blob = data[:-8] + run.to_bytes(8, "big")  # a new digest each run
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        pushes.append(mib / asyncio.run(push(base, "bench/blob", blob, digest)))
+        pulls.append(mib / asyncio.run(pull(base, "bench/blob", digest, len(blob))))
+    return statistics.median(pushes), statistics.median(pulls)
+
+
+def raw_moto(endpoint: str, bucket: str, data: bytes, runs: int) -> tuple[float, float]:
+    client = boto3.session.Session(**{
+        "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": CREDENTIALS["AWS_DEFAULT_REGION"],
+    }).client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+    mib = len(data) / (1 << 20)
+    puts, gets = [], []
+    for run in range(runs):
+        started = time.perf_counter()
+        client.put_object(Bucket=bucket, Key=f"raw/{run}", Body=data)
+        puts.append(mib / (time.perf_counter() - started))
+        started = time.perf_counter()
+        client.get_object(Bucket=bucket, Key=f"raw/{run}")["Body"].read()
+        gets.append(mib / (time.perf_counter() - started))
+    return statistics.median(puts), statistics.median(gets)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=64, help="blob size (MiB)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
+    args = parser.parse_args()
+    data = os.urandom(args.size_mib << 20)
+    results: dict[str, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="berth-s3-bench-") as tmp:
+        work = Path(tmp)
+        moto_port = free_port()
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)]
+        with process(moto, work / "moto.log", hub_env({}), f"{endpoint}/moto-api/"):
+            setups = {
+                "filesystem": {},
+                "s3 (stream)": {"BERTH_STORAGE": "s3://bench-stream/hub"},
+                "s3 (redirect)": {"BERTH_STORAGE": "s3://bench-redirect/hub",
+                                  "BERTH_S3_REDIRECT": "true"},
+            }
+            s3 = boto3.session.Session(
+                aws_access_key_id="bench", aws_secret_access_key="bench-secret",
+                region_name="us-east-1",
+            ).client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+            for bucket in ("bench-stream", "bench-redirect", "bench-raw"):
+                s3.create_bucket(Bucket=bucket)
+            for label, extra in setups.items():
+                port = free_port()
+                env = hub_env({"BERTH_S3_ENDPOINT_URL": endpoint, "BERTH_S3_PATH_STYLE": "true",
+                               **extra})
+                command = [sys.executable, "-m", "registry", "serve", "--no-auth", "--listen",
+                           f"127.0.0.1:{port}", "--data", str(work / label.split()[0] / label)]
+                base = f"http://127.0.0.1:{port}"
+                with process(command, work / f"{port}.log", env, f"{base}/v2/"):
+                    results[label] = measure(base, data, args.runs)
+            results["moto raw (boto3)"] = raw_moto(endpoint, "bench-raw", data, args.runs)
+    print(f"blob {args.size_mib} MiB, median of {args.runs} runs, MiB/s")
+    print(f"{'storage':<20} {'push (8 MiB chunks)':>20} {'pull':>10}")
+    for label, (push_rate, pull_rate) in results.items():
+        print(f"{label:<20} {push_rate:>20.1f} {pull_rate:>10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
