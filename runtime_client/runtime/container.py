@@ -131,6 +131,7 @@ class Container:
     exposed_ports: list[str] = field(default_factory=list)  # "80/tcp"
     binds: list[str] = field(default_factory=list)  # -v values as typed
     ports: list[PortBinding] = field(default_factory=list)
+    published_ports: list[PortBinding] = field(default_factory=list)  # while running
     publish_all: bool = False
     network_mode: str = "bridge"
     networks: dict[str, NetworkAttachment] = field(default_factory=dict)
@@ -161,6 +162,7 @@ class Container:
         raw["state"] = State(**raw.get("state", {}))
         raw["networks"] = {k: NetworkAttachment(**v) for k, v in raw.get("networks", {}).items()}
         raw["ports"] = [PortBinding(**p) for p in raw.get("ports", [])]
+        raw["published_ports"] = [PortBinding(**p) for p in raw.get("published_ports", [])]
         return cls(**raw)
 
 

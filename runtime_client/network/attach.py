@@ -1,0 +1,167 @@
+"""Connecting a container's network namespace to its networks at start, and undoing it.
+
+Containers on `host` share the host's namespace; on `none` runc gives them a fresh namespace
+with only loopback. Every other container gets a named namespace (`berth-<id12>`) joined to
+its bridge networks through the network backend. Addresses are chosen here (lowest free IP of
+the subnet among running containers) under a root-wide lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+
+from runtime_client.container_errors import NetworkError
+from runtime_client.network import netns
+from runtime_client.network.model import HOST, NONE, Network, next_free_ip
+from runtime_client.network.netavark import Attachment, PortMapping
+from runtime_client.ops.context import Context
+from runtime_client.runtime.container import Container, PortBinding
+from runtime_client.runtime.store import file_lock
+
+logger = logging.getLogger(__name__)
+
+
+def uses_netns(container: Container) -> bool:
+    """True when the container has its own named namespace joined to bridge networks."""
+    return container.network_mode not in (HOST, NONE)
+
+
+def _free_host_port(protocol: str) -> int:
+    kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("0.0.0.0", 0))
+        return int(s.getsockname()[1])
+
+
+def resolve_ports(container: Container) -> list[PortBinding]:
+    """-p bindings plus -P (every exposed port) with free host ports filled in."""
+    wanted = list(container.ports)
+    if container.publish_all:
+        bound = {(p.container_port, p.protocol) for p in wanted}
+        for exposed in container.exposed_ports:
+            port, _, proto = exposed.partition("/")
+            key = (int(port), proto or "tcp")
+            if key not in bound:
+                wanted.append(PortBinding(key[0], key[1]))
+    return [PortBinding(p.container_port, p.protocol, p.host_ip,
+                        p.host_port or _free_host_port(p.protocol)) for p in wanted]
+
+
+def _used_ips(ctx: Context, network: Network, exclude: str) -> set[str]:
+    used = set()
+    for other in ctx.containers.list():
+        att = other.networks.get(network.name)
+        if other.id != exclude and att and att.ip_address:
+            used.add(att.ip_address)
+    return used
+
+
+def _attachment(ctx: Context, container: Container, network: Network, index: int
+                ) -> Attachment:
+    att = container.networks[network.name]
+    ip = att.requested_ip or next_free_ip(network.subnet, network.gateway,
+                                          _used_ips(ctx, network, container.id))
+    aliases = [container.name, container.id[:12], *att.aliases]
+    mac = att.requested_mac or (container.mac_address if index == 0 else "")
+    return Attachment(network, f"eth{index}", ip, tuple(dict.fromkeys(aliases)), mac)
+
+
+def _record(container: Container, network: Network, result_ip: str, prefix: int, gateway: str,
+            mac: str, interface: str) -> None:
+    att = container.networks[network.name]
+    att.ip_address, att.prefix_len, att.gateway = result_ip, prefix, gateway
+    att.mac_address, att.interface, att.network_id = mac, interface, network.id
+
+
+def connect_all(ctx: Context, container: Container) -> Path | None:
+    """Create the namespace and join every network; return the namespace path.
+
+    Returns None for `host` and `none` (the spec then shares the host's namespace or asks
+    runc for a new one).
+    """
+    if not uses_netns(container):
+        container.published_ports = []
+        return None
+    path = netns.create(ctx.layout.netns_name(container.id))
+    try:
+        with file_lock(ctx.layout.locks / "network.lock"):
+            networks = [ctx.networks.get(name) for name in container.networks]
+            attachments = [_attachment(ctx, container, n, i) for i, n in enumerate(networks)]
+            ports = resolve_ports(container)
+            results = ctx.network_backend.setup(
+                container.id, container.name, path, attachments,
+                [PortMapping(p.host_port, p.container_port, p.protocol, p.host_ip)
+                 for p in ports])
+            for att in attachments:
+                r = results[att.network.name]
+                _record(container, att.network, r.ip_address, r.prefix_len, r.gateway,
+                        r.mac_address, att.interface)
+            container.published_ports = ports
+            ctx.containers.save(container)
+    except BaseException:
+        netns.delete(ctx.layout.netns_name(container.id))
+        raise
+    return path
+
+
+def _current_attachments(ctx: Context, container: Container) -> list[Attachment]:
+    found = []
+    for name, att in container.networks.items():
+        if not att.ip_address:
+            continue
+        try:
+            network = ctx.networks.get(name)
+        except NetworkError:
+            continue
+        aliases = (container.name, container.id[:12], *att.aliases)
+        found.append(Attachment(network, att.interface or "eth0", att.ip_address,
+                                tuple(dict.fromkeys(aliases)), att.mac_address))
+    return found
+
+
+def disconnect_all(ctx: Context, container: Container) -> None:
+    """Leave every network and delete the namespace (errors are logged, not raised)."""
+    if not uses_netns(container):
+        return
+    name = ctx.layout.netns_name(container.id)
+    path = netns.netns_path(name)
+    with file_lock(ctx.layout.locks / "network.lock"):
+        attachments = _current_attachments(ctx, container)
+        ports = [PortMapping(p.host_port, p.container_port, p.protocol, p.host_ip)
+                 for p in container.published_ports]
+        try:
+            ctx.network_backend.remove(container.id, container.name, path, attachments, ports)
+        except NetworkError as exc:
+            logger.warning("network teardown of %s: %s", container.id[:12], exc)
+        for att in container.networks.values():
+            att.ip_address, att.mac_address, att.gateway, att.prefix_len = "", "", "", 0
+        container.published_ports = []
+    netns.delete(name)
+
+
+def connect_one(ctx: Context, container: Container, network: Network) -> None:
+    """Join a running container to one more network (live `network connect`)."""
+    path = netns.netns_path(ctx.layout.netns_name(container.id))
+    with file_lock(ctx.layout.locks / "network.lock"):
+        index = len([a for a in container.networks.values() if a.ip_address])
+        att = _attachment(ctx, container, network, index)
+        results = ctx.network_backend.setup(container.id, container.name, path, [att], [])
+        r = results[network.name]
+        _record(container, network, r.ip_address, r.prefix_len, r.gateway, r.mac_address,
+                att.interface)
+
+
+def disconnect_one(ctx: Context, container: Container, network: Network) -> None:
+    """Remove a running container from one network (live `network disconnect`)."""
+    path = netns.netns_path(ctx.layout.netns_name(container.id))
+    with file_lock(ctx.layout.locks / "network.lock"):
+        atts = [a for a in _current_attachments(ctx, container) if a.network.name == network.name]
+        ctx.network_backend.remove(container.id, container.name, path, atts, [])
+
+
+def all_addresses(container: Container) -> list[str]:
+    """The container's current IPv4 addresses."""
+    return [a.ip_address for a in container.networks.values() if a.ip_address]
+

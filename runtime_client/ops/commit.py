@@ -1,0 +1,206 @@
+"""`berth commit [-a AUTHOR] [-m MESSAGE] [-c CHANGE] CONTAINER [REPO[:TAG]]`.
+
+The container's upper directory becomes one new layer, overlay whiteouts turned back into OCI
+ones (a 0:0 character device `x` -> empty file `.wh.x`; an opaque directory -> `.wh..wh..opq`
+inside it). The new image is the container's image plus that layer, with the container's
+configuration (Cmd, Entrypoint, Env, WorkingDir, User, ExposedPorts, Labels) and any
+Dockerfile-style `--change` instructions applied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import gzip
+import hashlib
+import json
+import os
+import shlex
+import stat
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from runtime_client.container_errors import InvalidOptionError
+from runtime_client.ops.context import Context
+from runtime_client.runtime.container import Container, Status
+from runtime_client.runtime.lifecycle import now
+from runtime_client.snapshots.overlay import is_opaque, is_whiteout
+from runtime_client.unpack import OPAQUE_MARKER, WHITEOUT_PREFIX
+
+ALLOWED_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "USER", "WORKDIR",
+                   "STOPSIGNAL", "VOLUME", "ONBUILD")
+
+
+@dataclass(frozen=True)
+class CommitOptions:
+    """Options of `commit`."""
+
+    container: str
+    reference: str | None = None
+    author: str = ""
+    message: str = ""
+    changes: tuple[str, ...] = ()
+    pause: bool = True
+
+
+class _HashingWriter:
+    """Counts and hashes the uncompressed tar on its way into gzip (the diff ID)."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return self.inner.write(data)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+
+def write_layer(upper: Path, out: BinaryIO) -> str:
+    """Write the OCI layer tar of an overlay upper directory to `out`; return its diff ID."""
+    hashing = _HashingWriter(out)
+    with tarfile.open(fileobj=hashing, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+        for dirpath, dirs, files in os.walk(upper):
+            dirs.sort()
+            for name in sorted(dirs + files):
+                path = Path(dirpath) / name
+                arcname = str(path.relative_to(upper))
+                st = os.lstat(path)
+                if is_whiteout(st):
+                    info = tarfile.TarInfo(str(Path(arcname).parent / (WHITEOUT_PREFIX + name))
+                                           .removeprefix("./"))
+                    info.mtime = int(st.st_mtime)
+                    tar.addfile(info)
+                    continue
+                info = tar.gettarinfo(str(path), arcname)
+                if info is None:
+                    continue
+                info.uname = info.gname = ""
+                if stat.S_ISREG(st.st_mode) and info.isreg():
+                    with open(path, "rb") as f:
+                        tar.addfile(info, f)
+                else:
+                    tar.addfile(info)
+                if stat.S_ISDIR(st.st_mode) and is_opaque(path):
+                    marker = tarfile.TarInfo(f"{arcname}/{OPAQUE_MARKER}")
+                    marker.mtime = int(st.st_mtime)
+                    tar.addfile(marker)
+    return "sha256:" + hashing.hash.hexdigest()
+
+
+def _as_list(text: str) -> list[str]:
+    """JSON form (`["a", "b"]`) as it is; shell form wrapped in `/bin/sh -c`."""
+    if text.startswith("["):
+        try:
+            return list(json.loads(text))
+        except ValueError as exc:
+            raise InvalidOptionError(f"invalid JSON array: {text}") from exc
+    return ["/bin/sh", "-c", text]
+
+
+def apply_changes(config: dict[str, Any], changes: tuple[str, ...]) -> None:
+    """Apply Dockerfile-style instructions (`CMD ["sh"]`, `ENV A=b`, `EXPOSE 80`, ...).
+
+    Raises:
+        InvalidOptionError: an unsupported or malformed instruction.
+    """
+    for change in changes:
+        keyword, _, rest = change.strip().partition(" ")
+        keyword = keyword.upper()
+        rest = rest.strip()
+        if keyword not in ALLOWED_CHANGES:
+            raise InvalidOptionError(f"{keyword} is not a valid change command")
+
+        if keyword == "CMD":
+            config["Cmd"] = _as_list(rest)
+        elif keyword == "ENTRYPOINT":
+            config["Entrypoint"] = _as_list(rest)
+        elif keyword == "ENV":
+            pairs = shlex.split(rest)
+            if len(pairs) == 2 and "=" not in pairs[0]:
+                pairs = [f"{pairs[0]}={pairs[1]}"]
+            env = {e.partition("=")[0]: e for e in config.get("Env") or []}
+            for pair in pairs:
+                env[pair.partition("=")[0]] = pair
+            config["Env"] = list(env.values())
+        elif keyword == "EXPOSE":
+            ports = config.get("ExposedPorts") or {}
+            for p in rest.split():
+                ports[p if "/" in p else f"{p}/tcp"] = {}
+            config["ExposedPorts"] = ports
+        elif keyword == "LABEL":
+            labels = config.get("Labels") or {}
+            for pair in shlex.split(rest):
+                key, _, value = pair.partition("=")
+                labels[key] = value
+            config["Labels"] = labels
+        elif keyword == "USER":
+            config["User"] = rest
+        elif keyword == "WORKDIR":
+            config["WorkingDir"] = rest
+        elif keyword == "STOPSIGNAL":
+            config["StopSignal"] = rest
+        elif keyword == "VOLUME":
+            volumes = config.get("Volumes") or {}
+            for v in _as_list(rest) if rest.startswith("[") else rest.split():
+                volumes[v] = {}
+            config["Volumes"] = volumes
+        elif keyword == "ONBUILD":
+            config["OnBuild"] = [*(config.get("OnBuild") or []), rest]
+
+
+def _container_config(container: Container, base: dict[str, Any]) -> dict[str, Any]:
+    config = copy.deepcopy(base)
+    config.update({
+        "Cmd": container.cmd or None, "Entrypoint": container.entrypoint or None,
+        "Env": container.env, "WorkingDir": container.workdir, "User": container.user,
+        "ExposedPorts": {e: {} for e in container.exposed_ports} or None,
+        "Labels": container.labels or None,
+    })
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def commit(ctx: Context, opts: CommitOptions) -> str:
+    """Create an image from a container; returns the new image ID.
+
+    Raises:
+        NoSuchContainerError, NoSuchImageError (the container's image is gone),
+        InvalidOptionError (a bad --change).
+    """
+    container = ctx.containers.find(opts.container)
+    parent = ctx.images.resolve(container.image_id)
+    config = copy.deepcopy(parent.config)
+    config["config"] = _container_config(container, parent.run_config)
+    apply_changes(config["config"], opts.changes)
+    runtime = ctx.runtime(container.runtime)
+    paused = opts.pause and container.status is Status.RUNNING
+    with tempfile.TemporaryDirectory(dir=ctx.layout.root) as tmp:
+        blob = Path(tmp) / "layer.tar.gz"
+        if paused:
+            runtime.pause(container.id)
+        try:
+            with open(blob, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                diff_id = write_layer(ctx.snapshots.upper_dir(container.id), gz)  # type: ignore[arg-type]
+        finally:
+            if paused:
+                with contextlib.suppress(Exception):
+                    runtime.resume(container.id)
+        created = now()
+        config["created"] = created
+        if opts.author:
+            config["author"] = opts.author
+        rootfs = config.setdefault("rootfs", {"type": "layers", "diff_ids": []})
+        rootfs["diff_ids"] = [*rootfs.get("diff_ids", []), diff_id]
+        config["history"] = [*config.get("history", []), {
+            "created": created,
+            "created_by": " ".join([*container.entrypoint, *container.cmd]),
+            **({"author": opts.author} if opts.author else {}),
+            **({"comment": opts.message} if opts.message else {}),
+        }]
+        config["container"] = container.id
+        return ctx.images.create_image(config, parent, blob, opts.reference)

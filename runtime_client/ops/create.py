@@ -1,0 +1,224 @@
+"""`berth container create`: resolve the image, unpack it once, and record a new container.
+
+A container's writable snapshot sits on a per-container init layer (like Docker's `-init`
+layer) that holds the mount points berth needs (/etc/hosts, /etc/hostname, /etc/resolv.conf,
+/proc, /sys, /dev), so they never show up in `diff`, `commit` or `export`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime_client.container_errors import InvalidOptionError
+from runtime_client.network.model import HOST, NONE
+from runtime_client.ops.context import Context, ResolvedImage
+from runtime_client.runtime.container import Container, NetworkAttachment, PortBinding
+from runtime_client.runtime.lifecycle import now
+from runtime_client.runtime.runc import DEFAULT_RUNTIME
+from runtime_client.unpack import unpack_layers
+
+logger = logging.getLogger(__name__)
+
+_MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+INIT_PATHS_DIRS = ("proc", "sys", "dev", "dev/pts", "dev/shm", "etc")
+INIT_PATHS_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    """Options of `create` and `run` (Docker's flags, raw values as typed)."""
+
+    image: str
+    command: tuple[str, ...] = ()
+    name: str | None = None
+    tty: bool = False
+    interactive: bool = False
+    detach: bool = False
+    auto_remove: bool = False
+    restart: str = "no"
+    publish: tuple[str, ...] = ()
+    publish_all: bool = False
+    expose: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    mac_address: str = ""
+    add_host: tuple[str, ...] = ()
+    network: str = ""
+    network_aliases: tuple[str, ...] = ()
+    ip: str = ""
+    cpu_shares: int = 0
+    memory: str = ""
+    volumes: tuple[str, ...] = ()
+    env: tuple[str, ...] = ()
+    env_files: tuple[str, ...] = ()
+    workdir: str = ""
+    entrypoint: str | None = None
+    user: str = ""
+    hostname: str = ""
+    labels: tuple[str, ...] = ()
+    runtime: str = DEFAULT_RUNTIME
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def parse_memory(value: str) -> int:
+    """Docker's memory sizes: `32m`, `1g`, `1048576` (binary units).
+
+    Raises:
+        InvalidOptionError: not a size.
+    """
+    if not value:
+        return 0
+    match = _MEMORY_RE.match(value.strip())
+    if match is None:
+        raise InvalidOptionError(f"invalid size: '{value}'")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def parse_publish(value: str) -> list[PortBinding]:
+    """`-p [[IP:]HOST:]CONTAINER[/PROTO]` (host and container may be equal-length ranges).
+
+    Raises:
+        InvalidOptionError: malformed.
+    """
+    spec, _, proto = value.partition("/")
+    proto = proto or "tcp"
+    if proto not in ("tcp", "udp", "sctp"):
+        raise InvalidOptionError(f"invalid proto: {proto}")
+    parts = spec.rsplit(":", 2)
+    host_ip, host, ctr = "", "", parts[-1]
+    if len(parts) == 2:
+        host = parts[0]
+    elif len(parts) == 3:
+        host_ip, host = parts[0].strip("[]"), parts[1]
+
+    def port_range(text: str) -> list[int]:
+        lo, _, hi = text.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise InvalidOptionError(f"invalid port format for --publish: {value}")
+        ports = list(range(int(lo), int(hi or lo) + 1))
+        if not ports or any(p < 0 or p > 65535 for p in ports):
+            raise InvalidOptionError(f"invalid port format for --publish: {value}")
+        return ports
+
+    ctr_ports = port_range(ctr)
+    host_ports = port_range(host) if host else [0] * len(ctr_ports)
+    if len(host_ports) != len(ctr_ports):
+        raise InvalidOptionError(f"invalid ranges specified for container and host Ports: {value}")
+    return [PortBinding(c, proto, host_ip, h) for c, h in zip(ctr_ports, host_ports, strict=True)]
+
+
+def read_env_file(path: str) -> list[str]:
+    """Docker's --env-file: KEY=VALUE lines; a bare KEY takes the caller's value."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise InvalidOptionError(f"open {path}: {exc.strerror.lower()}") from exc
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" in line:
+            out.append(line)
+        elif line in os.environ:
+            out.append(f"{line}={os.environ[line]}")
+    return out
+
+
+def merge_env(base: list[str], overrides: list[str]) -> list[str]:
+    """Image env overridden by -e/--env-file values (same key wins, order kept)."""
+    merged: dict[str, str] = {}
+    for item in [*base, *overrides]:
+        key, sep, value = item.partition("=")
+        if not sep:
+            if key in os.environ:
+                merged[key] = f"{key}={os.environ[key]}"
+            continue
+        merged[key] = f"{key}={value}"
+    return list(merged.values())
+
+
+def _exposed(image: ResolvedImage, opts: CreateOptions) -> list[str]:
+    ports = list((image.run_config.get("ExposedPorts") or {}).keys())
+    for value in opts.expose:
+        port, _, proto = value.partition("/")
+        lo, _, hi = port.partition("-")
+        for p in range(int(lo), int(hi or lo) + 1):
+            ports.append(f"{p}/{proto or 'tcp'}")
+    return list(dict.fromkeys(ports))
+
+
+def create(ctx: Context, opts: CreateOptions) -> Container:
+    """Create a container (not started) from `opts`.
+
+    Raises:
+        NoSuchImageError: the image is not in the local store.
+        InvalidOptionError, NameInUseError, NoSuchNetworkError: bad options.
+        UnsafeLayerError, BadLayerError: the image's layers cannot be unpacked.
+    """
+    image = ctx.images.resolve(opts.image)
+    rc = image.run_config
+    env = merge_env(list(rc.get("Env") or []),
+                    [e for f in opts.env_files for e in read_env_file(f)] + list(opts.env))
+    if opts.entrypoint is not None:
+        entrypoint = [opts.entrypoint] if opts.entrypoint else []
+        cmd = list(opts.command)
+    else:
+        entrypoint = list(rc.get("Entrypoint") or [])
+        cmd = list(opts.command) or list(rc.get("Cmd") or [])
+    if not entrypoint and not cmd:
+        raise InvalidOptionError("No command specified")
+    ports = [b for p in opts.publish for b in parse_publish(p)]
+    mode = opts.network or "bridge"
+    network = ctx.networks.get(mode)
+    networks = {network.name: NetworkAttachment(
+        aliases=list(opts.network_aliases), requested_ip=opts.ip,
+        requested_mac=opts.mac_address)}
+    if network.name in (HOST, NONE) and (opts.ip or opts.mac_address or ports):
+        ports = []  # Docker ignores published ports without a network namespace of its own
+    labels = dict(rc.get("Labels") or {})
+    for label in opts.labels:
+        key, _, value = label.partition("=")
+        labels[key] = value
+    memory = parse_memory(opts.memory)
+    if memory and memory < 6 * (1 << 20):
+        raise InvalidOptionError("Minimum memory limit allowed is 6MB")
+    top = unpack_layers(ctx.snapshots, image.layers)
+    with ctx.containers.names_lock():
+        name = (opts.name or "").lstrip("/") or ctx.containers.generate_name()
+        ctx.containers.check_name(name)
+        container_id = ctx.containers.new_id()
+        container = Container(
+            id=container_id, name=name, created=now(), image=opts.image, image_id=image.id,
+            snapshot_parent=top, cmd=cmd, entrypoint=entrypoint, env=env,
+            workdir=opts.workdir or rc.get("WorkingDir") or "",
+            user=opts.user or rc.get("User") or "",
+            hostname=opts.hostname or container_id[:12], tty=opts.tty,
+            open_stdin=opts.interactive, labels=labels, exposed_ports=_exposed(image, opts),
+            binds=list(opts.volumes), ports=ports, publish_all=opts.publish_all,
+            network_mode=network.name, networks=networks, dns=list(opts.dns),
+            extra_hosts=list(opts.add_host), mac_address=opts.mac_address, memory=memory,
+            cpu_shares=opts.cpu_shares, restart_policy=opts.restart or "no",
+            auto_remove=opts.auto_remove, runtime=opts.runtime,
+            foreground=not opts.detach, image_config=image.config)
+        ctx.containers.save(container)
+    try:
+        init_key = f"{container_id}-init"
+        ctx.snapshots.prepare(init_key + "-tmp", top)
+        upper = ctx.snapshots.upper_dir(init_key + "-tmp")
+        for d in INIT_PATHS_DIRS:
+            (upper / d).mkdir(mode=0o755, exist_ok=True)
+        for f in INIT_PATHS_FILES:
+            (upper / f).touch(mode=0o644)
+        ctx.snapshots.commit(init_key, init_key + "-tmp")
+        ctx.snapshots.prepare(container_id, init_key)
+        ctx.layout.bundle(container_id).mkdir(parents=True, exist_ok=True)
+    except BaseException:
+        ctx.containers.delete(container_id)
+        raise
+    logger.info("created container %s (%s) from %s", container_id[:12], name, image.id)
+    return container

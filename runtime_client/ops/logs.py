@@ -1,0 +1,119 @@
+"""`berth logs [-f] [--tail N] [-t]`: read conmon's k8s-file log.
+
+Each log line is `<RFC3339Nano timestamp> <stdout|stderr> <F|P> <text>`; `P` marks a partial
+line (conmon splits long lines and lines without a newline yet), `F` the last piece.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from runtime_client.container_errors import InvalidOptionError
+from runtime_client.ops.context import Context
+from runtime_client.runtime import lifecycle
+from runtime_client.runtime.container import Status
+
+
+@dataclass(frozen=True)
+class LogsOptions:
+    """Options of `logs`."""
+
+    container: str
+    follow: bool = False
+    tail: str = "all"
+    timestamps: bool = False
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One complete line of output."""
+
+    timestamp: str
+    stream: str
+    data: bytes
+
+
+def _parse(raw: bytes, pending: dict[str, bytes]) -> LogLine | None:
+    parts = raw.split(b" ", 3)
+    if len(parts) < 3:
+        return None
+    ts, stream, tag = parts[0].decode(), parts[1].decode(), parts[2]
+    text = parts[3] if len(parts) == 4 else b""
+    if tag == b"P":
+        pending[stream] = pending.get(stream, b"") + text
+        return None
+    data = pending.pop(stream, b"") + text + b"\n"
+    return LogLine(ts, stream, data)
+
+
+def read_lines(path: Path) -> Iterator[LogLine]:
+    """Every complete line of a log file."""
+    pending: dict[str, bytes] = {}
+    try:
+        with open(path, "rb") as f:
+            for raw in f:
+                line = _parse(raw.rstrip(b"\n"), pending)
+                if line is not None:
+                    yield line
+    except FileNotFoundError:
+        return
+
+
+def _tail_count(tail: str) -> int | None:
+    if tail in ("all", "", "-1"):
+        return None
+    if not tail.isdigit():
+        raise InvalidOptionError(f'invalid value for "tail": "{tail}"')
+    return int(tail)
+
+
+def _emit(line: LogLine, stdout: BinaryIO, stderr: BinaryIO, timestamps: bool) -> None:
+    out = stderr if line.stream == "stderr" else stdout
+    prefix = (line.timestamp.encode() + b" ") if timestamps else b""
+    out.write(prefix + line.data)
+    out.flush()
+
+
+def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) -> None:
+    """Write the container's output; with `follow`, keep going until it stops.
+
+    Raises:
+        NoSuchContainerError, InvalidOptionError: bad --tail.
+    """
+    count = _tail_count(opts.tail)
+    container = ctx.containers.find(opts.container)
+    path = ctx.layout.container_log(container.id)
+    if count == 0:
+        lines: deque[LogLine] = deque()
+    else:
+        lines = deque(read_lines(path), maxlen=count)
+    for line in lines:
+        _emit(line, stdout, stderr, opts.timestamps)
+    if not opts.follow:
+        return
+    offset = path.stat().st_size if path.exists() else 0
+    pending: dict[str, bytes] = {}
+    buffer = b""
+    while True:
+        container = lifecycle.refresh(ctx, ctx.containers.load(container.id))
+        still_running = container.status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING)
+        if path.exists() and path.stat().st_size > offset:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+            offset += len(chunk)
+            buffer += chunk
+            *complete, buffer = buffer.split(b"\n")
+            for raw in complete:
+                line = _parse(raw, pending)
+                if line is not None:
+                    _emit(line, stdout, stderr, opts.timestamps)
+            continue
+        if not still_running:
+            return
+        time.sleep(0.1)

@@ -1,0 +1,196 @@
+"""Docker-shaped views of a container record: `ps` rows, `inspect` JSON, port and status text.
+
+Pure functions of the record (and "now"); the CLI renders them with `tables`/`templating`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from runtime_client.humanize import human_duration, parse_time
+from runtime_client.layout import Layout
+from runtime_client.network.model import network_id
+from runtime_client.runtime.container import Container, PortBinding, Status
+from runtime_client.snapshots.overlay import OverlaySnapshotter
+
+
+def status_text(container: Container, now: datetime) -> str:
+    """`Up 5 seconds`, `Exited (0) 3 seconds ago`, `Created`, `Up 2 minutes (Paused)`."""
+    status = container.status
+    if status in (Status.RUNNING, Status.PAUSED):
+        started = parse_time(container.state.started_at)
+        age = human_duration((now - started).total_seconds()) if started else "?"
+        return f"Up {age}" + (" (Paused)" if status is Status.PAUSED else "")
+    if status is Status.EXITED:
+        finished = parse_time(container.state.finished_at)
+        ago = human_duration((now - finished).total_seconds()) if finished else "?"
+        return f"Exited ({container.state.exit_code}) {ago} ago"
+    if status is Status.RESTARTING:
+        return "Restarting"
+    return status.value.capitalize()
+
+
+def port_text(ports: list[PortBinding], exposed: list[str]) -> str:
+    """The PORTS column: `0.0.0.0:8080->80/tcp, 443/tcp`."""
+    parts = [f"{p.host_ip or '0.0.0.0'}:{p.host_port}->{p.container_port}/{p.protocol}"
+             for p in ports]
+    published = {f"{p.container_port}/{p.protocol}" for p in ports}
+    parts += [e for e in exposed if e not in published]
+    return ", ".join(parts)
+
+
+def command_text(container: Container) -> str:
+    cmd = " ".join([*container.entrypoint, *container.cmd])
+    return f'"{cmd[:19]}…"' if len(cmd) > 20 else f'"{cmd}"'
+
+
+def ps_row(container: Container, now: datetime, size: int | None = None) -> dict[str, Any]:
+    """A `ps` row with Docker's `--format` field names."""
+    running = container.status in (Status.RUNNING, Status.PAUSED)
+    return {
+        "ID": container.id[:12],
+        "Image": container.image,
+        "Command": command_text(container),
+        "CreatedAt": container.created,
+        "RunningFor": human_duration(
+            (now - (parse_time(container.created) or now)).total_seconds()) + " ago",
+        "Status": status_text(container, now),
+        "State": container.status.value,
+        "Ports": port_text(container.published_ports if running else [],
+                           container.exposed_ports),
+        "Names": container.name,
+        "Labels": ",".join(f"{k}={v}" for k, v in container.labels.items()),
+        "Networks": ",".join(container.networks),
+        "Size": size,
+    }
+
+
+def ports_map(container: Container) -> dict[str, Any]:
+    """NetworkSettings.Ports: every exposed or published port -> host bindings (or None)."""
+    result: dict[str, Any] = {e: None for e in container.exposed_ports}
+    for p in container.published_ports:
+        key = f"{p.container_port}/{p.protocol}"
+        result.setdefault(key, None)
+        result[key] = (result[key] or []) + [
+            {"HostIp": p.host_ip or "0.0.0.0", "HostPort": str(p.host_port)}]
+    return result
+
+
+def _port_bindings(container: Container) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for p in container.ports:
+        result.setdefault(f"{p.container_port}/{p.protocol}", []).append(
+            {"HostIp": p.host_ip, "HostPort": str(p.host_port) if p.host_port else ""})
+    return result
+
+
+def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
+            ) -> dict[str, Any]:
+    """`docker inspect` JSON of a container (Docker's field names)."""
+    st = container.state
+    status = container.status
+    cdir = layout.container_dir(container.id)
+    lowers = snapshots.lower_dirs(f"{container.id}-init") if snapshots.exists(
+        f"{container.id}-init") else []
+    policy, _, retries = container.restart_policy.partition(":")
+    networks: dict[str, Any] = {}
+    for name, att in container.networks.items():
+        networks[name] = {
+            "IPAMConfig": {"IPv4Address": att.requested_ip} if att.requested_ip else None,
+            "Links": None, "Aliases": att.aliases or None,
+            "MacAddress": att.mac_address, "NetworkID": att.network_id or network_id(name),
+            "EndpointID": container.id if att.ip_address else "",
+            "Gateway": att.gateway, "IPAddress": att.ip_address, "IPPrefixLen": att.prefix_len,
+            "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "DriverOpts": None,
+        }
+    primary = container.networks.get("bridge") or next(iter(container.networks.values()), None)
+    running = status in (Status.RUNNING, Status.PAUSED)
+    args = [*container.entrypoint, *container.cmd]
+    return {
+        "Id": container.id,
+        "Created": container.created,
+        "Path": args[0] if args else "",
+        "Args": args[1:],
+        "State": {
+            "Status": status.value, "Running": running, "Paused": status is Status.PAUSED,
+            "Restarting": status is Status.RESTARTING, "OOMKilled": st.oom_killed,
+            "Dead": status is Status.DEAD, "Pid": st.pid, "ExitCode": st.exit_code,
+            "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at,
+        },
+        "Image": container.image_id,
+        "ResolvConfPath": str(cdir / "resolv.conf"),
+        "HostnamePath": str(cdir / "hostname"),
+        "HostsPath": str(cdir / "hosts"),
+        "LogPath": str(layout.container_log(container.id)),
+        "Name": "/" + container.name,
+        "RestartCount": container.restart_count,
+        "Driver": "overlay",
+        "Platform": "linux",
+        "MountLabel": "", "ProcessLabel": "", "AppArmorProfile": "",
+        "ExecIDs": None,
+        "HostConfig": {
+            "Binds": container.binds or None,
+            "NetworkMode": container.network_mode if container.network_mode != "bridge"
+            else "bridge",
+            "PortBindings": _port_bindings(container),
+            "RestartPolicy": {"Name": policy or "no",
+                              "MaximumRetryCount": int(retries or 0)},
+            "AutoRemove": container.auto_remove,
+            "Dns": container.dns, "ExtraHosts": container.extra_hosts or None,
+            "PublishAllPorts": container.publish_all,
+            "Memory": container.memory, "CpuShares": container.cpu_shares,
+            "MemorySwap": container.memory * 2 if container.memory else 0,
+            "Runtime": container.runtime,
+            "Privileged": False, "ReadonlyRootfs": False,
+        },
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "LowerDir": ":".join(map(str, lowers)),
+                "UpperDir": str(snapshots.upper_dir(container.id)),
+                "WorkDir": str(snapshots.root / container.id / "work"),
+                "MergedDir": str(layout.rootfs(container.id)),
+            },
+        },
+        "Mounts": [_mount_view(b) for b in container.binds],
+        "Config": {
+            "Hostname": container.hostname, "Domainname": "", "User": container.user,
+            "AttachStdin": container.open_stdin and container.foreground,
+            "AttachStdout": container.foreground, "AttachStderr": container.foreground,
+            "ExposedPorts": {e: {} for e in container.exposed_ports} or None,
+            "Tty": container.tty, "OpenStdin": container.open_stdin,
+            "StdinOnce": container.open_stdin and container.foreground,
+            "Env": container.env, "Cmd": container.cmd or None, "Image": container.image,
+            "Volumes": None, "WorkingDir": container.workdir,
+            "Entrypoint": container.entrypoint or None, "OnBuild": None,
+            "Labels": container.labels,
+        },
+        "NetworkSettings": {
+            "Bridge": "", "SandboxID": container.id if running else "",
+            "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
+            "Ports": ports_map(container) if running else {},
+            "SandboxKey": f"/run/netns/{layout.netns_name(container.id)}" if running else "",
+            "Gateway": primary.gateway if primary else "",
+            "IPAddress": primary.ip_address if primary else "",
+            "IPPrefixLen": primary.prefix_len if primary else 0,
+            "MacAddress": primary.mac_address if primary else "",
+            "Networks": networks,
+        },
+    }
+
+
+def _mount_view(bind: str) -> dict[str, Any]:
+    parts = bind.split(":")
+    if len(parts) == 1:
+        return {"Type": "volume", "Destination": parts[0], "RW": True}
+    kind = "bind" if parts[0].startswith("/") else "volume"
+    view: dict[str, Any] = {"Type": kind, "Destination": parts[1],
+                            "RW": not (len(parts) > 2 and "ro" in parts[2].split(",")),
+                            "Mode": parts[2] if len(parts) > 2 else ""}
+    if kind == "bind":
+        view["Source"] = parts[0]
+    else:
+        view["Name"] = parts[0]
+    return view

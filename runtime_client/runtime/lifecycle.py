@@ -1,0 +1,320 @@
+"""Starting a container and cleaning up after it: the steps every verb shares.
+
+start:   mount the snapshot -> network namespace + networks -> /etc files -> config.json ->
+         conmon (runtime create) -> [caller attaches] -> runtime start -> state running.
+cleanup: exit code (conmon's exit file) and OOM flag -> runtime delete -> networks ->
+         unmount -> state exited; then `--rm` removes the container, or `--restart` starts
+         it again. conmon runs cleanup as its exit command (`berth container cleanup ID`),
+         so no daemon is needed; stop/kill/rm call it too (it is idempotent).
+Every step of `start` is undone when a later step fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runtime_client.container_errors import InvalidStateError, OciRuntimeError
+from runtime_client.network import attach
+from runtime_client.network.model import HOST
+from runtime_client.ops.context import Context
+from runtime_client.rootfs import lookup_user
+from runtime_client.runtime import conmon, etcfiles
+from runtime_client.runtime.container import Container, Event, Status, transition
+from runtime_client.runtime.spec import BindMount, ContainerSpec, ProcessSpec, build_spec
+from runtime_client.snapshots import mount
+
+logger = logging.getLogger(__name__)
+
+CGROUP_PARENT = "/berth"
+MEMORY_CGROUP = Path("/sys/fs/cgroup/memory")
+
+
+def now() -> str:
+    """The current time as Docker prints it in inspect (RFC 3339, UTC, nanoseconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def cgroups_path(container: Container) -> str:
+    return f"{CGROUP_PARENT}/{container.id}"
+
+
+def mount_rootfs(ctx: Context, container: Container) -> Path:
+    """Mount the container's snapshot at bundle/rootfs (no-op when mounted)."""
+    rootfs = ctx.layout.rootfs(container.id)
+    rootfs.mkdir(parents=True, exist_ok=True)
+    if not mount.is_mounted(rootfs):
+        mount.mount_all(ctx.snapshots.mounts(container.id), rootfs)
+    return rootfs
+
+
+def unmount_rootfs(ctx: Context, container: Container) -> None:
+    rootfs = ctx.layout.rootfs(container.id)
+    try:
+        mount.unmount(rootfs)
+    except OSError:
+        mount.unmount(rootfs, lazy=True)
+
+
+def volume_source(ctx: Context, source: str) -> str:
+    """A host path for a -v source: absolute paths as they are, names as named volumes."""
+    if source.startswith("/"):
+        return source
+    data = ctx.layout.volume_data(source)
+    data.mkdir(parents=True, exist_ok=True)
+    return str(data)
+
+
+def parse_bind(ctx: Context, value: str) -> BindMount:
+    """`-v SRC:DST[:ro|rw]` (SRC a host path or a volume name) or `-v DST` (anonymous volume)."""
+    parts = value.split(":")
+    readonly = len(parts) == 3 and "ro" in parts[2].split(",")
+    if len(parts) == 1:
+        return BindMount(volume_source(ctx, "anon-" + os.urandom(8).hex()), parts[0])
+    return BindMount(volume_source(ctx, parts[0]), parts[1], readonly)
+
+
+def _write_etc_files(ctx: Context, container: Container) -> list[BindMount]:
+    cdir = ctx.layout.container_dir(container.id)
+    host_resolv = ""
+    with contextlib.suppress(OSError):
+        host_resolv = Path("/etc/resolv.conf").read_text()
+    network_dns: list[str] = []
+    search: list[str] = []
+    aliases: list[str] = []
+    for name, att in container.networks.items():
+        with contextlib.suppress(Exception):
+            if att.ip_address and ctx.networks.get(name).dns_enabled:
+                network_dns.append(att.gateway)
+                search = ["dns.podman"]
+        aliases += att.aliases
+    hosts = cdir / "hosts"
+    if container.network_mode == HOST:
+        with contextlib.suppress(OSError):
+            shutil.copyfile("/etc/hosts", hosts)
+        extra = "".join(f"{e.partition(':')[2]}\t{e.partition(':')[0]}\n"
+                        for e in container.extra_hosts)
+        hosts.write_text((hosts.read_text() if hosts.exists() else "") + extra)
+    else:
+        hosts.write_text(etcfiles.hosts_file(container.hostname, attach.all_addresses(container),
+                                             container.extra_hosts, []))
+    (cdir / "hostname").write_text(container.hostname + "\n")
+    (cdir / "resolv.conf").write_text(
+        etcfiles.resolv_conf(host_resolv, container.dns, network_dns, search))
+    return [BindMount(str(cdir / f), f"/etc/{f}") for f in ("hosts", "hostname", "resolv.conf")]
+
+
+def build_process(ctx: Context, container: Container, rootfs: Path, args: list[str],
+                  env: list[str], cwd: str, user: str, tty: bool) -> ProcessSpec:
+    """The process spec for the container's command or an exec, with -u resolved."""
+    resolved = lookup_user(rootfs, user)
+    full_env = list(env)
+    if not any(e.startswith("PATH=") for e in full_env):
+        full_env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    if not any(e.startswith("HOSTNAME=") for e in full_env):
+        full_env.append(f"HOSTNAME={container.hostname}")
+    if not any(e.startswith("HOME=") for e in full_env):
+        full_env.append(f"HOME={resolved.home}")
+    if tty and not any(e.startswith("TERM=") for e in full_env):
+        full_env.append("TERM=xterm")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    return ProcessSpec(tuple(args), tuple(full_env), cwd or "/", resolved.uid, resolved.gid,
+                       resolved.additional_gids, tty,
+                       hard if hard != resource.RLIM_INFINITY else 1 << 20)
+
+
+def command_of(container: Container) -> list[str]:
+    return [*container.entrypoint, *container.cmd]
+
+
+def exit_command(ctx: Context, container: Container) -> list[str]:
+    """What conmon runs when the container exits: `berth --root R container cleanup ID`."""
+    return [sys.executable, "-m", "runtime_client", "--root", str(ctx.layout.root),
+            "container", "cleanup", container.id]
+
+
+def start(ctx: Context, container: Container,
+          before_start: Callable[[], None] | None = None) -> None:
+    """Start a created or exited container; the caller holds the container's lock.
+
+    Args:
+        ctx: the berth root.
+        container: the record; updated and saved.
+        before_start: called after the runtime created the container and before its process
+            runs (attach here so no output is lost).
+
+    Raises:
+        InvalidStateError, OciRuntimeError (126/127 subclasses), NetworkError, MountError.
+    """
+    if container.status is Status.PAUSED:
+        raise InvalidStateError(
+            "cannot start a paused container, try unpause instead")
+    if container.status is Status.RUNNING:
+        return
+    runtime = ctx.runtime(container.runtime)
+    cdir = ctx.layout.container_dir(container.id)
+    exit_file = ctx.layout.exit_dir(container.id) / container.id
+    with contextlib.suppress(FileNotFoundError):
+        exit_file.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        (cdir / "persist" / "oom").unlink()
+    with contextlib.ExitStack() as undo:
+        rootfs = mount_rootfs(ctx, container)
+        undo.callback(unmount_rootfs, ctx, container)
+        netns = attach.connect_all(ctx, container)
+        undo.callback(attach.disconnect_all, ctx, container)
+        etc = _write_etc_files(ctx, container)
+        binds = [parse_bind(ctx, b) for b in container.binds]
+        process = build_process(ctx, container, rootfs, command_of(container), container.env,
+                                container.workdir, container.user, container.tty)
+        spec = build_spec(ContainerSpec(
+            process=process, hostname=container.hostname,
+            cgroups_path=cgroups_path(container),
+            netns_path=str(netns) if netns else None,
+            host_network=container.network_mode == HOST,
+            memory_limit=container.memory or None,
+            cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc))
+        bundle = ctx.layout.bundle(container.id)
+        (bundle / "config.json").write_text(json.dumps(spec, indent=1))
+        runtime.delete(container.id)  # a stale runtime entry from a crash would block create
+        try:
+            pid = conmon.start_conmon(conmon.ConmonOptions(
+                container_id=container.id, name=container.name, bundle=bundle,
+                runtime_binary=runtime.binary, runtime_root=runtime.state_root,
+                log_path=ctx.layout.container_log(container.id),
+                exit_dir=ctx.layout.exit_dir(container.id), socket_dir=ctx.layout.socket_dir(),
+                persist_dir=cdir / "persist",
+                conmon_pidfile=cdir / "conmon.pid",
+                exit_command=exit_command(ctx, container),
+                tty=container.tty, stdin=container.open_stdin))
+        except OciRuntimeError as exc:
+            container.state.error = str(exc)
+            container.state.exit_code = exc.exit_code
+            ctx.containers.save(container)
+            raise
+        undo.callback(runtime.delete, container.id)
+        if before_start is not None:
+            before_start()
+        runtime.start(container.id)
+        undo.pop_all()
+    transition(container, Event.START)
+    container.state.pid = pid
+    container.state.started_at = now()
+    container.state.exit_code = 0
+    container.state.oom_killed = False
+    container.state.error = ""
+    container.stopped_by_user = False
+    ctx.containers.save(container)
+    logger.info("started %s (pid %d)", container.id[:12], pid)
+
+
+def _oom_killed(ctx: Context, container: Container) -> bool:
+    if (ctx.layout.container_dir(container.id) / "persist" / "oom").exists():
+        return True
+    with contextlib.suppress(OSError):
+        text = (MEMORY_CGROUP / cgroups_path(container).lstrip("/") /
+                "memory.oom_control").read_text()
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and int(value) > 0:
+                return True
+    return False
+
+
+def reap(ctx: Context, container: Container) -> bool:
+    """Record the exit of a stopped container's process and release its resources.
+
+    The caller holds the container's lock. Returns False (and does nothing) while the
+    process still runs.
+    """
+    if container.status not in (Status.RUNNING, Status.PAUSED):
+        return True
+    runtime = ctx.runtime(container.runtime)
+    code = conmon.read_exit_code(ctx.layout.exit_dir(container.id), container.id)
+    if code is None:
+        state = runtime.state(container.id)
+        if state is not None and state.get("status") in ("running", "paused", "created"):
+            return False
+        code = 255  # the monitor is gone without recording a status
+    container.state.oom_killed = _oom_killed(ctx, container)
+    runtime.delete(container.id)
+    attach.disconnect_all(ctx, container)
+    unmount_rootfs(ctx, container)
+    transition(container, Event.EXIT)
+    container.state.exit_code = code
+    container.state.pid = 0
+    container.state.finished_at = now()
+    ctx.containers.save(container)
+    logger.info("container %s exited with %d", container.id[:12], code)
+    return True
+
+
+def should_restart(container: Container) -> bool:
+    """Docker's restart policies, applied when the process exits on its own."""
+    policy, _, limit = container.restart_policy.partition(":")
+    if container.stopped_by_user or policy in ("", "no"):
+        return False
+    if policy in ("always", "unless-stopped"):
+        return True
+    if policy == "on-failure":
+        if container.state.exit_code == 0:
+            return False
+        return not limit or container.restart_count < int(limit)
+    return False
+
+
+def wait_for_exit(ctx: Context, container: Container, timeout: float | None) -> bool:
+    """Wait until conmon recorded the exit status; False on timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    runtime = ctx.runtime(container.runtime)
+    delay = 0.01
+    while True:
+        if conmon.read_exit_code(ctx.layout.exit_dir(container.id), container.id) is not None:
+            return True
+        if delay >= 0.2:
+            state = runtime.state(container.id)
+            if state is None or state.get("status") == "stopped":
+                # conmon writes the exit file right after the process is reaped.
+                time.sleep(0.05)
+                return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def refresh(ctx: Context, container: Container) -> Container:
+    """Reap a container whose process exited but was not recorded yet (its exit command
+    may still be on its way); returns the current record."""
+    if container.status not in (Status.RUNNING, Status.PAUSED):
+        return container
+    if conmon.read_exit_code(ctx.layout.exit_dir(container.id), container.id) is None and \
+            ctx.runtime(container.runtime).state(container.id) is not None:
+        return container
+    with ctx.containers.locked(container.id):
+        current = ctx.containers.load(container.id)
+        reap(ctx, current)
+    return current
+
+
+@contextlib.contextmanager
+def mounted_rootfs(ctx: Context, container: Container) -> Iterator[Path]:
+    """The container's merged root: the live mount when running, else mounted for the block."""
+    if container.status in (Status.RUNNING, Status.PAUSED):
+        yield ctx.layout.rootfs(container.id)
+        return
+    with ctx.containers.locked(container.id):
+        rootfs = mount_rootfs(ctx, container)
+        try:
+            yield rootfs
+        finally:
+            unmount_rootfs(ctx, container)
