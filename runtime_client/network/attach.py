@@ -89,8 +89,8 @@ def connect_all(ctx: Context, container: Container) -> Path | None:
         with file_lock(ctx.layout.locks / "network.lock"):
             networks = [ctx.networks.get(name) for name in container.networks]
             attachments = [_attachment(ctx, container, n, i) for i, n in enumerate(networks)]
-            ports = resolve_ports(container)
-            results = ctx.network_backend.setup(
+            ports = resolve_ports(container) if attachments else []
+            results = {} if not attachments else ctx.network_backend.setup(
                 container.id, container.name, path, attachments,
                 [PortMapping(p.host_port, p.container_port, p.protocol, p.host_ip)
                  for p in ports])

@@ -28,11 +28,21 @@ class ResolvedImage:
     reference: str  # the name the user gave, normalised
     config: dict[str, Any]  # the OCI image config JSON (architecture, os, config, rootfs, ...)
     layers: Sequence[LayerSource]
+    handle: Any = None  # the image store's own record, for create_image
 
     @property
     def run_config(self) -> dict[str, Any]:
         """The image's `config` object (Cmd, Entrypoint, Env, WorkingDir, User, ExposedPorts)."""
         return self.config.get("config") or {}
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    """An image as `system df` and `system prune` see it."""
+
+    id: str
+    size: int  # bytes of config and layer blobs
+    tags: tuple[str, ...]
 
 
 class ImageResolver(Protocol):
@@ -51,12 +61,12 @@ class ImageResolver(Protocol):
         """
         ...
 
-    def in_use_ids(self) -> set[str]:
-        """IDs of every image in the store (for `system prune -a` and `system df`)."""
+    def summaries(self) -> list[ImageSummary]:
+        """Every local image (for `system prune` and `system df`)."""
         ...
 
-    def remove(self, image_id: str) -> None:
-        """Remove an image and its now-unused blobs."""
+    def remove(self, image_id: str) -> int:
+        """Remove an image and its now-unused blobs; returns the bytes freed."""
         ...
 
 

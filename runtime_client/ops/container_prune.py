@@ -1,0 +1,33 @@
+"""`berth container prune`: remove every stopped container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runtime_client.ops.context import Context
+from runtime_client.ops.rm import remove_container
+from runtime_client.runtime import lifecycle
+from runtime_client.runtime.container import Status
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What a prune removed and how many bytes that freed."""
+
+    removed: list[str]
+    reclaimed: int
+
+
+def container_prune(ctx: Context) -> PruneResult:
+    """Remove containers that are not running or paused."""
+    removed: list[str] = []
+    reclaimed = 0
+    for container in ctx.containers.list():
+        container = lifecycle.refresh(ctx, container)
+        if container.status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
+            continue
+        reclaimed += ctx.snapshots.usage(container.id) if ctx.snapshots.exists(
+            container.id) else 0
+        remove_container(ctx, container.id, force=False)
+        removed.append(container.id)
+    return PruneResult(removed, reclaimed)
