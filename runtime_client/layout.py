@@ -94,8 +94,8 @@ class Layout:
         return self.run / "sock"
 
     def attach_socket(self, container_id: str) -> Path:
-        # conmon creates <socket-dir>/<uuid>/attach; berth passes the container ID as uuid.
-        return self.socket_dir() / container_id / "attach"
+        # With --full-attach conmon puts the socket in the bundle directory.
+        return self.bundle(container_id) / "attach"
 
     def volume_data(self, name: str) -> Path:
         return self.volumes / name / "_data"

@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,11 @@ def start_conmon(opts: ConmonOptions) -> int:
     stderr_path = opts.bundle / "conmon.stderr"
     read_fd, write_fd = os.pipe()
     try:
-        env = dict(os.environ, _OCI_SYNCPIPE=str(write_fd))
+        # The exit command is `python -m runtime_client`: make it import this very package.
+        package_root = str(Path(__file__).resolve().parents[2])
+        python_path = os.pathsep.join(
+            p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
+        env = dict(os.environ, _OCI_SYNCPIPE=str(write_fd), PYTHONPATH=python_path)
         with open(stderr_path, "wb") as err:
             proc = subprocess.Popen(argv, env=env, pass_fds=(write_fd,),
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -157,15 +162,30 @@ def read_exit_code(exit_dir: Path, container_id: str) -> int | None:
     return int(text) if text.lstrip("-").isdigit() else None
 
 
-def connect_attach(socket_path: Path) -> socket.socket:
-    """Connect to a container's attach socket (via /proc to dodge the 108-byte path limit)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    dir_fd = os.open(socket_path.parent, os.O_PATH)
-    try:
-        sock.connect(f"/proc/self/fd/{dir_fd}/{socket_path.name}")
-    finally:
-        os.close(dir_fd)
-    return sock
+def connect_attach(socket_path: Path, timeout: float = 10.0) -> socket.socket:
+    """Connect to a container's attach socket (via /proc to dodge the 108-byte path limit).
+
+    conmon creates the socket shortly after reporting the container's PID, so a missing socket
+    is retried until `timeout` seconds passed.
+
+    Raises:
+        OciRuntimeError: the socket never appeared.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            dir_fd = os.open(socket_path.parent, os.O_PATH)
+            try:
+                sock.connect(f"/proc/self/fd/{dir_fd}/{socket_path.name}")
+            finally:
+                os.close(dir_fd)
+            return sock
+        except (FileNotFoundError, ConnectionRefusedError) as exc:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise OciRuntimeError(f"cannot attach: {exc}") from exc
+            time.sleep(0.005)
 
 
 def recv_frame(sock: socket.socket) -> tuple[int, bytes] | None:
