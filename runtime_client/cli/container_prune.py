@@ -1,0 +1,27 @@
+"""`berth container prune [-f]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.humanize import human_size
+
+from runtime_client.cli.containers_common import open_context
+from runtime_client.ops.container_prune import container_prune
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `container prune` flags."""
+    parser.add_argument("-f", "--force", action="store_true", help="do not prompt")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove stopped containers."""
+    with open_context(ctx) as c:
+        result = container_prune(c)
+    if result.removed:
+        ctx.stdout.write("Deleted Containers:\n" + "".join(f"{i}\n" for i in result.removed)
+                         + "\n")
+    ctx.stdout.write(f"Total reclaimed space: {human_size(result.reclaimed)}\n")
+    return 0

@@ -1,0 +1,61 @@
+"""Helpers shared by the container, network and system command modules.
+
+`open_context` builds the container library's `Context` for the configured root (with the
+image store as its image source); `each` runs one operation per named container the way
+Docker's CLI does (echo each name, report each failure, exit 1 if any failed);
+`fail` prints a container-side error with Docker's wording and returns its exit status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from runtime_client.cli.base import CliContext, stores_of
+from runtime_client.errors import RuntimeClientError
+
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.context import Context
+from runtime_client.ops.image_source import StoreImageResolver
+
+logger = logging.getLogger(__name__)
+
+EXIT_FAILURE = 1
+
+
+@contextmanager
+def open_context(cli: CliContext) -> Iterator[Context]:
+    """The container library's context for the root this invocation uses."""
+    with stores_of(cli) as stores:
+        yield Context.open(cli.config.root, StoreImageResolver(stores))
+
+
+def fail(cli: CliContext, exc: Exception, command: str | None = None) -> int:
+    """Print an error as Docker does and return the exit code.
+
+    With `command` (run, create, start), Docker's run-style `docker: Error response ...` form
+    and its 125/126/127 statuses are used; otherwise exit status 1.
+    """
+    daemon = getattr(exc, "daemon_style", True)
+    prefix = "Error response from daemon: " if daemon else "Error: "
+    if command is not None:
+        cli.stderr.write(f"berth: {prefix}{exc}\nSee 'berth {command} --help'.\n")
+        return getattr(exc, "exit_code", 125)
+    cli.stderr.write(f"{prefix}{exc}\n")
+    return EXIT_FAILURE
+
+
+def each(cli: CliContext, refs: list[str], action: Callable[[str], object],
+         echo: bool = True) -> int:
+    """Run `action` on each reference; print the reference (or the error) as Docker does."""
+    status = 0
+    for ref in refs:
+        try:
+            action(ref)
+        except (ContainerError, RuntimeClientError) as exc:
+            status = fail(cli, exc)
+            continue
+        if echo:
+            cli.stdout.write(f"{ref}\n")
+    return status

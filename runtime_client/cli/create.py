@@ -1,0 +1,81 @@
+"""`berth container create` / `berth create` (its flags are shared with `run`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.errors import RuntimeClientError
+
+from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.create import CreateOptions, create
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the flags of `create` (and `run`)."""
+    parser.add_argument("-i", "--interactive", action="store_true",
+                        help="keep STDIN open even if not attached")
+    parser.add_argument("-t", "--tty", action="store_true", help="allocate a pseudo-TTY")
+    parser.add_argument("--name", help="assign a name to the container")
+    parser.add_argument("--rm", action="store_true", dest="auto_remove",
+                        help="automatically remove the container when it exits")
+    parser.add_argument("--restart", default="no",
+                        help="restart policy: no, always, unless-stopped, on-failure[:N]")
+    parser.add_argument("-p", "--publish", action="append", default=[],
+                        help="publish a container's port(s) to the host")
+    parser.add_argument("-P", "--publish-all", action="store_true",
+                        help="publish all exposed ports to random ports")
+    parser.add_argument("--expose", action="append", default=[], help="expose a port")
+    parser.add_argument("--dns", action="append", default=[], help="set custom DNS servers")
+    parser.add_argument("--mac-address", default="", help="container MAC address")
+    parser.add_argument("--add-host", action="append", default=[],
+                        help="add a custom host-to-IP mapping (host:ip)")
+    parser.add_argument("--net", "--network", dest="network", default="",
+                        help="connect a container to a network")
+    parser.add_argument("--network-alias", "--alias", action="append", default=[],
+                        dest="network_alias", help="add network-scoped alias")
+    parser.add_argument("--ip", default="", help="IPv4 address")
+    parser.add_argument("-c", "--cpu-shares", type=int, default=0,
+                        help="CPU shares (relative weight, default 1024)")
+    parser.add_argument("-m", "--memory", default="", help="memory limit")
+    parser.add_argument("-v", "--volume", action="append", default=[],
+                        help="bind mount a volume")
+    parser.add_argument("-e", "--env", action="append", default=[],
+                        help="set environment variables")
+    parser.add_argument("--env-file", action="append", default=[],
+                        help="read in a file of environment variables")
+    parser.add_argument("-w", "--workdir", default="", help="working directory inside")
+    parser.add_argument("--entrypoint", default=None, help="overwrite the default ENTRYPOINT")
+    parser.add_argument("-u", "--user", default="", help="username or UID[:group]")
+    parser.add_argument("--hostname", default="", help="container host name")
+    parser.add_argument("-l", "--label", action="append", default=[], help="set metadata")
+    parser.add_argument("--runtime", default="runc", help="OCI runtime (runc or crun)")
+    parser.add_argument("image", metavar="IMAGE")
+    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
+
+
+def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
+    """The frozen options of `create`/`run` from parsed arguments."""
+    return CreateOptions(
+        image=args.image, command=tuple(args.command), name=args.name, tty=args.tty,
+        interactive=args.interactive, detach=detach, auto_remove=args.auto_remove,
+        restart=args.restart, publish=tuple(args.publish), publish_all=args.publish_all,
+        expose=tuple(args.expose), dns=tuple(args.dns), mac_address=args.mac_address,
+        add_host=tuple(args.add_host), network=args.network,
+        network_aliases=tuple(args.network_alias), ip=args.ip, cpu_shares=args.cpu_shares,
+        memory=args.memory, volumes=tuple(args.volume), env=tuple(args.env),
+        env_files=tuple(args.env_file), workdir=args.workdir, entrypoint=args.entrypoint,
+        user=args.user, hostname=args.hostname, labels=tuple(args.label),
+        runtime=args.runtime)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Create a container and print its ID."""
+    try:
+        with open_context(ctx) as c:
+            container = create(c, options_from(args, detach=True))
+    except (ContainerError, RuntimeClientError) as exc:
+        return fail(ctx, exc, "create")
+    ctx.stdout.write(container.id + "\n")
+    return 0

@@ -1,0 +1,33 @@
+"""`berth container logs` / `berth logs [-f] [--tail N] [-t]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.errors import RuntimeClientError
+
+from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.logs import LogsOptions, logs
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `logs` flags."""
+    parser.add_argument("-f", "--follow", action="store_true", help="follow log output")
+    parser.add_argument("-n", "--tail", default="all",
+                        help="number of lines to show from the end of the logs")
+    parser.add_argument("-t", "--timestamps", action="store_true", help="show timestamps")
+    parser.add_argument("container", metavar="CONTAINER")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Print a container's output."""
+    opts = LogsOptions(args.container, args.follow, args.tail, args.timestamps)
+    ctx.stdout.flush()
+    try:
+        with open_context(ctx) as c:
+            logs(c, opts, ctx.stdout_binary, ctx.stderr.buffer)  # type: ignore[attr-defined]
+    except (ContainerError, RuntimeClientError) as exc:
+        return fail(ctx, exc)
+    return 0

@@ -1,0 +1,36 @@
+"""`berth network inspect [-f FORMAT] NETWORK...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from runtime_client.cli.base import CliContext
+from runtime_client.templating import render
+
+from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.network_inspect import network_inspect
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `network inspect` flags."""
+    parser.add_argument("-f", "--format", help="a Go-style template")
+    parser.add_argument("networks", nargs="+", metavar="NETWORK")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Print Docker's network JSON (or the template) for each network."""
+    found = []
+    status = 0
+    with open_context(ctx) as c:
+        for ref in args.networks:
+            try:
+                found.append(network_inspect(c, ref))
+            except ContainerError as exc:
+                status = fail(ctx, exc)
+    if args.format:
+        ctx.stdout.write("".join(render(args.format, item) + "\n" for item in found))
+    else:
+        ctx.stdout.write(json.dumps(found, indent=4) + "\n")
+    return status

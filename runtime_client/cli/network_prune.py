@@ -1,0 +1,24 @@
+"""`berth network prune [-f]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+
+from runtime_client.cli.containers_common import open_context
+from runtime_client.ops.network_prune import network_prune
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `network prune` flags."""
+    parser.add_argument("-f", "--force", action="store_true", help="do not prompt")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove unused user-defined networks."""
+    with open_context(ctx) as c:
+        removed = network_prune(c)
+    if removed:
+        ctx.stdout.write("Deleted Networks:\n" + "".join(f"{n}\n" for n in removed))
+    return 0

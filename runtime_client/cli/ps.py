@@ -1,0 +1,46 @@
+"""`berth container ls` / `berth ps [-a] [-q] [--format]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.tables import write_table
+from runtime_client.templating import render
+
+from runtime_client.cli.containers_common import open_context
+from runtime_client.ops.ps import PsOptions, ps
+
+COLUMNS = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"),
+           ("CREATED", "RunningFor"), ("STATUS", "Status"), ("PORTS", "Ports"),
+           ("NAMES", "Names")]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `ps` flags."""
+    parser.add_argument("-a", "--all", action="store_true", help="show all containers")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only display IDs")
+    parser.add_argument("--format", help="'table' or a Go-style template")
+    parser.add_argument("--no-trunc", action="store_true", help="don't truncate output")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """List containers."""
+    opts = PsOptions(args.all, args.quiet, args.format, args.no_trunc)
+    with open_context(ctx) as c:
+        rows = ps(c, opts)
+    if opts.quiet:
+        ctx.stdout.write("".join(f"{r['ID']}\n" for r in rows))
+    elif opts.format and opts.format.startswith("table "):
+        template = opts.format.removeprefix("table ")
+        headers = {key: title for title, key in COLUMNS} | {"State": "STATE"}
+        ctx.stdout.write(render(template, {k: headers.get(k, k.upper()) for k in rows[0]}
+                                if rows else {k: t for t, k in COLUMNS}) + "\n")
+        for r in rows:
+            ctx.stdout.write(render(template, r) + "\n")
+    elif opts.format and opts.format != "table":
+        for r in rows:
+            ctx.stdout.write(render(opts.format, r) + "\n")
+    else:
+        write_table(ctx.stdout, COLUMNS, rows)
+    return 0

@@ -1,0 +1,28 @@
+"""`berth container rename` / `berth rename OLD NEW`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.errors import RuntimeClientError
+
+from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.rename import rename
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `rename` arguments."""
+    parser.add_argument("container", metavar="CONTAINER")
+    parser.add_argument("new_name", metavar="NEW_NAME")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Rename a container."""
+    try:
+        with open_context(ctx) as c:
+            rename(c, args.container, args.new_name)
+    except (ContainerError, RuntimeClientError) as exc:
+        return fail(ctx, exc)
+    return 0

@@ -1,0 +1,23 @@
+"""`berth container restart [-t SECONDS]` / `berth restart`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+
+from runtime_client.cli.containers_common import each, open_context
+from runtime_client.ops.restart import restart
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `restart` flags."""
+    parser.add_argument("-t", "--time", "--timeout", type=int, default=None, dest="timeout",
+                        help="seconds to wait before killing the container (default 10)")
+    parser.add_argument("containers", nargs="+", metavar="CONTAINER")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Restart containers."""
+    with open_context(ctx) as c:
+        return each(ctx, args.containers, lambda ref: restart(c, ref, args.timeout))

@@ -1,0 +1,26 @@
+"""`berth container rm [-f]` / `berth rm`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+
+from runtime_client.cli.containers_common import each, open_context
+from runtime_client.ops.rm import RmOptions, rm
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `rm` flags."""
+    parser.add_argument("-f", "--force", action="store_true",
+                        help="force the removal of a running container (uses SIGKILL)")
+    parser.add_argument("-v", "--volumes", action="store_true",
+                        help="accepted for compatibility (anonymous volumes are kept)")
+    parser.add_argument("containers", nargs="+", metavar="CONTAINER")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove containers."""
+    opts = RmOptions(tuple(args.containers), args.force, args.volumes)
+    with open_context(ctx) as c:
+        return each(ctx, list(opts.containers), lambda ref: rm(c, ref, opts.force))

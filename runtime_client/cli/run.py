@@ -1,0 +1,36 @@
+"""`berth container run` / `berth run`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.errors import RuntimeClientError
+
+from runtime_client.cli import create as create_cli
+from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.run import run as run_container
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the flags of `run`: those of `create` plus -d."""
+    parser.add_argument("-d", "--detach", action="store_true",
+                        help="run container in background and print container ID")
+    create_cli.add_arguments(parser)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Run a container: print its ID with -d, else its output, and exit with its status."""
+    opts = create_cli.options_from(args, detach=args.detach)
+    ctx.stdout.flush()
+    try:
+        with open_context(ctx) as c:
+            result = run_container(c, opts, ctx.stdin, ctx.stdout_binary,
+                                   getattr(ctx.stderr, "buffer", None))
+    except (ContainerError, RuntimeClientError) as exc:
+        return fail(ctx, exc, "run")
+    if result.exit_code is None:
+        ctx.stdout.write(result.container_id + "\n")
+        return 0
+    return result.exit_code

@@ -1,0 +1,32 @@
+"""`berth container start [-a] [-i]` / `berth start`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.errors import RuntimeClientError
+
+from runtime_client.cli.containers_common import each, fail, open_context
+from runtime_client.container_errors import ContainerError
+from runtime_client.ops.start import StartOptions, start, start_attached
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `start` flags."""
+    parser.add_argument("-a", "--attach", action="store_true", help="attach STDOUT/STDERR")
+    parser.add_argument("-i", "--interactive", action="store_true", help="attach STDIN")
+    parser.add_argument("containers", nargs="+", metavar="CONTAINER")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Start containers (attached to the first one with -a)."""
+    opts = StartOptions(tuple(args.containers), args.attach, args.interactive)
+    with open_context(ctx) as c:
+        if opts.attach or opts.interactive:
+            try:
+                return start_attached(c, opts.containers[0], opts.interactive, ctx.stdin,
+                                      ctx.stdout_binary, getattr(ctx.stderr, "buffer", None))
+            except (ContainerError, RuntimeClientError) as exc:
+                return fail(ctx, exc)
+        return each(ctx, list(opts.containers), lambda ref: start(c, ref))

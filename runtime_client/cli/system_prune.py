@@ -1,0 +1,32 @@
+"""`berth system prune [-a] [--volumes] [-f]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from runtime_client.cli.base import CliContext
+from runtime_client.humanize import human_size
+
+from runtime_client.cli.containers_common import open_context
+from runtime_client.ops.system_prune import SystemPruneOptions, system_prune
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `system prune` flags."""
+    parser.add_argument("-a", "--all", action="store_true", help="remove all unused images")
+    parser.add_argument("--volumes", action="store_true", help="prune unused volumes")
+    parser.add_argument("-f", "--force", action="store_true", help="do not prompt")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove stopped containers, unused networks, images and (optionally) volumes."""
+    with open_context(ctx) as c:
+        result = system_prune(c, SystemPruneOptions(args.all, args.volumes))
+    for title, items in (("Deleted Containers", result.containers),
+                         ("Deleted Networks", result.networks),
+                         ("Deleted Images", [f"deleted: {i}" for i in result.images]),
+                         ("Deleted Volumes", result.volumes)):
+        if items:
+            ctx.stdout.write(f"{title}:\n" + "".join(f"{i}\n" for i in items) + "\n")
+    ctx.stdout.write(f"Total reclaimed space: {human_size(result.reclaimed)}\n")
+    return 0
