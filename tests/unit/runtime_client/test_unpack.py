@@ -13,7 +13,7 @@ import pytest
 from runtime_client.container_errors import BadLayerError, UnsafeLayerError
 from runtime_client.snapshots.overlay import OverlaySnapshotter, is_opaque, is_whiteout
 from runtime_client.unpack import LayerSource, chain_ids, unpack_layers
-from tests.integration.berth_rootfs import (
+from tests.berth_containers.rootfs import (
     Layer,
     _info,
     directory,
