@@ -7,9 +7,19 @@ not found), so the CLI maps exceptions to exit codes in one place.
 
 from __future__ import annotations
 
+from runtime_client.errors import NoSuchContainerError, NoSuchImageError, RuntimeClientError
 
-class ContainerError(Exception):
-    """Root of every error raised by the container half of berth."""
+__all__ = [
+    "AmbiguousContainerError", "BadLayerError", "CommandNotExecutableError",
+    "CommandNotFoundError", "ContainerError", "InvalidOptionError", "InvalidStateError",
+    "MountError", "NameInUseError", "NetworkError", "NetworkInUseError", "NoSuchContainerError",
+    "NoSuchImageError", "NoSuchNetworkError", "OciRuntimeError", "SnapshotError",
+    "UnsafeLayerError", "VolumeError",
+]
+
+
+class ContainerError(RuntimeClientError):
+    """Root of the errors raised by the container half of berth."""
 
     exit_code = 125
 
@@ -30,14 +40,6 @@ class MountError(ContainerError):
     """mount(8) or umount(8) failed."""
 
 
-class NoSuchContainerError(ContainerError):
-    """No container matches the given name or ID prefix."""
-
-    def __init__(self, ref: str) -> None:
-        super().__init__(f"No such container: {ref}")
-        self.ref = ref
-
-
 class AmbiguousContainerError(ContainerError):
     """An ID prefix matches several containers."""
 
@@ -48,10 +50,6 @@ class NameInUseError(ContainerError):
 
 class InvalidStateError(ContainerError):
     """A lifecycle transition is not allowed from the container's current state."""
-
-
-class NoSuchImageError(ContainerError):
-    """An image reference is not in the local image store."""
 
 
 class OciRuntimeError(ContainerError):

@@ -54,8 +54,6 @@ class NoSuchImageError(RuntimeClientError):
 class NoSuchContainerError(RuntimeClientError):
     """No container matches a name or ID."""
 
-    daemon_style = False
-
     def __init__(self, name: str) -> None:
         super().__init__(f"No such container: {name}")
         self.name = name

@@ -18,6 +18,8 @@ from typing import BinaryIO, TextIO
 
 from runtime_client.config import ClientConfig, Stores, open_stores
 from runtime_client.distribution.progress import Progress
+from runtime_client.layout import Layout
+from runtime_client.runtime.store import ContainerStore
 
 __all__ = [
     "CliContext",
@@ -88,12 +90,13 @@ def stores_of(ctx: CliContext) -> Iterator[Stores]:
 
 
 def images_in_use(ctx: CliContext) -> dict[str, list[str]]:
-    """Image ID -> containers using it, for `rmi` and `image prune`.
-
-    FIXME(issue 6): the container half supplies this from its container store; until it
-    does, no image counts as used.
-    """
-    return {}
+    """Image ID -> containers (short IDs) using it, for `rmi` and `image prune`."""
+    used: dict[str, list[str]] = {}
+    if not (ctx.config.root / "containers").is_dir():
+        return used
+    for container in ContainerStore(Layout(ctx.config.root)).list():
+        used.setdefault(container.image_id, []).append(container.id[:12])
+    return used
 
 
 def progress_for(ctx: CliContext, quiet: bool = False) -> Progress:

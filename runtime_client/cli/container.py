@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from runtime_client.cli.base import CommandGroup, Verb
-
 from runtime_client.cli import (
     attach,
     cleanup,
@@ -30,6 +28,7 @@ from runtime_client.cli import (
     top,
     unpause,
 )
+from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
 

@@ -6,12 +6,11 @@ import argparse
 import json
 
 from runtime_client.cli.base import CliContext
-from runtime_client.errors import RuntimeClientError
-from runtime_client.templating import render
-
 from runtime_client.cli.containers_common import open_context
 from runtime_client.container_errors import ContainerError
+from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.inspect import inspect
+from runtime_client.templating import render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from runtime_client.cli.base import CliContext, stores_of
-from runtime_client.errors import RuntimeClientError
-
 from runtime_client.container_errors import ContainerError
+from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.context import Context
 from runtime_client.ops.image_source import StoreImageResolver
 

@@ -7,10 +7,9 @@ import contextlib
 import os
 
 from runtime_client.cli.base import CliContext
-from runtime_client.errors import RuntimeClientError
-
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
+from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.export import export
 
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO, NoReturn, TextIO
 
-from runtime_client.cli import image, toplevel
+from runtime_client.cli import container, image, network, system, toplevel
 from runtime_client.cli.base import CliContext, CommandGroup, add_verb
 from runtime_client.config import ClientConfig
 from runtime_client.errors import RuntimeClientError, UsageError
@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 # Append a group module's GROUP here to add its commands (and short forms) to `berth`.
 COMMAND_GROUPS: list[CommandGroup] = [
     image.GROUP,
+    container.GROUP,
+    network.GROUP,
+    system.GROUP,
     toplevel.GROUP,
 ]
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from runtime_client.cli.base import CommandGroup, Verb
-
 from runtime_client.cli import (
     network_connect,
     network_create,
@@ -13,6 +11,7 @@ from runtime_client.cli import (
     network_prune,
     network_rm,
 )
+from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
 

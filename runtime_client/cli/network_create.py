@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.errors import RuntimeClientError
-
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
+from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.network_create import NetworkCreateOptions, network_create
 
 

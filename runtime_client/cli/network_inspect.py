@@ -6,11 +6,10 @@ import argparse
 import json
 
 from runtime_client.cli.base import CliContext
-from runtime_client.templating import render
-
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.ops.network_inspect import network_inspect
+from runtime_client.templating import render
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

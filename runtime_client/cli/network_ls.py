@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.tables import write_table
-from runtime_client.templating import render
-
 from runtime_client.cli.containers_common import open_context
 from runtime_client.ops.network_ls import network_ls
+from runtime_client.tables import write_table
+from runtime_client.templating import render
 
 COLUMNS = [("NETWORK ID", "ID"), ("NAME", "Name"), ("DRIVER", "Driver"), ("SCOPE", "Scope")]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-
 from runtime_client.cli.containers_common import open_context
 from runtime_client.ops.network_prune import network_prune
 

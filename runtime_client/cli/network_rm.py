@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-
 from runtime_client.cli.containers_common import each, open_context
 from runtime_client.ops.network_rm import network_rm
 

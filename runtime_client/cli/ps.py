@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.tables import write_table
-from runtime_client.templating import render
-
 from runtime_client.cli.containers_common import open_context
 from runtime_client.ops.ps import PsOptions, ps
+from runtime_client.tables import write_table
+from runtime_client.templating import render
 
 COLUMNS = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"),
            ("CREATED", "RunningFor"), ("STATUS", "Status"), ("PORTS", "Ports"),

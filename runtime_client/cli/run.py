@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from runtime_client.cli.base import CliContext
-from runtime_client.errors import RuntimeClientError
-
 from runtime_client.cli import create as create_cli
+from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
+from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.run import run as run_container
 
 

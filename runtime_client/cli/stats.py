@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.errors import RuntimeClientError
-from runtime_client.humanize import human_size
-from runtime_client.tables import write_table
-from runtime_client.templating import render
-
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
+from runtime_client.errors import RuntimeClientError
+from runtime_client.humanize import human_size
 from runtime_client.ops.stats import StatsRow, stats
+from runtime_client.tables import write_table
+from runtime_client.templating import render
 
 COLUMNS = [("CONTAINER ID", "ID"), ("NAME", "Name"), ("CPU %", "CPUPerc"),
            ("MEM USAGE / LIMIT", "MemUsage"), ("MEM %", "MemPerc"), ("NET I/O", "NetIO"),

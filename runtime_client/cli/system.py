@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from runtime_client.cli.base import CommandGroup, Verb
-
 from runtime_client.cli import system_df, system_prune
+from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
 

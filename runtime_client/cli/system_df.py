@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.humanize import human_size
-from runtime_client.tables import write_table
-
 from runtime_client.cli.containers_common import open_context
+from runtime_client.humanize import human_size
 from runtime_client.ops.system_df import system_df
+from runtime_client.tables import write_table
 
 COLUMNS = [("TYPE", "Type"), ("TOTAL", "Total"), ("ACTIVE", "Active"), ("SIZE", "Size"),
            ("RECLAIMABLE", "Reclaimable")]

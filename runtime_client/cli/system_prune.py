@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.humanize import human_size
-
 from runtime_client.cli.containers_common import open_context
+from runtime_client.humanize import human_size
 from runtime_client.ops.system_prune import SystemPruneOptions, system_prune
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.support.berth_cli import BerthCli
 from tests.support.hub import HubProcess
 from tests.support.images import OciLayout

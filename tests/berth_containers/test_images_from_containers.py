@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+
 from tests.support.berth_cli import BerthCli
 from tests.support.hub import HubProcess
 from tests.support.images import Layer, build_image, write_oci_layout

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tests.support.berth_cli import BerthCli
 from tests.support.ports import wait_until
 
@@ -39,25 +40,36 @@ def test_run_options_env_workdir_user_entrypoint_hostname(clean: BerthCli, image
     assert out == "1 yes /tmp 65534:65534 boxy\n"
 
 
-def test_interactive_tty(clean: BerthCli, image: str) -> None:
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(clean.command("run", "-it", "--rm", image, "sh")[0],
-                   clean.command("run", "-it", "--rm", image, "sh"), clean.env)
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     output = b""
+    deadline = time.monotonic() + timeout
+    while needle not in output and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side of the pty closed
+                break
+            if not chunk:
+                break
+            output += chunk
+    return output
+
+
+def test_interactive_tty(clean: BerthCli, image: str) -> None:
+    argv = clean.command("run", "-it", "--rm", image, "sh")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child only ever becomes berth
+        try:
+            os.execvpe(argv[0], argv, clean.env)
+        finally:
+            os._exit(127)
     try:
+        # Type only once the shell prompts: ash swallows input while it queries the cursor.
+        assert b"# " in _read_until(fd, b"# ", 30)
+        time.sleep(0.3)
         os.write(fd, b"echo $((6*7)); tty; exit 5\r")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 1)
-            if ready:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                output += chunk
+        output = _read_until(fd, b"\x00never", 15)
         _, status = os.waitpid(pid, 0)
     finally:
         os.close(fd)

@@ -11,6 +11,7 @@ import subprocess
 import urllib.request
 
 import pytest
+
 from tests.support.berth_cli import BerthCli
 from tests.support.ports import free_port, wait_until
 
