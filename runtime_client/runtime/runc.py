@@ -80,7 +80,7 @@ class OciRuntime:
 
     def ps(self, container_id: str, ps_args: list[str]) -> str:
         """`ps` output restricted to the container's processes."""
-        return self._run("ps", container_id, "--", *ps_args).stdout
+        return self._run("ps", container_id, *ps_args).stdout
 
     def stats(self, container_id: str) -> dict[str, Any]:
         """One `events --stats` sample (CPU, memory, pids, blkio from the cgroup)."""

@@ -1,0 +1,121 @@
+"""`berth run --rm IMG true` wall time beside `docker run --rm IMG true` on this machine.
+
+Run as root from the repository root: `python3 bench/run_bench.py [--runs N]`. It builds the
+busybox test image (tests/support/images.py), loads it into Docker from a `docker save`
+archive and into berth by pushing it to a throwaway hub and pulling it, then times with
+hyperfine:
+
+- berth, default `bridge` network (netavark: namespace, veth, bridge, addresses) and --net none;
+- docker, a bridge network and --net none.
+
+Docker is the running daemon when `docker info` answers, else a private dockerd started with
+`--bridge=none --iptables=false` (then the bridge case uses a user-defined bridge network
+`berth-bench` made for the run). Everything it starts is stopped and removed at the end. The
+table is printed as mean ± stddev seconds per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.support.dockerd import DockerDaemon  # noqa: E402
+from tests.support.hub import HubProcess, repo_env  # noqa: E402
+from tests.support.images import (  # noqa: E402
+    DOCKER_ARCHIVE_TAG,
+    build_image,
+    write_docker_archive,
+    write_oci_layout,
+)
+
+BENCH_NET = "berth-bench"
+BENCH_SUBNET = "10.89.202.0/24"
+
+
+def hyperfine(commands: dict[str, str], runs: int, env: dict[str, str], workdir: Path
+              ) -> dict[str, tuple[float, float]]:
+    """Mean and standard deviation (seconds) of each command."""
+    export = workdir / "hyperfine.json"
+    argv = ["hyperfine", "--warmup", "2", "--runs", str(runs), "--export-json", str(export),
+            "--style", "basic"]
+    for name, command in commands.items():
+        argv += ["-n", name, command]
+    subprocess.run(argv, env=env, check=True, stdout=sys.stderr)
+    results = json.loads(export.read_text())["results"]
+    return {r["command"]: (r["mean"], r["stddev"]) for r in results}
+
+
+def main() -> int:
+    """Build, load, time, print, clean up."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("run as root: berth needs mounts, namespaces and cgroups", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="berth-run-bench-"))
+    root = workdir / "berth-root"
+    env = repo_env()
+    berth = f"{sys.executable} -m runtime_client --root {root}"
+    image = build_image("amd64")
+    hub = HubProcess(workdir / "hub-data", workdir / "hub.log")
+    docker = DockerDaemon.existing()
+    private = docker is None
+    docker_net = "bridge"
+    try:
+        hub.start()
+        layout = write_oci_layout(workdir / "layout", "v1", image)
+        ref = f"{hub.host}/berth-test/busybox:v1"
+        subprocess.run(["skopeo", "copy", "--dest-tls-verify=false", "--dest-no-creds",
+                        layout.reference, f"docker://{ref}"], check=True,
+                       capture_output=True)
+        subprocess.run([*berth.split(), "pull", ref], env=env, check=True,
+                       capture_output=True)
+        if docker is None:
+            docker = DockerDaemon.start()
+        docker.run("load", "-i", str(write_docker_archive(workdir / "image.tar", image,
+                                                          DOCKER_ARCHIVE_TAG)))
+        if private:
+            docker.run("network", "create", "--subnet", BENCH_SUBNET, BENCH_NET)
+            docker_net = BENCH_NET
+        docker_cli = shutil.which("docker")
+        docker_env = {**env, **docker.env()}
+        commands = {
+            "berth bridge": f"{berth} run --rm {ref} true",
+            "berth --net none": f"{berth} run --rm --net none {ref} true",
+            "docker bridge": f"{docker_cli} run --rm --net {docker_net} {DOCKER_ARCHIVE_TAG} true",
+            "docker --net none": f"{docker_cli} run --rm --net none {DOCKER_ARCHIVE_TAG} true",
+        }
+        results = hyperfine(commands, args.runs, docker_env, workdir)
+        print(f"\n`run --rm IMG true`, {args.runs} runs each (mean ± stddev)")
+        print(f"{'':22}{'bridge':>18}{'--net none':>18}")
+        for tool in ("berth", "docker"):
+            cells = [results[f"{tool} bridge"], results[f"{tool} --net none"]]
+            print(f"{tool:22}" + "".join(f"{m:>10.3f} ± {s:.3f}" for m, s in cells))
+        where = f"private dockerd, user bridge {BENCH_NET}" if private else "running daemon"
+        print(f"(docker: {where})")
+        return 0
+    finally:
+        if docker is not None:
+            if private:
+                docker.run("network", "rm", BENCH_NET, check=False)
+            docker.run("rmi", DOCKER_ARCHIVE_TAG, check=False)
+            if docker.started_here:
+                docker.stop()
+        subprocess.run([*berth.split(), "system", "prune", "-a", "-f"], env=env,
+                       capture_output=True, check=False)
+        hub.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

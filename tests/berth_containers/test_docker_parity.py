@@ -1,0 +1,122 @@
+"""Where Docker has the same command, berth answers the same: a real dockerd runs the same
+image (the busybox test image, loaded from a `docker save` archive) beside berth.
+
+Compared: `diff` output, `port` output (IPv4 lines: berth publishes on IPv4 only), exit
+codes (125, 126, 127 and the process's own), and the `inspect` fields both have.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.berth_cli import BerthCli
+from tests.support.dockerd import DockerDaemon
+from tests.support.images import DOCKER_ARCHIVE_TAG
+from tests.support.ports import free_port
+
+pytestmark = [pytest.mark.root, pytest.mark.docker, pytest.mark.slow]
+
+DOCKER_NET = "berth-parity"
+DOCKER_SUBNET = "10.89.201.0/24"
+
+
+@pytest.fixture(scope="module")
+def docker(dockerd: DockerDaemon, docker_archive: Path) -> Iterator[DockerDaemon]:
+    """dockerd with the test image loaded; removes the containers and network it made."""
+    dockerd.run("load", "-i", str(docker_archive))
+    try:
+        yield dockerd
+    finally:
+        ids = dockerd.run("ps", "-aq", "--filter", "label=berth-parity",
+                          check=False).stdout.split()
+        if ids:
+            dockerd.run("rm", "-f", *ids, check=False)
+        dockerd.run("network", "rm", DOCKER_NET, check=False)
+
+
+def both(docker: DockerDaemon, berth: BerthCli, image: str, *args: str
+         ) -> tuple[object, object]:
+    """Run `run ARGS` with each tool (same image) and return both results."""
+    d = docker.run("run", "--label", "berth-parity", *args[:-1], DOCKER_ARCHIVE_TAG,
+                   *args[-1].split("\0"), check=False)
+    b = berth("run", *args[:-1], image, *args[-1].split("\0"), check=False)
+    return d, b
+
+
+@pytest.mark.parametrize("command", [
+    "no-such-command", "/etc", "sh\0-c\0exit 3", "true",
+], ids=["127-not-found", "126-not-executable", "own-code", "zero"])
+def test_exit_codes_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                          command: str) -> None:
+    d, b = both(docker, clean, image, "--rm", "--net", "none", command)
+    assert b.returncode == d.returncode  # type: ignore[attr-defined]
+
+
+def test_unknown_image_exit_code_matches(docker: DockerDaemon, clean: BerthCli,
+                                         image: str) -> None:
+    missing = f"127.0.0.1:{free_port()}/no/such:image"
+    d = docker.run("run", "--rm", missing, check=False)
+    b = clean("run", "--rm", missing, check=False)
+    assert d.returncode == b.returncode == 125
+
+
+def test_unknown_container_errors_match(docker: DockerDaemon, clean: BerthCli) -> None:
+    for verb in ("stop", "rm", "start"):
+        d = docker.run(verb, "no-such-box-xyz", check=False)
+        b = clean(verb, "no-such-box-xyz", check=False)
+        assert b.returncode == d.returncode, verb
+        assert "No such container: no-such-box-xyz" in d.stderr
+        assert "No such container: no-such-box-xyz" in b.stderr
+
+
+def test_diff_output_matches(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    script = ("echo new > /etc/new.txt; echo more >> /etc/berth-release; rm /data/hello.txt;"
+              " mkdir -p /srv/a/b && touch /srv/a/b/c")
+    docker.run("run", "--label", "berth-parity", "--name", "parity-diff", "--net", "none",
+               DOCKER_ARCHIVE_TAG, "sh", "-c", script)
+    clean("run", "--name", "parity-diff", "--net", "none", image, "sh", "-c", script)
+    assert clean("diff", "parity-diff").stdout == docker.run("diff", "parity-diff").stdout
+
+
+def test_port_output_matches(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    docker.run("network", "create", "--subnet", DOCKER_SUBNET, DOCKER_NET)
+    dport, bport = free_port(), free_port()
+    docker.run("run", "-d", "--label", "berth-parity", "--name", "parity-web", "--net",
+               DOCKER_NET, "-p", f"{dport}:80", "-p", f"{dport + 1}:53/udp",
+               DOCKER_ARCHIVE_TAG, "sleep", "60")
+    clean("run", "-d", "--name", "parity-web", "-p", f"{bport}:80", "-p", f"{bport + 1}:53/udp",
+          image, "sleep", "60")
+
+    def ipv4(text: str, port: int) -> list[str]:
+        return [line.replace(str(port + 1), "P1").replace(str(port), "P")
+                for line in text.splitlines() if "0.0.0.0" in line]
+
+    assert ipv4(clean("port", "parity-web").stdout, bport) == ipv4(
+        docker.run("port", "parity-web").stdout, dport)
+    assert ipv4(clean("port", "parity-web", "80/tcp").stdout, bport) == ipv4(
+        docker.run("port", "parity-web", "80/tcp").stdout, dport)
+
+
+def test_inspect_shared_fields_match(docker: DockerDaemon, clean: BerthCli,
+                                     image: str) -> None:
+    args = ["--name", "parity-inspect", "--net", "none", "-e", "A=1", "-w", "/tmp", "-m", "64m",
+            "--restart", "on-failure:3", "--hostname", "parity"]
+    docker.run("create", "--label", "berth-parity", *args, DOCKER_ARCHIVE_TAG, "sleep", "5")
+    clean("create", *args, image, "sleep", "5")
+    d = json.loads(docker.run("inspect", "parity-inspect").stdout)[0]
+    b = json.loads(clean("inspect", "parity-inspect").stdout)[0]
+    assert set(b["State"]) == set(d["State"])
+    for field in ("Path", "Args", "Name", "Image", "RestartCount", "Platform"):
+        assert b[field] == d[field], field
+    for field in ("Status", "Running", "Paused", "ExitCode", "OOMKilled", "Pid"):
+        assert b["State"][field] == d["State"][field], field
+    for field in ("Cmd", "Env", "WorkingDir", "Hostname", "User", "Entrypoint", "Tty",
+                  "OpenStdin"):
+        assert b["Config"][field] == d["Config"][field], field
+    for field in ("Memory", "RestartPolicy", "NetworkMode", "AutoRemove", "PublishAllPorts"):
+        assert b["HostConfig"][field] == d["HostConfig"][field], field
+    assert set(b) <= set(d) | {"Driver"}
