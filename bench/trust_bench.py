@@ -4,8 +4,10 @@ Run: `python3 bench/trust_bench.py` from the repository root. In one run it star
 free loopback port over TLS with a throw-away certificate:
 
 - Debian's `notary-server` 0.7 (memory storage, its local ed25519 signer);
-- Berth's stand-alone trust server (`trust.server.app.create_trust_app`) with the memory store;
-- the same with the SQLite store (what a one-machine hub uses).
+- the Berth hub (`python3 -m registry serve`, SQLite, filesystem storage), which serves the
+  trust routes on its own origin;
+- Berth's stand-alone trust server (`trust.server.app.create_trust_app`) with the memory store,
+  and with the SQLite store.
 
 For each it creates a repository with Berth's signer (server-held snapshot and timestamp keys,
 as `docker push` does), then measures:
@@ -124,7 +126,9 @@ class Server:
     def __init__(self, label: str, command: list[str], url: str, workdir: Path) -> None:
         self.label, self.url = label, url
         self.log = (workdir / f"{label.replace(' ', '_')}.log").open("wb")
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
 
     def wait(self, context: ssl.SSLContext) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -241,6 +245,10 @@ def main() -> None:
                     port,
                 )
             )
+        port = free_port()
+        hub = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
+        hub += ["--data", str(work / "hub"), "--no-auth", "--tls-cert", str(cert)]
+        candidates.append(("Berth hub (SQLite)", [*hub, "--tls-key", str(key)], port))
         for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
             port = free_port()
             command = [
