@@ -19,7 +19,6 @@ Scope: file I/O for private keys. Passphrases are passed in by the caller.
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import re
@@ -30,8 +29,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 
-from trust.keystore.pkcs8 import decrypt_pkcs8, encrypt_pkcs8, normalize_pkcs8_version
-from trust.tuf.errors import KeyNotFoundError, PassphraseError, UnsupportedKeyError
+from trust.keystore.pem import PemBlock, private_key_from_pem, read_pem_block, write_pem_block
+from trust.keystore.pkcs8 import encrypt_pkcs8
+from trust.tuf.errors import KeyNotFoundError, UnsupportedKeyError
 from trust.tuf.keys import PrivateKey
 from trust.tuf.model import BASE_ROLES, is_delegation_name
 
@@ -42,9 +42,6 @@ logger = logging.getLogger(__name__)
 PassphraseRetriever = Callable[[str], str]
 """Called with a role name ("root", "targets", "targets/releases", ...); returns its passphrase."""
 
-_PEM_RE = re.compile(
-    r"-----BEGIN (?P<label>[A-Z ]+)-----\r?\n(?P<body>.*?)-----END (?P=label)-----", re.S
-)
 _KEY_ID_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -81,13 +78,10 @@ class KeyStore:
             label, der = "ENCRYPTED PRIVATE KEY", encrypt_pkcs8(plain, passphrase.encode())
         else:
             label, der = "PRIVATE KEY", plain
-        headers = ([f"gun: {gun}"] if gun else []) + [f"role: {role}"]
-        body = base64.b64encode(der).decode()
-        lines = [f"-----BEGIN {label}-----", *headers, ""]
-        lines += [body[i : i + 64] for i in range(0, len(body), 64)]
-        lines.append(f"-----END {label}-----")
+        headers = {"role": role, **({"gun": gun} if gun else {})}
+        pem = write_pem_block(PemBlock(label, der, headers))
         key_id = key.key_id
-        self._write(self.private_dir / f"{key_id}.key", ("\n".join(lines) + "\n").encode())
+        self._write(self.private_dir / f"{key_id}.key", pem)
         logger.info("stored %s key %s", role, key_id)
         return key_id
 
@@ -99,16 +93,7 @@ class KeyStore:
             PassphraseError: wrong passphrase.
             UnsupportedKeyError: the file is not a key this store can read.
         """
-        label, _, der = self._read_pem(key_id)
-        if label == "ENCRYPTED PRIVATE KEY":
-            der = decrypt_pkcs8(der, passphrase.encode())
-        try:
-            crypto_key = serialization.load_der_private_key(normalize_pkcs8_version(der), None)
-        except ValueError as exc:
-            if label == "ENCRYPTED PRIVATE KEY":
-                raise PassphraseError(f"cannot decrypt key {key_id}") from exc
-            raise UnsupportedKeyError(f"key {key_id}: {exc}") from exc
-        key = PrivateKey(crypto_key)
+        key = private_key_from_pem(self._path(key_id).read_bytes(), passphrase)
         if key.key_id != key_id:
             raise UnsupportedKeyError(f"key file {key_id} holds key {key.key_id}")
         return key
@@ -150,31 +135,18 @@ class KeyStore:
         """Delete the key file `key_id` (no error when absent)."""
         (self.private_dir / f"{key_id}.key").unlink(missing_ok=True)
 
-    def _read_pem(self, key_id: str) -> tuple[str, KeyInfo, bytes]:
+    def _path(self, key_id: str) -> Path:
         if not _KEY_ID_RE.match(key_id):
             raise KeyNotFoundError(f"invalid key ID {key_id!r}")
         path = self.private_dir / f"{key_id}.key"
-        try:
-            text = path.read_text()
-        except FileNotFoundError:
-            raise KeyNotFoundError(f"no private key {key_id} in {self.private_dir}") from None
-        match = _PEM_RE.search(text)
-        if match is None:
-            raise UnsupportedKeyError(f"{path} is not a PEM private key")
-        lines = match["body"].splitlines()
-        headers: dict[str, str] = {}
-        # RFC 1421 headers ("role: root") come first and end at a blank line.
-        if lines and ":" in lines[0]:
-            while lines and lines[0].strip():
-                name, _, value = lines.pop(0).partition(":")
-                headers[name.strip()] = value.strip()
-        body = "".join(lines)
-        try:
-            der = base64.b64decode("".join(body.split()), validate=True)
-        except ValueError as exc:
-            raise UnsupportedKeyError(f"{path}: bad base64: {exc}") from exc
-        role = headers.get("role", "")
-        return match["label"], KeyInfo(role=role, gun=headers.get("gun", "")), der
+        if not path.is_file():
+            raise KeyNotFoundError(f"no private key {key_id} in {self.private_dir}")
+        return path
+
+    def _read_pem(self, key_id: str) -> tuple[str, KeyInfo, bytes]:
+        block = read_pem_block(self._path(key_id).read_bytes())
+        info = KeyInfo(role=block.headers.get("role", ""), gun=block.headers.get("gun", ""))
+        return block.label, info, block.der
 
     def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

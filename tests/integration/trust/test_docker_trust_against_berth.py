@@ -28,6 +28,8 @@ from tests.support.reference_registry import (
 from trust.client.cache import MetadataCache
 from trust.client.inspect import inspect_repository
 from trust.client.updater import Updater, resolve
+from trust.keystore import KeyInfo, KeyStore
+from trust.keystore.pem import public_key_from_pem
 from trust.remote import HttpRemoteStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -159,6 +161,11 @@ def test_trust_sign_revoke_and_delegated_signer(dockerd, docker_archive, trust_s
     # trust directory (her key loaded there), and a fresh client pulls it.
     alice = Docker(dockerd, tmp_path / "alice", trust_server)
     alice("trust", "key", "generate", "alice", "--dir", str(tmp_path))
+    # Berth reads both halves Docker wrote: alice.pub and the encrypted key in alice's store.
+    alice_public = public_key_from_pem((tmp_path / "alice.pub").read_bytes())
+    alice_keys = KeyStore(tmp_path / "alice" / "trust")
+    assert alice_keys.list_keys() == {alice_public.key_id: KeyInfo("alice", "")}
+    assert alice_keys.get(alice_public.key_id, REPOSITORY_PASSPHRASE).matches(alice_public)
     owner("trust", "signer", "add", "--key", str(tmp_path / "alice.pub"), "alice", name)
     alice("tag", DOCKER_ARCHIVE_TAG, f"{name}:alice")
     alice("trust", "sign", f"{name}:alice")
