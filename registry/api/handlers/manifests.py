@@ -66,21 +66,22 @@ def _headers(record: ManifestRecord) -> dict[str, str]:
     }
 
 
-async def get_manifest(request: web.Request) -> web.Response:
+async def _requested_manifest(request: web.Request) -> ManifestRecord:
     name = repository_name(request)
     reference = _reference(request)
     record = await request.app[keys.MANIFESTS].get(name, reference)
     if isinstance(reference, str):
         record = await _negotiate(request, name, record)
+    return record
+
+
+async def get_manifest(request: web.Request) -> web.Response:
+    record = await _requested_manifest(request)
     return web.Response(body=record.payload, headers=_headers(record))
 
 
 async def head_manifest(request: web.Request) -> web.Response:
-    name = repository_name(request)
-    reference = _reference(request)
-    record = await request.app[keys.MANIFESTS].get(name, reference)
-    if isinstance(reference, str):
-        record = await _negotiate(request, name, record)
+    record = await _requested_manifest(request)
     headers = _headers(record)
     headers["Content-Length"] = str(len(record.payload))
     return web.Response(headers=headers)
