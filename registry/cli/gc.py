@@ -14,7 +14,7 @@ from registry.app import storage_driver
 from registry.cli.common import settings_from_args, setup_logging
 from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema
-from registry.services.gc import GarbageCollector, GcOptions, GcReport
+from registry.services.gc import DEFAULT_UPLOAD_EXPIRY, GarbageCollector, GcOptions, GcReport
 from registry.storage.driver.base import StorageDriverError
 
 
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     parser.add_argument(
         "--upload-expiry",
         type=float,
-        default=GcOptions.upload_expiry,
+        default=DEFAULT_UPLOAD_EXPIRY,
         help="seconds an untouched upload session is kept (default: 7 days)",
     )
     parser.set_defaults(func=run)

@@ -60,7 +60,16 @@ from registry.storage.paths import BLOBS_ROOT, TRASH_ROOT, UPLOADS_ROOT, blob_pa
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DoomedBlob", "DoomedManifest", "GarbageCollector", "GcOptions", "GcReport"]
+__all__ = [
+    "DEFAULT_UPLOAD_EXPIRY",
+    "DoomedBlob",
+    "DoomedManifest",
+    "GarbageCollector",
+    "GcOptions",
+    "GcReport",
+]
+
+DEFAULT_UPLOAD_EXPIRY = 7 * 24 * 3600.0  # seconds, as Distribution's upload purging
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,7 @@ class GcOptions:
     grace: float = 3600.0  # seconds an unreferenced row must have been left alone
     dry_run: bool = False  # report what would go, change nothing
     delete_untagged: bool = True  # remove untagged, unreferenced manifests
-    upload_expiry: float = 7 * 24 * 3600.0  # seconds an untouched upload session is kept
+    upload_expiry: float = DEFAULT_UPLOAD_EXPIRY  # seconds an untouched session is kept
 
 
 @dataclass(frozen=True, slots=True)
