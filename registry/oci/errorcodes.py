@@ -40,6 +40,10 @@ _TABLE = [
     ErrorCode("TOO_MANY_REQUESTS", "too many requests", 429),
     ErrorCode("RANGE_INVALID", "invalid content range", 416),
     ErrorCode("PAGINATION_NUMBER_INVALID", "invalid number of results requested", 400),
+    # Hub API codes (accounts, repositories), beyond the distribution-spec table.
+    ErrorCode("INVALID_REQUEST", "the request is invalid", 400),
+    ErrorCode("NOT_FOUND", "no such resource", 404),
+    ErrorCode("ALREADY_EXISTS", "the resource already exists", 409),
 ]
 
 ERROR_CODES: dict[str, ErrorCode] = {row.code: row for row in _TABLE}
