@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from registry.db import hub_models  # noqa: F401  (registers the Hub tables on Base)
 from registry.db.models import Base
 from trust.server.store.sql import TRUST_METADATA
 

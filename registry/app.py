@@ -5,17 +5,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from registry import keys
+from registry.api.hub_middleware import hub_middleware
+from registry.api.hub_routes import setup_hub_routes
 from registry.api.middleware import access_middleware, error_middleware, log_middleware
 from registry.api.routes import setup_routes
 from registry.auth.access import AllowAll
+from registry.auth.authenticator import Authenticator
+from registry.auth.controller import TokenAccessController
+from registry.auth.grants import Grants
+from registry.auth.keystore import load_signing_keys
+from registry.auth.revocations import RevocationCache
+from registry.auth.throttle import LoginThrottle
+from registry.auth.tokens import TokenIssuer, TokenVerifier
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
+from registry.hub.accounts import ADMIN_USER, AccountService
+from registry.hub.audit import AuditLog
+from registry.hub.pulls import PullCounter
+from registry.hub.repositories import RepositoryService
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
 from registry.services.gc import GarbageCollector, GcOptions
@@ -83,10 +97,56 @@ async def _periodic_gc(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _hub(app: web.Application) -> AsyncIterator[None]:
+    """Accounts, token auth and repository data; auth replaces the open access controller."""
+    settings, engine = app[keys.SETTINGS], app[keys.ENGINE]
+    audit = AuditLog(engine)
+    accounts = AccountService(engine, audit)
+    signing_key, public_keys = await load_signing_keys(engine)
+    throttle = LoginThrottle(
+        engine,
+        window_seconds=settings.login_window_seconds,
+        per_account=settings.login_failures_per_account,
+        per_address=settings.login_failures_per_address,
+    )
+    controller = TokenAccessController(
+        service=settings.auth_service,
+        realm=settings.auth_realm,
+        verifier=TokenVerifier(public_keys, settings.auth_service),
+        authenticator=Authenticator(engine, throttle, audit),
+        grants=Grants(engine),
+        revocations=RevocationCache(engine),
+    )
+    pulls = PullCounter(engine, settings.pull_flush_seconds)
+    app[keys.AUDIT] = audit
+    app[keys.ACCOUNTS] = accounts
+    app[keys.AUTH] = controller
+    app[keys.TOKEN_ISSUER] = TokenIssuer(signing_key, settings.auth_service)
+    app[keys.PULLS] = pulls
+    app[keys.REPOSITORIES] = RepositoryService(
+        engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
+    )
+    if settings.auth_enabled:
+        app[keys.ACCESS] = controller
+        password = await accounts.bootstrap_admin(settings.admin_password)
+        if password is not None:
+            # Shown once, on the console only (never through logging).
+            print(
+                f"berth-hub: created account {ADMIN_USER!r} with password: {password}\n"
+                "berth-hub: this password is not shown again; change it with "
+                f"`berth-hub user passwd {ADMIN_USER}`",
+                file=sys.stderr,
+                flush=True,
+            )
+    pulls.start()
+    yield
+    await pulls.stop()
+
+
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
     app = web.Application(
-        middlewares=[log_middleware, error_middleware, access_middleware],
+        middlewares=[log_middleware, error_middleware, hub_middleware, access_middleware],
         client_max_size=settings.max_manifest_bytes,
     )
     app[keys.SETTINGS] = settings
@@ -94,9 +154,11 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.DRIVER] = storage_driver(settings)
     app[keys.ACCESS] = AllowAll()
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_hub)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
     # Trust routes first: a GUN may contain anything a repository name can.
     mount_trust(app, settings)
+    setup_hub_routes(app)
     setup_routes(app)
     return app

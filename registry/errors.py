@@ -8,17 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AlreadyExistsError",
     "BlobUnknownError",
     "BlobUploadInvalidError",
     "BlobUploadUnknownError",
     "DeniedError",
     "DigestInvalidError",
+    "InvalidRequestError",
     "ManifestBlobUnknownError",
     "ManifestInvalidError",
     "ManifestTooLargeError",
     "ManifestUnknownError",
     "NameInvalidError",
     "NameUnknownError",
+    "NotFoundError",
     "PaginationInvalidError",
     "RangeInvalidError",
     "RegistryError",
@@ -151,3 +154,21 @@ class TooManyRequestsError(RegistryError):
     """The caller is being throttled."""
 
     code = "TOO_MANY_REQUESTS"
+
+
+class InvalidRequestError(RegistryError):
+    """A Hub API request is malformed or breaks a rule (bad name, unknown role, ...)."""
+
+    code = "INVALID_REQUEST"
+
+
+class NotFoundError(RegistryError):
+    """A Hub API resource (user, organization, team, token, repository) does not exist."""
+
+    code = "NOT_FOUND"
+
+
+class AlreadyExistsError(RegistryError):
+    """A Hub API resource with that name already exists."""
+
+    code = "ALREADY_EXISTS"

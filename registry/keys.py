@@ -6,6 +6,12 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.access import AccessController
+from registry.auth.controller import TokenAccessController
+from registry.auth.tokens import TokenIssuer
+from registry.hub.accounts import AccountService
+from registry.hub.audit import AuditLog
+from registry.hub.pulls import PullCounter
+from registry.hub.repositories import RepositoryService
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
 from registry.services.manifests import ManifestService
@@ -21,3 +27,10 @@ UPLOADS = web.AppKey("uploads", UploadService)
 MANIFESTS = web.AppKey("manifests", ManifestService)
 ACCESS = web.AppKey("access", AccessController)
 METRICS = web.AppKey("metrics", Metrics)
+# The Hub layer (accounts, token auth, repository data).
+AUTH = web.AppKey("auth", TokenAccessController)  # credentials and grants, even with --no-auth
+TOKEN_ISSUER = web.AppKey("token_issuer", TokenIssuer)
+ACCOUNTS = web.AppKey("accounts", AccountService)
+REPOSITORIES = web.AppKey("repositories", RepositoryService)
+PULLS = web.AppKey("pulls", PullCounter)
+AUDIT = web.AppKey("audit", AuditLog)

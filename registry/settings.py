@@ -31,7 +31,16 @@ class Settings:
     storage_url: str | None = None  # default: file://<data_dir>/storage
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    auth_enabled: bool = False
+    auth_enabled: bool = True  # Docker token auth; False is the open registry (--no-auth)
+    auth_service: str = "berth"  # the token audience, `service=` in the Bearer challenge
+    auth_realm: str | None = None  # token endpoint URL; default: <request origin>/token
+    token_ttl_seconds: int = 300  # lifetime of issued bearer tokens
+    refresh_ttl_seconds: int = 30 * 24 * 3600  # lifetime of refresh (identity) tokens
+    admin_password: str | None = field(default=None, repr=False)  # first-start admin password
+    login_window_seconds: int = 300  # failed logins are counted over this window
+    login_failures_per_account: int = 5  # then the account is refused until the window passes
+    login_failures_per_address: int = 20  # the same, per client address
+    pull_flush_seconds: float = 2.0  # pull counts are buffered in memory this long
     delete_enabled: bool = True
     auto_migrate: bool | None = None  # apply migrations at start; default: only on SQLite
     max_manifest_bytes: int = 4 * 1024 * 1024  # bytes; larger manifests get 413
@@ -64,6 +73,14 @@ class Settings:
             values["tls_cert"] = Path(env["BERTH_TLS_CERT"])
         if "BERTH_TLS_KEY" in env:
             values["tls_key"] = Path(env["BERTH_TLS_KEY"])
+        if env.get("BERTH_AUTH", "").lower() == "none":
+            values["auth_enabled"] = False
+        if "BERTH_AUTH_SERVICE" in env:
+            values["auth_service"] = env["BERTH_AUTH_SERVICE"]
+        if "BERTH_AUTH_REALM" in env:
+            values["auth_realm"] = env["BERTH_AUTH_REALM"]
+        if env.get("BERTH_ADMIN_PASSWORD"):
+            values["admin_password"] = env["BERTH_ADMIN_PASSWORD"]
         if "BERTH_LOG_LEVEL" in env:
             values["log_level"] = env["BERTH_LOG_LEVEL"]
         if "BERTH_TRUST_KEY_SECRET" in env:

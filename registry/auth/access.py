@@ -6,6 +6,7 @@ and asks the configured `AccessController`. The open registry (`--no-auth`) allo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +36,9 @@ class AccessController(Protocol):
     async def allowed(self, request: web.Request, wanted: Access) -> bool:
         """True when the caller holds the access (for optional checks like mount sources)."""
 
+    async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
+        """The repository names (in order) the caller may see, for the catalog."""
+
 
 class AllowAll:
     """The open registry: no credentials, every action allowed."""
@@ -44,3 +48,6 @@ class AllowAll:
 
     async def allowed(self, request: web.Request, wanted: Access) -> bool:
         return True
+
+    async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
+        return list(names)

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         listen=args.listen,
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
+        auth_enabled=False if args.no_auth else None,
     )
     setup_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -56,12 +56,14 @@ async def _empty_tables(url: str) -> None:
 @pytest.fixture(params=["sqlite-fs", "pg-s3"])
 async def settings(request, tmp_path):
     if request.param == "sqlite-fs":
-        return Settings(data_dir=tmp_path / "data").resolve()
+        # The core API suite runs the open registry; tests/api/hub covers authentication.
+        return Settings(data_dir=tmp_path / "data", auth_enabled=False).resolve()
     database_url = request.getfixturevalue("api_database")
     s3_server = request.getfixturevalue("s3_server")
     await _empty_tables(database_url)
     return Settings(
         data_dir=tmp_path / "data",
+        auth_enabled=False,
         database_url=database_url,
         storage_url=f"s3://{s3_server.new_bucket('api')}/hub",
         s3_endpoint_url=s3_server.endpoint_url,

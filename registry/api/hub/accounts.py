@@ -1,0 +1,130 @@
+"""`/api/v1/user...` (self-service) and `/api/v1/users...` (admins): accounts and tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from registry import keys
+from registry.api.hub.common import (
+    address,
+    field,
+    json_body,
+    require_admin,
+    require_scope,
+    require_user,
+    timestamp,
+)
+from registry.db.account_queries import TokenRecord, UserRecord
+from registry.errors import InvalidRequestError
+
+
+def user_json(user: UserRecord) -> dict[str, Any]:
+    return {"name": user.name, "is_admin": user.is_admin, "created": timestamp(user.created_at)}
+
+
+def token_json(token: TokenRecord) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scopes": sorted(token.scopes),
+        "created": timestamp(token.created_at),
+        "last_used": timestamp(token.last_used_at),
+        "revoked": timestamp(token.revoked_at),
+    }
+
+
+async def me(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    user = await request.app[keys.ACCOUNTS].user(principal.name)
+    body = user_json(user)
+    body["token_scopes"] = sorted(principal.scopes) if principal.scopes is not None else None
+    return web.json_response(body)
+
+
+async def change_own_password(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    require_scope(principal, "admin")
+    password = field(await json_body(request), "password", str)
+    await request.app[keys.ACCOUNTS].set_password(
+        principal.name, password, actor=principal.name, address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def list_own_tokens(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    tokens = await request.app[keys.ACCOUNTS].tokens(principal.name)
+    return web.json_response({"tokens": [token_json(t) for t in tokens]})
+
+
+async def create_own_token(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    require_scope(principal, "admin")
+    body = await json_body(request)
+    scopes = field(body, "scopes", list)
+    if not all(isinstance(scope, str) for scope in scopes):
+        raise InvalidRequestError("'scopes' must be a list of strings")
+    record, secret = await request.app[keys.ACCOUNTS].create_token(
+        principal.name,
+        field(body, "name", str),
+        scopes,
+        actor=principal.name,
+        address=address(request),
+    )
+    # The secret is in this answer only; the hub keeps its digest.
+    return web.json_response({**token_json(record), "token": secret}, status=201)
+
+
+async def revoke_own_token(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    token_id = _token_id(request)
+    await request.app[keys.ACCOUNTS].revoke_token(
+        principal.name, token_id, actor=principal.name, address=address(request)
+    )
+    request.app[keys.AUTH].revocations.revoked(token_id)
+    return web.Response(status=204)
+
+
+def _token_id(request: web.Request) -> int:
+    raw = request.match_info["token_id"]
+    if not raw.isdigit():
+        raise InvalidRequestError("token ids are integers")
+    return int(raw)
+
+
+async def list_users(request: web.Request) -> web.Response:
+    await require_admin(request)
+    users = await request.app[keys.ACCOUNTS].users()
+    return web.json_response({"users": [user_json(u) for u in users]})
+
+
+async def create_user(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    body = await json_body(request)
+    user = await request.app[keys.ACCOUNTS].add_user(
+        field(body, "name", str),
+        field(body, "password", str),
+        is_admin=bool(field(body, "is_admin", bool, required=False)),
+        actor=admin.name,
+        address=address(request),
+    )
+    return web.json_response(user_json(user), status=201)
+
+
+async def delete_user(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    await request.app[keys.ACCOUNTS].remove_user(
+        request.match_info["user"], actor=admin.name, address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def set_user_password(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    password = field(await json_body(request), "password", str)
+    await request.app[keys.ACCOUNTS].set_password(
+        request.match_info["user"], password, actor=admin.name, address=address(request)
+    )
+    return web.Response(status=204)

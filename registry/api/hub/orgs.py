@@ -1,0 +1,154 @@
+"""`/api/v1/orgs...` and `/api/v1/namespaces/...`: organizations, teams, members and grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from registry import keys
+from registry.api.hub.common import address, field, json_body, require_scope, require_user
+from registry.auth.policy import Principal
+from registry.errors import DeniedError, NotFoundError
+from registry.hub.accounts import Organization
+
+
+def org_json(org: Organization) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "default_public": org.default_public,
+        "teams": [
+            {
+                "name": team.name,
+                "members": list(team.members),
+                "grants": [
+                    {"repository": repo or None, "role": role} for repo, role in team.grants
+                ],
+            }
+            for team in org.teams
+        ],
+    }
+
+
+async def _manager(request: web.Request, org: str) -> Principal:
+    principal = await require_user(request)
+    require_scope(principal, "admin")
+    if not await request.app[keys.ACCOUNTS].may_manage(principal, org):
+        raise DeniedError(f"only owners of {org!r} may do that")
+    return principal
+
+
+async def create_org(request: web.Request) -> web.Response:
+    principal = await require_user(request)
+    require_scope(principal, "admin")
+    name = field(await json_body(request), "name", str)
+    org = await request.app[keys.ACCOUNTS].create_org(
+        name, principal.name, actor=principal.name, address=address(request)
+    )
+    return web.json_response(org_json(org), status=201)
+
+
+async def list_orgs(request: web.Request) -> web.Response:
+    await require_user(request)
+    orgs = await request.app[keys.ACCOUNTS].orgs()
+    return web.json_response({"orgs": [{"name": o.name} for o in orgs]})
+
+
+async def get_org(request: web.Request) -> web.Response:
+    await require_user(request)
+    org = await request.app[keys.ACCOUNTS].org(request.match_info["org"])
+    return web.json_response(org_json(org))
+
+
+async def delete_org(request: web.Request) -> web.Response:
+    org = request.match_info["org"]
+    principal = await _manager(request, org)
+    await request.app[keys.ACCOUNTS].remove_org(org, actor=principal.name, address=address(request))
+    return web.Response(status=204)
+
+
+async def put_team(request: web.Request) -> web.Response:
+    org, team = request.match_info["org"], request.match_info["team"]
+    principal = await _manager(request, org)
+    await request.app[keys.ACCOUNTS].add_team(
+        org, team, actor=principal.name, address=address(request)
+    )
+    return web.Response(status=201)
+
+
+async def delete_team(request: web.Request) -> web.Response:
+    org, team = request.match_info["org"], request.match_info["team"]
+    principal = await _manager(request, org)
+    await request.app[keys.ACCOUNTS].remove_team(
+        org, team, actor=principal.name, address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def put_member(request: web.Request) -> web.Response:
+    org, team = request.match_info["org"], request.match_info["team"]
+    principal = await _manager(request, org)
+    await request.app[keys.ACCOUNTS].add_member(
+        org, team, request.match_info["user"], actor=principal.name, address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def delete_member(request: web.Request) -> web.Response:
+    org, team = request.match_info["org"], request.match_info["team"]
+    principal = await _manager(request, org)
+    await request.app[keys.ACCOUNTS].remove_member(
+        org, team, request.match_info["user"], actor=principal.name, address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def put_grant(request: web.Request) -> web.Response:
+    org, team = request.match_info["org"], request.match_info["team"]
+    principal = await _manager(request, org)
+    body = await json_body(request)
+    await request.app[keys.ACCOUNTS].grant(
+        org,
+        team,
+        field(body, "role", str),
+        field(body, "repository", str, required=False),
+        actor=principal.name,
+        address=address(request),
+    )
+    return web.Response(status=204)
+
+
+async def delete_grant(request: web.Request) -> web.Response:
+    org, team = request.match_info["org"], request.match_info["team"]
+    principal = await _manager(request, org)
+    await request.app[keys.ACCOUNTS].revoke(
+        org,
+        team,
+        request.query.get("repository") or None,
+        actor=principal.name,
+        address=address(request),
+    )
+    return web.Response(status=204)
+
+
+async def put_namespace(request: web.Request) -> web.Response:
+    namespace = request.match_info["namespace"]
+    principal = await require_user(request)
+    require_scope(principal, "admin")
+    own = namespace == principal.name
+    if not own and not await _may_manage_namespace(request, principal, namespace):
+        raise DeniedError(f"you may not change {namespace!r}")
+    public = field(await json_body(request), "default_public", bool)
+    await request.app[keys.ACCOUNTS].set_default_visibility(
+        namespace, public, actor=principal.name, address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def _may_manage_namespace(request: web.Request, principal: Principal, name: str) -> bool:
+    if principal.acts_as_admin:
+        return True
+    try:
+        return await request.app[keys.ACCOUNTS].may_manage(principal, name)
+    except NotFoundError:
+        return False

@@ -1,0 +1,127 @@
+"""`/api/v1/repositories...`: list, get, update, delete repositories; tags; stars."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from registry import keys
+from registry.api.hub.common import (
+    address,
+    caller,
+    field,
+    json_body,
+    page,
+    repository_json,
+    repository_name,
+    require_actions,
+    require_user,
+    timestamp,
+)
+from registry.auth.scopes import LIBRARY
+
+
+async def visibility_for(request: web.Request):  # type: ignore[no-untyped-def]
+    """What the caller may see besides public repositories."""
+    return await request.app[keys.AUTH].grants.visibility(await caller(request))
+
+
+async def list_repositories(request: web.Request) -> web.Response:
+    number, size = page(request)
+    namespace = request.query.get("namespace") or None
+    total, infos = await request.app[keys.REPOSITORIES].search(
+        await visibility_for(request),
+        namespace=namespace,
+        limit=size,
+        offset=(number - 1) * size,
+    )
+    return web.json_response(
+        {
+            "count": total,
+            "page": number,
+            "page_size": size,
+            "results": [repository_json(info) for info in infos],
+        }
+    )
+
+
+async def get_repository(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    await require_actions(request, name, {"pull"})
+    info = await request.app[keys.REPOSITORIES].get(name)
+    return web.json_response(repository_json(info))
+
+
+async def update_repository(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    body = await json_body(request)
+    description = field(body, "description", str, required=False)
+    is_public = field(body, "is_public", bool, required=False)
+    # Describing needs push; changing who may see it needs the owner's "*".
+    principal = await require_actions(request, name, {"*"} if is_public is not None else {"push"})
+    info = await request.app[keys.REPOSITORIES].update(
+        name,
+        description=description,
+        is_public=is_public,
+        actor=principal.name if principal else "-",
+        address=address(request),
+    )
+    return web.json_response(repository_json(info))
+
+
+async def delete_repository(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    principal = await require_actions(request, name, {"delete"})
+    await request.app[keys.REPOSITORIES].delete(
+        name, actor=principal.name if principal else "-", address=address(request)
+    )
+    return web.Response(status=204)
+
+
+async def list_tags(request: web.Request) -> web.Response:
+    name = repository_name(request)
+    await require_actions(request, name, {"pull"})
+    tags = await request.app[keys.REPOSITORIES].tags(name)
+    return web.json_response(
+        {
+            "name": name,
+            "tags": [
+                {
+                    "name": tag.name,
+                    "digest": tag.digest,
+                    "media_type": tag.media_type,
+                    "size": tag.size,
+                    "architectures": list(tag.architectures),
+                    "architecture": _architecture(tag.architectures),
+                    "pushed": timestamp(tag.pushed_at),
+                }
+                for tag in tags
+            ],
+        }
+    )
+
+
+def _architecture(platforms: tuple[str, ...]) -> str | None:
+    if len(platforms) == 1:
+        return platforms[0].split("/")[1]
+    return "multi" if platforms else None
+
+
+async def star(request: web.Request) -> web.Response:
+    return await _star(request, True)
+
+
+async def unstar(request: web.Request) -> web.Response:
+    return await _star(request, False)
+
+
+async def _star(request: web.Request, starred: bool) -> web.Response:
+    name = repository_name(request)
+    principal = await require_user(request)
+    await require_actions(request, name, {"pull"})
+    await request.app[keys.REPOSITORIES].star(principal.user_id, name, starred)
+    return web.Response(status=204)
+
+
+def display_name(name: str) -> str:
+    """Official images are shown without `library/`, as Docker Hub does."""
+    return name.removeprefix(f"{LIBRARY}/")

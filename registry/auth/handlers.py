@@ -1,0 +1,115 @@
+"""The token endpoint `/token`: Docker's token-auth flows and the OAuth2 password/refresh grants.
+
+- `GET /token?service=&scope=...[&offline_token=true]` with optional basic auth (what the
+  Docker CLI and daemon send; no credentials: an anonymous token, for public pulls).
+- `POST /token` form `grant_type=password` (`username`, `password`, `access_type=offline`) or
+  `grant_type=refresh_token` (`refresh_token`), with `service` and space-separated `scope`.
+
+The token's `access` claim holds only the actions the caller holds. With `offline_token=true`
+(Docker's login does that) or `access_type=offline`, the answer also carries a refresh token
+that Docker keeps as its "identity token" instead of the password.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from registry import keys
+from registry.auth.access import Access
+from registry.auth.controller import parse_basic
+from registry.auth.policy import Principal
+from registry.auth.scopes import parse_scope
+from registry.errors import InvalidRequestError, UnauthorizedError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["token_get", "token_post"]
+
+_MAX_SCOPES = 16
+
+
+def _scopes(values: list[str]) -> list[Access]:
+    wanted = []
+    for value in values:
+        for text in value.split():
+            access = parse_scope(text)
+            if access is not None:
+                wanted.append(access)
+    return wanted[:_MAX_SCOPES]
+
+
+async def _answer(
+    request: web.Request, principal: Principal | None, wanted: list[Access], offline: bool
+) -> web.Response:
+    auth, settings = request.app[keys.AUTH], request.app[keys.SETTINGS]
+    granted = []
+    for access in wanted:
+        actions = await auth.grants.actions(principal, access)
+        if actions:
+            granted.append(Access(access.type, access.name, actions))
+    now = int(time.time())
+    issuer = request.app[keys.TOKEN_ISSUER]
+    token = issuer.access_token(
+        principal.name if principal else "",
+        granted,
+        now=now,
+        ttl=settings.token_ttl_seconds,
+        token_id=principal.token_id if principal else None,
+    )
+    body: dict[str, object] = {
+        "token": token,
+        "access_token": token,
+        "expires_in": settings.token_ttl_seconds,
+        "issued_at": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
+        "scope": " ".join(f"{a.type}:{a.name}:{','.join(sorted(a.actions))}" for a in granted),
+    }
+    if offline and principal is not None:
+        body["refresh_token"] = issuer.refresh_token(
+            principal.name,
+            now=now,
+            ttl=settings.refresh_ttl_seconds,
+            token_id=principal.token_id,
+            fingerprint=await auth.authenticator.fingerprint(principal),
+        )
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+async def token_get(request: web.Request) -> web.Response:
+    auth = request.app[keys.AUTH]
+    principal = None
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            username, secret = parse_basic(value)
+        except ValueError as exc:
+            raise UnauthorizedError(str(exc)) from exc
+        principal = await auth.authenticator.login(
+            username, secret, request.remote or "", record=True
+        )
+    offline = request.query.get("offline_token", "").lower() == "true"
+    return await _answer(request, principal, _scopes(request.query.getall("scope", [])), offline)
+
+
+async def token_post(request: web.Request) -> web.Response:
+    auth = request.app[keys.AUTH]
+    form = await request.post()
+    grant_type = str(form.get("grant_type", ""))
+    wanted = _scopes([str(form.get("scope", ""))])
+    if grant_type == "password":
+        principal = await auth.authenticator.login(
+            str(form.get("username", "")),
+            str(form.get("password", "")),
+            request.remote or "",
+            record=True,
+        )
+        return await _answer(request, principal, wanted, form.get("access_type") == "offline")
+    if grant_type == "refresh_token":
+        principal = await auth.authenticator.refresh(
+            auth.verifier, str(form.get("refresh_token", "")), int(time.time())
+        )
+        return await _answer(request, principal, wanted, offline=False)
+    raise InvalidRequestError("grant_type must be password or refresh_token", grant_type=grant_type)

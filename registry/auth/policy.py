@@ -1,0 +1,106 @@
+"""Who may do what on a repository: roles, token scopes and visibility, as pure rules.
+
+- Admins may do everything, everywhere (unless their token's scopes say less).
+- A user owns the namespace named after them; organizations grant roles to teams on the whole
+  namespace or on single repositories: `read` pulls, `write` also pushes, `owner` also deletes
+  and manages trust keys (`*`).
+- `library/` holds the official images: only admins push there.
+- Anyone, anonymous included, pulls a public repository.
+- A personal access token narrows its owner's rights to its scopes: `read` (pull), `write`
+  (pull, push), `delete` (pull, delete), `admin` (everything the owner may do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from registry.auth.scopes import LIBRARY
+
+__all__ = [
+    "ALL_ACTIONS",
+    "ROLES",
+    "TOKEN_SCOPES",
+    "Principal",
+    "RepositoryFacts",
+    "best_role",
+    "granted_actions",
+]
+
+ALL_ACTIONS = frozenset({"pull", "push", "delete", "*"})
+ROLE_ACTIONS = {
+    "read": frozenset({"pull"}),
+    "write": frozenset({"pull", "push"}),
+    "owner": ALL_ACTIONS,
+}
+ROLES = tuple(ROLE_ACTIONS)  # weakest first
+SCOPE_ACTIONS = {
+    "read": frozenset({"pull"}),
+    "write": frozenset({"pull", "push"}),
+    "delete": frozenset({"pull", "delete"}),
+    "admin": ALL_ACTIONS,
+}
+TOKEN_SCOPES = tuple(SCOPE_ACTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a user, possibly narrowed by a personal access token."""
+
+    user_id: int
+    name: str
+    is_admin: bool
+    token_id: int | None = None  # the personal access token used, if any
+    scopes: frozenset[str] | None = None  # that token's scopes; None: the full account
+
+    @property
+    def acts_as_admin(self) -> bool:
+        """An admin whose credentials allow admin work (a password or an `admin` token)."""
+        return self.is_admin and (self.scopes is None or "admin" in self.scopes)
+
+    def may_use_scope(self, scope: str) -> bool:
+        """Whether the credentials carry a token scope (`read`, `write`, ...)."""
+        return self.scopes is None or scope in self.scopes or "admin" in self.scopes
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryFacts:
+    """What the rules need to know about one repository and one caller."""
+
+    repository: str  # canonical name
+    namespace_kind: str | None  # "user", "org", "library", or None: no such namespace
+    is_public: bool
+    role: str | None  # the caller's best granted role there, if any
+
+
+def best_role(roles: Iterable[str]) -> str | None:
+    """The strongest of several roles (`owner` > `write` > `read`)."""
+    ranked = [role for role in roles if role in ROLE_ACTIONS]
+    return max(ranked, key=ROLES.index) if ranked else None
+
+
+def granted_actions(principal: Principal | None, facts: RepositoryFacts) -> frozenset[str]:
+    """The actions the caller holds on the repository.
+
+    Args:
+        principal: the caller, None for anonymous.
+        facts: the repository's namespace, visibility and the caller's granted role.
+    """
+    actions: frozenset[str] = frozenset({"pull"}) if facts.is_public else frozenset()
+    if principal is None:
+        return actions
+    namespace = facts.repository.split("/", 1)[0]
+    owns_namespace = facts.namespace_kind == "user" and namespace == principal.name
+    if principal.is_admin or owns_namespace:
+        actions = ALL_ACTIONS
+    elif facts.role is not None:
+        role_actions = ROLE_ACTIONS[facts.role]
+        if namespace == LIBRARY:
+            role_actions = role_actions & {"pull"}
+        actions = actions | role_actions
+    if principal.scopes is not None:
+        allowed: frozenset[str] = frozenset()
+        for scope in principal.scopes:
+            allowed |= SCOPE_ACTIONS.get(scope, frozenset())
+        actions = actions & allowed
+    return actions

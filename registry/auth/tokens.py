@@ -1,0 +1,240 @@
+"""Bearer tokens: ES256-signed JWTs in Docker's token-auth format, issued and verified.
+
+An access token names what it grants in its `access` claim (`[{"type", "name", "actions"}]`),
+its audience is the registry's service name and it expires quickly. A refresh token (Docker's
+"identity token") has `use: refresh` and no access; the token endpoint trades it for access
+tokens after checking the account (and the access token it came from) still stands.
+
+Verifying ECDSA costs more than serving a manifest, so verified tokens are cached by their full
+text until they expire: a hit is one dictionary lookup. "Now" is always a parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from registry.auth.access import Access
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ISSUER",
+    "InvalidTokenError",
+    "SigningKey",
+    "TokenClaims",
+    "TokenIssuer",
+    "TokenVerifier",
+    "key_id",
+    "new_private_key_pem",
+]
+
+ISSUER = "berth-hub"
+_ALGORITHM = "ES256"
+_CACHE_SIZE = 8192  # verified tokens kept in memory
+_LEEWAY = 5  # seconds of clock skew accepted between hub processes
+
+
+class InvalidTokenError(Exception):
+    """A bearer token is malformed, signed by an unknown key, tampered with or expired."""
+
+
+def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
+    """The libtrust-style key id: base32 of the SHA-256 of the DER key, in 4-char groups."""
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    encoded = base64.b32encode(hashlib.sha256(der).digest()[:30]).decode()
+    return ":".join(encoded[i : i + 4] for i in range(0, len(encoded), 4))
+
+
+def new_private_key_pem() -> str:
+    """A new P-256 private key, PKCS#8 PEM."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A token-signing key pair and its id."""
+
+    kid: str
+    private_key: ec.EllipticCurvePrivateKey = field(repr=False)
+
+    @classmethod
+    def from_pem(cls, pem: str) -> SigningKey:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("token signing key must be an EC key")
+        return cls(key_id(key.public_key()), key)
+
+    @property
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        return self.private_key.public_key()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """The verified content of a bearer token."""
+
+    subject: str  # user name; "" for anonymous
+    access: tuple[Access, ...]
+    expires_at: int  # Unix seconds
+    use: str  # "access" | "refresh"
+    token_id: int | None  # personal access token behind it, if any
+    extra: Mapping[str, Any]
+
+    def grants(self, kind: str, name: str) -> frozenset[str]:
+        """The actions granted on one resource (names compared as given)."""
+        actions: frozenset[str] = frozenset()
+        for access in self.access:
+            if access.type == kind and access.name == name:
+                actions |= access.actions
+        return actions
+
+
+class TokenIssuer:
+    """Signs access and refresh tokens for one service (the JWT audience).
+
+    Args:
+        key: the signing key.
+        service: the audience (the registry's service name).
+    """
+
+    def __init__(self, key: SigningKey, service: str) -> None:
+        self.key = key
+        self.service = service
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self.key.private_key, _ALGORITHM, headers={"kid": self.key.kid})
+
+    def access_token(
+        self,
+        subject: str,
+        access: Iterable[Access],
+        *,
+        now: int,
+        ttl: int,
+        token_id: int | None = None,
+    ) -> str:
+        """An access token granting exactly `access` until `now + ttl`."""
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": self.service,
+            "iat": now,
+            "nbf": now - _LEEWAY,
+            "exp": now + ttl,
+            "jti": secrets.token_urlsafe(12),
+            "use": "access",
+            "access": [
+                {"type": a.type, "name": a.name, "actions": sorted(a.actions)} for a in access
+            ],
+        }
+        if token_id is not None:
+            claims["pat"] = token_id
+        return self._sign(claims)
+
+    def refresh_token(
+        self, subject: str, *, now: int, ttl: int, token_id: int | None, fingerprint: str
+    ) -> str:
+        """A refresh token for `subject`, bound to its credential (a token id or password)."""
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": self.service,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": secrets.token_urlsafe(12),
+            "use": "refresh",
+            "cred": fingerprint,
+        }
+        if token_id is not None:
+            claims["pat"] = token_id
+        return self._sign(claims)
+
+
+class TokenVerifier:
+    """Checks bearer tokens against the known public keys, with a cache of verified tokens.
+
+    Args:
+        keys: public keys by key id.
+        service: the expected audience.
+    """
+
+    def __init__(self, keys: Mapping[str, ec.EllipticCurvePublicKey], service: str) -> None:
+        self.keys = dict(keys)
+        self.service = service
+        self._cache: OrderedDict[str, TokenClaims] = OrderedDict()
+
+    def verify(self, token: str, *, now: int, use: str = "access") -> TokenClaims:
+        """The claims of a valid token.
+
+        Raises:
+            InvalidTokenError: malformed, unknown key, bad signature, wrong audience or issuer,
+                not yet valid, expired, or not a token of the wanted use.
+        """
+        cached = self._cache.get(token)
+        if cached is not None:
+            if cached.expires_at > now - _LEEWAY and cached.use == use:
+                return cached
+            self._cache.pop(token, None)
+            raise InvalidTokenError("token expired" if cached.use == use else "wrong token use")
+        claims = self._decode(token, now)
+        if claims.use != use:
+            raise InvalidTokenError("wrong token use")
+        self._cache[token] = claims
+        if len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return claims
+
+    def _decode(self, token: str, now: int) -> TokenClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+            key = self.keys.get(str(header.get("kid")))
+            if key is None or header.get("alg") != _ALGORITHM:
+                raise InvalidTokenError("token signed by an unknown key")
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=[_ALGORITHM],
+                audience=self.service,
+                issuer=ISSUER,
+                leeway=_LEEWAY,
+                options={"require": ["exp", "sub", "aud", "iss"], "verify_iat": False},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        # PyJWT checks expiry against the wall clock; check against our "now" too.
+        if int(payload["exp"]) <= now - _LEEWAY:
+            raise InvalidTokenError("token expired")
+        try:
+            access = tuple(
+                Access(str(item["type"]), str(item["name"]), frozenset(map(str, item["actions"])))
+                for item in payload.get("access", [])
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidTokenError("malformed access claim") from exc
+        pat = payload.get("pat")
+        return TokenClaims(
+            subject=str(payload["sub"]),
+            access=access,
+            expires_at=int(payload["exp"]),
+            use=str(payload.get("use", "access")),
+            token_id=int(pat) if pat is not None else None,
+            extra=payload,
+        )

@@ -1,0 +1,301 @@
+"""Query functions over the Hub's repository data: profiles, stars, pull counts, search.
+
+A repository gets its profile row on its first manifest push, so only repositories holding
+at least one manifest are listed or searched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, delete, false, func, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from registry.db.account_queries import insert_ignore, now
+from registry.db.hub_models import RepositoryProfile, Star
+from registry.db.models import Manifest, Repository, Tag
+
+__all__ = ["RepositoryInfo", "TagInfo", "Visibility"]
+
+repositories = Repository.__table__
+profiles = RepositoryProfile.__table__
+stars = Star.__table__
+tags = Tag.__table__
+manifests = Manifest.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryInfo:
+    name: str
+    description: str
+    is_public: bool
+    star_count: int
+    pull_count: int
+    last_pushed_at: datetime | None
+    created_at: datetime
+
+    @property
+    def namespace(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def is_official(self) -> bool:
+        return self.namespace == "library"
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    name: str
+    digest: str
+    media_type: str
+    payload: bytes
+    pushed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which private repositories a caller may see besides the public ones."""
+
+    everything: bool = False
+    namespaces: frozenset[str] = frozenset()
+    repositories: frozenset[str] = frozenset()
+
+
+def _visible(visibility: Visibility) -> ColumnElement[bool]:
+    if visibility.everything:
+        return true()
+    clauses: list[ColumnElement[bool]] = [profiles.c.is_public == true()]
+    clauses += [repositories.c.name.like(f"{ns}/%") for ns in sorted(visibility.namespaces)]
+    if visibility.repositories:
+        clauses.append(repositories.c.name.in_(sorted(visibility.repositories)))
+    return or_(*clauses)
+
+
+_STAR_COUNT = (
+    select(func.count())
+    .where(stars.c.repository_id == repositories.c.id)
+    .correlate(repositories)
+    .scalar_subquery()
+)
+
+_INFO_COLUMNS = (
+    repositories.c.name,
+    profiles.c.description,
+    profiles.c.is_public,
+    _STAR_COUNT.label("star_count"),
+    profiles.c.pull_count,
+    profiles.c.last_pushed_at,
+    repositories.c.created_at,
+)
+
+
+def _info(row: Any) -> RepositoryInfo:
+    return RepositoryInfo(
+        row.name,
+        row.description,
+        bool(row.is_public),
+        int(row.star_count),
+        int(row.pull_count),
+        row.last_pushed_at,
+        row.created_at,
+    )
+
+
+def _joined() -> Any:
+    return repositories.join(profiles, profiles.c.repository_id == repositories.c.id)
+
+
+async def repository_info(conn: AsyncConnection, name: str) -> RepositoryInfo | None:
+    row = (
+        await conn.execute(
+            select(*_INFO_COLUMNS).select_from(_joined()).where(repositories.c.name == name)
+        )
+    ).first()
+    return _info(row) if row else None
+
+
+async def visibility_of(conn: AsyncConnection, names: Sequence[str]) -> dict[str, bool]:
+    """`is_public` of each named repository that has a profile."""
+    if not names:
+        return {}
+    rows = await conn.execute(
+        select(repositories.c.name, profiles.c.is_public)
+        .select_from(_joined())
+        .where(repositories.c.name.in_(set(names)))
+    )
+    return {row.name: bool(row.is_public) for row in rows}
+
+
+async def mark_pushed(conn: AsyncConnection, name: str, default_public: bool) -> bool:
+    """Record a push; True when this push created the repository's profile."""
+    repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    if repo_id is None:
+        return False
+    created = await insert_ignore(
+        conn,
+        profiles,
+        {
+            "repository_id": repo_id,
+            "description": "",
+            "is_public": default_public,
+            "pull_count": 0,
+            "last_pushed_at": now(),
+        },
+        ["repository_id"],
+    )
+    if not created:
+        await conn.execute(
+            update(profiles).where(profiles.c.repository_id == repo_id).values(last_pushed_at=now())
+        )
+    return created
+
+
+_ADD_PULLS = (
+    update(profiles)
+    .where(
+        profiles.c.repository_id
+        == select(repositories.c.id)
+        .where(repositories.c.name == bindparam("repo"))
+        .scalar_subquery()
+    )
+    .values(pull_count=profiles.c.pull_count + bindparam("n"))
+)
+
+
+async def add_pulls(conn: AsyncConnection, counts: Mapping[str, int]) -> None:
+    """Add buffered pull counts (one UPDATE per repository, executed as a batch)."""
+    if counts:
+        await conn.execute(_ADD_PULLS, [{"repo": k, "n": v} for k, v in counts.items()])
+
+
+async def update_profile(
+    conn: AsyncConnection, name: str, description: str | None, is_public: bool | None
+) -> bool:
+    values: dict[str, Any] = {}
+    if description is not None:
+        values["description"] = description
+    if is_public is not None:
+        values["is_public"] = is_public
+    repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    if repo_id is None:
+        return False
+    if values:
+        await conn.execute(
+            update(profiles).where(profiles.c.repository_id == repo_id).values(values)
+        )
+    return True
+
+
+async def delete_repository(conn: AsyncConnection, name: str) -> bool:
+    """Delete a repository with its manifests, tags, links, profile and stars (cascades)."""
+    result = await conn.execute(delete(repositories).where(repositories.c.name == name))
+    return bool(result.rowcount)
+
+
+async def set_star(conn: AsyncConnection, user_id: int, name: str, starred: bool) -> bool:
+    repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    if repo_id is None:
+        return False
+    if starred:
+        await insert_ignore(
+            conn,
+            stars,
+            {"user_id": user_id, "repository_id": repo_id},
+            ["user_id", "repository_id"],
+        )
+    else:
+        await conn.execute(
+            delete(stars).where(stars.c.user_id == user_id, stars.c.repository_id == repo_id)
+        )
+    return True
+
+
+async def search(
+    conn: AsyncConnection,
+    visibility: Visibility,
+    *,
+    query: str = "",
+    namespace: str | None = None,
+    official_only: bool = False,
+    min_stars: int = 0,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[RepositoryInfo]]:
+    """Visible repositories matching `query`, best first, and how many match in all.
+
+    Ranking: exact name (`q`, `library/q` or `*/q`), then official, stars, pulls, name.
+    """
+    conditions: list[ColumnElement[bool]] = [_visible(visibility)]
+    term = query.strip().lower()
+    if term:
+        pattern = f"%{_escape_like(term)}%"
+        conditions.append(
+            or_(
+                repositories.c.name.like(pattern, escape="\\"),
+                func.lower(profiles.c.description).like(pattern, escape="\\"),
+            )
+        )
+    if namespace:
+        conditions.append(repositories.c.name.like(f"{_escape_like(namespace)}/%", escape="\\"))
+    if official_only:
+        conditions.append(repositories.c.name.like("library/%"))
+    if min_stars:
+        conditions.append(_STAR_COUNT >= min_stars)  # noqa: SIM300 (a SQL expression)
+    where = and_(*conditions)
+    total = await conn.scalar(select(func.count()).select_from(_joined()).where(where))
+    exact = (
+        or_(
+            repositories.c.name == term,
+            repositories.c.name == f"library/{term}",
+            repositories.c.name.like(f"%/{_escape_like(term)}", escape="\\"),
+        )
+        if term
+        else false()
+    )
+    stmt = (
+        select(*_INFO_COLUMNS)
+        .select_from(_joined())
+        .where(where)
+        .order_by(
+            case((exact, 0), else_=1),
+            case((repositories.c.name.like("library/%"), 0), else_=1),
+            _STAR_COUNT.desc(),
+            profiles.c.pull_count.desc(),
+            repositories.c.name,
+        )
+        .limit(limit)
+        .offset(offset)
+    )
+    return int(total or 0), [_info(row) for row in await conn.execute(stmt)]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def tag_infos(conn: AsyncConnection, name: str) -> list[TagInfo]:
+    stmt = (
+        select(
+            tags.c.name,
+            tags.c.manifest_digest,
+            manifests.c.media_type,
+            manifests.c.payload,
+            tags.c.updated_at,
+        )
+        .select_from(
+            repositories.join(tags, tags.c.repository_id == repositories.c.id).join(
+                manifests,
+                and_(
+                    manifests.c.repository_id == repositories.c.id,
+                    manifests.c.digest == tags.c.manifest_digest,
+                ),
+            )
+        )
+        .where(repositories.c.name == name)
+        .order_by(tags.c.name)
+    )
+    return [TagInfo(*row) for row in await conn.execute(stmt)]

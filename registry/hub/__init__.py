@@ -1,0 +1,1 @@
+"""The Hub layer over the registry: accounts, organizations, repository data, audit."""

@@ -1,0 +1,44 @@
+"""The audit log: logins, pushes, deletes and permission changes, readable by admins.
+
+Secrets never enter it: callers pass names, ids and scopes, not passwords or tokens.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.db import audit_queries
+from registry.db.audit_queries import AuditRecord
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CLI_ACTOR", "AuditLog"]
+
+CLI_ACTOR = "(cli)"  # actor recorded for changes made with `berth-hub` on the data directory
+
+
+class AuditLog:
+    """Appends events to the `audit_events` table and reads them back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def record(
+        self, actor: str, action: str, target: str, address: str = "", **detail: Any
+    ) -> None:
+        """Append one event; a failure to write is logged, not raised, so the action stands."""
+        try:
+            async with self.engine.begin() as conn:
+                await audit_queries.add_event(conn, actor, action, target, address or "", detail)
+        except Exception:
+            logger.exception("could not write audit event %s on %s", action, target)
+
+    async def events(
+        self, *, limit: int = 100, before: int | None = None, action: str | None = None
+    ) -> list[AuditRecord]:
+        """Events, newest first."""
+        async with self.engine.connect() as conn:
+            return await audit_queries.list_events(conn, limit=limit, before=before, action=action)

@@ -1,0 +1,190 @@
+"""Hub data of repositories: profiles, visibility, stars, pull counts, tags, search.
+
+Listings and search show only what the caller may see (`Visibility` from `registry.auth`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.auth.scopes import namespace_of
+from registry.db import account_queries, hub_queries
+from registry.db.hub_queries import RepositoryInfo, Visibility
+from registry.errors import NotFoundError
+from registry.hub.audit import AuditLog
+from registry.hub.pulls import PullCounter
+from registry.oci.digest import Digest
+from registry.oci.manifest import ManifestError, parse_manifest
+from registry.storage.driver.base import StorageDriver, StorageDriverError
+from registry.storage.paths import blob_path
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RepositoryService", "TagDetail"]
+
+MAX_DESCRIPTION = 10000  # characters
+
+
+@dataclass(frozen=True, slots=True)
+class TagDetail:
+    name: str
+    digest: str
+    media_type: str
+    size: int  # bytes: config + layers, or the sum of an index's children
+    architectures: tuple[str, ...]  # "os/arch[/variant]"
+    pushed_at: datetime
+
+
+class RepositoryService:
+    """Repository data for the Hub API and the registry's push and pull hooks.
+
+    Args:
+        engine: the hub database.
+        driver: blob storage (image configs tell architectures).
+        pulls: the pull counter (flushed before counts are read).
+        audit: the audit log.
+        open_registry: no auth: every repository is public.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        driver: StorageDriver,
+        pulls: PullCounter,
+        audit: AuditLog,
+        *,
+        open_registry: bool = False,
+    ) -> None:
+        self.engine = engine
+        self.driver = driver
+        self.pulls = pulls
+        self.audit = audit
+        self.open_registry = open_registry
+
+    async def pushed(self, name: str) -> None:
+        """Note a manifest push: the first one creates the profile with the default visibility."""
+        async with self.engine.begin() as conn:
+            namespace = await account_queries.namespace_by_name(conn, namespace_of(name))
+            default_public = self.open_registry or (
+                namespace.default_public if namespace is not None else False
+            )
+            if await hub_queries.mark_pushed(conn, name, default_public):
+                logger.info("repository %s created (public=%s)", name, default_public)
+
+    async def get(self, name: str) -> RepositoryInfo:
+        """Raises NotFoundError when the repository has no manifest pushed."""
+        await self.pulls.flush()
+        async with self.engine.connect() as conn:
+            info = await hub_queries.repository_info(conn, name)
+        if info is None:
+            raise NotFoundError(f"no repository {name!r}", name=name)
+        return info
+
+    async def search(
+        self,
+        visibility: Visibility,
+        *,
+        query: str = "",
+        namespace: str | None = None,
+        official_only: bool = False,
+        min_stars: int = 0,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> tuple[int, list[RepositoryInfo]]:
+        """Visible repositories matching, best first, and the total count."""
+        await self.pulls.flush()
+        if self.open_registry:
+            visibility = Visibility(everything=True)
+        async with self.engine.connect() as conn:
+            return await hub_queries.search(
+                conn,
+                visibility,
+                query=query,
+                namespace=namespace,
+                official_only=official_only,
+                min_stars=min_stars,
+                limit=limit,
+                offset=offset,
+            )
+
+    async def update(
+        self,
+        name: str,
+        *,
+        description: str | None,
+        is_public: bool | None,
+        actor: str,
+        address: str = "",
+    ) -> RepositoryInfo:
+        if description is not None:
+            description = description[:MAX_DESCRIPTION]
+        async with self.engine.begin() as conn:
+            if not await hub_queries.update_profile(conn, name, description, is_public):
+                raise NotFoundError(f"no repository {name!r}", name=name)
+        if is_public is not None:
+            await self.audit.record(actor, "visibility", name, address, public=is_public)
+        return await self.get(name)
+
+    async def delete(self, name: str, *, actor: str, address: str = "") -> None:
+        """Delete the repository and everything it holds (blob bytes wait for GC)."""
+        async with self.engine.begin() as conn:
+            if not await hub_queries.delete_repository(conn, name):
+                raise NotFoundError(f"no repository {name!r}", name=name)
+        await self.audit.record(actor, "repository-delete", name, address)
+
+    async def star(self, user_id: int, name: str, starred: bool) -> None:
+        async with self.engine.begin() as conn:
+            if not await hub_queries.set_star(conn, user_id, name, starred):
+                raise NotFoundError(f"no repository {name!r}", name=name)
+
+    async def tags(self, name: str) -> list[TagDetail]:
+        """Tags with digest, size, architectures and push time."""
+        async with self.engine.connect() as conn:
+            infos = await hub_queries.tag_infos(conn, name)
+        return [
+            TagDetail(
+                info.name,
+                info.digest,
+                info.media_type,
+                *await self._describe(info.payload, info.media_type),
+                info.pushed_at,
+            )
+            for info in infos
+        ]
+
+    async def _describe(self, payload: bytes, media_type: str) -> tuple[int, tuple[str, ...]]:
+        try:
+            manifest = parse_manifest(payload, media_type)
+        except ManifestError:
+            return len(payload), ()
+        if manifest.is_index:
+            platforms = tuple(_platform(d.platform or {}) for d in manifest.manifests)
+            return sum(d.size for d in manifest.manifests), tuple(p for p in platforms if p)
+        size = sum(d.size for d in manifest.blobs)
+        if manifest.config is None:
+            return size, ()
+        config = await self._config(manifest.config.digest)
+        platform = _platform(config)
+        return size, (platform,) if platform else ()
+
+    async def _config(self, digest: Digest) -> dict[str, Any]:
+        try:
+            data = await self.driver.get_content(blob_path(digest))
+            config = json.loads(data)
+        except (StorageDriverError, ValueError):
+            return {}
+        return config if isinstance(config, dict) else {}
+
+
+def _platform(raw: dict[str, Any]) -> str:
+    os_name, arch = raw.get("os"), raw.get("architecture")
+    if not isinstance(os_name, str) or not isinstance(arch, str):
+        return ""
+    variant = raw.get("variant")
+    return f"{os_name}/{arch}/{variant}" if isinstance(variant, str) else f"{os_name}/{arch}"
