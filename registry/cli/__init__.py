@@ -1,1 +1,1 @@
-"""`berth-hub`: the hub's command line (serve, db). Each group is one module."""
+"""`berth-hub`: the hub's command line (serve, db, user, org, token). Each group is one module."""
