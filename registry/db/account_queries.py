@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -32,13 +32,13 @@ __all__ = [
     "UserRecord",
 ]
 
-users = User.__table__
-namespaces = Namespace.__table__
-teams = Team.__table__
-team_members = TeamMember.__table__
-grants = Grant.__table__
-access_tokens = AccessToken.__table__
-signing_keys = SigningKey.__table__
+users = cast(Table, User.__table__)
+namespaces = cast(Table, Namespace.__table__)
+teams = cast(Table, Team.__table__)
+team_members = cast(Table, TeamMember.__table__)
+grants = cast(Table, Grant.__table__)
+access_tokens = cast(Table, AccessToken.__table__)
+signing_keys = cast(Table, SigningKey.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +123,7 @@ async def count_users(conn: AsyncConnection) -> int:
     return int(await conn.scalar(select(func.count()).select_from(users)) or 0)
 
 
-async def insert_user(
-    conn: AsyncConnection, name: str, password_hash: str, is_admin: bool
-) -> bool:
+async def insert_user(conn: AsyncConnection, name: str, password_hash: str, is_admin: bool) -> bool:
     """Create a user and its namespace; False when the name is taken."""
     if not await insert_namespace(conn, name, "user", False):
         return False
@@ -237,12 +235,12 @@ async def list_teams(conn: AsyncConnection, namespace_id: int) -> list[TeamRecor
             .order_by(users.c.name)
         ):
             members[row.team_id].append(row.name)
-        for row in await conn.execute(
+        for grant in await conn.execute(
             select(grants.c.team_id, grants.c.repository, grants.c.role)
             .where(grants.c.team_id.in_(ids))
             .order_by(grants.c.repository)
         ):
-            granted[row.team_id].append((row.repository, row.role))
+            granted[grant.team_id].append((grant.repository, grant.role))
     return [
         TeamRecord(row.id, row.name, tuple(members[row.id]), tuple(granted[row.id]))
         for row in team_rows
@@ -368,7 +366,9 @@ async def insert_token(
             created_at=now(),
         )
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 async def token_by_digest(conn: AsyncConnection, digest: str) -> TokenRecord | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.account_queries import now
@@ -15,8 +15,8 @@ from registry.db.hub_models import AuditEvent, LoginFailure
 
 __all__ = ["AuditRecord"]
 
-audit_events = AuditEvent.__table__
-login_failures = LoginFailure.__table__
+audit_events = cast(Table, AuditEvent.__table__)
+login_failures = cast(Table, LoginFailure.__table__)
 
 
 @dataclass(frozen=True, slots=True)

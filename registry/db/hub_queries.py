@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, case, delete, false, func, or_, select, true, update
+from sqlalchemy import Table, and_, bindparam, case, delete, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -21,11 +21,11 @@ from registry.db.models import Manifest, Repository, Tag
 
 __all__ = ["RepositoryInfo", "TagInfo", "Visibility"]
 
-repositories = Repository.__table__
-profiles = RepositoryProfile.__table__
-stars = Star.__table__
-tags = Tag.__table__
-manifests = Manifest.__table__
+repositories = cast(Table, Repository.__table__)
+profiles = cast(Table, RepositoryProfile.__table__)
+stars = cast(Table, Star.__table__)
+tags = cast(Table, Tag.__table__)
+manifests = cast(Table, Manifest.__table__)
 
 
 @dataclass(frozen=True, slots=True)

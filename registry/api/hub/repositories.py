@@ -18,9 +18,10 @@ from registry.api.hub.common import (
     timestamp,
 )
 from registry.auth.scopes import LIBRARY
+from registry.db.hub_queries import Visibility
 
 
-async def visibility_for(request: web.Request):  # type: ignore[no-untyped-def]
+async def visibility_for(request: web.Request) -> Visibility:
     """What the caller may see besides public repositories."""
     return await request.app[keys.AUTH].grants.visibility(await caller(request))
 
