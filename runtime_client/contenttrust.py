@@ -133,6 +133,22 @@ class TrustContext:
         except (TrustError, RemoteError, OSError) as exc:
             raise TrustVerificationError(f"trust data for {gun} did not verify: {exc}") from exc
 
+    def repository(self, gun: str) -> Repository:
+        """The signing handle for `gun` (keys from `trust_dir`, passphrases from the env)."""
+        return Repository(gun, self._remote(gun), KeyStore(self.trust_dir), self._passphrases())
+
+    def refresh(self, gun: str) -> TrustedSet:
+        """Verified trust data of `gun` (for `trust inspect`).
+
+        Raises:
+            TrustVerificationError: no trust data, or it did not verify.
+        """
+        return self._refresh(gun)
+
+    def passphrase(self, role: str) -> str:
+        """The passphrase for a key of `role` (environment, else a terminal prompt)."""
+        return self._passphrases()(role)
+
     def sign(self, gun: str, tag: str, digest: Digest, size: int) -> bool:
         """Sign `tag` as `digest`/`size`, initialising the repository's trust data if needed.
 
@@ -142,8 +158,7 @@ class TrustContext:
         Raises:
             TrustVerificationError: signing or publishing failed.
         """
-        keystore = KeyStore(self.trust_dir)
-        repository = Repository(gun, self._remote(gun), keystore, self._passphrases())
+        repository = self.repository(gun)
         created = False
         try:
             try:

@@ -21,6 +21,10 @@ __all__ = [
     "SaveOptions",
     "SearchOptions",
     "TagOptions",
+    "TrustInspectOptions",
+    "TrustKeyOptions",
+    "TrustRevokeOptions",
+    "TrustSignerOptions",
 ]
 
 
@@ -141,3 +145,36 @@ class LogoutOptions:
     """`logout`."""
 
     server: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustInspectOptions:
+    """`trust inspect`."""
+
+    names: tuple[str, ...]
+    pretty: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrustRevokeOptions:
+    """`trust revoke`."""
+
+    name: str  # NAME[:TAG]; without a tag every signature of the repository goes
+
+
+@dataclass(frozen=True, slots=True)
+class TrustKeyOptions:
+    """`trust key generate NAME [--dir DIR]` / `trust key load KEYFILE --name NAME`."""
+
+    name: str
+    directory: str | None = None  # where generate writes NAME.pub; None: current directory
+    key_file: str | None = None  # load: the PEM private key to import
+
+
+@dataclass(frozen=True, slots=True)
+class TrustSignerOptions:
+    """`trust signer add --key PUB NAME REPO...` / `trust signer remove NAME REPO...`."""
+
+    name: str
+    repositories: tuple[str, ...]
+    key_files: tuple[str, ...] = ()

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO, NoReturn, TextIO
 
-from runtime_client.cli import container, image, network, system, toplevel
+from runtime_client.cli import container, image, network, system, toplevel, trust
 from runtime_client.cli.base import CliContext, CommandGroup, add_verb
 from runtime_client.config import ClientConfig
 from runtime_client.errors import RuntimeClientError, UsageError
@@ -32,6 +32,7 @@ COMMAND_GROUPS: list[CommandGroup] = [
     container.GROUP,
     network.GROUP,
     system.GROUP,
+    trust.GROUP,
     toplevel.GROUP,
 ]
 

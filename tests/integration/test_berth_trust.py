@@ -8,6 +8,7 @@ does. Docker's own CLI then verifies what berth signed.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,48 @@ def test_signed_push_verified_pull_unsigned_refused(
         assert built_image.manifest_digest in out
     finally:
         dockerd.run("rmi", signed, check=False)
+
+
+def test_trust_inspect_signer_sign_and_revoke(
+    tmp_path: Path, trust_server: BerthTrustServer, reference_registry: ReferenceRegistry,
+    skopeo: Skopeo, oci_layout: OciLayout, built_image: BuiltImage,
+) -> None:
+    host = reference_registry.host
+    repo = f"{host}/trust-cmds/busybox"
+    source = f"{host}/trust-cmds-src/busybox:v1"
+    skopeo.run("copy", "--dest-tls-verify=false", oci_layout.reference, f"docker://{source}")
+    admin = trusting_berth(tmp_path / "admin", trust_server)
+    admin("pull", "--disable-content-trust", source)
+    admin("tag", source, f"{repo}:v1")
+    assert f"Successfully signed {repo}:v1" in admin("trust", "sign", f"{repo}:v1").stdout
+    [doc] = json.loads(admin("trust", "inspect", repo).stdout)
+    assert doc["Name"] == repo
+    assert doc["SignedTags"] == [{"SignedTag": "v1",
+                                  "Digest": built_image.manifest_digest.removeprefix("sha256:"),
+                                  "Signers": ["Repo Admin"]}]
+    assert [k["Name"] for k in doc["AdministrativeKeys"]] == ["Root", "Repository"]
+
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir()
+    out = admin("trust", "key", "generate", "alice", "--dir", str(keys_dir)).stdout
+    assert "Successfully generated and loaded private key" in out
+    out = admin("trust", "signer", "add", "--key", str(keys_dir / "alice.pub"), "alice",
+                repo).stdout
+    assert "Successfully added signer: alice" in out
+    admin("tag", source, f"{repo}:v2")
+    admin("trust", "sign", f"{repo}:v2")
+    [doc] = json.loads(admin("trust", "inspect", f"{repo}:v2").stdout)
+    assert [t["SignedTag"] for t in doc["SignedTags"]] == ["v2"]
+    assert doc["SignedTags"][0]["Signers"] == ["alice"]
+    assert [s["Name"] for s in doc["Signers"]] == ["alice"]
+    pretty = admin("trust", "inspect", "--pretty", repo).stdout
+    assert f"Signatures for {repo}" in pretty and "alice" in pretty
+
+    assert admin("trust", "revoke", f"{repo}:v1").stdout == \
+        f"Successfully deleted signature for {repo}:v1\n"
+    puller = trusting_berth(tmp_path / "puller", trust_server)
+    result = puller("pull", f"{repo}:v1", check=False)
+    assert result.returncode == 1 and "No valid trust data for v1" in result.stderr
+    puller("pull", f"{repo}:v2")
+    out = admin("trust", "signer", "remove", "alice", repo).stdout
+    assert "Successfully removed alice" in out

@@ -1,0 +1,23 @@
+"""`berth trust sign IMAGE:TAG`: push the local image and sign the tag."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from runtime_client.cli.base import CliContext, progress_for, stores_of
+from runtime_client.ops.push import push
+from runtime_client.options import PushOptions
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare `trust sign` arguments."""
+    parser.add_argument("name", metavar="IMAGE:TAG")
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Sign an image tag (pushing it first, as Docker does)."""
+    opts = PushOptions(args.name, content_trust=True)
+    with stores_of(ctx) as stores:
+        asyncio.run(push(stores, ctx.config, opts, ctx.stdout, progress_for(ctx), ctx.env))
+    return 0
