@@ -5,6 +5,7 @@ namespaces, netavark's iptables chains, bridges) even when a test fails."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,9 +38,9 @@ def _remove_netavark_leftovers() -> None:
         rules = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True,
                                check=False).stdout.splitlines()
         for rule in rules:
-            if rule.startswith("-A ") and "NETAVARK" in rule and not rule.split()[1].startswith(
-                    "NETAVARK"):
-                subprocess.run(["iptables", "-t", table, "-D", *rule.split()[1:]],
+            words = shlex.split(rule)
+            if words[0] == "-A" and "NETAVARK" in rule and not words[1].startswith("NETAVARK"):
+                subprocess.run(["iptables", "-t", table, "-D", *words[1:]],
                                capture_output=True, check=False)
         chains = _iptables_chains(table)
         for chain in chains:
