@@ -20,10 +20,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from runtime_client.content.store import ContentStore
 from runtime_client.images.naming import DOCKER_HUB
-from runtime_client.images.store import ImageStore
+
+if TYPE_CHECKING:
+    from runtime_client.content.store import ContentStore
+    from runtime_client.images.store import ImageStore
 
 __all__ = ["DEFAULT_ROOT", "ClientConfig", "Stores", "open_stores"]
 
@@ -82,6 +85,10 @@ class Stores:
 
 def open_stores(config: ClientConfig) -> Stores:
     """Open (creating when needed) the stores under `config.root`."""
+    # Imported here: the image database (SQLAlchemy) is not needed by every command.
+    from runtime_client.content.store import ContentStore
+    from runtime_client.images.store import ImageStore
+
     content = ContentStore(config.root)
     return Stores(content, ImageStore(config.root, content, config.default_registry))
 

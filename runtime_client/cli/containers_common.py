@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from runtime_client.cli.base import CliContext, stores_of
+from runtime_client.cli.base import CliContext
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.context import Context
@@ -26,8 +26,11 @@ EXIT_FAILURE = 1
 @contextmanager
 def open_context(cli: CliContext) -> Iterator[Context]:
     """The container library's context for the root this invocation uses."""
-    with stores_of(cli) as stores:
-        yield Context.open(cli.config.root, StoreImageResolver(stores))
+    images = StoreImageResolver(cli.config)
+    try:
+        yield Context.open(cli.config.root, images)
+    finally:
+        images.close()
 
 
 def fail(cli: CliContext, exc: Exception, command: str | None = None) -> int:

@@ -2,7 +2,11 @@
 
 Grammar follows the Docker CLI: `berth [--root DIR] GROUP VERB ...` (`berth image pull`) and
 short forms (`berth pull`, `berth images`, `berth rmi`). To add a command group, write its
-module (see `cli.base`) and append it to `COMMAND_GROUPS`; nothing else changes here.
+module (see `cli.base`) and add it to `command_groups()`; nothing else changes here.
+
+The container half's groups (`LIGHT_GROUPS`) import only light modules; when the command line
+names one of their commands they are parsed alone, so `berth run` does not pay for importing
+the registry client (aiohttp), the trust code and the image database until it needs them.
 
 Exit codes (as Docker's CLI): 0 success, 1 an operation failed, 125 bad usage (unknown flag,
 missing argument), 130 interrupted by SIGINT.
@@ -17,24 +21,45 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import BinaryIO, NoReturn, TextIO
 
-from runtime_client.cli import container, image, network, system, toplevel, trust
+from runtime_client.cli import container, network, system
 from runtime_client.cli.base import CliContext, CommandGroup, add_verb
 from runtime_client.config import ClientConfig
 from runtime_client.errors import RuntimeClientError, UsageError
 
-__all__ = ["COMMAND_GROUPS", "EXIT_USAGE", "main", "run"]
+__all__ = ["EXIT_USAGE", "command_groups", "main", "run"]
 
 logger = logging.getLogger(__name__)
 
-# Append a group module's GROUP here to add its commands (and short forms) to `berth`.
-COMMAND_GROUPS: list[CommandGroup] = [
-    image.GROUP,
-    container.GROUP,
-    network.GROUP,
-    system.GROUP,
-    trust.GROUP,
-    toplevel.GROUP,
-]
+LIGHT_GROUPS: list[CommandGroup] = [container.GROUP, network.GROUP, system.GROUP]
+
+
+def command_groups() -> list[CommandGroup]:
+    """Every command group, in help order. Add a group module's GROUP here."""
+    from runtime_client.cli import image, toplevel, trust
+
+    return [image.GROUP, *LIGHT_GROUPS, trust.GROUP, toplevel.GROUP]
+
+
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The first word after the global options (`--root DIR`, `-D`), or None."""
+    words = list(argv)
+    while words:
+        word = words.pop(0)
+        if word == "--root":
+            words = words[1:]
+        elif word.startswith("--root=") or word in ("-D", "--debug"):
+            continue
+        else:
+            return None if word.startswith("-") else word
+    return None
+
+
+def groups_for(argv: Sequence[str]) -> list[CommandGroup]:
+    """The groups needed to parse `argv`: the light ones alone when they own its command."""
+    word = _command_word(argv)
+    owned = {g.name for g in LIGHT_GROUPS} | {
+        s for g in LIGHT_GROUPS for v in g.verbs for s in v.shortcuts}
+    return LIGHT_GROUPS if word in owned else command_groups()
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 125
@@ -50,8 +75,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}\nSee '{self.prog} --help'.")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full `berth` parser, from `COMMAND_GROUPS`."""
+def build_parser(groups: Sequence[CommandGroup] | None = None) -> argparse.ArgumentParser:
+    """The `berth` parser for `groups` (default: all of `command_groups()`)."""
     parser = _Parser(prog="berth", description="A daemonless, docker-like container client.")
     parser.add_argument(
         "--root", default=None, help="root directory of berth state (default $BERTH_ROOT or "
@@ -59,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-D", "--debug", action="store_true", help="enable debug output")
     top = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for group in COMMAND_GROUPS:
+    for group in command_groups() if groups is None else groups:
         if group.name is not None:
             group_parser = top.add_parser(group.name, help=group.help, description=group.help)
             verbs = group_parser.add_subparsers(dest="verb_name", metavar="COMMAND",
@@ -82,7 +107,7 @@ def run(
     env: Mapping[str, str],
 ) -> int:
     """Run one `berth` command line and return its exit code (never raises for user errors)."""
-    parser = build_parser()
+    parser = build_parser(groups_for(argv))
     try:
         args = parser.parse_args(list(argv))
     except UsageError as exc:

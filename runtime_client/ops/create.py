@@ -130,16 +130,18 @@ def read_env_file(path: str) -> list[str]:
 
 
 def merge_env(base: list[str], overrides: list[str]) -> list[str]:
-    """Image env overridden by -e/--env-file values (same key wins, order kept)."""
-    merged: dict[str, str] = {}
-    for item in [*base, *overrides]:
+    """The user's -e/--env-file values first, then the image's for keys the user did not set
+    (dockerd's merge order). A bare `KEY` takes the caller's value, or is dropped."""
+    user: dict[str, str] = {}
+    for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep:
-            if key in os.environ:
-                merged[key] = f"{key}={os.environ[key]}"
-            continue
-        merged[key] = f"{key}={value}"
-    return list(merged.values())
+        if sep:
+            user[key] = f"{key}={value}"
+        elif key in os.environ:
+            user[key] = f"{key}={os.environ[key]}"
+    merged = list(user.values())
+    merged += [item for item in base if item.partition("=")[0] not in user]
+    return merged
 
 
 def _exposed(image: ResolvedImage, opts: CreateOptions) -> list[str]:

@@ -1,49 +1,123 @@
 """The container half's view of the local image store (`ops.context.ImageResolver`).
 
 Adapts `images.store.ImageStore` and `content.store.ContentStore`: layers are opened from the
-content store by blob digest, and `create_image` (commit, import of an exported root) writes
-one new gzip layer blob and records the image with the parent's layers plus that one.
+content store by blob digest, and `create_image` (commit) writes one new gzip layer blob and
+records the image with the parent's layers plus that one.
+
+The image database is opened only when needed. Resolved references are remembered in
+`<root>/image-cache.json`, stamped with the size and modification time of `images.db` and its
+write-ahead log: any write to the database invalidates the whole cache, so a cached answer is
+always the one the database would give, and `berth run` of a known image does not need to load
+SQLAlchemy at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
-from runtime_client.config import Stores
-from runtime_client.images.naming import parse_reference, repository_of
-from runtime_client.images.store import Image, Layer
+from runtime_client.config import ClientConfig
+from runtime_client.content.store import ContentStore
 from runtime_client.ops.context import ImageSummary, ResolvedImage
 from runtime_client.unpack import LayerSource
+
+if TYPE_CHECKING:
+    from runtime_client.config import Stores
+    from runtime_client.images.store import Image, Layer
 
 logger = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+CACHE_FILE = "image-cache.json"
 
 
 class StoreImageResolver:
-    """ImageResolver over the local image and content stores."""
+    """ImageResolver over the local image and content stores of one root."""
 
-    def __init__(self, stores: Stores) -> None:
-        self.stores = stores
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self.content = ContentStore(config.root)
+        self._stores: Stores | None = None
 
-    def _resolved(self, image: Image, reference: str) -> ResolvedImage:
-        content = self.stores.content
-        layers = [LayerSource(str(layer.diff_id), lambda d=layer.digest: content.open(d))
-                  for layer in image.layers]
-        return ResolvedImage(str(image.id), reference, image.config, layers, handle=image)
+    @property
+    def stores(self) -> Stores:
+        """The content and image stores, opened on first use."""
+        if self._stores is None:
+            from runtime_client.config import open_stores
+
+            self._stores = open_stores(self.config)
+        return self._stores
+
+    def close(self) -> None:
+        if self._stores is not None:
+            self._stores.close()
+
+    # -- the resolve cache ----------------------------------------------------------------
+
+    def _stamp(self) -> list[int]:
+        stamp = []
+        for name in ("images.db", "images.db-wal"):
+            try:
+                st = os.stat(self.config.root / name)
+                stamp += [st.st_mtime_ns, st.st_size]
+            except FileNotFoundError:
+                stamp += [0, 0]
+        return stamp
+
+    def _read_cache(self) -> dict[str, Any]:
+        try:
+            cache = json.loads((self.config.root / CACHE_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return cache.get("refs", {}) if cache.get("stamp") == self._stamp() else {}
+
+    def _remember(self, reference: str, entry: dict[str, Any]) -> None:
+        refs = self._read_cache()
+        refs[reference] = entry
+        path = self.config.root / CACHE_FILE
+        tmp = path.with_name(f".{CACHE_FILE}.{os.getpid()}")
+        with contextlib.suppress(OSError):
+            tmp.write_text(json.dumps({"stamp": self._stamp(), "refs": refs}))
+            os.replace(tmp, path)
+
+    def _resolved(self, reference: str, entry: dict[str, Any]) -> ResolvedImage:
+        layers = [LayerSource(layer["diff_id"],
+                              lambda d=layer["digest"]: self.content.open(Digest.parse(d)))
+                  for layer in entry["layers"]]
+        return ResolvedImage(entry["id"], reference, entry["config"], layers,
+                             handle=entry["layers"])
 
     def resolve(self, reference: str) -> ResolvedImage:
-        return self._resolved(self.stores.images.resolve(reference), reference)
+        entry = self._read_cache().get(reference)
+        if entry is None:
+            image: Image = self.stores.images.resolve(reference)
+            entry = {
+                "id": str(image.id), "config": image.config,
+                "layers": [{"digest": str(layer.digest), "media_type": layer.media_type,
+                            "size": layer.size, "diff_id": str(layer.diff_id)}
+                           for layer in image.layers],
+            }
+            self._remember(reference, entry)
+        return self._resolved(reference, entry)
+
+    # -- writing ----------------------------------------------------------------------------
 
     def create_image(self, config: dict[str, Any], parent: ResolvedImage | None,
                      layer_blob: Path | None, reference: str | None) -> str:
-        layers: list[Layer] = list(parent.handle.layers) if parent and parent.handle else []
+        from runtime_client.images.naming import parse_reference, repository_of
+        from runtime_client.images.store import Layer
+
+        layers: list[Layer] = [
+            Layer(Digest.parse(d["digest"]), d["media_type"], d["size"],
+                  Digest.parse(d["diff_id"]))
+            for d in (parent.handle if parent and parent.handle else [])]
         if layer_blob is not None:
             diff_id = Digest.parse(config["rootfs"]["diff_ids"][-1])
             docker_types = bool(layers) and all(
