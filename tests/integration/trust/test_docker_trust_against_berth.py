@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import ssl
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from registry.tlscerts import make_dev_certificates
 from tests.integration.trust.support import BerthTrustServer
 from tests.support.commands import run_command
 from tests.support.dockerd import docker_cli
-from tests.support.hub import HubProcess
+from tests.support.hub import HubProcess, repo_env
 from tests.support.images import DOCKER_ARCHIVE_TAG
 from tests.support.reference_registry import (
     ReferenceRegistry,
@@ -90,11 +91,11 @@ class Docker:
         shutil.copy(trust_server.cert, ca_dir / "ca.crt")
         self.config_dir = config_dir
 
-    def __call__(self, *args, check=True, trust=True):
+    def __call__(self, *args, check=True, trust=True, input=None):
         env = dict(self.env)
         if not trust:
             env.pop("DOCKER_CONTENT_TRUST")
-        return run_command([docker_cli(), *args], env=env, check=check, timeout=300)
+        return run_command([docker_cli(), *args], env=env, check=check, timeout=300, input=input)
 
 
 def _digest(docker, reference):
@@ -181,3 +182,63 @@ def test_trust_sign_revoke_and_delegated_signer(dockerd, docker_archive, trust_s
     remote = HttpRemoteStore(trust_server.url, name, ssl_context=context)
     trusted = Updater(name, remote, MetadataCache(tmp_path / "berth", name)).refresh()
     assert inspect_repository(trusted, name).to_docker_json() == docker_report
+
+
+@pytest.fixture(scope="module")
+def auth_hub(tmp_path_factory):
+    """A hub over TLS with accounts (login required to push), user alice."""
+    workdir = tmp_path_factory.mktemp("auth-hub")
+    certificates = make_dev_certificates(workdir / "tls")
+    hub = HubProcess(
+        workdir / "data",
+        workdir / "hub.log",
+        no_auth=False,
+        tls=certificates,
+        env={"BERTH_ADMIN_PASSWORD": "admin-password-1"},
+    )
+    hub.start()
+    try:
+        added = run_command(
+            [
+                sys.executable,
+                "-m",
+                "registry",
+                "user",
+                "add",
+                "alice",
+                "--password-stdin",
+                "--data",
+                str(hub.data_dir),
+            ],
+            env=repo_env(),
+            input=b"alice-password-1\n",
+        )
+        assert added.returncode == 0
+        yield Setup(hub.host, hub.url, certificates.ca_cert)
+    finally:
+        hub.stop()
+
+
+def test_signed_push_and_pull_through_token_auth(dockerd, docker_archive, auth_hub, tmp_path):
+    if docker_cli() is None:
+        pytest.skip("no docker CLI")
+    alice = Docker(dockerd, tmp_path / "alice", auth_hub)
+    alice(
+        "login",
+        auth_hub.registry_host,
+        "-u",
+        "alice",
+        "--password-stdin",
+        input=b"alice-password-1",
+    )
+    alice("load", "--input", str(docker_archive))
+    name = f"{auth_hub.registry_host}/alice/signed"
+    alice("tag", DOCKER_ARCHIVE_TAG, f"{name}:v1")
+    pushed = alice("push", f"{name}:v1")
+    assert "Signing and pushing trust metadata" in pushed.stdout + pushed.stderr
+    digest = _digest(alice, f"{name}:v1")
+    alice("rmi", f"{name}:v1")
+    assert digest in alice("pull", f"{name}:v1").stdout
+    anonymous = Docker(dockerd, tmp_path / "anonymous", auth_hub)
+    refused = anonymous("trust", "inspect", f"{name}:v1", check=False)
+    assert refused.returncode != 0 and json.loads(refused.stdout) == []  # no trust data for it
