@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from runtime_client.content.store import ContentStore
     from runtime_client.images.store import ImageStore
 
-__all__ = ["DEFAULT_ROOT", "ClientConfig", "Stores", "open_stores"]
+__all__ = ["DEFAULT_ROOT", "ClientConfig", "Stores", "content_trust_enabled", "open_stores"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,14 @@ def open_stores(config: ClientConfig) -> Stores:
 
     content = ContentStore(config.root)
     return Stores(content, ImageStore(config.root, content, config.default_registry))
+
+
+def content_trust_enabled(env: Mapping[str, str], disable_flag: bool | None) -> bool:
+    """Whether Docker Content Trust applies: an explicit `--disable-content-trust[=false]`
+    wins over `DOCKER_CONTENT_TRUST`."""
+    if disable_flag is not None:
+        return not disable_flag
+    return env.get("DOCKER_CONTENT_TRUST", "").lower() in ("1", "true", "yes")
 
 
 def _read_settings(path: Path) -> dict[str, object]:

@@ -47,7 +47,7 @@ from trust.tuf.errors import (
     TrustError,
 )
 
-__all__ = ["TrustContext", "TrustVerificationError", "trust_enabled"]
+__all__ = ["TrustContext", "TrustVerificationError"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,6 @@ class TrustVerificationError(RuntimeClientError):
     """Content trust refused a tag: unsigned, tampered with, or trust data unavailable."""
 
     daemon_style = False
-
-
-def trust_enabled(env: Mapping[str, str], disable_flag: bool | None) -> bool:
-    """Whether content trust applies: the explicit flag wins over `DOCKER_CONTENT_TRUST`."""
-    if disable_flag is not None:
-        return not disable_flag
-    return env.get("DOCKER_CONTENT_TRUST", "").lower() in ("1", "true", "yes")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, stores_of
-from runtime_client.ops.image_inspect import image_inspect
 from runtime_client.options import ImageInspectOptions
 
 
@@ -17,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Inspect images."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.image_inspect import image_inspect
     with stores_of(ctx) as stores:
         image_inspect(stores, ImageInspectOptions(tuple(args.names), args.format), ctx.stdout)
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, images_in_use, stores_of
-from runtime_client.ops.image_prune import image_prune
 from runtime_client.options import ImagePruneOptions
 
 
@@ -17,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Prune images."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.image_prune import image_prune
     with stores_of(ctx) as stores:
         image_prune(stores, ImagePruneOptions(args.all), ctx.stdout, images_in_use(ctx))
     return 0

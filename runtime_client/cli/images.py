@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, stores_of
-from runtime_client.ops.images import images
 from runtime_client.options import ImagesOptions
 
 
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """List images."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.images import images
     opts = ImagesOptions(args.repository, args.all, args.digests, args.quiet, args.format,
                          args.no_trunc)
     with stores_of(ctx) as stores:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, stores_of
-from runtime_client.ops.import_image import import_image
 from runtime_client.options import ImportOptions
 
 
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Import a root filesystem tar as an image."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.import_image import import_image
     opts = ImportOptions(args.source, args.reference, tuple(args.change), args.message,
                          args.platform)
     with stores_of(ctx) as stores:

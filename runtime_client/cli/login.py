@@ -9,7 +9,6 @@ import sys
 
 from runtime_client.cli.base import CliContext
 from runtime_client.errors import UsageError
-from runtime_client.ops.login import login
 from runtime_client.options import LoginOptions
 
 
@@ -24,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Log in to a registry."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.login import login
     password = args.password
     if args.password_stdin:
         if password is not None:

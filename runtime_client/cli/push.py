@@ -11,8 +11,7 @@ from runtime_client.cli.base import (
     progress_for,
     stores_of,
 )
-from runtime_client.contenttrust import trust_enabled
-from runtime_client.ops.push import push
+from runtime_client.config import content_trust_enabled
 from runtime_client.options import PushOptions
 
 
@@ -27,8 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Push an image."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.push import push
     opts = PushOptions(args.name, args.all_tags, args.quiet,
-                       trust_enabled(ctx.env, args.disable_content_trust))
+                       content_trust_enabled(ctx.env, args.disable_content_trust))
     with stores_of(ctx) as stores:
         asyncio.run(push(stores, ctx.config, opts, ctx.stdout, progress_for(ctx, opts.quiet),
                          ctx.env))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, images_in_use, stores_of
-from runtime_client.ops.rmi import rmi
 from runtime_client.options import RmiOptions
 
 
@@ -18,6 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove images."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.rmi import rmi
     with stores_of(ctx) as stores:
         rmi(stores, RmiOptions(tuple(args.names), args.force), ctx.stdout, images_in_use(ctx))
     return 0

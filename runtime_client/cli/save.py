@@ -9,7 +9,6 @@ from pathlib import Path
 
 from runtime_client.cli.base import CliContext, stores_of
 from runtime_client.errors import UsageError
-from runtime_client.ops.save import save
 from runtime_client.options import SaveOptions
 
 
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Save images to a tar archive."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.save import save
     opts = SaveOptions(tuple(args.names), args.output)
     with stores_of(ctx) as stores:
         if opts.output is None:

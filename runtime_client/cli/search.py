@@ -6,7 +6,6 @@ import argparse
 import asyncio
 
 from runtime_client.cli.base import CliContext
-from runtime_client.ops.search import search
 from runtime_client.options import SearchOptions
 
 
@@ -22,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Search a registry for images."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.search import search
     opts = SearchOptions(args.term, args.limit, tuple(args.filter), args.no_trunc, args.format)
     asyncio.run(search(ctx.config, opts, ctx.stdout))
     return 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, stores_of
-from runtime_client.ops.tag import tag
 from runtime_client.options import TagOptions
 
 
@@ -17,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Tag an image."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.tag import tag
     with stores_of(ctx) as stores:
         tag(stores, TagOptions(args.source, args.target))
     return 0

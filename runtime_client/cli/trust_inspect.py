@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.ops.trust_inspect import trust_inspect
 from runtime_client.options import TrustInspectOptions
 
 
@@ -17,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Show signatures and keys."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.trust_inspect import trust_inspect
     trust_inspect(ctx.config, TrustInspectOptions(tuple(args.names), args.pretty), ctx.stdout,
                   ctx.env)
     return 0

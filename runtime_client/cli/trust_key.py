@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.ops.trust_key import trust_key_generate, trust_key_load
 from runtime_client.options import TrustKeyOptions
 
 
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Generate or load a signer key."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.trust_key import trust_key_generate, trust_key_load
     if args.key_action == "generate":
         trust_key_generate(ctx.config, TrustKeyOptions(args.name, args.dir), ctx.stdout,
                            ctx.env)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.ops.trust_revoke import trust_revoke
 from runtime_client.options import TrustRevokeOptions
 
 
@@ -17,5 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove signatures."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.trust_revoke import trust_revoke
     trust_revoke(ctx.config, TrustRevokeOptions(args.name), ctx.stdout, ctx.env)
     return 0

@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.errors import UsageError
-from runtime_client.ops.trust_signer import trust_signer_add, trust_signer_remove
 from runtime_client.options import TrustSignerOptions
 
 
@@ -26,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Add or remove a signer."""
+    # Imported here: argv parsing loads every verb module, each command needs only its own.
+    from runtime_client.ops.trust_signer import trust_signer_add, trust_signer_remove
     if args.signer_action == "add":
         if not args.key:
             raise UsageError("path to a public key must be provided using the `--key` flag")

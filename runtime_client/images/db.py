@@ -15,26 +15,31 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# Core tables, not the ORM: the client only runs a few statements per command, and not
+# importing sqlalchemy.orm keeps every `berth` invocation's start-up shorter.
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
+    Table,
     create_engine,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "BLOB_SOURCES",
+    "IMAGES",
+    "IMAGE_LAYERS",
+    "LEASES",
+    "METADATA",
+    "REPO_DIGESTS",
     "SCHEMA_VERSION",
-    "BlobSourceRow",
-    "ImageLayerRow",
-    "ImageRow",
-    "LeaseRow",
-    "RepoDigestRow",
-    "TagRow",
+    "TAGS",
     "open_engine",
     "read",
     "write",
@@ -53,71 +58,62 @@ _NAMING = {
 }
 
 
-class Base(DeclarativeBase):
-    """Declarative base with deterministic constraint names."""
+METADATA = MetaData(naming_convention=_NAMING)
 
-    metadata = MetaData(naming_convention=_NAMING)
+# One image; its ID is the digest of its config blob.
+IMAGES = Table(
+    "images", METADATA,
+    Column("id", String, primary_key=True),
+    Column("manifest_digest", String, nullable=False),
+    Column("manifest_media_type", String, nullable=False),
+    Column("config_media_type", String, nullable=False),
+    Column("created", String, nullable=False),  # RFC 3339, from the config
+    Column("size", Integer, nullable=False),  # bytes: config + layer blobs
+    Column("added_at", Float, nullable=False),  # unix seconds, when it entered this store
+)
 
+# Layer `position` (0 = base) of an image.
+IMAGE_LAYERS = Table(
+    "image_layers", METADATA,
+    Column("image_id", String, ForeignKey("images.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("digest", String, nullable=False, index=True),
+    Column("media_type", String, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("diff_id", String, nullable=False),
+)
 
-class ImageRow(Base):
-    """One image; its ID is the digest of its config blob."""
+# `host/repo:tag` -> image.
+TAGS = Table(
+    "tags", METADATA,
+    Column("name", String, primary_key=True),
+    Column("image_id", String, ForeignKey("images.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+)
 
-    __tablename__ = "images"
-    id: Mapped[str] = mapped_column(String, primary_key=True)
-    manifest_digest: Mapped[str] = mapped_column(String)
-    manifest_media_type: Mapped[str] = mapped_column(String)
-    config_media_type: Mapped[str] = mapped_column(String)
-    created: Mapped[str] = mapped_column(String)  # RFC 3339, from the config
-    size: Mapped[int] = mapped_column(Integer)  # bytes: config + layer blobs
-    added_at: Mapped[float] = mapped_column()  # unix seconds, when it entered this store
+# `host/repo@sha256:...` (the manifest or index digest a registry served) -> image.
+REPO_DIGESTS = Table(
+    "repo_digests", METADATA,
+    Column("name", String, primary_key=True),
+    Column("image_id", String, ForeignKey("images.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+)
 
+# A blob an operation in progress relies on; garbage collection leaves it alone.
+LEASES = Table(
+    "leases", METADATA,
+    Column("lease", String, primary_key=True),
+    Column("digest", String, primary_key=True),
+    Column("expires_at", Float, nullable=False),
+)
 
-class ImageLayerRow(Base):
-    """Layer `position` (0 = base) of an image."""
-
-    __tablename__ = "image_layers"
-    image_id: Mapped[str] = mapped_column(
-        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    digest: Mapped[str] = mapped_column(String, index=True)
-    media_type: Mapped[str] = mapped_column(String)
-    size: Mapped[int] = mapped_column(Integer)
-    diff_id: Mapped[str] = mapped_column(String)
-
-
-class TagRow(Base):
-    """`host/repo:tag` -> image."""
-
-    __tablename__ = "tags"
-    name: Mapped[str] = mapped_column(String, primary_key=True)
-    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
-
-
-class RepoDigestRow(Base):
-    """`host/repo@sha256:...` (the manifest or index digest a registry served) -> image."""
-
-    __tablename__ = "repo_digests"
-    name: Mapped[str] = mapped_column(String, primary_key=True)
-    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
-
-
-class LeaseRow(Base):
-    """A blob an operation in progress relies on; garbage collection leaves it alone."""
-
-    __tablename__ = "leases"
-    lease: Mapped[str] = mapped_column(String, primary_key=True)
-    digest: Mapped[str] = mapped_column(String, primary_key=True)
-    expires_at: Mapped[float] = mapped_column()
-
-
-class BlobSourceRow(Base):
-    """A registry repository known to hold a blob (for cross-repository mount on push)."""
-
-    __tablename__ = "blob_sources"
-    digest: Mapped[str] = mapped_column(String, primary_key=True)
-    host: Mapped[str] = mapped_column(String, primary_key=True)
-    repository: Mapped[str] = mapped_column(String, primary_key=True)
+# A registry repository known to hold a blob (for cross-repository mount on push).
+BLOB_SOURCES = Table(
+    "blob_sources", METADATA,
+    Column("digest", String, primary_key=True),
+    Column("host", String, primary_key=True),
+    Column("repository", String, primary_key=True),
+)
 
 
 def open_engine(root: Path) -> Engine:
@@ -143,7 +139,7 @@ def open_engine(root: Path) -> Engine:
     with write(engine) as conn:
         version = conn.exec_driver_sql("PRAGMA user_version").scalar()
         if not version:
-            Base.metadata.create_all(conn)
+            METADATA.create_all(conn)
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return engine
 

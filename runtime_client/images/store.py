@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Table, delete, select
 
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
@@ -57,8 +57,8 @@ logger = logging.getLogger(__name__)
 
 LEASE_SECONDS = 6 * 3600  # a crashed pull's lease lapses after this
 
-_IMAGES = db.ImageRow.__table__
-_LAYERS = db.ImageLayerRow.__table__
+_IMAGES = db.IMAGES
+_LAYERS = db.IMAGE_LAYERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ class ImageStore:
     def list(self) -> list[Image]:
         """Every image, newest first."""
         with db.read(self._engine) as conn:
-            ids = conn.scalars(select(db.ImageRow.id).order_by(db.ImageRow.created.desc())).all()
+            ids = conn.scalars(select(db.IMAGES.c.id).order_by(db.IMAGES.c.created.desc())).all()
             images = [self._load(conn, image_id) for image_id in ids]
         return [image for image in images if image is not None]
 
@@ -150,7 +150,7 @@ class ImageStore:
     def _find_id(self, conn: Connection, name: str) -> str | None:
         if is_image_id(name):
             full = name if name.startswith("sha256:") else f"sha256:{name}"
-            if conn.scalar(select(db.ImageRow.id).where(db.ImageRow.id == full)):
+            if conn.scalar(select(db.IMAGES.c.id).where(db.IMAGES.c.id == full)):
                 return full
         try:
             ref = parse_reference(name, self.default_registry)
@@ -163,7 +163,7 @@ class ImageStore:
         prefix = name.removeprefix("sha256:")
         if prefix and all(c in "0123456789abcdef" for c in prefix):
             matches = conn.scalars(
-                select(db.ImageRow.id).where(db.ImageRow.id.startswith(f"sha256:{prefix}"))
+                select(db.IMAGES.c.id).where(db.IMAGES.c.id.startswith(f"sha256:{prefix}"))
             ).all()
             if len(matches) > 1:
                 raise RuntimeClientError(f"ambiguous image ID prefix {prefix!r}")
@@ -175,15 +175,15 @@ class ImageStore:
         repo = repository_of(ref)
         if ref.digest is not None:
             found = conn.scalar(
-                select(db.RepoDigestRow.image_id).where(
-                    db.RepoDigestRow.name == f"{repo}@{ref.digest}"
+                select(db.REPO_DIGESTS.c.image_id).where(
+                    db.REPO_DIGESTS.c.name == f"{repo}@{ref.digest}"
                 )
             )
             if found:
                 return found
             # A digest reference may also name the config (image ID) of a repo's image.
-            return conn.scalar(select(db.ImageRow.id).where(db.ImageRow.id == str(ref.digest)))
-        return conn.scalar(select(db.TagRow.image_id).where(db.TagRow.name == f"{repo}:{ref.tag}"))
+            return conn.scalar(select(db.IMAGES.c.id).where(db.IMAGES.c.id == str(ref.digest)))
+        return conn.scalar(select(db.TAGS.c.image_id).where(db.TAGS.c.name == f"{repo}:{ref.tag}"))
 
     def _load(self, conn: Connection, image_id: str) -> Image | None:
         row = conn.execute(select(_IMAGES).where(_IMAGES.c.id == image_id)).first()
@@ -191,16 +191,16 @@ class ImageStore:
             return None
         layer_rows = conn.execute(
             select(_LAYERS)
-            .where(db.ImageLayerRow.image_id == image_id)
-            .order_by(db.ImageLayerRow.position)
+            .where(db.IMAGE_LAYERS.c.image_id == image_id)
+            .order_by(db.IMAGE_LAYERS.c.position)
         ).all()
         tags = conn.scalars(
-            select(db.TagRow.name).where(db.TagRow.image_id == image_id).order_by(db.TagRow.name)
+            select(db.TAGS.c.name).where(db.TAGS.c.image_id == image_id).order_by(db.TAGS.c.name)
         ).all()
         digests = conn.scalars(
-            select(db.RepoDigestRow.name)
-            .where(db.RepoDigestRow.image_id == image_id)
-            .order_by(db.RepoDigestRow.name)
+            select(db.REPO_DIGESTS.c.name)
+            .where(db.REPO_DIGESTS.c.image_id == image_id)
+            .order_by(db.REPO_DIGESTS.c.name)
         ).all()
         digest = Digest.parse(image_id)
         try:
@@ -311,9 +311,9 @@ class ImageStore:
                         ],
                     )
             for tag in tags:
-                _point(conn, db.TagRow, tag, image_id)
+                _point(conn, db.TAGS, tag, image_id)
             for repo_digest in repo_digests:
-                _point(conn, db.RepoDigestRow, repo_digest, image_id)
+                _point(conn, db.REPO_DIGESTS, repo_digest, image_id)
         return self.get(config_digest)
 
     def tag(self, image_id: Digest, name: str) -> None:
@@ -321,19 +321,19 @@ class ImageStore:
         with db.write(self._engine) as conn:
             if not conn.scalar(select(_IMAGES.c.id).where(_IMAGES.c.id == str(image_id))):
                 raise NoSuchImageError(str(image_id))
-            _point(conn, db.TagRow, name, str(image_id))
+            _point(conn, db.TAGS, name, str(image_id))
 
     def add_repo_digest(self, image_id: Digest, name: str) -> None:
         """Record that `host/repo@digest` serves this image."""
         with db.write(self._engine) as conn:
-            _point(conn, db.RepoDigestRow, name, str(image_id))
+            _point(conn, db.REPO_DIGESTS, name, str(image_id))
 
     def untag(self, name: str) -> Digest | None:
         """Remove a canonical tag or repo digest name; returns the image it pointed at."""
-        table = db.RepoDigestRow if "@" in name else db.TagRow
+        table = db.REPO_DIGESTS if "@" in name else db.TAGS
         with db.write(self._engine) as conn:
-            image_id = conn.scalar(select(table.image_id).where(table.name == name))
-            conn.execute(delete(table).where(table.name == name))
+            image_id = conn.scalar(select(table.c.image_id).where(table.c.name == name))
+            conn.execute(delete(table).where(table.c.name == name))
         return Digest.parse(image_id) if image_id else None
 
     def remove(self, image_id: Digest) -> list[Digest]:
@@ -351,15 +351,15 @@ class ImageStore:
             candidates.update(
                 conn.scalars(select(_LAYERS.c.digest).where(_LAYERS.c.image_id == key)).all()
             )
-            for table in (db.TagRow, db.RepoDigestRow, db.ImageLayerRow):
-                conn.execute(delete(table).where(table.image_id == key))
+            for table in (db.TAGS, db.REPO_DIGESTS, db.IMAGE_LAYERS):
+                conn.execute(delete(table).where(table.c.image_id == key))
             conn.execute(delete(_IMAGES).where(_IMAGES.c.id == key))
             return self._delete_unreferenced(conn, candidates)
 
     def collect_garbage(self) -> list[Digest]:
         """Delete every blob no image references and no live lease holds; returns them."""
         with db.write(self._engine) as conn:
-            conn.execute(delete(db.LeaseRow).where(db.LeaseRow.expires_at < time.time()))
+            conn.execute(delete(db.LEASES).where(db.LEASES.c.expires_at < time.time()))
             candidates = {str(digest) for digest, _size in self.content.walk()}
             return self._delete_unreferenced(conn, candidates)
 
@@ -369,7 +369,7 @@ class ImageStore:
         used.update(conn.scalars(select(_LAYERS.c.digest)).all())
         used.update(
             conn.scalars(
-                select(db.LeaseRow.digest).where(db.LeaseRow.expires_at >= time.time())
+                select(db.LEASES.c.digest).where(db.LEASES.c.expires_at >= time.time())
             ).all()
         )
         freed = []
@@ -380,7 +380,7 @@ class ImageStore:
                 continue
             if self.content.delete(digest):
                 freed.append(digest)
-            conn.execute(delete(db.BlobSourceRow).where(db.BlobSourceRow.digest == name))
+            conn.execute(delete(db.BLOB_SOURCES).where(db.BLOB_SOURCES.c.digest == name))
         return freed
 
     # -- leases and blob sources -----------------------------------------------------------
@@ -397,7 +397,7 @@ class ImageStore:
             yield lease
         finally:
             with db.write(self._engine) as conn:
-                conn.execute(delete(db.LeaseRow).where(db.LeaseRow.lease == lease.id))
+                conn.execute(delete(db.LEASES).where(db.LEASES.c.lease == lease.id))
 
     def _add_lease(self, lease_id: str, digests: Iterable[Digest]) -> None:
         rows = [
@@ -409,24 +409,24 @@ class ImageStore:
         with db.write(self._engine) as conn:
             for row in rows:
                 conn.execute(
-                    delete(db.LeaseRow).where(
-                        db.LeaseRow.lease == lease_id, db.LeaseRow.digest == row["digest"]
+                    delete(db.LEASES).where(
+                        db.LEASES.c.lease == lease_id, db.LEASES.c.digest == row["digest"]
                     )
                 )
-            conn.execute(db.LeaseRow.__table__.insert(), rows)
+            conn.execute(db.LEASES.insert(), rows)
 
     def add_blob_source(self, digest: Digest, host: str, repository: str) -> None:
         """Remember that registry `host` holds `digest` in `repository`."""
         with db.write(self._engine) as conn:
             conn.execute(
-                delete(db.BlobSourceRow).where(
-                    db.BlobSourceRow.digest == str(digest),
-                    db.BlobSourceRow.host == host,
-                    db.BlobSourceRow.repository == repository,
+                delete(db.BLOB_SOURCES).where(
+                    db.BLOB_SOURCES.c.digest == str(digest),
+                    db.BLOB_SOURCES.c.host == host,
+                    db.BLOB_SOURCES.c.repository == repository,
                 )
             )
             conn.execute(
-                db.BlobSourceRow.__table__.insert().values(
+                db.BLOB_SOURCES.insert().values(
                     digest=str(digest), host=host, repository=repository
                 )
             )
@@ -436,8 +436,8 @@ class ImageStore:
         with db.read(self._engine) as conn:
             return list(
                 conn.scalars(
-                    select(db.BlobSourceRow.repository).where(
-                        db.BlobSourceRow.digest == str(digest), db.BlobSourceRow.host == host
+                    select(db.BLOB_SOURCES.c.repository).where(
+                        db.BLOB_SOURCES.c.digest == str(digest), db.BLOB_SOURCES.c.host == host
                     )
                 ).all()
             )
@@ -455,10 +455,10 @@ class Lease:
         self._store._add_lease(self.id, digests)
 
 
-def _point(conn: Connection, table: type[db.TagRow] | type[db.RepoDigestRow], name: str,
+def _point(conn: Connection, table: Table, name: str,
            image_id: str) -> None:
-    conn.execute(delete(table).where(table.name == name))
-    conn.execute(table.__table__.insert().values(name=name, image_id=image_id))
+    conn.execute(delete(table).where(table.c.name == name))
+    conn.execute(table.insert().values(name=name, image_id=image_id))
 
 
 _DOCKER_LAYER_TYPES = frozenset(

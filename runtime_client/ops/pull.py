@@ -22,7 +22,6 @@ from registry.oci.digest import Digest
 from registry.oci.manifest import Descriptor, Manifest, ManifestError, parse_manifest
 from registry.oci.reference import Reference
 from runtime_client.config import ClientConfig, Stores
-from runtime_client.contenttrust import TrustContext
 from runtime_client.distribution.client import RegistryClient, open_session
 from runtime_client.distribution.connect import client_for
 from runtime_client.distribution.platforms import Platform, host_platform
@@ -70,8 +69,12 @@ async def pull(stores: Stores, config: ClientConfig, opts: PullOptions, stdout: 
                                         DEFAULT_CONCURRENT_DOWNLOADS))
     async with open_session() as session:
         client = client_for(config, ref.host or config.default_registry, session)
-        trust = TrustContext(config, env or os.environ, client.host) if opts.content_trust \
-            else None
+        trust = None
+        if opts.content_trust:
+            # The trust library (and cryptography) loads only when content trust is on.
+            from runtime_client.contenttrust import TrustContext
+
+            trust = TrustContext(config, env or os.environ, client.host)
         if opts.all_tags:
             if ref.tag or ref.digest:
                 raise UsageError("tag can't be used with --all-tags/-a")

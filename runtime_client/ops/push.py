@@ -18,7 +18,6 @@ from typing import BinaryIO, TextIO
 from registry.oci.digest import Digest
 from registry.oci.reference import Reference
 from runtime_client.config import ClientConfig, Stores
-from runtime_client.contenttrust import TrustContext
 from runtime_client.distribution.client import RegistryClient, open_session
 from runtime_client.distribution.connect import client_for
 from runtime_client.distribution.progress import Progress
@@ -72,6 +71,9 @@ async def push(stores: Stores, config: ClientConfig, opts: PushOptions, stdout: 
             digest, size = await push_image(stores, client, image, target, progress)
             stdout.write(f"{tag}: digest: {digest} size: {size}\n")
             if opts.content_trust:
+                # The trust library (and cryptography) loads only when content trust is on.
+                from runtime_client.contenttrust import TrustContext
+
                 progress.message("Signing and pushing trust metadata")
                 trust = TrustContext(config, env or os.environ, client.host)
                 created = await asyncio.to_thread(trust.sign, repo, tag, digest, size)
