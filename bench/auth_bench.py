@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import os
+import statistics
 import sys
 import tempfile
 import urllib.parse
@@ -34,7 +35,6 @@ from registry_bench import (  # a sibling script, not a package
     Server,
     expect,
     free_port,
-    prepare_small_image,
     request,
     running,
     wrk_rate,
@@ -61,7 +61,7 @@ def start_hub(workdir: Path, name: str, *, auth: bool):  # type: ignore[no-untyp
 
 def call(server: Server, method: str, path: str, headers: dict[str, str], body: object = None,
          status: int = 200) -> bytes:
-    data = json.dumps(body).encode() if body is not None else None
+    data = json.dumps(body).encode() if body is not None else b""
     return expect(request(server, method, path, headers, body=data), status, f"{method} {path}")
 
 
@@ -93,15 +93,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     args = parser.parse_args()
-    rates: dict[str, float | str] = {}
+    samples: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="berth-auth-bench-") as tmp:
         workdir = Path(tmp)
-        with start_hub(workdir, "open", auth=False) as server:
-            prepare_small_image(server, "bench/app", 0)
-            rates["open registry (--no-auth)"] = wrk_rate(
-                f"{server.url}/v2/bench/app/manifests/latest", args)
-        with start_hub(workdir, "auth", auth=True) as server:
+        with start_hub(workdir, "open", auth=False) as open_hub, \
+                start_hub(workdir, "auth", auth=True) as server:
+            push_as(open_hub, "bench/app", {})
             admin = basic("admin", ADMIN_PASSWORD)
             call(server, "POST", "/api/v1/users", {**admin, "Content-Type": "application/json"},
                  {"name": "alice", "password": ALICE_PASSWORD}, status=201)
@@ -118,25 +118,33 @@ def main() -> int:
             owner = token(server, "repository:alice/private:pull", alice)
             base = server.url + "/v2/alice"
             cases = [
-                ("anonymous token, public repo", "public",
+                ("open registry (--no-auth)", f"{open_hub.url}/v2/bench/app", {}),
+                ("anonymous token, public repo", f"{base}/public",
                  {"Authorization": f"Bearer {anonymous}"}),
-                ("user token, private repo", "private", {"Authorization": f"Bearer {owner}"}),
-                ("basic password, private repo", "private", alice),
-                ("basic access token, private repo", "private", pat),
+                ("user token, private repo", f"{base}/private",
+                 {"Authorization": f"Bearer {owner}"}),
+                ("basic password, private repo", f"{base}/private", alice),
+                ("basic access token, private repo", f"{base}/private", pat),
             ]
-            for label, repo, headers in cases:
-                try:
-                    rates[label] = wrk_rate(f"{base}/{repo}/manifests/latest", args, headers)
-                except BenchError as error:
-                    rates[label] = f"error: {error}"
-    baseline = rates["open registry (--no-auth)"]
-    print(f"manifest GET, {args.connections} connections, {args.duration} s per run (wrk)")
+            # Interleaved rounds, so that load from elsewhere on the host hits every case alike.
+            for _ in range(args.rounds):
+                for label, repo_url, headers in cases:
+                    try:
+                        rate = wrk_rate(f"{repo_url}/manifests/latest", args, headers)
+                    except BenchError as error:
+                        errors[label] = f"error: {error}"
+                        continue
+                    samples.setdefault(label, []).append(rate)
+    rates = {label: statistics.median(values) for label, values in samples.items()}
+    baseline = rates.get("open registry (--no-auth)")
+    print(f"manifest GET, {args.connections} connections, {args.duration} s per run (wrk), "
+          f"median of {args.rounds} interleaved rounds")
     print(f"{'case':<36} {'req/s':>10} {'vs open':>8}")
     for label, rate in rates.items():
-        if isinstance(rate, float) and isinstance(baseline, float):
-            print(f"{label:<36} {rate:>10.0f} {rate / baseline:>8.2f}")
-        else:
-            print(f"{label:<36} {rate!s:>10}")
+        ratio = f"{rate / baseline:>8.2f}" if baseline else ""
+        print(f"{label:<36} {rate:>10.0f} {ratio}")
+    for label, error in errors.items():
+        print(f"{label:<36} {error}")
     return 0
 
 
