@@ -103,6 +103,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     audit = AuditLog(engine)
     accounts = AccountService(engine, audit)
     signing_key, public_keys = await load_signing_keys(engine)
+    await accounts.ensure_library()
     throttle = LoginThrottle(
         engine,
         window_seconds=settings.login_window_seconds,

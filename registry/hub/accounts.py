@@ -119,6 +119,11 @@ class AccountService:
             await q.delete_user(conn, user.id, user.name)
         await self.audit.record(actor, "user-rm", name, address)
 
+    async def ensure_library(self) -> None:
+        """Make sure the official-images namespace exists (public by default)."""
+        async with self.engine.begin() as conn:
+            await q.insert_namespace(conn, LIBRARY, "library", True)
+
     async def bootstrap_admin(self, password: str | None) -> str | None:
         """On an empty database, create `admin`; the generated password when one was made."""
         async with self.engine.connect() as conn:

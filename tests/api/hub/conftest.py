@@ -10,6 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from registry.app import create_app
 from registry.settings import Settings
+from tests.api.conftest import _empty_tables as empty_tables
 
 ADMIN_PASSWORD = "admin-secret-1"
 PASSWORD = "correct-horse-9"  # every test user's password
@@ -64,9 +65,16 @@ class Hub:
         return await resp.json()
 
 
-@pytest.fixture
-def auth_settings(tmp_path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD).resolve()
+@pytest.fixture(params=["sqlite", "postgres"])
+async def auth_settings(request, tmp_path) -> Settings:
+    """A hub with auth on, over SQLite or over the API suite's PostgreSQL database."""
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("api_database")
+        await empty_tables(database_url)
+    return Settings(
+        data_dir=tmp_path / "data", database_url=database_url, admin_password=ADMIN_PASSWORD
+    ).resolve()
 
 
 @pytest.fixture
