@@ -136,7 +136,9 @@ class UploadService:
                 if digester is not None:
                     digester.update(chunk)
             received = writer.size - begin
-            await writer.commit()
+            # Persist, do not complete: object stores keep a resumable session this way
+            # (see StorageDriver); completion happens once, in `complete`.
+            await writer.close()
         except BaseException:
             await writer.close()
             self._digesters.pop(upload_id, None)
@@ -179,6 +181,8 @@ class UploadService:
         async with self._lock(upload_id):
             if body is not None:
                 await self._append_locked(upload_id, body, None, length)
+            writer = await self.driver.writer(upload_data_path(upload_id), append=True)
+            await writer.commit()
             digester = await self._digest_of_upload(upload_id, digest.algorithm)
             if digester.digest() != digest:
                 raise DigestInvalidError(

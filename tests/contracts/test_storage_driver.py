@@ -105,8 +105,11 @@ async def test_large_appends_across_sessions(driver):
     await writer.commit()
     writer = await driver.writer("grow/data", append=True)
     await writer.write(b"!")
-    await writer.close()
+    await writer.close()  # closed, not committed: counted and resumable, not yet readable
     assert (await driver.stat("grow/data")).size == len(first) + len(second) + 1
+    writer = await driver.writer("grow/data", append=True)
+    assert writer.size == len(first) + len(second) + 1
+    await writer.commit()
     assert await read_all(driver, "grow/data") == first + second + b"!"
     assert await read_all(driver, "grow/data", len(first)) == second + b"!"
 
@@ -126,3 +129,24 @@ async def test_move_large_file(driver):
     await driver.move("uploads/x/data", "blobs/y/data")
     assert (await driver.stat("blobs/y/data")).size == len(data)
     assert await read_all(driver, "blobs/y/data") == data
+
+
+async def test_session_closed_mid_part_resumes_exactly(driver):
+    """A session closed with a partial part buffered resumes, then commits, byte-exact."""
+    data = bytes(range(256)) * (28 * 1024)  # 7 MiB: one full 5 MiB part and a tail
+    writer = await driver.writer("up/x/data")
+    await writer.write(data[:3_000_000])
+    await writer.close()
+    for start, end in ((3_000_000, 5_500_000), (5_500_000, len(data))):
+        writer = await driver.writer("up/x/data", append=True)
+        assert writer.size == start
+        await writer.write(data[start:end])
+        await writer.close()
+    assert (await driver.stat("up/x/data")).size == len(data)
+    assert await driver.list("up/x") == ["up/x/data"]
+    writer = await driver.writer("up/x/data", append=True)
+    await writer.commit()
+    assert await read_all(driver, "up/x/data") == data
+    await driver.delete("up/x")
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("up/x/data")

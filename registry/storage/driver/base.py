@@ -3,7 +3,10 @@
 Paths are `/`-separated, relative, and match `PATH_RE`. Drivers know nothing about digests,
 repositories or HTTP: they store bytes under paths. `FileWriter.commit()` is what makes appended
 bytes durable; a writer that is closed without commit keeps what it wrote so far (that is what
-makes uploads resumable), and `cancel()` removes it.
+makes uploads resumable), and `cancel()` removes it. Bytes of a closed but uncommitted writer
+count in `stat` and resume with `writer(path, append=True)`, in any process sharing the storage;
+readers (`reader`, `get_content`, `move`) may see them only after `commit()` (an object store
+cannot serve an unfinished multipart upload).
 """
 
 from __future__ import annotations

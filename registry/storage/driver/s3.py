@@ -3,16 +3,16 @@
 boto3 is synchronous, so every call runs in a worker thread (`asyncio.to_thread`).
 Credentials come from the standard AWS chain (environment, shared files, instance roles).
 
-Appending: S3 objects are immutable, so a writer builds a new object for each session. An
-append session starts a multipart upload whose first parts are the existing object, copied
-server-side (`UploadPartCopy`), or, when the existing object is smaller than a part, read
-back into the buffer; new bytes are buffered up to `part_size` (S3's minimum part is 5 MiB)
-and sent as parts. `commit()` and `close()` both complete the upload: S3 cannot keep
-appended bytes anywhere a reader (or another hub process) could see them without completing
-an object, and the committed object is the whole state another replica needs to continue.
-A process killed mid-session leaves an incomplete multipart upload (invisible to readers);
-`abort_incomplete_uploads` removes those, and a bucket lifecycle rule
-(`AbortIncompleteMultipartUpload`) does the same without the hub.
+Writing: a writer buffers up to `part_size` (S3's minimum part is 5 MiB) and sends each full
+buffer as a part of a multipart upload. `close()` without commit persists the session in the
+bucket, beside the key: `K~writer` (upload id, parts, size) and `K~tail` (the buffered bytes,
+shorter than a part), so any hub process can resume it with `writer(K, append=True)`; `stat`
+counts those bytes. `commit()` completes the multipart upload (or PUTs a small object) and
+only then do readers see the bytes. Appending to a committed object copies it into the new
+upload server-side (`UploadPartCopy`), or reads it back when it is smaller than a part. Parts
+a killed process sent after its last `close()` are overwritten when the session resumes;
+whole sessions abandoned by crashed processes are aborted by `abort_incomplete_uploads`
+(or a bucket lifecycle rule, `AbortIncompleteMultipartUpload`).
 
 Directories are implied by key prefixes, as in every object store.
 """
@@ -20,7 +20,10 @@ Directories are implied by key prefixes, as in every object store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +51,11 @@ MIN_PART_SIZE = 5 * 1024 * 1024  # bytes; S3's minimum for every part but the la
 MAX_COPY_PART = 5 * 1024 * 1024 * 1024  # bytes; S3's maximum for one UploadPartCopy
 READ_CHUNK = 1 << 20  # bytes per streamed read
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+# A writer session of key K lives in `K~writer` (JSON) and `K~tail` (bytes): `~` is not a
+# path character (PATH_RE), so no stored path collides with them, and listings hide them.
+_SESSION_MARK = "~"
+_STATE_SUFFIX = "~writer"
+_TAIL_SUFFIX = "~tail"
 
 T = TypeVar("T")
 
@@ -77,53 +85,65 @@ class _S3Writer:
         self._path = path
         self._key = key
         self._buffer = bytearray()
-        self._base_size = 0  # bytes of the existing object copied server-side
-        self._sent = 0  # bytes sent as parts (copied or uploaded)
+        self._sent = 0  # bytes in parts (copied or uploaded)
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
-        self._dirty = True
+        self._dirty = False  # something to persist or complete
         self._done = False
 
     async def open(self, append: bool) -> _S3Writer:
+        state = await self._driver.load_state(self._key)
         if not append:
+            if state is not None:
+                await self._driver.discard_state(self._key, state)
+            self._dirty = True  # even an empty writer leaves an (empty) file
+            return self
+        if state is not None:
+            self._dirty = True  # the session must be completed or persisted again
+            self._upload_id = state["upload_id"]
+            self._parts = state["parts"]
+            self._sent = state["sent"]
+            self._buffer += await self._driver.get_tail(self._key)
             return self
         try:
             size = (await self._driver.stat(self._path)).size
         except PathNotFoundError:
+            self._dirty = True
             return self
-        self._dirty = False
         if size < self._driver.config.part_size:
             self._buffer += await self._driver.get_content(self._path)
         else:
-            self._base_size = size
+            await self._copy_existing(size)
         return self
 
     @property
     def size(self) -> int:
-        return self._base_size + self._sent + len(self._buffer)
+        return self._sent + len(self._buffer)
 
     async def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
         return await self._driver.call(fn, Bucket=self._driver.bucket, Key=self._key, **kwargs)
 
     async def _ensure_upload(self) -> str:
-        if self._upload_id is not None:
-            return self._upload_id
-        client = self._driver.client
-        created = await self._call(client.create_multipart_upload)
-        self._upload_id = created["UploadId"]
-        # Copy the existing object as the first parts, at most 5 GiB each.
-        for start in range(0, self._base_size, MAX_COPY_PART):
-            end = min(start + MAX_COPY_PART, self._base_size) - 1
+        if self._upload_id is None:
+            created = await self._call(self._driver.client.create_multipart_upload)
+            self._upload_id = created["UploadId"]
+        return self._upload_id
+
+    async def _copy_existing(self, size: int) -> None:
+        # The committed object becomes the first parts, copied inside S3 (at most 5 GiB each).
+        upload_id = await self._ensure_upload()
+        for start in range(0, size, MAX_COPY_PART):
+            end = min(start + MAX_COPY_PART, size) - 1
             number = len(self._parts) + 1
             copied = await self._call(
-                client.upload_part_copy,
-                UploadId=self._upload_id,
+                self._driver.client.upload_part_copy,
+                UploadId=upload_id,
                 PartNumber=number,
                 CopySource={"Bucket": self._driver.bucket, "Key": self._key},
                 CopySourceRange=f"bytes={start}-{end}",
             )
             self._parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
-        return self._upload_id
+        self._sent = size
 
     async def _send_part(self, data: bytes) -> None:
         upload_id = await self._ensure_upload()
@@ -148,48 +168,48 @@ class _S3Writer:
             await self._send_part(part)
 
     async def commit(self) -> None:
+        """Complete the object (a single PUT when it never outgrew the buffer)."""
+        if self._done:
+            return
+        self._done = True
+        client = self._driver.client
+        if self._upload_id is None:
+            if self._dirty:
+                await self._call(client.put_object, Body=bytes(self._buffer))
+        else:
+            if self._buffer or not self._parts:
+                await self._send_part(bytes(self._buffer))
+                self._buffer.clear()
+            await self._call(
+                client.complete_multipart_upload,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
+        await self._driver.discard_state(self._key, None)
+
+    async def close(self) -> None:
+        """Persist the session (parts so far, the buffered tail) for any process to resume."""
         if self._done:
             return
         self._done = True
         if not self._dirty:
             return
-        client = self._driver.client
-        try:
-            if self._upload_id is None and self._base_size == 0:
-                await self._call(client.put_object, Body=bytes(self._buffer))
-                return
-            if self._buffer:
-                await self._send_part(bytes(self._buffer))
-                self._buffer.clear()
-            upload_id = await self._ensure_upload()
-            await self._call(
-                client.complete_multipart_upload,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": self._parts},
-            )
-        except BaseException:
-            await self._abort()
-            raise
-
-    async def _abort(self) -> None:
-        if self._upload_id is not None:
-            upload_id, self._upload_id = self._upload_id, None
-            try:
-                await self._call(self._driver.client.abort_multipart_upload, UploadId=upload_id)
-            except ClientError:
-                logger.warning("could not abort multipart upload of %s", self._key)
+        if self._upload_id is None and not self._buffer:
+            await self._call(self._driver.client.put_object, Body=b"")
+            return
+        await self._driver.save_state(
+            self._key,
+            {"upload_id": self._upload_id, "parts": self._parts, "sent": self._sent},
+            bytes(self._buffer),
+        )
 
     async def cancel(self) -> None:
         self._done = True
-        await self._abort()
-        try:
-            await self._call(self._driver.client.delete_object)
-        except ClientError as exc:
-            if _error_code(exc) not in _NOT_FOUND:
-                raise
-
-    async def close(self) -> None:
-        await self.commit()
+        state = await self._driver.load_state(self._key)
+        if self._upload_id is not None:
+            state = {"upload_id": self._upload_id}
+        await self._driver.discard_state(self._key, state)
+        await self._call(self._driver.client.delete_object)
 
 
 class S3Driver:
@@ -284,6 +304,9 @@ class S3Driver:
 
     async def stat(self, path: str) -> FileInfo:
         key = self._key(path)
+        state = await self.load_state(key)
+        if state is not None:  # an unfinished writer session: its bytes count
+            return FileInfo(path, state["sent"] + state["tail"], False, state["saved_at"])
         try:
             head = await self.call(self.client.head_object, Bucket=self.bucket, Key=key)
         except ClientError as exc:
@@ -313,7 +336,9 @@ class S3Driver:
         for page in await self._pages(prefix, "/"):
             prefixes = page.get("CommonPrefixes", [])
             children.update(self._path_of(p["Prefix"].rstrip("/")) for p in prefixes)
-            children.update(self._path_of(o["Key"]) for o in page.get("Contents", []))
+            children.update(
+                self._path_of(o["Key"].split(_SESSION_MARK)[0]) for o in page.get("Contents", [])
+            )
         if not children:
             raise PathNotFoundError(self.name, path)
         return sorted(children)
@@ -337,12 +362,19 @@ class S3Driver:
     async def delete(self, path: str) -> None:
         key = self._key(path)
         keys = [o["Key"] for page in await self._pages(key + "/") for o in page.get("Contents", [])]
+        for session in [k for k in keys if k.endswith(_STATE_SUFFIX)]:
+            found = await self.load_state(session.removesuffix(_STATE_SUFFIX))
+            await self.discard_state(session.removesuffix(_STATE_SUFFIX), found)
         try:
             await self.call(self.client.head_object, Bucket=self.bucket, Key=key)
             keys.append(key)
         except ClientError as exc:
             if _error_code(exc) not in _NOT_FOUND:
                 raise StorageDriverError(self.name, path, str(exc)) from exc
+        state = await self.load_state(key)
+        if state is not None:
+            await self.discard_state(key, state)
+            keys.append(key)
         if not keys:
             raise PathNotFoundError(self.name, path)
         for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
@@ -352,6 +384,63 @@ class S3Driver:
                 Bucket=self.bucket,
                 Delete={"Objects": batch, "Quiet": True},
             )
+
+    # -- writer sessions -------------------------------------------------------------------
+
+    async def load_state(self, key: str) -> dict[str, Any] | None:
+        """The persisted writer session of `key`, or None."""
+        try:
+            response = await self.call(
+                self.client.get_object, Bucket=self.bucket, Key=key + _STATE_SUFFIX
+            )
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return None
+            raise
+        body = response["Body"]
+        try:
+            state: dict[str, Any] = json.loads(await asyncio.to_thread(body.read))
+        finally:
+            body.close()
+        return state
+
+    async def get_tail(self, key: str) -> bytes:
+        """The buffered bytes of a persisted session (shorter than a part)."""
+        try:
+            response = await self.call(
+                self.client.get_object, Bucket=self.bucket, Key=key + _TAIL_SUFFIX
+            )
+        except ClientError as exc:
+            if _error_code(exc) in _NOT_FOUND:
+                return b""
+            raise
+        body = response["Body"]
+        try:
+            return await asyncio.to_thread(body.read)
+        finally:
+            body.close()
+
+    async def save_state(self, key: str, state: dict[str, Any], tail: bytes) -> None:
+        """Persist a session: the tail first, then the state that vouches for it."""
+        state = {**state, "tail": len(tail), "saved_at": time.time()}
+        await self.call(self.client.put_object, Bucket=self.bucket, Key=key + _TAIL_SUFFIX,
+                        Body=tail)
+        await self.call(self.client.put_object, Bucket=self.bucket, Key=key + _STATE_SUFFIX,
+                        Body=json.dumps(state).encode())
+
+    async def discard_state(self, key: str, state: dict[str, Any] | None) -> None:
+        """Forget a session; abort its multipart upload when `state` names one."""
+        upload_id = (state or {}).get("upload_id")
+        if upload_id:
+            with contextlib.suppress(ClientError):
+                await self.call(self.client.abort_multipart_upload, Bucket=self.bucket,
+                                Key=key, UploadId=upload_id)
+        await self.call(
+            self.client.delete_objects,
+            Bucket=self.bucket,
+            Delete={"Objects": [{"Key": key + _STATE_SUFFIX}, {"Key": key + _TAIL_SUFFIX}],
+                    "Quiet": True},
+        )
 
     def local_path(self, path: str) -> Path | None:
         return None
