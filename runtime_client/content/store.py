@@ -76,7 +76,7 @@ class ContentWriter:
         """How many bytes this ingest already holds (where a resumed download starts)."""
         return self._digester.size
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         """Append `chunk` to the ingest."""
         self._file.write(chunk)
         self._digester.update(chunk)

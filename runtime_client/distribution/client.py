@@ -286,11 +286,11 @@ class RegistryClient:
         async for chunk in response.content.iter_any():
             batch += chunk
             if len(batch) >= WRITE_BATCH:
-                await asyncio.to_thread(writer.write, bytes(batch))
-                batch.clear()
+                full, batch = batch, bytearray()  # hand over the buffer, no copy
+                await asyncio.to_thread(writer.write, full)
                 progress(writer.offset)
         if batch:
-            await asyncio.to_thread(writer.write, bytes(batch))
+            await asyncio.to_thread(writer.write, batch)
             progress(writer.offset)
 
     async def blob_exists(self, repository: str, digest: Digest) -> bool:
