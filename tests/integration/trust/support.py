@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import ipaddress
 import os
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from registry.tlscerts import DevCertificates, make_dev_certificates
+from tests.support.hub import HubProcess, repo_env
 from tests.support.ports import free_port
 from trust.server.app import create_trust_app
 from trust.server.settings import TrustServerSettings
@@ -62,8 +66,13 @@ def write_tls(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def notary(server: dict, trust_dir: Path, *args: str, answer: str | None = None) -> str:
-    """Run the notary CLI against `server` with `trust_dir`; fail the test on error."""
+def notary(
+    server: dict, trust_dir: Path, *args: str, answer: str | None = None, auth: str | None = None
+) -> str:
+    """Run the notary CLI against `server` with `trust_dir`; fail the test on error.
+
+    `auth` is "user:password" for NOTARY_AUTH (basic credentials for the token handshake).
+    """
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(trust_dir),
@@ -72,6 +81,8 @@ def notary(server: dict, trust_dir: Path, *args: str, answer: str | None = None)
         "NOTARY_SNAPSHOT_PASSPHRASE": PASSPHRASES["snapshot"],
         "NOTARY_DELEGATION_PASSPHRASE": "repo-secret",
     }
+    if auth is not None:
+        env["NOTARY_AUTH"] = base64.b64encode(auth.encode()).decode()
     command = ["notary", "-s", server["url"], "-d", str(trust_dir), "--tlscacert", server["ca"]]
     result = subprocess.run(
         [*command, *args], env=env, capture_output=True, text=True, timeout=60, input=answer
@@ -123,3 +134,41 @@ class BerthTrustServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=30)
             self._loop.close()
+
+
+def start_auth_hub(workdir: Path, users: dict[str, str]) -> tuple[HubProcess, DevCertificates]:
+    """A hub over TLS with login required and the given users (name -> password)."""
+    certificates = make_dev_certificates(workdir / "tls")
+    hub = HubProcess(
+        workdir / "data",
+        workdir / "hub.log",
+        no_auth=False,
+        tls=certificates,
+        env={"BERTH_ADMIN_PASSWORD": "admin-password-1"},
+    )
+    hub.start()
+    try:
+        for name, password in users.items():
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "registry",
+                    "user",
+                    "add",
+                    name,
+                    "--password-stdin",
+                    "--data",
+                    str(hub.data_dir),
+                ],
+                env=repo_env(),
+                input=password + "\n",
+                text=True,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+    except BaseException:
+        hub.stop()
+        raise
+    return hub, certificates

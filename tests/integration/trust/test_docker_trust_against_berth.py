@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import ssl
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from registry.tlscerts import make_dev_certificates
-from tests.integration.trust.support import BerthTrustServer
+from tests.integration.trust.support import BerthTrustServer, start_auth_hub
 from tests.support.commands import run_command
 from tests.support.dockerd import docker_cli
-from tests.support.hub import HubProcess, repo_env
+from tests.support.hub import HubProcess
 from tests.support.images import DOCKER_ARCHIVE_TAG
 from tests.support.reference_registry import (
     ReferenceRegistry,
@@ -187,33 +186,10 @@ def test_trust_sign_revoke_and_delegated_signer(dockerd, docker_archive, trust_s
 @pytest.fixture(scope="module")
 def auth_hub(tmp_path_factory):
     """A hub over TLS with accounts (login required to push), user alice."""
-    workdir = tmp_path_factory.mktemp("auth-hub")
-    certificates = make_dev_certificates(workdir / "tls")
-    hub = HubProcess(
-        workdir / "data",
-        workdir / "hub.log",
-        no_auth=False,
-        tls=certificates,
-        env={"BERTH_ADMIN_PASSWORD": "admin-password-1"},
+    hub, certificates = start_auth_hub(
+        tmp_path_factory.mktemp("auth-hub"), {"alice": "alice-password-1"}
     )
-    hub.start()
     try:
-        added = run_command(
-            [
-                sys.executable,
-                "-m",
-                "registry",
-                "user",
-                "add",
-                "alice",
-                "--password-stdin",
-                "--data",
-                str(hub.data_dir),
-            ],
-            env=repo_env(),
-            input=b"alice-password-1\n",
-        )
-        assert added.returncode == 0
         yield Setup(hub.host, hub.url, certificates.ca_cert)
     finally:
         hub.stop()
