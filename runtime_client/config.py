@@ -59,7 +59,9 @@ class ClientConfig:
             else Path(env.get("HOME") or Path.home()) / ".docker" / "config.json"
         )
         insecure = {h.strip() for h in env.get("BERTH_INSECURE_REGISTRIES", "").split(",")}
-        insecure.update(settings.get("insecure-registries") or [])
+        configured = settings.get("insecure-registries")
+        if isinstance(configured, list):
+            insecure.update(str(host) for host in configured)
         insecure.discard("")
         return cls(root_path, str(default_registry), docker_config, frozenset(insecure))
 

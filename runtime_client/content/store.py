@@ -79,7 +79,7 @@ class ContentWriter:
     def write(self, chunk: bytes | bytearray) -> None:
         """Append `chunk` to the ingest."""
         self._file.write(chunk)
-        self._digester.update(chunk)
+        self._digester.update(chunk)  # type: ignore[arg-type]  # hashlib takes any buffer
 
     def digest(self) -> Digest:
         """The digest of the bytes written so far."""

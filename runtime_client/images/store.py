@@ -31,6 +31,7 @@ takes a lease (pull, load) can never see a blob vanish under it.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import time
@@ -336,7 +337,7 @@ class ImageStore:
             conn.execute(delete(table).where(table.c.name == name))
         return Digest.parse(image_id) if image_id else None
 
-    def remove(self, image_id: Digest) -> list[Digest]:
+    def remove(self, image_id: Digest) -> builtins.list[Digest]:
         """Delete an image record and every blob of it that no other image (or lease) uses.
 
         Returns:
@@ -356,14 +357,14 @@ class ImageStore:
             conn.execute(delete(_IMAGES).where(_IMAGES.c.id == key))
             return self._delete_unreferenced(conn, candidates)
 
-    def collect_garbage(self) -> list[Digest]:
+    def collect_garbage(self) -> builtins.list[Digest]:
         """Delete every blob no image references and no live lease holds; returns them."""
         with db.write(self._engine) as conn:
             conn.execute(delete(db.LEASES).where(db.LEASES.c.expires_at < time.time()))
             candidates = {str(digest) for digest, _size in self.content.walk()}
             return self._delete_unreferenced(conn, candidates)
 
-    def _delete_unreferenced(self, conn: Connection, candidates: set[str]) -> list[Digest]:
+    def _delete_unreferenced(self, conn: Connection, candidates: set[str]) -> builtins.list[Digest]:
         used: set[str] = set(conn.scalars(select(_IMAGES.c.id)).all())
         used.update(conn.scalars(select(_IMAGES.c.manifest_digest)).all())
         used.update(conn.scalars(select(_LAYERS.c.digest)).all())
@@ -431,7 +432,7 @@ class ImageStore:
                 )
             )
 
-    def blob_sources(self, digest: Digest, host: str) -> list[str]:
+    def blob_sources(self, digest: Digest, host: str) -> builtins.list[str]:
         """Repositories of registry `host` known to hold `digest`."""
         with db.read(self._engine) as conn:
             return list(

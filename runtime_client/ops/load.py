@@ -114,7 +114,7 @@ def _plain_stream(stream: BinaryIO) -> BinaryIO:
     head = stream.read(2)
     reader = _TailReader(stream, head)
     if compression_of(head) == "gzip":
-        return gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[arg-type, return-value]
+        return gzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[call-overload, no-any-return]
     return reader  # type: ignore[return-value]
 
 

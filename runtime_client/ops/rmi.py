@@ -108,7 +108,7 @@ def remove_image(stores: Stores, image: Image) -> tuple[list[Digest], int]:
     """
     layer_digests = [layer.digest for layer in image.layers]
     sizes = {digest: _size(stores, digest) for digest in {image.id, *layer_digests}}
-    freed = set(stores.images.remove(image.id))
+    freed: set[Digest] = set(stores.images.remove(image.id))
     deleted = [image.id] + [d for d in dict.fromkeys(layer_digests) if d in freed]
     return deleted, sum(sizes.get(d, 0) for d in freed)
 

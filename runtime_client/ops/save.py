@@ -62,7 +62,9 @@ def save(stores: Stores, opts: SaveOptions, out: BinaryIO) -> None:
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix="save-") as scratch, \
             tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as archive:
         written: set[str] = set()
-        docker_manifest, repositories, index = [], {}, []
+        docker_manifest: list[dict[str, object]] = []
+        repositories: dict[str, dict[str, str]] = {}
+        index: list[dict[str, object]] = []
         _add_bytes(archive, "blobs/", None)
         _add_bytes(archive, "blobs/sha256/", None)
         for entry in entries:
@@ -96,8 +98,9 @@ def save(stores: Stores, opts: SaveOptions, out: BinaryIO) -> None:
             })
             descriptor = {"mediaType": mt.OCI_MANIFEST, "digest": f"sha256:{manifest_hex}",
                           "size": len(manifest)}
-            for tag in entry.tags or [None]:
-                annotations = {}
+            names: list[str | None] = list(entry.tags) or [None]
+            for tag in names:
+                annotations: dict[str, str] = {}
                 if tag is not None:
                     repo, _, tag_name = tag.rpartition(":")
                     annotations = {"io.containerd.image.name": tag,
