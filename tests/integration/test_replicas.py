@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import gzip
 import hashlib
@@ -19,6 +20,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -211,3 +213,29 @@ def test_config_file_configures_a_replica(hub_factory, backend, tmp_path: Path):
     status, _, _ = http("POST", f"{hub.url}/v2/conf/blobs/uploads/?digest={sha256(data)}", data)
     assert status == 201
     assert http("GET", f"{hub.url}/v2/conf/blobs/{sha256(data)}")[2] == data
+
+
+def test_a_token_issued_by_one_replica_is_accepted_by_the_other(hub_factory, backend):
+    """Signing keys live in the shared database, so any replica verifies any replica's token."""
+    env = {"BERTH_ADMIN_PASSWORD": "admin-password-1"}
+    a = start_replica(hub_factory, backend, no_auth=False, env=env)
+    b = start_replica(hub_factory, backend, no_auth=False, env=env)
+    status, headers, _ = http("GET", f"{b.url}/v2/")
+    assert status == 401
+    challenge = headers["WWW-Authenticate"]
+    params = dict(part.split("=", 1) for part in challenge.removeprefix("Bearer ").split(","))
+    service = params["service"].strip('"')
+    basic = base64.b64encode(b"admin:admin-password-1").decode()
+    query = urllib.parse.urlencode({"service": service,
+                                    "scope": "repository:tokens/app:pull,push"})
+    status, _, body = http("GET", f"{a.url}/token?{query}",
+                           headers={"Authorization": f"Basic {basic}"})
+    assert status == 200, body
+    token = json.loads(body)["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    data = b"pushed to B with A's token"
+    status, _, body = http("POST", f"{b.url}/v2/tokens/app/blobs/uploads/?digest={sha256(data)}",
+                           data, bearer)
+    assert status == 201, body
+    assert http("GET", f"{b.url}/v2/tokens/app/blobs/{sha256(data)}", headers=bearer)[2] == data
+    assert http("GET", f"{b.url}/v2/tokens/app/blobs/{sha256(data)}")[0] == 401
