@@ -13,6 +13,7 @@ from aiohttp import web
 
 from registry.app import create_app
 from registry.cli.common import settings_from_args, setup_logging
+from registry.cli.workers import add_workers
 from registry.db.migrate import SchemaBehindError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     parser.add_argument("--tls-key", help="PEM private key for https (env BERTH_TLS_KEY)")
     parser.add_argument(
         "--no-auth", action="store_true", help="run an open registry (env BERTH_AUTH=none)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="processes serving the same address through SO_REUSEPORT (env BERTH_WORKERS)",
     )
     parser.set_defaults(func=run)
 
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         tls_cert=Path(args.tls_cert) if args.tls_cert else None,
         tls_key=Path(args.tls_key) if args.tls_key else None,
         auth_enabled=False if args.no_auth else None,
+        workers=args.workers,
     )
     setup_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -58,9 +65,12 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
+        app = create_app(settings)
+        if settings.workers > 1:
+            add_workers(app, settings.workers - 1)
         # The default asyncio loop on purpose: its sendfile makes blob pulls zero-copy.
         web.run_app(
-            create_app(settings),
+            app,
             host=settings.listen_host,
             port=settings.listen_port,
             ssl_context=_ssl_context(settings.tls_cert, settings.tls_key),

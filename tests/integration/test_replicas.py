@@ -239,3 +239,21 @@ def test_a_token_issued_by_one_replica_is_accepted_by_the_other(hub_factory, bac
     assert status == 201, body
     assert http("GET", f"{b.url}/v2/tokens/app/blobs/{sha256(data)}", headers=bearer)[2] == data
     assert http("GET", f"{b.url}/v2/tokens/app/blobs/{sha256(data)}")[0] == 401
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def test_serve_workers_share_one_port_and_stop_with_the_first(hub_factory, backend):
+    hub = start_replica(hub_factory, backend, extra_args=["--workers", "3"])
+    assert hub.pid is not None
+    assert wait_until(lambda: len(_children(hub.pid)) == 2, 30)
+    workers = _children(hub.pid)
+    for pid in [hub.pid, *workers]:
+        assert wait_until(lambda p=pid: listens(p, hub.port), 60), hub.log_tail()
+    for _ in range(6):  # new connections each time; any worker may answer
+        assert http("GET", f"{hub.url}/v2/")[0] == 200
+    hub.stop()
+    assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 20)
