@@ -11,16 +11,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from runtime_client.cli.base import CliContext
 from runtime_client.container_errors import ContainerError
-from runtime_client.errors import RuntimeClientError
+from runtime_client.errors import NoSuchImageError, RuntimeClientError
+from runtime_client.images.naming import is_image_id
 from runtime_client.ops.context import Context
 from runtime_client.ops.image_source import StoreImageResolver
 
 logger = logging.getLogger(__name__)
 
 EXIT_FAILURE = 1
+T = TypeVar("T")
 
 
 @contextmanager
@@ -61,3 +64,31 @@ def each(cli: CliContext, refs: list[str], action: Callable[[str], object],
         if echo:
             cli.stdout.write(f"{ref}\n")
     return status
+
+
+def pull_missing(cli: CliContext, reference: str) -> None:
+    """Docker's `run`/`create` behaviour for an image that is not local: say so, then pull it
+    (progress on stderr, so a foreground run's stdout stays the container's)."""
+    import asyncio
+
+    from runtime_client.cli.base import progress_for, stores_of
+    from runtime_client.contenttrust import trust_enabled
+    from runtime_client.ops.pull import pull
+    from runtime_client.options import PullOptions
+
+    cli.stderr.write(f"Unable to find image '{reference}' locally\n")
+    cli.stderr.flush()
+    opts = PullOptions(reference, content_trust=trust_enabled(cli.env, None))
+    with stores_of(cli) as stores:
+        asyncio.run(pull(stores, cli.config, opts, cli.stderr, progress_for(cli), cli.env))
+
+
+def with_pull(cli: CliContext, reference: str, action: Callable[[], T]) -> T:
+    """Run `action`; when the image is missing (and not named by ID), pull it and run again."""
+    try:
+        return action()
+    except NoSuchImageError:
+        if is_image_id(reference) or reference.startswith("sha256:"):
+            raise
+    pull_missing(cli, reference)
+    return action()

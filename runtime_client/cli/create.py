@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
-from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.cli.containers_common import fail, open_context, with_pull
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.create import CreateOptions, create
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create a container and print its ID."""
     try:
         with open_context(ctx) as c:
-            container = create(c, options_from(args, detach=True))
+            opts = options_from(args, detach=True)
+            container = with_pull(ctx, opts.image, lambda: create(c, opts))
     except (ContainerError, RuntimeClientError) as exc:
         return fail(ctx, exc, "create")
     ctx.stdout.write(container.id + "\n")

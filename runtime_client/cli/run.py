@@ -6,7 +6,7 @@ import argparse
 
 from runtime_client.cli import create as create_cli
 from runtime_client.cli.base import CliContext
-from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.cli.containers_common import fail, open_context, with_pull
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
 from runtime_client.ops.run import run as run_container
@@ -25,8 +25,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.stdout.flush()
     try:
         with open_context(ctx) as c:
-            result = run_container(c, opts, ctx.stdin, ctx.stdout_binary,
-                                   getattr(ctx.stderr, "buffer", None))
+            result = with_pull(ctx, opts.image, lambda: run_container(
+                c, opts, ctx.stdin, ctx.stdout_binary, getattr(ctx.stderr, "buffer", None)))
     except (ContainerError, RuntimeClientError) as exc:
         return fail(ctx, exc, "run")
     if result.exit_code is None:
