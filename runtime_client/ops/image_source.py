@@ -6,9 +6,11 @@ records the image with the parent's layers plus that one.
 
 The image database is opened only when needed. Resolved references are remembered in
 `<root>/image-cache.json`, stamped with the size and modification time of `images.db` and its
-write-ahead log: any write to the database invalidates the whole cache, so a cached answer is
-always the one the database would give, and `berth run` of a known image does not need to load
-SQLAlchemy at all.
+write-ahead log: any write to the database invalidates the whole cache, so `berth run` of a
+known image does not need to load SQLAlchemy at all. Opening and closing the database changes
+those files itself, so the stamp is taken once the database is closed again.
+FIXME(issue 6): a write by another process while this one has the database open goes unseen
+by that stamp; a tag moved in that window can be served stale until the next write.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class StoreImageResolver:
         self.config = config
         self.content = ContentStore(config.root)
         self._stores: Stores | None = None
+        self._learned: dict[str, Any] = {}
 
     @property
     def stores(self) -> Stores:
@@ -56,8 +59,16 @@ class StoreImageResolver:
         return self._stores
 
     def close(self) -> None:
-        if self._stores is not None:
-            self._stores.close()
+        """Close the database, then save what this process resolved (see module docstring)."""
+        if self._stores is None:
+            return
+        self._stores.close()
+        if self._learned:
+            path = self.config.root / CACHE_FILE
+            tmp = path.with_name(f".{CACHE_FILE}.{os.getpid()}")
+            with contextlib.suppress(OSError):
+                tmp.write_text(json.dumps({"stamp": self._stamp(), "refs": self._learned}))
+                os.replace(tmp, path)
 
     # -- the resolve cache ----------------------------------------------------------------
 
@@ -79,13 +90,9 @@ class StoreImageResolver:
         return cache.get("refs", {}) if cache.get("stamp") == self._stamp() else {}
 
     def _remember(self, reference: str, entry: dict[str, Any]) -> None:
-        refs = self._read_cache()
-        refs[reference] = entry
-        path = self.config.root / CACHE_FILE
-        tmp = path.with_name(f".{CACHE_FILE}.{os.getpid()}")
-        with contextlib.suppress(OSError):
-            tmp.write_text(json.dumps({"stamp": self._stamp(), "refs": refs}))
-            os.replace(tmp, path)
+        if not self._learned:
+            self._learned = self._read_cache()
+        self._learned[reference] = entry
 
     def _resolved(self, reference: str, entry: dict[str, Any]) -> ResolvedImage:
         layers = [LayerSource(layer["diff_id"],
