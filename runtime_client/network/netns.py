@@ -15,14 +15,12 @@ def netns_path(name: str) -> Path:
 
 
 def create(name: str) -> Path:
-    """Create a named namespace with loopback up; return its path."""
+    """Create a named namespace; return its path (netavark brings loopback up)."""
     if not netns_path(name).exists():
         proc = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True,
                               check=False)
         if proc.returncode != 0:
             raise NetworkError(f"cannot create network namespace {name}: {proc.stderr.strip()}")
-    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], capture_output=True,
-                   check=False)
     return netns_path(name)
 
 

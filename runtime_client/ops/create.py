@@ -7,6 +7,7 @@ layer) that holds the mount points berth needs (/etc/hosts, /etc/hostname, /etc/
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -94,6 +95,10 @@ def parse_publish(value: str) -> list[PortBinding]:
         host = parts[0]
     elif len(parts) == 3:
         host_ip, host = parts[0].strip("[]"), parts[1]
+        try:
+            ipaddress.ip_address(host_ip)
+        except ValueError:
+            raise InvalidOptionError(f"invalid IP address: {host_ip}") from None
 
     def port_range(text: str) -> list[int]:
         lo, _, hi = text.partition("-")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runtime_client.container_errors import InvalidStateError, OciRuntimeError
+from runtime_client.container_errors import InvalidStateError, MountError, OciRuntimeError
 from runtime_client.network import attach
 from runtime_client.network.model import HOST
 from runtime_client.ops.context import Context
@@ -61,7 +61,7 @@ def unmount_rootfs(ctx: Context, container: Container) -> None:
     rootfs = ctx.layout.rootfs(container.id)
     try:
         mount.unmount(rootfs)
-    except OSError:
+    except MountError:
         mount.unmount(rootfs, lazy=True)
 
 
@@ -142,6 +142,16 @@ def exit_command(ctx: Context, container: Container) -> list[str]:
             "container", "cleanup", container.id]
 
 
+def needs_exit_command(container: Container) -> bool:
+    """Whether conmon must run `container cleanup` when the process exits.
+
+    A foreground `run`/`start -a` without a restart policy records the exit itself, so no
+    second Python process competes for the container's lock; if that client dies first, the
+    next command that looks at the container reaps it (`refresh`).
+    """
+    return not container.foreground or container.restart_policy not in ("", "no")
+
+
 def start(ctx: Context, container: Container,
           before_start: Callable[[], None] | None = None) -> None:
     """Start a created or exited container; the caller holds the container's lock.
@@ -194,7 +204,8 @@ def start(ctx: Context, container: Container,
                 exit_dir=ctx.layout.exit_dir(container.id), socket_dir=ctx.layout.socket_dir(),
                 persist_dir=cdir / "persist",
                 conmon_pidfile=cdir / "conmon.pid",
-                exit_command=exit_command(ctx, container),
+                exit_command=exit_command(ctx, container) if needs_exit_command(
+                    container) else (),
                 tty=container.tty, stdin=container.open_stdin))
         except OciRuntimeError as exc:
             container.state.error = str(exc)

@@ -74,9 +74,14 @@ class OciRuntime:
     def resume(self, container_id: str) -> None:
         self._run("resume", container_id)
 
+    def knows(self, container_id: str) -> bool:
+        """True when the runtime has state for the container (cheaper than `state`)."""
+        return (self.state_root / container_id).exists()
+
     def delete(self, container_id: str) -> None:
-        """Forget a container (forcefully: kills what is left)."""
-        self._run("delete", "--force", container_id, check=False)
+        """Forget a container (forcefully: kills what is left); no-op when unknown."""
+        if self.knows(container_id):
+            self._run("delete", "--force", container_id, check=False)
 
     def ps(self, container_id: str, ps_args: list[str]) -> str:
         """`ps` output restricted to the container's processes."""

@@ -1,4 +1,4 @@
-"""Mount value objects and the only code in berth that calls mount(8) and umount(8).
+"""Mount value objects and the only code in berth that calls mount(2) and umount2(2).
 
 Snapshotters return `list[Mount]`; callers hand that list to `mount_all` when they really need
 a mounted tree (container start, export, cp on a stopped container).
@@ -6,9 +6,10 @@ a mounted tree (container start, export, cp on a stopped container).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,34 +35,51 @@ class Mount:
         return None
 
 
-def _run(argv: list[str]) -> None:
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise MountError(f"{' '.join(argv)}: {proc.stderr.strip()}")
+MS_RDONLY = 0x1
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MNT_DETACH = 0x2
+
+
+
+@functools.cache
+def _c() -> ctypes.CDLL:
+    # glibc's soname directly: ctypes.util.find_library would spawn ldconfig on every run.
+    return ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+def _mount(source: str, target: Path, fstype: str | None, flags: int, data: str | None
+           ) -> None:
+    rc = _c().mount(source.encode(), str(target).encode(),
+                    fstype.encode() if fstype else None, ctypes.c_ulong(flags),
+                    data.encode() if data else None)
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise MountError(f"mount {fstype or 'bind'} {source} on {target}: {os.strerror(err)}")
 
 
 def mount_all(mounts: Sequence[Mount], target: Path) -> None:
-    """Mount every mount in order onto `target`.
+    """Mount every mount in order onto `target` (mount(2) directly: no mount(8) process).
 
     Raises:
-        MountError: mount(8) failed; mounts made so far are undone.
+        MountError: a mount failed; mounts made so far are undone.
     """
     done = 0
     try:
         for m in mounts:
-            opts = ",".join(m.options)
-            argv = ["mount", "-t", m.type]
             if m.type == "bind":
-                argv = ["mount", "--bind"] if "rbind" not in m.options else ["mount", "--rbind"]
+                flags = MS_BIND | (MS_REC if "rbind" in m.options else 0)
+                _mount(m.source, target, None, flags, None)
+                done += 1
                 if "ro" in m.options:
-                    argv += ["-o", "ro"]
-            elif opts:
-                argv += ["-o", opts]
-            _run([*argv, m.source, str(target)])
-            done += 1
+                    _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY, None)
+            else:
+                _mount(m.source, target, m.type, 0, ",".join(m.options) or None)
+                done += 1
     except MountError:
         for _ in range(done):
-            unmount(target)
+            unmount(target, lazy=True)
         raise
 
 
@@ -74,8 +92,10 @@ def unmount(target: Path, lazy: bool = False) -> None:
     """Unmount `target` if it is mounted.
 
     Raises:
-        MountError: umount(8) failed.
+        MountError: umount2(2) failed.
     """
     if not is_mounted(target):
         return
-    _run(["umount", *(["-l"] if lazy else []), str(target)])
+    if _c().umount2(str(target).encode(), MNT_DETACH if lazy else 0) != 0:
+        err = ctypes.get_errno()
+        raise MountError(f"umount {target}: {os.strerror(err)}")
