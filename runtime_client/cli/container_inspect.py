@@ -1,9 +1,11 @@
-"""`berth container inspect [-f FORMAT] CONTAINER...` (also `berth inspect` for containers)."""
+"""`berth container inspect [-f FORMAT] CONTAINER...`, also `berth inspect NAME...`, which
+(like Docker's) falls back to images for names that are not containers."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
@@ -28,10 +30,27 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             try:
                 found.append(inspect(c, ref))
             except (ContainerError, RuntimeClientError):
-                ctx.stderr.write(f"Error: No such object: {ref}\n")
-                status = 1
+                image = _image_document(ctx, ref)
+                if image is None:
+                    ctx.stderr.write(f"Error: No such object: {ref}\n")
+                    status = 1
+                else:
+                    found.append(image)
     if args.format:
         ctx.stdout.write("".join(render(args.format, item) + "\n" for item in found))
     else:
         ctx.stdout.write(json.dumps(found, indent=4) + "\n")
     return status
+
+
+def _image_document(ctx: CliContext, ref: str) -> dict[str, Any] | None:
+    """`image inspect`'s document for `ref`, or None when no image has that name."""
+    from runtime_client.cli.base import stores_of
+    from runtime_client.ops.image_inspect import inspect_document
+
+    with stores_of(ctx) as stores:
+        try:
+            image = stores.images.resolve(ref)
+        except RuntimeClientError:
+            return None
+        return inspect_document(image, stores.images.default_registry)

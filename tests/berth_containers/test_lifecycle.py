@@ -239,3 +239,10 @@ def test_diff_lists_added_changed_deleted(clean: BerthCli, image: str) -> None:
     assert clean("diff", "changer").stdout.splitlines() == [
         "C /data", "D /data/hello.txt", "C /etc", "C /etc/berth-release", "A /etc/new.txt"]
 
+
+
+def test_attach_to_running_container(clean: BerthCli, image: str) -> None:
+    clean("run", "-d", "--name", "att", image, "sh", "-c", "sleep 4; echo attached; exit 7")
+    result = clean("attach", "att", check=False)
+    assert result.stdout == "attached\n"
+    assert result.returncode == 7
