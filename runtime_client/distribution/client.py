@@ -144,6 +144,8 @@ class RegistryClient:
             pass
         finally:
             response.release()
+        if code is None and response.status == 401:  # e.g. a HEAD: no body to explain it
+            code, message = "UNAUTHORIZED", "authentication required"
         text = f"{what}: {(code or '').lower().replace('_', ' ') or response.reason}"
         if message and message.lower() != (code or "").lower().replace("_", " "):
             text += f": {message}"

@@ -1,9 +1,10 @@
 """`berth login / logout / search` and authenticated pull and push (issue 5).
 
-The hub's token service and search endpoint are not on main yet, so a proxy in front of the
-reference registry stands in for them (`tests.support.registry_proxy`): Docker's token
-protocol or Basic auth, and v1 search JSON. Docker's own CLI logs in through the same proxy
-to show that the credentials file is shared.
+Against the real hub (token auth, private and official repositories, v1 search), and against
+the reference registry behind a proxy (`tests.support.registry_proxy`) that adds Docker's token
+protocol or Basic auth and serves chosen v1 search results, to cover both auth schemes and
+every search filter. Docker's own CLI logs in through the proxy to show that the credentials
+file is shared.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import stat
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +123,32 @@ def test_search_table_filters_and_limit(berth: BerthCli,
         assert any("/v1/search?" in r.path and "n=1" in r.path for r in proxy.requests)
     finally:
         proxy.stop()
+
+
+def test_login_push_pull_search_against_the_hub(berth: BerthCli, hub_factory, tmp_path: Path,
+                                                oci_layout: OciLayout) -> None:
+    """The real hub: token auth, private repositories, cross-repository mount, v1 search."""
+    hub = hub_factory.start(no_auth=False, env={"BERTH_ADMIN_PASSWORD": "admin-secret-1"})
+    archive = tmp_path / "layout.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(oci_layout.path, arcname=".")
+    image_id = berth("load", "-i", str(archive)).stdout.split()[-1]
+    private = f"{hub.host}/admin/app:1"
+    berth("tag", image_id, private)
+    result = berth("push", private, check=False)
+    assert result.returncode == 1 and "unauthorized: authentication required" in result.stderr
+    result = berth("login", "-u", "admin", "-p", "wrong-password", hub.host, check=False)
+    assert result.returncode == 1 and "unauthorized" in result.stderr
+    assert berth("login", "-u", "admin", "--password-stdin", hub.host,
+                 input=b"admin-secret-1").stdout == "Login Succeeded\n"
+    berth("push", private)
+    official = f"{hub.host}/library/busybox:1"
+    berth("tag", image_id, official)
+    assert berth("push", official).stderr.count("Mounted from admin/app") == 3
+    search = berth("search", "--format", "{{.Name}} {{.IsOfficial}}", f"{hub.host}/busybox")
+    assert search.stdout.splitlines() == ["busybox [OK]"]
+    berth("logout", hub.host)
+    other = BerthCli(tmp_path / "anonymous")
+    other("pull", official)  # official images are public
+    result = other("pull", private, check=False)
+    assert result.returncode == 1 and "unauthorized" in result.stderr
