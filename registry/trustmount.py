@@ -2,7 +2,8 @@
 
 Notary clients reach the trust routes on the hub's own origin (`/v2/<gun>/_trust/...`). The
 GUN carries the registry host (`127.0.0.1:5000/team/app`); access is decided on the repository
-path, with the same controller as every registry request.
+path, with the same controller as every registry request (`registry.auth.trust.check`: the
+Bearer challenge names the GUN, as Notary's own server does).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import secrets
 from aiohttp import web
 
 from registry import keys
-from registry.auth.access import Access
+from registry.auth.trust import check
 from registry.settings import Settings
 from trust.server.app import setup_trust_routes
 from trust.server.settings import TrustServerSettings
@@ -53,16 +54,11 @@ def key_encryption_secret(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-async def _trust_access(request: web.Request, gun: str, actions: frozenset[str]) -> None:
-    wanted = Access("repository", repository_of_gun(gun), actions)
-    await request.app[keys.ACCESS].authorize(request, [wanted])
-
-
 def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""
     setup_trust_routes(
         app,
         store_factory=lambda app: SqlMetaStore(app[keys.ENGINE]),
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
-        access_check=_trust_access,
+        access_check=check,
     )

@@ -8,7 +8,6 @@ indexed query. Neither is ever stored or logged in clear.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 from argon2 import PasswordHasher
@@ -20,7 +19,6 @@ __all__ = [
     "is_access_token",
     "new_access_token",
     "new_password",
-    "same_digest",
     "token_digest",
     "verify_password",
 ]
@@ -62,8 +60,3 @@ def is_access_token(secret: str) -> bool:
 def token_digest(token: str) -> str:
     """The SHA-256 hex digest under which an access token is stored."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def same_digest(left: str, right: str) -> bool:
-    """Constant-time comparison of two digests."""
-    return hmac.compare_digest(left.encode(), right.encode())

@@ -8,7 +8,7 @@ keys or delete trust data (repository owners and admins).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set
 
 from aiohttp import web
 
@@ -17,10 +17,10 @@ from registry.auth.access import Access
 
 __all__ = ["TrustAccessCheck", "check"]
 
-TrustAccessCheck = Callable[[web.Request, str, set[str]], Awaitable[None]]
+TrustAccessCheck = Callable[[web.Request, str, Set[str]], Awaitable[None]]
 
 
-async def check(request: web.Request, gun: str, actions: set[str]) -> None:
+async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
     """Return when the caller holds `actions` on the repository behind `gun`.
 
     Args:

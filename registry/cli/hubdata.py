@@ -14,6 +14,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from registry.cli.common import settings_from_args
 from registry.db.engine import create_engine
 from registry.db.migrate import check_schema, upgrade_schema
@@ -21,7 +23,7 @@ from registry.errors import RegistryError
 from registry.hub.accounts import AccountService
 from registry.hub.audit import CLI_ACTOR, AuditLog
 
-__all__ = ["CLI_ACTOR", "read_password", "run_accounts"]
+__all__ = ["CLI_ACTOR", "read_password", "run_accounts", "run_with_engine"]
 
 T = TypeVar("T")
 
@@ -34,6 +36,13 @@ def run_accounts(
     Returns:
         (exit status, the action's result); errors are printed, with status 1.
     """
+    return run_with_engine(args, lambda engine: action(AccountService(engine, AuditLog(engine))))
+
+
+def run_with_engine(
+    args: argparse.Namespace, action: Callable[[AsyncEngine], Awaitable[T]]
+) -> tuple[int, T | None]:
+    """Run `action` on the configured (migrated) database engine; see `run_accounts`."""
 
     async def main() -> T:
         settings = settings_from_args(args)
@@ -44,7 +53,7 @@ def run_accounts(
                 await upgrade_schema(engine)
             else:
                 await check_schema(engine)
-            return await action(AccountService(engine, AuditLog(engine)))
+            return await action(engine)
         finally:
             await engine.dispose()
 

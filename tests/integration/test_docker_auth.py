@@ -222,12 +222,3 @@ def test_docker_search_lists_stars_and_official(auth_hub, users, loaded_image):
     assert search("--limit", "1", f"{host}/searchbox") == [["searchbox", "0", "[OK]"]]
     table = users["anonymous"].run("search", f"{host}/searchbox").stdout
     assert "STARS" in table and "OFFICIAL" in table and "[OK]" in table
-
-
-def test_admin_cli_on_a_running_hub(auth_hub):
-    listed = berth_hub(auth_hub, "user", "ls")
-    assert "admin" in listed and "alice" in listed
-    again = run_berth_hub(auth_hub, "user", "add", "alice", "--password-stdin", stdin="x" * 12)
-    assert again.returncode == 1 and "taken" in again.stderr
-    # The bootstrap admin password came from BERTH_ADMIN_PASSWORD: never printed.
-    assert ADMIN_PASSWORD not in auth_hub.log_text()

@@ -1,0 +1,108 @@
+"""`berth-hub user|org|token|audit` on the data directory of a hub that is running.
+
+The hub (auth on) sees each change on its next request: a user added by the command line logs
+in at once, a token revoked by it is refused at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.http import http_request
+from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+
+pytestmark = [pytest.mark.slow]
+
+ADMIN_PASSWORD = "cli-admin-password"
+
+
+@pytest.fixture
+def auth_hub(tmp_path) -> Iterator[HubProcess]:
+    hub = HubProcess(tmp_path / "data", tmp_path / "hub.log", no_auth=False,
+                     env={"BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD})
+    hub.start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+
+
+def cli(hub: HubProcess, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
+        cwd=REPO_ROOT, env=repo_env(), input=stdin, capture_output=True, text=True, timeout=120,
+    )
+
+
+def token_status(hub: HubProcess, user: str, secret: str, scope: str = "") -> int:
+    auth = base64.b64encode(f"{user}:{secret}".encode()).decode()
+    query = urllib.parse.urlencode({"service": "berth", "scope": scope})
+    return http_request("GET", f"{hub.url}/token?{query}",
+                        headers={"Authorization": f"Basic {auth}"}).status
+
+
+def test_accounts_and_tokens_from_the_command_line(auth_hub):
+    assert token_status(auth_hub, "admin", ADMIN_PASSWORD) == 200
+    added = cli(auth_hub, "user", "add", "carol", "--password-stdin", stdin="carol-password\n")
+    assert added.returncode == 0, added.stderr
+    assert token_status(auth_hub, "carol", "carol-password") == 200
+    generated = cli(auth_hub, "user", "add", "dave")
+    password = generated.stdout.strip().splitlines()[-1].removeprefix("password: ")
+    assert token_status(auth_hub, "dave", password) == 200
+    again = cli(auth_hub, "user", "add", "carol", "--password-stdin", stdin="x" * 12)
+    assert again.returncode == 1 and "taken" in again.stderr
+    listed = cli(auth_hub, "user", "ls").stdout
+    assert "admin" in listed and "carol" in listed and "dave" in listed
+
+    created = cli(auth_hub, "token", "add", "carol", "--name", "ci", "--scope", "read")
+    token_id, secret = created.stdout.split()[1], created.stdout.strip().splitlines()[-1]
+    assert token_status(auth_hub, "carol", secret) == 200
+    assert "active" in cli(auth_hub, "token", "ls", "carol").stdout
+    assert cli(auth_hub, "token", "rm", "carol", token_id).returncode == 0
+    assert token_status(auth_hub, "carol", secret) == 401
+    assert "revoked" in cli(auth_hub, "token", "ls", "carol").stdout
+
+    passwd = cli(auth_hub, "user", "passwd", "carol", "--password-stdin", stdin="new-password\n")
+    assert passwd.returncode == 0
+    assert token_status(auth_hub, "carol", "carol-password") == 401
+    assert cli(auth_hub, "user", "rm", "dave").returncode == 0
+    assert token_status(auth_hub, "dave", password) == 401
+
+    audit = cli(auth_hub, "audit", "ls").stdout
+    for action in ("user-add", "token-add", "token-revoke", "user-passwd", "user-rm", "login"):
+        assert action in audit
+    # Secrets never reach the hub's log (BERTH_ADMIN_PASSWORD is never printed either).
+    log = auth_hub.log_text()
+    for secret_text in (ADMIN_PASSWORD, "carol-password", secret, password):
+        assert secret_text not in log
+
+
+def test_orgs_from_the_command_line(auth_hub):
+    for name in ("erin", "frank"):
+        assert cli(auth_hub, "user", "add", name, "--password-stdin",
+                   stdin=f"{name}-password\n").returncode == 0
+    assert cli(auth_hub, "org", "add", "acme", "--owner", "erin").returncode == 0
+    assert cli(auth_hub, "org", "team-add", "acme", "devs").returncode == 0
+    assert cli(auth_hub, "org", "member-add", "acme", "devs", "frank").returncode == 0
+    assert token_status(auth_hub, "frank", "frank-password",
+                        "repository:acme/app:pull,push") == 200
+    granted = cli(auth_hub, "org", "grant", "acme", "devs", "write", "--repo", "app")
+    assert granted.returncode == 0, granted.stderr
+    shown = cli(auth_hub, "org", "show", "acme").stdout
+    assert "devs: members frank; write on acme/app" in shown
+    assert "owners: members erin; owner on *" in shown
+    assert "acme" in cli(auth_hub, "org", "ls").stdout
+    bad = cli(auth_hub, "org", "grant", "acme", "devs", "write", "--repo", "other/app")
+    assert bad.returncode == 1 and "not in the namespace" in bad.stderr
+    assert cli(auth_hub, "org", "default", "acme", "public").returncode == 0
+    assert cli(auth_hub, "org", "revoke", "acme", "devs", "--repo", "app").returncode == 0
+    assert cli(auth_hub, "org", "member-rm", "acme", "devs", "frank").returncode == 0
+    assert cli(auth_hub, "org", "team-rm", "acme", "devs").returncode == 0
+    assert cli(auth_hub, "org", "rm", "acme").returncode == 0
+    assert "grant" in cli(auth_hub, "audit", "ls", "--action", "grant").stdout
