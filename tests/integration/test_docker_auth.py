@@ -222,3 +222,8 @@ def test_docker_search_lists_stars_and_official(auth_hub, users, loaded_image):
     assert search("--limit", "1", f"{host}/searchbox") == [["searchbox", "0", "[OK]"]]
     table = users["anonymous"].run("search", f"{host}/searchbox").stdout
     assert "STARS" in table and "OFFICIAL" in table and "[OK]" in table
+    # Logged in (docker holds an identity token), alice also finds her private repository.
+    _push(alice, loaded_image, f"{host}/alice/searchbox-private:v1")
+    mine = alice.run("search", "--format", "{{.Name}}", f"{host}/searchbox").stdout.split()
+    assert "alice/searchbox-private" in mine, mine
+    assert "alice/searchbox-private" not in [row[0] for row in search(f"{host}/searchbox")]
