@@ -345,14 +345,19 @@ class S3Driver:
 
     async def move(self, source: str, dest: str) -> None:
         src_key, dst_key = self._key(source), self._key(dest)
+        copy_source = {"Bucket": self.bucket, "Key": src_key}
         try:
-            # The managed copy goes multipart (server-side) above 8 MiB, so any size works.
-            await self.call(
-                self.client.copy,
-                CopySource={"Bucket": self.bucket, "Key": src_key},
-                Bucket=self.bucket,
-                Key=dst_key,
-            )
+            head = await self.call(self.client.head_object, Bucket=self.bucket, Key=src_key)
+            if int(head["ContentLength"]) <= MAX_COPY_PART:
+                # One server-side request; S3 copies at most 5 GiB this way.
+                await self.call(
+                    self.client.copy_object, CopySource=copy_source, Bucket=self.bucket,
+                    Key=dst_key,
+                )
+            else:  # the managed copy splits larger objects into UploadPartCopy requests
+                await self.call(
+                    self.client.copy, CopySource=copy_source, Bucket=self.bucket, Key=dst_key
+                )
         except ClientError as exc:
             if _error_code(exc) in _NOT_FOUND:
                 raise PathNotFoundError(self.name, source) from exc
