@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     parser.add_argument(
         "--grace",
         type=float,
-        help="seconds an unreferenced blob or untagged manifest is kept "
-        "(default: the gc_grace setting, 3600)",
+        help="seconds an unreferenced blob or untagged manifest is kept (default: the gc_grace "
+        "setting, 3600); keep it at least the serving hubs' gc_grace, which sets how often a "
+        "HEAD refreshes a blob a client is about to reuse",
     )
     parser.add_argument(
         "--keep-untagged", action="store_true", help="keep untagged manifests; collect blobs only"
