@@ -257,3 +257,41 @@ def test_serve_workers_share_one_port_and_stop_with_the_first(hub_factory, backe
         assert http("GET", f"{hub.url}/v2/")[0] == 200
     hub.stop()
     assert wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 20)
+
+
+def test_gc_command_on_a_shared_database_and_bucket(hub_factory, backend):
+    """`berth-hub gc --dry-run` lists and counts; `berth-hub gc` removes; the hub agrees."""
+    hub = start_replica(hub_factory, backend)
+    config, layer = b'{"architecture":"amd64","os":"linux"}', os.urandom(300_000)
+    for blob in (config, layer):
+        assert http("POST", f"{hub.url}/v2/gc/app/blobs/uploads/?digest={sha256(blob)}",
+                    blob)[0] == 201
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": sha256(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": sha256(layer), "size": len(layer)}],
+    }).encode()
+    content_type = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+    assert http("PUT", f"{hub.url}/v2/gc/app/manifests/v1", manifest, content_type)[0] == 201
+    assert http("DELETE", f"{hub.url}/v2/gc/app/manifests/v1")[0] == 202  # untags it
+
+    def gc(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "registry", "gc", "--database", backend["database"],
+             "--storage", backend["storage"], "--grace", "0", *args],
+            cwd=REPO_ROOT, env=repo_env(backend["env"]), capture_output=True, text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    dry = gc("--dry-run")
+    assert f"would remove manifest gc/app@{sha256(manifest)}" in dry
+    assert f"would remove blob {sha256(layer)} ({len(layer)} bytes)" in dry
+    assert f"would free {len(layer) + len(config)} bytes" in dry
+    assert http("GET", f"{hub.url}/v2/gc/app/manifests/{sha256(manifest)}")[0] == 200
+    done = gc()
+    assert f"removed manifest gc/app@{sha256(manifest)}" in done
+    assert http("GET", f"{hub.url}/v2/gc/app/manifests/{sha256(manifest)}")[0] == 404
+    assert http("GET", f"{hub.url}/v2/gc/app/blobs/{sha256(layer)}")[0] == 404
