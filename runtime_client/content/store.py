@@ -148,11 +148,14 @@ class ContentWriter:
         self.close()
 
     def close(self) -> None:
-        """Release the ingest, keeping its bytes for a later resume."""
+        """Release the ingest, keeping its bytes for a later resume (an empty one goes)."""
         if self._closed:
             return
         self._closed = True
         self._file.close()
+        if self._digester.size == 0:
+            # Nothing to resume: remove it under the lock, as _discard does.
+            shutil.rmtree(self._dir, ignore_errors=True)
         fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
         os.close(self._lock_fd)
 

@@ -10,6 +10,7 @@ import gzip
 import io
 import json
 import signal
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -274,3 +275,25 @@ def test_push_resumes_an_upload_whose_answer_was_lost(request: pytest.FixtureReq
         assert berth_image_id(pulled, target) == built_image.config_digest
     finally:
         proxy.stop()
+
+
+def test_two_pulls_at_once_into_one_root(berth: BerthCli, shared_hub: HubProcess,
+                                         skopeo: Skopeo, multiarch_layout,
+                                         multiarch_index) -> None:
+    repo = f"{shared_hub.host}/concurrent/busybox"
+    skopeo_push(skopeo, multiarch_layout.reference, f"{repo}:multi", "--all")
+    amd64, arm64 = multiarch_index.images
+    # Same layers (two are shared by both platforms), same database, two processes.
+    first = berth.popen("pull", f"{repo}:multi", stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE)
+    second = berth.popen("pull", "--platform", "linux/arm64", f"{repo}@{multiarch_index.digest}",
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for process in (first, second):
+        _out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()
+    ids = set(berth("images", "-q", "--no-trunc").stdout.split())
+    assert ids == {amd64.config_digest, arm64.config_digest}
+    assert not list((berth.root / "content" / "ingest").iterdir())
+    # Both images are whole: each can be saved (every blob read back and verified).
+    berth("save", "-o", str(berth.root.parent / "both.tar"), f"{repo}:multi",
+          arm64.config_digest)
