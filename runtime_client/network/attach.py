@@ -8,8 +8,10 @@ the subnet among running containers) under a root-wide lock.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 from runtime_client.container_errors import NetworkError
@@ -75,8 +77,36 @@ def _record(container: Container, network: Network, result_ip: str, prefix: int,
     att.mac_address, att.interface, att.network_id = mac, interface, network.id
 
 
-def connect_all(ctx: Context, container: Container) -> Path | None:
-    """Create the namespace and join every network; return the namespace path.
+@dataclass
+class NetworkPlan:
+    """A container's namespace with addresses chosen and recorded; `apply` wires it up."""
+
+    ctx: Context
+    container: Container
+    path: Path
+    attachments: list[Attachment]
+    ports: list[PortBinding]
+
+    def apply(self) -> None:
+        """Run the network backend (the slow part; safe to run beside the runtime's create).
+
+        Raises:
+            NetworkError: the backend failed.
+        """
+        if not self.attachments:
+            return
+        results = self.ctx.network_backend.setup(
+            self.container.id, self.container.name, self.path, self.attachments,
+            [PortMapping(p.host_port, p.container_port, p.protocol, p.host_ip)
+             for p in self.ports])
+        for att in self.attachments:
+            r = results[att.network.name]
+            _record(self.container, att.network, r.ip_address, r.prefix_len, r.gateway,
+                    r.mac_address, att.interface)
+
+
+def plan_networks(ctx: Context, container: Container) -> NetworkPlan | None:
+    """Create the namespace and reserve addresses and host ports (recorded in the container).
 
     Returns None for `host` and `none` (the spec then shares the host's namespace or asks
     runc for a new one).
@@ -89,21 +119,30 @@ def connect_all(ctx: Context, container: Container) -> Path | None:
         with file_lock(ctx.layout.locks / "network.lock"):
             networks = [ctx.networks.get(name) for name in container.networks]
             attachments = [_attachment(ctx, container, n, i) for i, n in enumerate(networks)]
-            ports = resolve_ports(container) if attachments else []
-            results = {} if not attachments else ctx.network_backend.setup(
-                container.id, container.name, path, attachments,
-                [PortMapping(p.host_port, p.container_port, p.protocol, p.host_ip)
-                 for p in ports])
             for att in attachments:
-                r = results[att.network.name]
-                _record(container, att.network, r.ip_address, r.prefix_len, r.gateway,
-                        r.mac_address, att.interface)
+                prefix = ipaddress.ip_network(att.network.subnet).prefixlen
+                _record(container, att.network, att.ip, prefix, att.network.gateway,
+                        att.mac, att.interface)
+            ports = resolve_ports(container) if attachments else []
             container.published_ports = ports
-            ctx.containers.save(container)
+            ctx.containers.save(container)  # the addresses are taken from here on
     except BaseException:
         netns.delete(ctx.layout.netns_name(container.id))
         raise
-    return path
+    return NetworkPlan(ctx, container, path, attachments, ports)
+
+
+def connect_all(ctx: Context, container: Container) -> Path | None:
+    """`plan_networks` and `apply` in one go; returns the namespace path (or None)."""
+    plan = plan_networks(ctx, container)
+    if plan is None:
+        return None
+    try:
+        plan.apply()
+    except BaseException:
+        disconnect_all(ctx, container)
+        raise
+    return plan.path
 
 
 def _current_attachments(ctx: Context, container: Container) -> list[Attachment]:

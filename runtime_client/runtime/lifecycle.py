@@ -18,6 +18,7 @@ import os
 import resource
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -142,6 +143,31 @@ def exit_command(ctx: Context, container: Container) -> list[str]:
             "container", "cleanup", container.id]
 
 
+class _Background:
+    """Run a callable in a thread; `result()` waits and re-raises its exception."""
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def join(self) -> None:
+        """Wait for the thread, ignoring its outcome."""
+        self._thread.join()
+
+    def result(self) -> None:
+        """Wait for the thread and re-raise what it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def needs_exit_command(container: Container) -> bool:
     """Whether conmon must run `container cleanup` when the process exits.
 
@@ -177,46 +203,56 @@ def start(ctx: Context, container: Container,
         exit_file.unlink()
     with contextlib.suppress(FileNotFoundError):
         (cdir / "persist" / "oom").unlink()
-    with contextlib.ExitStack() as undo:
-        rootfs = mount_rootfs(ctx, container)
-        undo.callback(unmount_rootfs, ctx, container)
-        netns = attach.connect_all(ctx, container)
-        undo.callback(attach.disconnect_all, ctx, container)
-        etc = _write_etc_files(ctx, container)
-        binds = [parse_bind(ctx, b) for b in container.binds]
-        process = build_process(ctx, container, rootfs, command_of(container), container.env,
-                                container.workdir, container.user, container.tty)
-        spec = build_spec(ContainerSpec(
-            process=process, hostname=container.hostname,
-            cgroups_path=cgroups_path(container),
-            netns_path=str(netns) if netns else None,
-            host_network=container.network_mode == HOST,
-            memory_limit=container.memory or None,
-            cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc))
-        bundle = ctx.layout.bundle(container.id)
-        (bundle / "config.json").write_text(json.dumps(spec, indent=1))
-        runtime.delete(container.id)  # a stale runtime entry from a crash would block create
-        try:
-            pid = conmon.start_conmon(conmon.ConmonOptions(
-                container_id=container.id, name=container.name, bundle=bundle,
-                runtime_binary=runtime.binary, runtime_root=runtime.state_root,
-                log_path=ctx.layout.container_log(container.id),
-                exit_dir=ctx.layout.exit_dir(container.id), socket_dir=ctx.layout.socket_dir(),
-                persist_dir=cdir / "persist",
-                conmon_pidfile=cdir / "conmon.pid",
-                exit_command=exit_command(ctx, container) if needs_exit_command(
-                    container) else (),
-                tty=container.tty, stdin=container.open_stdin))
-        except OciRuntimeError as exc:
-            container.state.error = str(exc)
-            container.state.exit_code = exc.exit_code
-            ctx.containers.save(container)
-            raise
-        undo.callback(runtime.delete, container.id)
-        if before_start is not None:
-            before_start()
-        runtime.start(container.id)
-        undo.pop_all()
+    try:
+        with contextlib.ExitStack() as undo:
+            rootfs = mount_rootfs(ctx, container)
+            undo.callback(unmount_rootfs, ctx, container)
+            plan = attach.plan_networks(ctx, container)
+            undo.callback(attach.disconnect_all, ctx, container)
+            netns = plan.path if plan else None
+            # netavark wires the namespace while conmon and the runtime create the container.
+            wiring = _Background(plan.apply) if plan else None
+            if wiring is not None:
+                undo.callback(wiring.join)  # runs before the teardown registered above
+            etc = _write_etc_files(ctx, container)
+            binds = [parse_bind(ctx, b) for b in container.binds]
+            process = build_process(ctx, container, rootfs, command_of(container), container.env,
+                                    container.workdir, container.user, container.tty)
+            spec = build_spec(ContainerSpec(
+                process=process, hostname=container.hostname,
+                cgroups_path=cgroups_path(container),
+                netns_path=str(netns) if netns else None,
+                host_network=container.network_mode == HOST,
+                memory_limit=container.memory or None,
+                cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc))
+            bundle = ctx.layout.bundle(container.id)
+            (bundle / "config.json").write_text(json.dumps(spec, indent=1))
+            runtime.delete(container.id)  # a stale runtime entry from a crash would block create
+            try:
+                pid = conmon.start_conmon(conmon.ConmonOptions(
+                    container_id=container.id, name=container.name, bundle=bundle,
+                    runtime_binary=runtime.binary, runtime_root=runtime.state_root,
+                    log_path=ctx.layout.container_log(container.id),
+                    exit_dir=ctx.layout.exit_dir(container.id), socket_dir=ctx.layout.socket_dir(),
+                    persist_dir=cdir / "persist",
+                    conmon_pidfile=cdir / "conmon.pid",
+                    exit_command=exit_command(ctx, container) if needs_exit_command(
+                        container) else (),
+                    tty=container.tty, stdin=container.open_stdin))
+            except OciRuntimeError as exc:
+                container.state.error = str(exc)
+                container.state.exit_code = exc.exit_code
+                raise
+            undo.callback(runtime.delete, container.id)
+            if wiring is not None:
+                wiring.result()
+            if before_start is not None:
+                before_start()
+            runtime.start(container.id)
+            undo.pop_all()
+    except BaseException:
+        ctx.containers.save(container)  # after the undo: its addresses are released
+        raise
     transition(container, Event.START)
     container.state.pid = pid
     container.state.started_at = now()
@@ -257,9 +293,13 @@ def reap(ctx: Context, container: Container) -> bool:
             return False
         code = 255  # the monitor is gone without recording a status
     container.state.oom_killed = _oom_killed(ctx, container)
-    runtime.delete(container.id)
-    attach.disconnect_all(ctx, container)
-    unmount_rootfs(ctx, container)
+    # The namespace is torn down beside the runtime's delete and the unmount.
+    unwiring = _Background(lambda: attach.disconnect_all(ctx, container))
+    try:
+        runtime.delete(container.id)
+        unmount_rootfs(ctx, container)
+    finally:
+        unwiring.join()
     transition(container, Event.EXIT)
     container.state.exit_code = code
     container.state.pid = 0
