@@ -72,13 +72,13 @@ def pull_missing(cli: CliContext, reference: str) -> None:
     import asyncio
 
     from runtime_client.cli.base import progress_for, stores_of
-    from runtime_client.contenttrust import trust_enabled
+    from runtime_client.config import content_trust_enabled
     from runtime_client.ops.pull import pull
     from runtime_client.options import PullOptions
 
     cli.stderr.write(f"Unable to find image '{reference}' locally\n")
     cli.stderr.flush()
-    opts = PullOptions(reference, content_trust=trust_enabled(cli.env, None))
+    opts = PullOptions(reference, content_trust=content_trust_enabled(cli.env, None))
     with stores_of(cli) as stores:
         asyncio.run(pull(stores, cli.config, opts, cli.stderr, progress_for(cli), cli.env))
 

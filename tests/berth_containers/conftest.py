@@ -4,6 +4,7 @@ namespaces, netavark's iptables chains, bridges) even when a test fails."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
@@ -69,6 +70,16 @@ def clean_root(berth: BerthCli) -> None:
                            capture_output=True, check=False)
 
 
+def _remove_cgroup_parents() -> None:
+    """runc leaves berth's parent cgroup (`/berth`) in each v1 hierarchy; drop the empty ones."""
+    hierarchies = Path("/sys/fs/cgroup")
+    if not hierarchies.is_dir():
+        return
+    for hierarchy in hierarchies.iterdir():
+        with contextlib.suppress(OSError):
+            (hierarchy / "berth").rmdir()
+
+
 @pytest.fixture(scope="session")
 def berth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BerthCli]:
     """`berth` with a private root; the root is emptied at the end of the session."""
@@ -80,6 +91,7 @@ def berth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BerthCli]:
     finally:
         clean_root(cli)
         _remove_netavark_leftovers()
+        _remove_cgroup_parents()
 
 
 @pytest.fixture
