@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runtime_client.container_errors import NoSuchContainerError
 from runtime_client.ops.context import Context
 from runtime_client.ops.rm import remove_container
 from runtime_client.runtime import lifecycle
@@ -23,11 +24,15 @@ def container_prune(ctx: Context) -> PruneResult:
     removed: list[str] = []
     reclaimed = 0
     for container in ctx.containers.list():
-        container = lifecycle.refresh(ctx, container)
-        if container.status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
-            continue
-        reclaimed += ctx.snapshots.usage(container.id) if ctx.snapshots.exists(
-            container.id) else 0
-        remove_container(ctx, container.id, force=False)
+        try:
+            container = lifecycle.refresh(ctx, container)
+            if container.status in (Status.RUNNING, Status.PAUSED, Status.RESTARTING):
+                continue
+            size = ctx.snapshots.usage(container.id) if ctx.snapshots.exists(
+                container.id) else 0
+            remove_container(ctx, container.id, force=False)
+        except NoSuchContainerError:
+            continue  # removed meanwhile
+        reclaimed += size
         removed.append(container.id)
     return PruneResult(removed, reclaimed)

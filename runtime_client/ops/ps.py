@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime_client.container_errors import NoSuchContainerError
 from runtime_client.ops.context import Context
 from runtime_client.ops.views import ps_row
 from runtime_client.runtime import lifecycle
@@ -27,7 +28,10 @@ def ps(ctx: Context, opts: PsOptions) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     rows = []
     for container in ctx.containers.list():
-        container = lifecycle.refresh(ctx, container)
+        try:
+            container = lifecycle.refresh(ctx, container)
+        except NoSuchContainerError:
+            continue  # removed meanwhile (an --rm container's cleanup)
         if not opts.all and container.status not in (Status.RUNNING, Status.PAUSED):
             continue
         row = ps_row(container, now)
