@@ -85,8 +85,8 @@ def parse_publish(value: str) -> list[PortBinding]:
     Raises:
         InvalidOptionError: malformed.
     """
-    spec, _, proto = value.partition("/")
-    proto = proto or "tcp"
+    spec, _, given_proto = value.partition("/")
+    proto = given_proto or "tcp"
     if proto not in ("tcp", "udp", "sctp"):
         raise InvalidOptionError(f"invalid proto: {proto}")
     parts = spec.rsplit(":", 2)
@@ -121,7 +121,7 @@ def read_env_file(path: str) -> list[str]:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise InvalidOptionError(f"open {path}: {exc.strerror.lower()}") from exc
+        raise InvalidOptionError(f"open {path}: {(exc.strerror or str(exc)).lower()}") from exc
     out = []
     for line in text.splitlines():
         line = line.strip()

@@ -20,8 +20,9 @@ import json
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
@@ -95,11 +96,13 @@ class StoreImageResolver:
         self._learned[reference] = entry
 
     def _resolved(self, reference: str, entry: dict[str, Any]) -> ResolvedImage:
-        layers = [LayerSource(layer["diff_id"],
-                              lambda d=layer["digest"]: self.content.open(Digest.parse(d)))
+        layers = [LayerSource(layer["diff_id"], self._opener(layer["digest"]))
                   for layer in entry["layers"]]
         return ResolvedImage(entry["id"], reference, entry["config"], layers,
                              handle=entry["layers"])
+
+    def _opener(self, digest: str) -> Callable[[], BinaryIO]:
+        return lambda: self.content.open(Digest.parse(digest))
 
     def resolve(self, reference: str) -> ResolvedImage:
         entry = self._read_cache().get(reference)

@@ -110,9 +110,9 @@ def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) ->
             buffer += chunk
             *complete, buffer = buffer.split(b"\n")
             for raw in complete:
-                line = _parse(raw, pending)
-                if line is not None:
-                    _emit(line, stdout, stderr, opts.timestamps)
+                parsed = _parse(raw, pending)
+                if parsed is not None:
+                    _emit(parsed, stdout, stderr, opts.timestamps)
             continue
         if not still_running:
             return
