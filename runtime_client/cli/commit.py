@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.commit import CommitOptions, commit
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create an image from a container's changes and print its ID."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.commit import CommitOptions, commit
     opts = CommitOptions(args.container, args.reference, args.author, args.message,
                          tuple(args.change), args.pause == "true")
     try:

@@ -11,7 +11,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.inspect import inspect
 from runtime_client.templating import render
 
 
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print Docker's inspect JSON (or the template) for each container."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.inspect import inspect
     found = []
     status = 0
     with open_context(ctx) as c:

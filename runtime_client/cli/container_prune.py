@@ -7,7 +7,6 @@ import argparse
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.humanize import human_size
-from runtime_client.ops.container_prune import container_prune
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove stopped containers."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.container_prune import container_prune
     with open_context(ctx) as c:
         result = container_prune(c)
     if result.removed:

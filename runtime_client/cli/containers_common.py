@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from runtime_client.cli.base import CliContext
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import NoSuchImageError, RuntimeClientError
 from runtime_client.images.naming import is_image_id
-from runtime_client.ops.context import Context
-from runtime_client.ops.image_source import StoreImageResolver
+
+if TYPE_CHECKING:
+    from runtime_client.ops.context import Context
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ T = TypeVar("T")
 @contextmanager
 def open_context(cli: CliContext) -> Iterator[Context]:
     """The container library's context for the root this invocation uses."""
+    from runtime_client.ops.context import Context
+    from runtime_client.ops.image_source import StoreImageResolver
+
     images = StoreImageResolver(cli.config)
     try:
         yield Context.open(cli.config.root, images)

@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.cp import CpOptions, cp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Copy files between a container and the host."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.cp import CpOptions, cp
     ctx.stdout.flush()
     try:
         with open_context(ctx) as c:

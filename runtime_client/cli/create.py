@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context, with_pull
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.create import CreateOptions, create
+
+if TYPE_CHECKING:
+    from runtime_client.ops.create import CreateOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
     """The frozen options of `create`/`run` from parsed arguments."""
+    from runtime_client.ops.create import CreateOptions
+
     return CreateOptions(
         image=args.image, command=tuple(args.command), name=args.name, tty=args.tty,
         interactive=args.interactive, detach=detach, auto_remove=args.auto_remove,
@@ -71,6 +76,8 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create a container and print its ID."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.create import create
     try:
         with open_context(ctx) as c:
             opts = options_from(args, detach=True)

@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.exec import ExecOptions, exec_
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Run a command in a running container and exit with its status."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.exec import ExecOptions, exec_
     if not args.command:
         ctx.stderr.write("berth: 'exec' requires at least 2 arguments.\n")
         return 125

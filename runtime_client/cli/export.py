@@ -10,7 +10,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.export import export
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Write the container's file system as a tar."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.export import export
     if args.output is None and ctx.stdout.isatty():
         ctx.stderr.write("berth: cowardly refusing to write the tar to a terminal; "
                          "use -o or redirect\n")

@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import each, open_context
-from runtime_client.ops.kill import kill
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,5 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Signal containers."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.kill import kill
     with open_context(ctx) as c:
         return each(ctx, args.containers, lambda ref: kill(c, ref, args.signal))

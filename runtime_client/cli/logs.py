@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.logs import LogsOptions, logs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print a container's output."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.logs import LogsOptions, logs
     opts = LogsOptions(args.container, args.follow, args.tail, args.timestamps)
     ctx.stdout.flush()
     try:

@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.network_connect import NetworkConnectOptions, network_connect
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Connect a container to a network."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.network_connect import NetworkConnectOptions, network_connect
     opts = NetworkConnectOptions(args.network, args.container, args.ip, tuple(args.alias))
     try:
         with open_context(ctx) as c:

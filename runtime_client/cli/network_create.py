@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.network_create import NetworkCreateOptions, network_create
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create a network and print its ID."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.network_create import NetworkCreateOptions, network_create
     opts = NetworkCreateOptions(args.name, args.driver, args.subnet, args.gateway,
                                 args.internal, tuple(args.label))
     try:

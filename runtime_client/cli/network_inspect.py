@@ -8,7 +8,6 @@ import json
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
-from runtime_client.ops.network_inspect import network_inspect
 from runtime_client.templating import render
 
 
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print Docker's network JSON (or the template) for each network."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.network_inspect import network_inspect
     found = []
     status = 0
     with open_context(ctx) as c:

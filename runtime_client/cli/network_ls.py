@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
-from runtime_client.ops.network_ls import network_ls
 from runtime_client.tables import write_table
 from runtime_client.templating import render
 
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """List networks."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.network_ls import network_ls
     with open_context(ctx) as c:
         rows = network_ls(c)
     if args.quiet:

@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
-from runtime_client.ops.network_prune import network_prune
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove unused user-defined networks."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.network_prune import network_prune
     with open_context(ctx) as c:
         removed = network_prune(c)
     if removed:

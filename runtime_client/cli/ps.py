@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
-from runtime_client.ops.ps import PsOptions, ps
 from runtime_client.tables import write_table
 from runtime_client.templating import render
 
@@ -25,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """List containers."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.ps import PsOptions, ps
     opts = PsOptions(args.all, args.quiet, args.format, args.no_trunc)
     with open_context(ctx) as c:
         rows = ps(c, opts)

@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import each, open_context
-from runtime_client.ops.rm import RmOptions, rm
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove containers."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.rm import RmOptions, rm
     opts = RmOptions(tuple(args.containers), args.force, args.volumes)
     with open_context(ctx) as c:
         return each(ctx, list(opts.containers), lambda ref: rm(c, ref, opts.force))

@@ -9,7 +9,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context, with_pull
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.run import run as run_container
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Run a container: print its ID with -d, else its output, and exit with its status."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.run import run as run_container
     opts = create_cli.options_from(args, detach=args.detach)
     ctx.stdout.flush()
     try:

@@ -8,7 +8,6 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import each, fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.ops.start import StartOptions, start, start_attached
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Start containers (attached to the first one with -a)."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.start import StartOptions, start, start_attached
     opts = StartOptions(tuple(args.containers), args.attach, args.interactive)
     with open_context(ctx) as c:
         if opts.attach or opts.interactive:

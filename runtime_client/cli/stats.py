@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
 from runtime_client.humanize import human_size
-from runtime_client.ops.stats import StatsRow, stats
 from runtime_client.tables import write_table
 from runtime_client.templating import render
+
+if TYPE_CHECKING:
+    from runtime_client.ops.stats import StatsRow
 
 COLUMNS = [("CONTAINER ID", "ID"), ("NAME", "Name"), ("CPU %", "CPUPerc"),
            ("MEM USAGE / LIMIT", "MemUsage"), ("MEM %", "MemPerc"), ("NET I/O", "NetIO"),
@@ -51,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Show resource usage (once with --no-stream, else every second until interrupted)."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.stats import stats
     try:
         with open_context(ctx) as c:
             while True:

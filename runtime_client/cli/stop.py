@@ -6,7 +6,6 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import each, open_context
-from runtime_client.ops.stop import stop
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,5 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Stop containers."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.stop import stop
     with open_context(ctx) as c:
         return each(ctx, args.containers, lambda ref: stop(c, ref, args.timeout))

@@ -7,7 +7,6 @@ import argparse
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.humanize import human_size
-from runtime_client.ops.system_df import system_df
 from runtime_client.tables import write_table
 
 COLUMNS = [("TYPE", "Type"), ("TOTAL", "Total"), ("ACTIVE", "Active"), ("SIZE", "Size"),
@@ -20,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Show disk usage by images, containers and volumes."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.system_df import system_df
     with open_context(ctx) as c:
         rows = system_df(c)
     table = []

@@ -7,7 +7,6 @@ import argparse
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.humanize import human_size
-from runtime_client.ops.system_prune import SystemPruneOptions, system_prune
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove stopped containers, unused networks, images and (optionally) volumes."""
+    # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.system_prune import SystemPruneOptions, system_prune
     with open_context(ctx) as c:
         result = system_prune(c, SystemPruneOptions(args.all, args.volumes))
     for title, items in (("Deleted Containers", result.containers),

@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import secrets
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -59,7 +59,7 @@ def exec_(ctx: Context, opts: ExecOptions, stdin: BinaryIO | None = None,
         opts.workdir or container.workdir, opts.user or container.user, opts.tty)
     exec_dir = ctx.layout.container_dir(container.id) / "exec"
     exec_dir.mkdir(exist_ok=True)
-    token = uuid.uuid4().hex
+    token = secrets.token_hex(16)
     process_file = exec_dir / f"{token}.json"
     log_file = exec_dir / f"{token}.log"
     process_file.write_text(json.dumps(process_dict(process)))

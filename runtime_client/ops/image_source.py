@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import os
-import uuid
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -132,7 +132,7 @@ class StoreImageResolver:
             diff_id = Digest.parse(config["rootfs"]["diff_ids"][-1])
             docker_types = bool(layers) and all(
                 layer.media_type.startswith("application/vnd.docker.") for layer in layers)
-            with self.stores.content.writer(f"commit-{uuid.uuid4().hex}") as writer, \
+            with self.stores.content.writer(f"commit-{secrets.token_hex(16)}") as writer, \
                     open(layer_blob, "rb") as f:
                 while chunk := f.read(_CHUNK):
                     writer.write(chunk)

@@ -324,23 +324,29 @@ def should_restart(container: Container) -> bool:
 
 
 def wait_for_exit(ctx: Context, container: Container, timeout: float | None) -> bool:
-    """Wait until conmon recorded the exit status; False on timeout."""
+    """Wait until conmon recorded the exit status; False on timeout.
+
+    The exit file is checked every 5 ms (a stat call) so a short-lived container is noticed
+    at once; the runtime is asked about a vanished monitor only every half second.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
     runtime = ctx.runtime(container.runtime)
-    delay = 0.01
+    exit_dir = ctx.layout.exit_dir(container.id)
+    next_check = time.monotonic() + 0.5
     while True:
-        if conmon.read_exit_code(ctx.layout.exit_dir(container.id), container.id) is not None:
+        if conmon.read_exit_code(exit_dir, container.id) is not None:
             return True
-        if delay >= 0.2:
+        now_ = time.monotonic()
+        if now_ >= next_check:
+            next_check = now_ + 0.5
             state = runtime.state(container.id)
             if state is None or state.get("status") == "stopped":
                 # conmon writes the exit file right after the process is reaped.
                 time.sleep(0.05)
                 return True
-        if deadline is not None and time.monotonic() >= deadline:
+        if deadline is not None and now_ >= deadline:
             return False
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
+        time.sleep(0.005)
 
 
 def refresh(ctx: Context, container: Container) -> Container:
