@@ -126,3 +126,19 @@ def test_live_connect_and_disconnect(clean: BerthCli, image: str) -> None:
     assert clean("exec", "peer", "ping", "-c", "1", "-W", "2", "wanderer").returncode == 0
     clean("network", "disconnect", "extra", "roamer")
     assert "10.89.79." not in clean("exec", "roamer", "ip", "-o", "-4", "addr").stdout
+
+
+def test_networks_work_under_forward_policy_drop(clean: BerthCli, image: str) -> None:
+    """dockerd sets the FORWARD policy to DROP; netavark's own chain must keep berth working."""
+    policy = subprocess.run(["iptables", "-S", "FORWARD"], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[0]
+    subprocess.run(["iptables", "-P", "FORWARD", "DROP"], check=True)
+    try:
+        clean("network", "create", "--subnet", "10.89.80.0/24", "dropnet")
+        clean("run", "-d", "--name", "srv", "--net", "dropnet", image, "httpd", "-f", "-p",
+              "80", "-h", "/data")
+        out = clean("run", "--rm", "--net", "dropnet", image, "wget", "-q", "-O", "-",
+                    "http://srv/hello.txt").stdout
+        assert "hello" in out
+    finally:
+        subprocess.run(["iptables", "-P", "FORWARD", policy.split()[-1]], check=True)
