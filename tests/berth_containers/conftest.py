@@ -7,12 +7,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from runtime_client.layout import Layout
 from tests.support.berth_cli import BerthCli
 from tests.support.hub import HubProcess
 from tests.support.images import OciLayout
@@ -92,6 +94,7 @@ def berth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BerthCli]:
         clean_root(cli)
         _remove_netavark_leftovers()
         _remove_cgroup_parents()
+        shutil.rmtree(Layout(cli.root).run, ignore_errors=True)  # runc state, on /run
 
 
 @pytest.fixture
