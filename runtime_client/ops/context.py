@@ -85,7 +85,7 @@ class Context:
     def open(cls, root: Path, images: ImageResolver) -> Context:
         """Open (creating directories as needed) the berth root at `root`."""
         layout = Layout(root)
-        for d in (layout.root, layout.locks, layout.run, layout.volumes):
+        for d in (layout.root, layout.locks, layout.volumes):
             d.mkdir(parents=True, exist_ok=True)
         return cls(layout, ContainerStore(layout), NetworkStore(layout),
                    OverlaySnapshotter(layout.snapshots), Netavark(layout.netavark_config),
