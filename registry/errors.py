@@ -29,6 +29,7 @@ __all__ = [
     "TagInvalidError",
     "TooManyRequestsError",
     "UnauthorizedError",
+    "UnsignedContentError",
     "UnsupportedError",
 ]
 
@@ -142,6 +143,10 @@ class DeniedError(RegistryError):
     """The caller may not perform the action."""
 
     code = "DENIED"
+
+
+class UnsignedContentError(DeniedError):
+    """The repository requires content trust and the manifest asked for is not signed."""
 
 
 class UnsupportedError(RegistryError):

@@ -14,6 +14,7 @@ from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
+from registry.services.contenttrust import ContentTrustPolicy
 from registry.services.manifests import ManifestService
 from registry.services.uploads import UploadService
 from registry.settings import Settings
@@ -34,3 +35,4 @@ ACCOUNTS = web.AppKey("accounts", AccountService)
 REPOSITORIES = web.AppKey("repositories", RepositoryService)
 PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)
+CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate

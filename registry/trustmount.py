@@ -3,7 +3,8 @@
 Notary clients reach the trust routes on the hub's own origin (`/v2/<gun>/_trust/...`). The
 GUN carries the registry host (`127.0.0.1:5000/team/app`); access is decided on the repository
 path, with the same controller as every registry request (`registry.auth.trust.check`: the
-Bearer challenge names the GUN, as Notary's own server does).
+Bearer challenge names the GUN, as Notary's own server does). The verification gate
+(`registry.services.contenttrust`) reads the same trust service.
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from registry import keys
 from registry.auth.trust import check
+from registry.services.contenttrust import ContentTrustPolicy
 from registry.settings import Settings
-from trust.server.app import setup_trust_routes
+from trust.server.app import TRUST_GATE, TRUST_SERVICE, setup_trust_routes
 from trust.server.settings import TrustServerSettings
 from trust.server.store.sql import SqlMetaStore
 
@@ -62,3 +65,12 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
         access_check=check,
     )
+    app.cleanup_ctx.append(_content_trust)
+
+
+async def _content_trust(app: web.Application) -> AsyncIterator[None]:
+    """The verification gate, over the trust service that the trust routes' context built."""
+    app[keys.CONTENT_TRUST] = ContentTrustPolicy(
+        app[TRUST_GATE], app[TRUST_SERVICE].store, app[keys.ENGINE], repository_of_gun
+    )
+    yield

@@ -48,6 +48,14 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
         "namespace",
     )
     default.add_argument("visibility", choices=("public", "private"))
+    trust = verb(
+        "trust-required",
+        "whether the namespace's repositories (those without their own setting) need "
+        "content trust to be pulled",
+        run_trust_required,
+        "namespace",
+    )
+    trust.add_argument("setting", choices=("on", "off"))
 
 
 def _run(args: argparse.Namespace, action: Callable, done: str) -> int:
@@ -138,3 +146,13 @@ def run_default(args: argparse.Namespace) -> int:
         await accounts.set_default_visibility(args.namespace, public, actor=CLI_ACTOR)
 
     return _run(args, default, f"new repositories in {args.namespace} start {args.visibility}")
+
+
+def run_trust_required(args: argparse.Namespace) -> int:
+    required = args.setting == "on"
+
+    async def set_trust(accounts: AccountService) -> None:
+        await accounts.set_namespace_trust(args.namespace, required, actor=CLI_ACTOR)
+
+    needed = "need" if required else "do not need"
+    return _run(args, set_trust, f"repositories in {args.namespace} {needed} content trust")

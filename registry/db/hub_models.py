@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,6 +51,8 @@ class Namespace(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "user" | "org" | "library"
     default_public: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Content trust required for its repositories that have no setting of their own.
+    trust_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class User(Base):

@@ -16,16 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from registry.db.account_queries import insert_ignore, now
-from registry.db.hub_models import RepositoryProfile, Star
+from registry.db.hub_models import Namespace, RepositoryProfile, Star
 from registry.db.models import Manifest, Repository, Tag
 
-__all__ = ["RepositoryInfo", "TagInfo", "Visibility"]
+__all__ = ["RepositoryInfo", "TagInfo", "TrustSetting", "Visibility"]
 
 repositories = cast(Table, Repository.__table__)
 profiles = cast(Table, RepositoryProfile.__table__)
 stars = cast(Table, Star.__table__)
 tags = cast(Table, Tag.__table__)
 manifests = cast(Table, Manifest.__table__)
+namespaces = cast(Table, Namespace.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,22 @@ class RepositoryInfo:
     @property
     def is_official(self) -> bool:
         return self.namespace == "library"
+
+
+@dataclass(frozen=True, slots=True)
+class TrustSetting:
+    """A repository's content-trust setting: its own (None: inherit) and its namespace's."""
+
+    own: bool | None
+    namespace: bool
+
+    @property
+    def required(self) -> bool:
+        return self.namespace if self.own is None else self.own
+
+    @property
+    def label(self) -> str:
+        return "inherit" if self.own is None else ("on" if self.own else "off")
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,3 +316,32 @@ async def tag_infos(conn: AsyncConnection, name: str) -> list[TagInfo]:
         .order_by(tags.c.name)
     )
     return [TagInfo(*row) for row in await conn.execute(stmt)]
+
+
+async def set_trust_required(conn: AsyncConnection, repo_name: str, required: bool | None) -> bool:
+    """Set a repository's content-trust setting (None: follow the namespace); False if absent."""
+    result = await conn.execute(
+        update(repositories).where(repositories.c.name == repo_name).values(trust_required=required)
+    )
+    return bool(result.rowcount)
+
+
+async def trust_setting(conn: AsyncConnection, repo_name: str) -> TrustSetting | None:
+    """The repository's content-trust setting, or None when there is no such repository."""
+    namespace = repo_name.split("/", 1)[0]
+    row = (
+        await conn.execute(
+            select(repositories.c.trust_required, namespaces.c.trust_required)
+            .select_from(repositories.outerjoin(namespaces, namespaces.c.name == namespace))
+            .where(repositories.c.name == repo_name)
+        )
+    ).first()
+    if row is None:
+        return None
+    return TrustSetting(None if row[0] is None else bool(row[0]), bool(row[1]))
+
+
+async def set_namespace_trust(conn: AsyncConnection, namespace_id: int, required: bool) -> None:
+    await conn.execute(
+        update(namespaces).where(namespaces.c.id == namespace_id).values(trust_required=required)
+    )

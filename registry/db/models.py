@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -43,6 +44,9 @@ class Repository(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Content trust required to pull: True/False, or None to follow the namespace's setting.
+    # Kept here because every manifest read already joins this row.
+    trust_required: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
 
 
 class Blob(Base):

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, false, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from registry.db.hub_models import Namespace
 from registry.db.models import Blob, Manifest, ManifestReference, Repository, RepositoryBlob, Tag
 
 __all__ = [
@@ -35,6 +36,7 @@ repository_blobs = RepositoryBlob.__table__
 manifests = Manifest.__table__
 manifest_references = ManifestReference.__table__
 tags = Tag.__table__
+namespaces = Namespace.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class ManifestRecord:
     media_type: str
     payload: bytes
     subject_digest: str | None
+    trust_required: bool = False  # the repository's effective content-trust setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +154,14 @@ async def touch_links(conn: AsyncConnection, repo_id: int, digests: Iterable[str
         return set()
     rows = await conn.execute(
         update(repository_blobs)
-        .where(
-            repository_blobs.c.repository_id == repo_id, repository_blobs.c.digest.in_(wanted)
-        )
+        .where(repository_blobs.c.repository_id == repo_id, repository_blobs.c.digest.in_(wanted))
         .values(created_at=_now())
         .returning(repository_blobs.c.digest)
     )
     return {row[0] for row in rows}
 
 
-async def touch_manifests(
-    conn: AsyncConnection, repo_id: int, digests: Iterable[str]
-) -> set[str]:
+async def touch_manifests(conn: AsyncConnection, repo_id: int, digests: Iterable[str]) -> set[str]:
     """Refresh the repository's manifests `digests`; return the digests that exist."""
     wanted = list(set(digests))
     if not wanted:
@@ -191,16 +190,25 @@ LINKED_BLOB_SIZE = (
     )
 )
 
+# The content-trust setting rides along on every manifest read (the repository's own, else its
+# namespace's, found by a unique-index probe on the `namespace` parameter), so repositories
+# that do not require trust pay no extra query.
 _MANIFEST_COLUMNS = (
     manifests.c.digest,
     manifests.c.media_type,
     manifests.c.payload,
     manifests.c.subject_digest,
+    func.coalesce(repositories.c.trust_required, namespaces.c.trust_required, false()),
 )
+_NAMESPACE_OF_REPO = namespaces.c.name == bindparam("namespace")
 
 MANIFEST_BY_DIGEST = (
     select(*_MANIFEST_COLUMNS)
-    .select_from(manifests.join(repositories, repositories.c.id == manifests.c.repository_id))
+    .select_from(
+        manifests.join(repositories, repositories.c.id == manifests.c.repository_id).outerjoin(
+            namespaces, _NAMESPACE_OF_REPO
+        )
+    )
     .where(repositories.c.name == bindparam("repo"), manifests.c.digest == bindparam("digest"))
 )
 
@@ -227,13 +235,15 @@ CATALOG_PAGE = (
 MANIFEST_BY_TAG = (
     select(*_MANIFEST_COLUMNS)
     .select_from(
-        repositories.join(tags, tags.c.repository_id == repositories.c.id).join(
+        repositories.join(tags, tags.c.repository_id == repositories.c.id)
+        .join(
             manifests,
             and_(
                 manifests.c.repository_id == repositories.c.id,
                 manifests.c.digest == tags.c.manifest_digest,
             ),
         )
+        .outerjoin(namespaces, _NAMESPACE_OF_REPO)
     )
     .where(repositories.c.name == bindparam("repo"), tags.c.name == bindparam("tag"))
 )
@@ -368,3 +378,28 @@ async def referrers(
         ReferrerRecord(digest, media_type, size, art, json.loads(ann) if ann else None)
         for digest, media_type, size, art, ann in await conn.execute(stmt)
     ]
+
+
+async def signed_index_holds(
+    conn: AsyncConnection, repo_name: str, child: str, parents: Iterable[str]
+) -> bool:
+    """Whether one of the `parents` manifests of the repository lists `child` as a manifest."""
+    parents = list(parents)
+    if not parents:
+        return False
+    found = await conn.scalar(
+        select(manifests.c.id)
+        .select_from(
+            repositories.join(manifests, manifests.c.repository_id == repositories.c.id).join(
+                manifest_references, manifest_references.c.manifest_id == manifests.c.id
+            )
+        )
+        .where(
+            repositories.c.name == repo_name,
+            manifests.c.digest.in_(parents),
+            manifest_references.c.digest == child,
+            manifest_references.c.kind == "manifest",
+        )
+        .limit(1)
+    )
+    return found is not None

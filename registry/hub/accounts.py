@@ -19,6 +19,7 @@ from registry.auth import credentials
 from registry.auth.policy import ROLES, TOKEN_SCOPES, Principal
 from registry.auth.scopes import LIBRARY
 from registry.db import account_queries as q
+from registry.db import hub_queries
 from registry.db.account_queries import NamespaceRecord, TeamRecord, TokenRecord, UserRecord
 from registry.errors import AlreadyExistsError, InvalidRequestError, NotFoundError
 from registry.hub.audit import AuditLog
@@ -289,6 +290,19 @@ class AccountService:
                 raise NotFoundError(f"no namespace {namespace!r}")
             await q.set_namespace_default(conn, record.id, public)
         await self.audit.record(actor, "namespace-default", namespace, address, public=public)
+
+    async def set_namespace_trust(
+        self, namespace: str, required: bool, *, actor: str, address: str = ""
+    ) -> None:
+        """Whether the namespace's repositories without a setting of their own need trust."""
+        async with self.engine.begin() as conn:
+            record = await q.namespace_by_name(conn, namespace)
+            if record is None:
+                raise NotFoundError(f"no namespace {namespace!r}")
+            await hub_queries.set_namespace_trust(conn, record.id, required)
+        await self.audit.record(
+            actor, "namespace-trust", namespace, address, trust_required=required
+        )
 
     # Personal access tokens ---------------------------------------------------------------
 

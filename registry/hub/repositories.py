@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.scopes import namespace_of
 from registry.db import account_queries, hub_queries
-from registry.db.hub_queries import RepositoryInfo, Visibility
+from registry.db.hub_queries import RepositoryInfo, TrustSetting, Visibility
 from registry.errors import NotFoundError
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
@@ -130,6 +130,32 @@ class RepositoryService:
         if is_public is not None:
             await self.audit.record(actor, "visibility", name, address, public=is_public)
         return await self.get(name)
+
+    async def trust_setting(self, name: str) -> TrustSetting:
+        """Whether pulls need content trust (see `registry.services.contenttrust`).
+
+        Raises:
+            NotFoundError: no such repository.
+        """
+        async with self.engine.connect() as conn:
+            setting = await hub_queries.trust_setting(conn, name)
+        if setting is None:
+            raise NotFoundError(f"no repository {name!r}", name=name)
+        return setting
+
+    async def set_trust_required(
+        self, name: str, required: bool | None, *, actor: str, address: str = ""
+    ) -> TrustSetting:
+        """Require content trust (True), not (False), or follow the namespace (None).
+
+        Raises:
+            NotFoundError: no such repository.
+        """
+        async with self.engine.begin() as conn:
+            if not await hub_queries.set_trust_required(conn, name, required):
+                raise NotFoundError(f"no repository {name!r}", name=name)
+        await self.audit.record(actor, "trust-required", name, address, required=required)
+        return await self.trust_setting(name)
 
     async def delete(self, name: str, *, actor: str, address: str = "") -> None:
         """Delete the repository and everything it holds (blob bytes wait for GC)."""

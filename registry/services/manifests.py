@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.auth.scopes import namespace_of
 from registry.db import queries
 from registry.db.hotreads import HotReads
 from registry.db.queries import ManifestRecord, ReferrerRecord
@@ -72,6 +73,7 @@ class ManifestService:
             statement, params = queries.MANIFEST_BY_DIGEST, {"digest": str(reference)}
         else:
             statement, params = queries.MANIFEST_BY_TAG, {"tag": reference}
+        params["namespace"] = namespace_of(repository)
         rows = await self.reads.fetch(statement, {"repo": repository, **params})
         if not rows:
             raise ManifestUnknownError(reference=str(reference))

@@ -4,13 +4,14 @@ The hub asks it before serving a manifest from a repository that requires conten
 The stored documents are verified as a client would (signatures, thresholds, expiry, hashes,
 delegation paths; anchored at the stored root, which the server validated on upload), and a
 tag resolves with Docker's priority (`targets/releases`, then `targets`). Results are cached
-per GUN until its timestamp changes.
+per GUN until its timestamp changes or the first of its verified documents expires.
 
 Scope: reads through `TrustService`; no HTTP.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from trust.client.trusted_set import TrustedSet
@@ -30,7 +31,8 @@ class TrustGate:
     def __init__(self, service: TrustService) -> None:
         """Read trust data through `service`."""
         self.service = service
-        self._verified: dict[str, tuple[str, TrustedSet | None]] = {}
+        # gun -> (timestamp sha256, verified set or None, when the first document expires)
+        self._verified: dict[str, tuple[str, TrustedSet | None, dt.datetime]] = {}
 
     async def trusted(self, gun: str) -> TrustedSet | None:
         """The verified trust data of `gun`, or None when it has none or it does not verify."""
@@ -38,19 +40,25 @@ class TrustGate:
             timestamp = await self.service.get_current(gun, "timestamp")
         except MetadataNotFoundError:
             return None
+        now = self.service.clock()
         cached = self._verified.get(gun)
-        if cached is not None and cached[0] == timestamp.sha256:
+        if cached is not None and cached[0] == timestamp.sha256 and now < cached[2]:
             return cached[1]
         documents = {r: m.data for r, m in (await self.service.store.get_all_current(gun)).items()}
         documents["timestamp"] = timestamp.data
         try:
-            trusted: TrustedSet | None = verify_documents(gun, documents, self.service.clock())
+            trusted: TrustedSet | None = verify_documents(gun, documents, now)
         except TrustError as exc:
             logger.warning("stored trust data of %s does not verify: %s", gun, exc)
             trusted = None
         if len(self._verified) > 10_000:
             self._verified.clear()
-        self._verified[gun] = (timestamp.sha256, trusted)
+        valid_until = (
+            _first_expiry(trusted)
+            if trusted is not None
+            else dt.datetime.max.replace(tzinfo=dt.UTC)
+        )
+        self._verified[gun] = (timestamp.sha256, trusted, valid_until)
         return trusted
 
     async def signed_target(self, gun: str, tag: str) -> SignedTarget | None:
@@ -70,3 +78,9 @@ class TrustGate:
             return frozenset()
         listing = list_targets(trusted, DOCKER_ROLES)
         return frozenset(target.digest for targets in listing.values() for target in targets)
+
+
+def _first_expiry(trusted: TrustedSet) -> dt.datetime:
+    """When the first of the verified documents expires (the cached verdict ends then)."""
+    documents = [trusted.root, trusted.timestamp, trusted.snapshot, *trusted.targets.values()]
+    return min(doc.signed.expires_at for doc in documents if doc is not None)

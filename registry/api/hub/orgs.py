@@ -9,7 +9,7 @@ from aiohttp import web
 from registry import keys
 from registry.api.hub.common import address, field, json_body, require_scope, require_user
 from registry.auth.policy import Principal
-from registry.errors import DeniedError, NotFoundError
+from registry.errors import DeniedError, InvalidRequestError, NotFoundError
 from registry.hub.accounts import Organization
 
 
@@ -138,10 +138,20 @@ async def put_namespace(request: web.Request) -> web.Response:
     own = namespace == principal.name
     if not own and not await _may_manage_namespace(request, principal, namespace):
         raise DeniedError(f"you may not change {namespace!r}")
-    public = field(await json_body(request), "default_public", bool)
-    await request.app[keys.ACCOUNTS].set_default_visibility(
-        namespace, public, actor=principal.name, address=address(request)
-    )
+    body = await json_body(request)
+    public = field(body, "default_public", bool, required=False)
+    trust_required = field(body, "trust_required", bool, required=False)
+    if public is None and trust_required is None:
+        raise InvalidRequestError("give default_public and/or trust_required")
+    accounts = request.app[keys.ACCOUNTS]
+    if public is not None:
+        await accounts.set_default_visibility(
+            namespace, public, actor=principal.name, address=address(request)
+        )
+    if trust_required is not None:
+        await accounts.set_namespace_trust(
+            namespace, trust_required, actor=principal.name, address=address(request)
+        )
     return web.Response(status=204)
 
 

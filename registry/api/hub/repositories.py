@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from registry import keys
@@ -49,7 +51,13 @@ async def get_repository(request: web.Request) -> web.Response:
     name = repository_name(request)
     await require_actions(request, name, {"pull"})
     info = await request.app[keys.REPOSITORIES].get(name)
-    return web.json_response(repository_json(info))
+    return web.json_response(await _with_trust(request, repository_json(info)))
+
+
+async def _with_trust(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+    """Add the content-trust setting: effective `trust_required` and `on|off|inherit`."""
+    setting = await request.app[keys.REPOSITORIES].trust_setting(body["name"])
+    return {**body, "trust_required": setting.required, "trust_required_setting": setting.label}
 
 
 async def update_repository(request: web.Request) -> web.Response:
@@ -57,16 +65,25 @@ async def update_repository(request: web.Request) -> web.Response:
     body = await json_body(request)
     description = field(body, "description", str, required=False)
     is_public = field(body, "is_public", bool, required=False)
-    # Describing needs push; changing who may see it needs the owner's "*".
-    principal = await require_actions(request, name, {"*"} if is_public is not None else {"push"})
+    # `trust_required`: true, false, or null to follow the namespace's setting.
+    sets_trust = "trust_required" in body
+    trust_required = field(body, "trust_required", bool, required=False)
+    # Describing needs push; changing who may see it or pull it needs the owner's "*".
+    owner_only = is_public is not None or sets_trust
+    principal = await require_actions(request, name, {"*"} if owner_only else {"push"})
+    actor = principal.name if principal else "-"
+    if sets_trust:
+        await request.app[keys.REPOSITORIES].set_trust_required(
+            name, trust_required, actor=actor, address=address(request)
+        )
     info = await request.app[keys.REPOSITORIES].update(
         name,
         description=description,
         is_public=is_public,
-        actor=principal.name if principal else "-",
+        actor=actor,
         address=address(request),
     )
-    return web.json_response(repository_json(info))
+    return web.json_response(await _with_trust(request, repository_json(info)))
 
 
 async def delete_repository(request: web.Request) -> web.Response:

@@ -1,0 +1,50 @@
+"""`berth-hub repo ...`: repository settings; for now whether pulls need content trust."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.cli.hubdata import CLI_ACTOR, run_with_engine
+from registry.hub.audit import AuditLog
+from registry.hub.pulls import PullCounter
+from registry.hub.repositories import RepositoryService
+from registry.storage.driver.inmemory import InMemoryDriver
+
+_SETTINGS = {"on": True, "off": False, "inherit": None}
+
+
+def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
+    parser = subparsers.add_parser("repo", help="repository settings")
+    verbs = parser.add_subparsers(dest="repo_command", required=True)
+    trust = verbs.add_parser(
+        "trust-required",
+        help="serve only signed manifests (on), any (off), or follow the namespace (inherit)",
+    )
+    trust.add_argument("name", help="repository, e.g. team/app")
+    trust.add_argument("setting", nargs="?", choices=tuple(_SETTINGS), help="omit to show")
+    add_common(trust)
+    trust.set_defaults(func=run_trust_required)
+
+
+def run_trust_required(args: argparse.Namespace) -> int:
+    async def action(engine: AsyncEngine) -> str:
+        # Settings touch only the database: no blob driver or pull counter is used.
+        service = RepositoryService(
+            engine, InMemoryDriver(), PullCounter(engine, 0), AuditLog(engine)
+        )
+        if args.setting is None:
+            setting = await service.trust_setting(args.name)
+        else:
+            setting = await service.set_trust_required(
+                args.name, _SETTINGS[args.setting], actor=CLI_ACTOR
+            )
+        required = "required" if setting.required else "not required"
+        return f"{args.name}: content trust {required} (setting {setting.label})"
+
+    status, line = run_with_engine(args, action)
+    if line:
+        print(line)
+    return status
