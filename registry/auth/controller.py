@@ -11,7 +11,8 @@ Per request, credentials become an `Identity` once (kept on the request):
   that sends Docker clients to the token endpoint (anonymous tokens for public pulls).
 
 A caller without an action gets 401 with `error="insufficient_scope"` when anonymous (so the
-client may log in) and 403 DENIED when authenticated.
+client may log in) and 403 DENIED when authenticated. A token granting `*` on a repository
+covers every action there (only owners get `*`).
 """
 
 from __future__ import annotations
@@ -169,6 +170,10 @@ class TokenAccessController:
             for granted in identity.claims.access:
                 if _same_resource(granted, wanted):
                     actions |= granted.actions
+                    if "*" in granted.actions:
+                        # `*` is minted only for those holding every action on the resource;
+                        # notary asks for `*` alone and then publishes (push) with that token.
+                        actions |= wanted.actions
             return actions & wanted.actions
         if identity.principal is not None:
             return await self.grants.actions(identity.principal, wanted)

@@ -307,3 +307,17 @@ async def test_catalog_lists_only_visible_repositories(hub):
     assert "last=alice/public" in resp.headers["Link"]
     resp = await hub.client.get("/v2/_catalog?n=1&last=alice/public", headers=token)
     assert (await resp.json())["repositories"] == ["bob/app"]
+
+
+async def test_a_token_granting_star_covers_push_and_pull(hub):
+    # notary asks for `*` alone (key rotation, delete) and then publishes with that token
+    alice = await hub.add_user("alice")
+    bob = await hub.add_user("bob")
+    star = await hub.token(alice, "repository:alice/app:*")
+    claims = jwt.decode(star["token"], options={"verify_signature": False})
+    assert claims["access"] == [{"type": "repository", "name": "alice/app", "actions": ["*"]}]
+    assert await push(hub.client, "alice/app", "v1", bearer(star["token"])) == 201
+    assert await pull_status(hub.client, "alice/app", "v1", bearer(star["token"])) == 200
+    # bob holds no `*` on alice's repository, so his token carries none
+    refused = await hub.bearer_for(bob, "repository:alice/app:*")
+    assert await push(hub.client, "alice/app", "v2", refused, seed="b") == 403

@@ -140,11 +140,6 @@ def test_notary_publishes_through_the_hubs_token_auth(auth_server, tmp_path):
     assert "v1" in notary(server, tmp_path / "reader", "list", gun, auth=ALICE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hub answers 403 (not 401 insufficient_scope) when a bearer token holds `*` "
-    "but the request needs push,pull, so notary cannot escalate after rotating a key",
-)
 def test_notary_rotates_and_deletes_through_the_hubs_token_auth(auth_server, tmp_path):
     hub, server = auth_server
     gun = f"{hub.host}/alice/rotating"
