@@ -20,7 +20,7 @@ from registry import keys
 from registry.auth.trust import check
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.settings import Settings
-from trust.server.app import TRUST_GATE, TRUST_SERVICE, setup_trust_routes
+from trust.server.app import TRUST_GATE, setup_trust_routes
 from trust.server.settings import TrustServerSettings
 from trust.server.store.sql import SqlMetaStore
 
@@ -71,6 +71,6 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:
     """The verification gate, over the trust service that the trust routes' context built."""
     app[keys.CONTENT_TRUST] = ContentTrustPolicy(
-        app[TRUST_GATE], app[TRUST_SERVICE].store, app[keys.ENGINE], repository_of_gun
+        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], repository_of_gun
     )
     yield

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, false, func, select, update
+from sqlalchemy import and_, bindparam, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.hub_models import Namespace
 from registry.db.models import Blob, Manifest, ManifestReference, Repository, RepositoryBlob, Tag
+from trust.server.store.sql import trust_metadata
 
 __all__ = [
     "ManifestRecord",
@@ -378,6 +379,26 @@ async def referrers(
         ReferrerRecord(digest, media_type, size, art, json.loads(ann) if ann else None)
         for digest, media_type, size, art, ann in await conn.execute(stmt)
     ]
+
+
+# GUNs with trust data that name a repository under any host: `gun` is the repository itself
+# or ends in `/<repository>` (`pattern` is that suffix as an escaped LIKE pattern).
+TRUST_GUNS = (
+    select(trust_metadata.c.gun)
+    .where(
+        or_(
+            trust_metadata.c.gun == bindparam("name"),
+            trust_metadata.c.gun.like(bindparam("pattern"), escape="\\"),
+        )
+    )
+    .distinct()
+)
+
+
+def gun_suffix_pattern(repository: str) -> str:
+    """The LIKE pattern of GUNs ending in `/<repository>` for `TRUST_GUNS`."""
+    escaped = repository.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "%/" + escaped
 
 
 async def signed_index_holds(

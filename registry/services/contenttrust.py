@@ -25,10 +25,10 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.db import queries
+from registry.db.hotreads import HotReads
 from registry.errors import UnsignedContentError
 from registry.oci.digest import Digest
 from trust.server.gate import TrustGate
-from trust.server.store.base import MetaStore
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class ContentTrustPolicy:
 
     Args:
         gate: signed-tag lookups over the stored trust data.
-        store: the trust metadata store (to find the GUNs of a repository).
+        reads: the hot-read path (the GUNs of a repository, on the hub's database).
         engine: the hub database (index children).
         repository_of_gun: maps a GUN to the repository it names.
     """
@@ -48,19 +48,20 @@ class ContentTrustPolicy:
     def __init__(
         self,
         gate: TrustGate,
-        store: MetaStore,
+        reads: HotReads,
         engine: AsyncEngine,
         repository_of_gun: Callable[[str], str],
     ) -> None:
         self.gate = gate
-        self.store = store
+        self.reads = reads
         self.engine = engine
         self.repository_of_gun = repository_of_gun
 
     async def guns(self, repository: str) -> list[str]:
         """Every GUN with trust data that names `repository`, whatever its host."""
-        found = await self.store.guns_for(repository)
-        return [gun for gun in found if self.repository_of_gun(gun) == repository]
+        params = {"name": repository, "pattern": queries.gun_suffix_pattern(repository)}
+        rows = await self.reads.fetch(queries.TRUST_GUNS, params)
+        return sorted(row[0] for row in rows if self.repository_of_gun(row[0]) == repository)
 
     async def check(self, repository: str, reference: Digest | str, digest: str) -> None:
         """Allow the read of `digest` (found by `reference`) only when it is signed.

@@ -118,12 +118,3 @@ async def test_keys_are_kept_per_gun_and_role_in_order(store):
     await store.delete(GUN)
     assert len(await store.get_keys(GUN, "timestamp")) == 2  # deleting metadata keeps keys
 
-
-async def test_guns_for_a_repository_name_under_any_host(store):
-    for gun in (GUN, "localhost:5000/team/app", "team/app", "hub:5000/team/app2", "x/steam/app"):
-        await store.update_many(gun, [MetaUpdate("root", 1, b"r")])
-    await store.update_many("hub:5000/team_app", [MetaUpdate("root", 1, b"r")])
-    assert await store.guns_for("team/app") == sorted([GUN, "localhost:5000/team/app", "team/app"])
-    assert await store.guns_for("team%app") == []
-    await store.delete("team/app")
-    assert "team/app" not in await store.guns_for("team/app")

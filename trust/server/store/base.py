@@ -85,10 +85,6 @@ class MetaStore(Protocol):
         """The document of `role` at `version`, or None."""
         ...
 
-    async def guns_for(self, name: str) -> list[str]:
-        """GUNs holding metadata that are `name` or end in `/name` (any host prefix), sorted."""
-        ...
-
     async def update_many(self, gun: str, updates: Sequence[MetaUpdate]) -> None:
         """Store all updates or none.
 

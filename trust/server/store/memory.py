@@ -42,16 +42,6 @@ class MemoryMetaStore:
             if owner == gun and versions
         }
 
-    async def guns_for(self, name: str) -> list[str]:
-        """See `MetaStore.guns_for`."""
-        return sorted(
-            {
-                gun
-                for (gun, _), versions in self._meta.items()
-                if versions and (gun == name or gun.endswith("/" + name))
-            }
-        )
-
     async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta | None:
         """See `MetaStore.get_checksum`."""
         checksum = self._sha512.get(checksum.lower(), checksum.lower())

@@ -141,23 +141,6 @@ class SqlMetaStore:
             rows = (await connection.execute(query)).all()
         return {row.role: _meta(row) for row in rows}
 
-    async def guns_for(self, name: str) -> list[str]:
-        """See `MetaStore.guns_for`."""
-        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = (
-            sa.select(trust_metadata.c.gun)
-            .where(
-                sa.or_(
-                    trust_metadata.c.gun == name,
-                    trust_metadata.c.gun.like("%/" + escaped, escape="\\"),
-                )
-            )
-            .distinct()
-            .order_by(trust_metadata.c.gun)
-        )
-        async with self.engine.connect() as connection:
-            return [row[0] for row in await connection.execute(query)]
-
     async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta | None:
         """See `MetaStore.get_checksum`."""
         column = trust_metadata.c.sha512 if len(checksum) == 128 else trust_metadata.c.sha256
