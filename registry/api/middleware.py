@@ -92,7 +92,8 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
         row = ERROR_CODES[exc.code]
         status = _STATUS_OVERRIDES.get(type(exc).__name__, row.status)
         response = error_response(exc.code, exc.message or row.message, exc.detail, status)
-        if status == 401:
+        if status in (401, 429):
+            # The Bearer challenge of a 401, the Retry-After of a 429.
             response.headers.update(getattr(exc, "headers", {}))
         return response
 

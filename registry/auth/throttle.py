@@ -51,10 +51,12 @@ class LoginThrottle:
             )
         if by_account >= self.per_account or by_address >= self.per_address:
             logger.warning("login throttled for account %r from %s", account, address)
-            raise TooManyRequestsError(
-                "too many failed logins; try again later",
-                retry_after=int(self.window.total_seconds()),
+            seconds = int(self.window.total_seconds())
+            exc = TooManyRequestsError(
+                "too many failed logins; try again later", retry_after=seconds
             )
+            exc.headers = {"Retry-After": str(seconds)}  # type: ignore[attr-defined]
+            raise exc
 
     async def failed(self, account: str, address: str) -> None:
         async with self.engine.begin() as conn:

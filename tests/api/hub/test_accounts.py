@@ -178,6 +178,7 @@ async def test_failed_logins_are_throttled_per_account(hub):
     resp = await hub.client.get("/token", headers=basic("alice", PASSWORD))
     assert resp.status == 429
     assert await error_code(resp) == "TOO_MANY_REQUESTS"
+    assert resp.headers["Retry-After"] == str(hub.settings.login_window_seconds)
     # Other accounts still log in.
     await hub.add_user("bob")
     assert (await hub.client.get("/token", headers=basic("bob", PASSWORD))).status == 200
