@@ -14,6 +14,7 @@ __all__ = [
     "BlobUploadUnknownError",
     "DeniedError",
     "DigestInvalidError",
+    "InsufficientScopeError",
     "InvalidRequestError",
     "ManifestBlobUnknownError",
     "ManifestInvalidError",
@@ -147,6 +148,10 @@ class DeniedError(RegistryError):
 
 class UnsignedContentError(DeniedError):
     """The repository requires content trust and the manifest asked for is not signed."""
+
+
+class InsufficientScopeError(DeniedError):
+    """A bearer token does not hold the actions; the client may fetch a better one (401)."""
 
 
 class UnsupportedError(RegistryError):

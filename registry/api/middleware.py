@@ -24,7 +24,12 @@ logger = logging.getLogger(__name__)
 __all__ = ["access_middleware", "error_middleware", "log_middleware"]
 
 # Errors whose HTTP status differs from their code's default in the spec table.
-_STATUS_OVERRIDES = {"ManifestTooLargeError": 413}
+_STATUS_OVERRIDES = {
+    "ManifestTooLargeError": 413,
+    # Docker token auth answers an insufficient bearer scope with 401 and a fresh challenge,
+    # as Distribution and Notary do, so clients can fetch a token with more scope.
+    "InsufficientScopeError": 401,
+}
 
 
 @web.middleware

@@ -10,9 +10,11 @@ Per request, credentials become an `Identity` once (kept on the request):
 - nothing: 401 with the `WWW-Authenticate: Bearer realm=...,service=...,scope=...` challenge
   that sends Docker clients to the token endpoint (anonymous tokens for public pulls).
 
-A caller without an action gets 401 with `error="insufficient_scope"` when anonymous (so the
-client may log in) and 403 DENIED when authenticated. A token granting `*` on a repository
-covers every action there (only owners get `*`).
+A bearer token without an action gets 401 with a challenge naming the scope and
+`error="insufficient_scope"` (code UNAUTHORIZED when anonymous, DENIED for a user), as
+Distribution and Notary answer, so a client may fetch a token with more scope; a user
+authenticated with basic auth gets 403 DENIED. A token granting `*` on a
+repository covers every action there (only owners get `*`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ from registry.auth.policy import Principal
 from registry.auth.revocations import RevocationCache
 from registry.auth.scopes import canonical_repository, format_challenge_scope
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier
-from registry.errors import DeniedError, RegistryError, UnauthorizedError
+from registry.errors import (
+    DeniedError,
+    InsufficientScopeError,
+    RegistryError,
+    UnauthorizedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -188,15 +195,18 @@ class TokenAccessController:
             missing = access.actions - await self.held(identity, access)
             if not missing:
                 continue
-            if identity.subject:
-                raise DeniedError(
-                    "requested access to the resource is denied",
-                    name=access.name,
-                    missing=sorted(missing),
+            if not identity.subject:
+                raise self.unauthorized(
+                    request, access, "authentication required", "insufficient_scope"
                 )
-            raise self.unauthorized(
-                request, access, "authentication required", "insufficient_scope"
-            )
+            detail = {"name": access.name, "missing": sorted(missing)}
+            if identity.principal is not None:  # basic auth: nothing more to ask for
+                raise DeniedError("requested access to the resource is denied", **detail)
+            exc = InsufficientScopeError("requested access to the resource is denied", **detail)
+            exc.headers = {  # type: ignore[attr-defined]
+                "WWW-Authenticate": self.challenge(request, access, "insufficient_scope")
+            }
+            raise exc
 
     async def allowed(self, request: web.Request, wanted: Access) -> bool:
         try:

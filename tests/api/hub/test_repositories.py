@@ -194,7 +194,21 @@ async def test_trust_access_check(aiohttp_client, auth_settings):
     resp = await client.get(f"/trust-probe/{gun}?actions=pull,push", headers=bob)
     assert resp.status == 403
     token = await hub.bearer_for(bob, f"repository:{gun}:pull,push")
-    assert (await client.get(f"/trust-probe/{gun}?actions=pull", headers=token)).status == 403
+    resp = await client.get(f"/trust-probe/{gun}?actions=pull", headers=token)
+    assert resp.status == 401
+    assert 'error="insufficient_scope"' in resp.headers["WWW-Authenticate"]
+    # A granted `*` covers every action (Distribution's rule): notary rotates a key with a
+    # `*` token and reads on with it.
+    token = await hub.bearer_for(alice, f"repository:{gun}:*")
+    resp = await client.get(f"/trust-probe/{gun}?actions=pull,push", headers=token)
+    assert resp.status == 200
+    token = await hub.bearer_for(bob, f"repository:{gun}:*")
+    resp = await client.get(f"/trust-probe/{gun}?actions=pull", headers=token)
+    assert resp.status == 401
+    assert (
+        f'scope="repository:{gun}:pull",error="insufficient_scope"'
+        in resp.headers["WWW-Authenticate"]
+    )
     # A token for the registry name serves the GUN too (the host part is dropped).
     token = await hub.bearer_for(alice, "repository:alice/app:pull")
     assert (await client.get(f"/trust-probe/{gun}?actions=pull", headers=token)).status == 200

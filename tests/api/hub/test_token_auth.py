@@ -104,9 +104,13 @@ async def test_other_user_is_denied_push(hub):
     )
     token = await hub.bearer_for(bob, "repository:alice/app:pull,push")
     resp = await hub.client.post("/v2/alice/app/blobs/uploads/", headers=token)
-    assert resp.status == 403
+    # As Distribution does: 401 with a challenge naming the scope (the body says DENIED).
+    assert resp.status == 401
     assert await error_code(resp) == "DENIED"
-    assert await pull_status(hub.client, "alice/app", "v1", token) == 403
+    assert 'scope="repository:alice/app:pull,push",error="insufficient_scope"' in _challenge(resp)
+    assert await pull_status(hub.client, "alice/app", "v1", token) == 401
+    # Basic auth as bob: plainly forbidden.
+    assert await pull_status(hub.client, "alice/app", "v1", bob) == 403
 
 
 async def test_basic_auth_directly_on_v2(hub):
@@ -181,8 +185,9 @@ async def test_token_for_another_repository_is_refused(hub):
     token = await hub.bearer_for(alice, "repository:alice/other:pull,push")
     assert await push(hub.client, "alice/other", "v1", token) == 201
     resp = await hub.client.post("/v2/alice/app/blobs/uploads/", headers=token)
-    assert resp.status == 403
-    assert await pull_status(hub.client, "alice/app", "v1", token) == 403
+    assert resp.status == 401
+    assert 'error="insufficient_scope"' in _challenge(resp)
+    assert await pull_status(hub.client, "alice/app", "v1", token) == 401
 
 
 async def test_tampered_token_is_refused(hub):
