@@ -101,6 +101,11 @@ def test_orgs_from_the_command_line(auth_hub):
     bad = cli(auth_hub, "org", "grant", "acme", "devs", "write", "--repo", "other/app")
     assert bad.returncode == 1 and "not in the namespace" in bad.stderr
     assert cli(auth_hub, "org", "default", "acme", "public").returncode == 0
+    required = cli(auth_hub, "org", "trust-required", "acme", "on")
+    assert required.returncode == 0 and "need content trust" in required.stdout
+    missing = cli(auth_hub, "repo", "trust-required", "acme/none", "on")
+    assert missing.returncode == 1 and "no repository" in missing.stderr
+    assert "acme" in cli(auth_hub, "audit", "ls", "--action", "namespace-trust").stdout
     assert cli(auth_hub, "org", "revoke", "acme", "devs", "--repo", "app").returncode == 0
     assert cli(auth_hub, "org", "member-rm", "acme", "devs", "frank").returncode == 0
     assert cli(auth_hub, "org", "team-rm", "acme", "devs").returncode == 0
