@@ -8,6 +8,7 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from registry import keys
 from registry.api import urls
@@ -33,7 +34,7 @@ _STATUS_OVERRIDES = {
 
 
 @web.middleware
-async def log_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
     request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
     status = 500
@@ -75,7 +76,7 @@ def error_response(code: str, message: str, detail: object, status: int) -> web.
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except RangeInvalidError as exc:
@@ -104,7 +105,7 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
 
 
 @web.middleware
-async def access_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     route_name = request.match_info.route.name
     if route_name is None or not route_name:
         return await handler(request)

@@ -16,9 +16,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, false, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -31,13 +31,13 @@ __all__ = [
     "ReferrerRecord",
 ]
 
-repositories = Repository.__table__
-blobs = Blob.__table__
-repository_blobs = RepositoryBlob.__table__
-manifests = Manifest.__table__
-manifest_references = ManifestReference.__table__
-tags = Tag.__table__
-namespaces = Namespace.__table__
+repositories = cast(Table, Repository.__table__)
+blobs = cast(Table, Blob.__table__)
+repository_blobs = cast(Table, RepositoryBlob.__table__)
+manifests = cast(Table, Manifest.__table__)
+manifest_references = cast(Table, ManifestReference.__table__)
+tags = cast(Table, Tag.__table__)
+namespaces = cast(Table, Namespace.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,7 @@ async def _insert_ignore(
     conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
 ) -> None:
     dialect = conn.dialect.name
+    stmt: Any
     if dialect == "postgresql":
         stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
     elif dialect == "sqlite":

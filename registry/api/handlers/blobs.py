@@ -72,20 +72,20 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
         raise web.HTTPTemporaryRedirect(redirect, headers={"Docker-Content-Digest": str(digest)})
     byte_range = _byte_range(request.headers.get("Range"), size)
     start, end = byte_range or (0, size - 1)
-    response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)
-    response.content_length = end - start + 1 if size else 0
+    stream = web.StreamResponse(status=206 if byte_range else 200, headers=headers)
+    stream.content_length = end - start + 1 if size else 0
     if byte_range:
-        response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    await response.prepare(request)
+        stream.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    await stream.prepare(request)
     remaining = end - start + 1 if size else 0
     async for chunk in blobs.open(digest, start):
         piece = chunk[:remaining]
-        await response.write(piece)
+        await stream.write(piece)
         remaining -= len(piece)
         if remaining <= 0:
             break
-    await response.write_eof()
-    return response
+    await stream.write_eof()
+    return stream
 
 
 async def delete_blob(request: web.Request) -> web.Response:
