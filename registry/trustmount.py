@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from registry import keys
+from registry.auth.scopes import strip_host
 from registry.auth.trust import check
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.settings import Settings
@@ -26,17 +27,9 @@ from trust.server.store.sql import SqlMetaStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["key_encryption_secret", "mount_trust", "repository_of_gun"]
+__all__ = ["key_encryption_secret", "mount_trust"]
 
 SECRET_FILE = "trust-key-secret"
-
-
-def repository_of_gun(gun: str) -> str:
-    """`host[:port]/team/app` -> `team/app`; a GUN without a host is the repository itself."""
-    first, _, rest = gun.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
-        return rest
-    return gun
 
 
 def key_encryption_secret(settings: Settings) -> bytes:
@@ -71,6 +64,6 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:
     """The verification gate, over the trust service that the trust routes' context built."""
     app[keys.CONTENT_TRUST] = ContentTrustPolicy(
-        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], repository_of_gun
+        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], strip_host
     )
     yield

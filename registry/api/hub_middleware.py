@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from registry import keys
 from registry.auth.controller import IDENTITY
@@ -29,7 +30,7 @@ def _actor(request: web.Request) -> str:
 
 
 @web.middleware
-async def hub_middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
     name = request.match_info.get("name")
     if name is not None and "/" not in name and app[keys.SETTINGS].auth_enabled:

@@ -44,8 +44,10 @@ def format_challenge_scope(access: Access) -> str:
     return f"{access.type}:{access.name}:{actions}"
 
 
-def _strip_host(name: str) -> str:
-    # Docker's rule: a first component with a dot, a colon or "localhost" is a registry host.
+def strip_host(name: str) -> str:
+    """`host[:port]/team/app` -> `team/app` (Docker's rule: a first component with a dot, a
+    colon or `localhost` is a registry host); a name without a host is returned as it is.
+    """
     first, sep, rest = name.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost"):
         return rest
@@ -57,7 +59,7 @@ def canonical_repository(name: str) -> str:
 
     `busybox` and `127.0.0.1:5000/busybox` both mean `library/busybox`.
     """
-    name = _strip_host(name)
+    name = strip_host(name)
     return name if "/" in name else f"{LIBRARY}/{name}"
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import stat
 
-from registry.trustmount import SECRET_FILE, repository_of_gun
+from registry.auth.scopes import strip_host
+from registry.trustmount import SECRET_FILE
 from tests.api.conftest import push_image
 
 
-def test_repository_of_gun():
-    assert repository_of_gun("127.0.0.1:5000/team/app") == "team/app"
-    assert repository_of_gun("hub.example/team/app") == "team/app"
-    assert repository_of_gun("localhost/app") == "app"
-    assert repository_of_gun("team/app") == "team/app"
+def test_gun_host_is_stripped():
+    assert strip_host("127.0.0.1:5000/team/app") == "team/app"
+    assert strip_host("hub.example/team/app") == "team/app"
+    assert strip_host("localhost/app") == "app"
+    assert strip_host("team/app") == "team/app"
 
 
 async def test_trust_routes_share_the_origin_with_the_registry(client, settings):
