@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import ipaddress
 import json
 import re
 import shutil
@@ -39,13 +38,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from registry.tlscerts import make_dev_certificates
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.x509.oid import NameOID  # noqa: E402
 
 from trust.keystore import KeyStore  # noqa: E402
 from trust.remote import HttpRemoteStore  # noqa: E402
@@ -60,37 +57,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def write_tls(directory: Path) -> tuple[Path, Path]:
-    now = dt.datetime.now(dt.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "trust-bench")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "tls.crt", directory / "tls.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def serve_berth(port: int, cert: str, key: str, store: str) -> None:
@@ -221,8 +187,9 @@ def main() -> None:
         sys.exit("wrk is not installed")
     with tempfile.TemporaryDirectory(prefix="trust-bench-") as temporary:
         work = Path(temporary)
-        cert, key = write_tls(work)
-        context = ssl.create_default_context(cafile=str(cert))
+        certificates = make_dev_certificates(work)
+        cert, key = certificates.cert, certificates.key
+        context = ssl.create_default_context(cafile=str(certificates.ca_cert))
         rows: dict[str, dict] = {}
         candidates = []
         if shutil.which("notary-server"):

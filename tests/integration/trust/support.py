@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
-import ipaddress
 import os
 import subprocess
 import sys
@@ -14,10 +12,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry.tlscerts import DevCertificates, make_dev_certificates
@@ -32,38 +26,6 @@ PASSPHRASES = {"root": "root-secret", "targets": "repo-secret", "snapshot": "sna
 
 def passphrases(role: str) -> str:
     return PASSPHRASES.get(role, "repo-secret")
-
-
-def write_tls(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 (also its own CA); returns (cert, key)."""
-    now = dt.datetime.now(dt.UTC)
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "berth-test-trust")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "server.crt", directory / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def notary(
@@ -97,7 +59,8 @@ class BerthTrustServer:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.cert, self.key = write_tls(directory)
+        certificates = make_dev_certificates(directory)
+        self.cert, self.key, self.ca = certificates.cert, certificates.key, certificates.ca_cert
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()

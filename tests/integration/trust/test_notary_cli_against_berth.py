@@ -37,7 +37,7 @@ def server(request, tmp_path_factory):
     if request.param == "standalone":
         berth = BerthTrustServer(workdir)
         berth.start()
-        url, cert, stop = berth.url, berth.cert, berth.stop
+        url, cert, stop = berth.url, berth.ca, berth.stop
     else:
         certificates = make_dev_certificates(workdir / "tls")
         hub = HubProcess(workdir / "data", workdir / "hub.log", tls=certificates)

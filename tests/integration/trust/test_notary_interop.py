@@ -16,7 +16,8 @@ import urllib.request
 
 import pytest
 
-from tests.integration.trust.support import notary, passphrases, write_tls
+from registry.tlscerts import make_dev_certificates
+from tests.integration.trust.support import notary, passphrases
 from tests.support.ports import free_port
 from trust.client.cache import MetadataCache
 from trust.client.updater import Updater, list_targets, resolve
@@ -37,13 +38,13 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def notary_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("notary-server")
-    write_tls(directory)
+    certificates = make_dev_certificates(directory)
     port = free_port()
     config = {
         "server": {
             "http_addr": f"127.0.0.1:{port}",
-            "tls_cert_file": str(directory / "server.crt"),
-            "tls_key_file": str(directory / "server.key"),
+            "tls_cert_file": str(certificates.cert),
+            "tls_key_file": str(certificates.key),
         },
         "trust_service": {"type": "local"},
         "logging": {"level": "info"},
@@ -57,7 +58,7 @@ def notary_server(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     url = f"https://127.0.0.1:{port}"
-    context = ssl.create_default_context(cafile=str(directory / "server.crt"))
+    context = ssl.create_default_context(cafile=str(certificates.ca_cert))
     try:
         for _ in range(100):
             try:
@@ -69,7 +70,7 @@ def notary_server(tmp_path_factory):
                 time.sleep(0.1)
         else:
             pytest.fail("notary-server did not start")
-        yield {"url": url, "ca": str(directory / "server.crt"), "context": context}
+        yield {"url": url, "ca": str(certificates.ca_cert), "context": context}
     finally:
         process.terminate()
         try:
