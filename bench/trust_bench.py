@@ -38,12 +38,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from registry.tlscerts import make_dev_certificates
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 
+from registry.tlscerts import make_dev_certificates  # noqa: E402
 from trust.keystore import KeyStore  # noqa: E402
 from trust.remote import HttpRemoteStore  # noqa: E402
 from trust.signer import Repository  # noqa: E402
