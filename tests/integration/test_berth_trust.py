@@ -50,7 +50,7 @@ def trusting_berth(root: Path, server: BerthTrustServer) -> BerthCli:
     })
     ca_dir = root / "docker-config" / "tls" / server.url.removeprefix("https://")
     ca_dir.mkdir(parents=True)
-    shutil.copy(server.cert, ca_dir / "ca.crt")
+    shutil.copy(server.ca, ca_dir / "ca.crt")
     return berth
 
 

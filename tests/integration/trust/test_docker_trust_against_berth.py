@@ -59,7 +59,7 @@ def trust_server(request, tmp_path_factory):
         server = BerthTrustServer(workdir)
         try:
             server.start()
-            yield Setup(registry.host, server.url, server.cert)
+            yield Setup(registry.host, server.url, server.ca)
         finally:
             server.stop()
             registry.stop()
