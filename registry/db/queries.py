@@ -151,28 +151,26 @@ async def refresh_stale_link(
 
 async def touch_links(conn: AsyncConnection, repo_id: int, digests: Iterable[str]) -> set[str]:
     """Refresh the repository's links to `digests`; return the digests that are linked."""
-    wanted = list(set(digests))
-    if not wanted:
-        return set()
-    rows = await conn.execute(
-        update(repository_blobs)
-        .where(repository_blobs.c.repository_id == repo_id, repository_blobs.c.digest.in_(wanted))
-        .values(created_at=_now())
-        .returning(repository_blobs.c.digest)
-    )
-    return {row[0] for row in rows}
+    return await _touch_repository_rows(conn, repository_blobs, repo_id, digests)
 
 
 async def touch_manifests(conn: AsyncConnection, repo_id: int, digests: Iterable[str]) -> set[str]:
     """Refresh the repository's manifests `digests`; return the digests that exist."""
+    return await _touch_repository_rows(conn, manifests, repo_id, digests)
+
+
+async def _touch_repository_rows(
+    conn: AsyncConnection, table: Table, repo_id: int, digests: Iterable[str]
+) -> set[str]:
+    """Refresh `table`'s rows of `repo_id` keyed by `digests`; return the digests found."""
     wanted = list(set(digests))
     if not wanted:
         return set()
     rows = await conn.execute(
-        update(manifests)
-        .where(manifests.c.repository_id == repo_id, manifests.c.digest.in_(wanted))
+        update(table)
+        .where(table.c.repository_id == repo_id, table.c.digest.in_(wanted))
         .values(created_at=_now())
-        .returning(manifests.c.digest)
+        .returning(table.c.digest)
     )
     return {row[0] for row in rows}
 
