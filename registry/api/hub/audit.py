@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from registry import keys
-from registry.api.hub.common import MAX_PAGE_SIZE, require_admin, timestamp
+from registry.api.hub.common import require_admin, timestamp
+from registry.api.hub.paging import MAX_PAGE_SIZE
 from registry.errors import InvalidRequestError
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the Hub API handlers: the caller, request bodies, pages, JSON shapes."""
+"""Shared pieces of the Hub API handlers: the caller, request bodies, JSON shapes."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from registry.errors import (
 from registry.oci.reference import is_valid_name
 
 MAX_BODY = 64 * 1024  # bytes; API bodies are small JSON objects
-DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
 
 
 def address(request: web.Request) -> str:
@@ -92,18 +90,6 @@ def field(body: dict[str, Any], name: str, kind: type, *, required: bool = True)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InvalidRequestError(f"{name!r} must be a {kind.__name__}", field=name)
     return value
-
-
-def page(request: web.Request, size_param: str = "page_size") -> tuple[int, int]:
-    """(page, page size) from the query, 1-based, page size at most MAX_PAGE_SIZE."""
-    try:
-        number = int(request.query.get("page", "1"))
-        size = int(request.query.get(size_param, str(DEFAULT_PAGE_SIZE)))
-    except ValueError as exc:
-        raise InvalidRequestError("page and page size must be integers") from exc
-    if number < 1 or size < 1:
-        raise InvalidRequestError("page and page size start at 1")
-    return number, min(size, MAX_PAGE_SIZE)
 
 
 def repository_name(request: web.Request) -> str:

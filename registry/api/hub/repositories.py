@@ -12,13 +12,13 @@ from registry.api.hub.common import (
     caller,
     field,
     json_body,
-    page,
     repository_json,
     repository_name,
     require_actions,
     require_user,
     timestamp,
 )
+from registry.api.hub.paging import page, page_json
 from registry.auth.scopes import LIBRARY
 from registry.db.hub_queries import Visibility
 
@@ -29,22 +29,15 @@ async def visibility_for(request: web.Request) -> Visibility:
 
 
 async def list_repositories(request: web.Request) -> web.Response:
-    number, size = page(request)
+    wanted = page(request)
     namespace = request.query.get("namespace") or None
     total, infos = await request.app[keys.REPOSITORIES].search(
         await visibility_for(request),
         namespace=namespace,
-        limit=size,
-        offset=(number - 1) * size,
+        limit=wanted.size,
+        offset=wanted.offset,
     )
-    return web.json_response(
-        {
-            "count": total,
-            "page": number,
-            "page_size": size,
-            "results": [repository_json(info) for info in infos],
-        }
-    )
+    return web.json_response(page_json(wanted, total, infos))
 
 
 async def get_repository(request: web.Request) -> web.Response:

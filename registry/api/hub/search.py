@@ -13,7 +13,7 @@ import math
 from aiohttp import web
 
 from registry import keys
-from registry.api.hub.common import page, repository_json
+from registry.api.hub.paging import page, page_json
 from registry.api.hub.repositories import display_name, visibility_for
 from registry.errors import InvalidRequestError
 
@@ -26,43 +26,32 @@ def _min_stars(request: web.Request) -> int:
 
 
 async def search(request: web.Request) -> web.Response:
-    number, size = page(request)
+    wanted = page(request)
     query = request.query.get("q", "")
     total, infos = await request.app[keys.REPOSITORIES].search(
         await visibility_for(request),
         query=query,
         official_only=request.query.get("is_official", "").lower() == "true",
         min_stars=_min_stars(request),
-        limit=size,
-        offset=(number - 1) * size,
+        limit=wanted.size,
+        offset=wanted.offset,
     )
-    return web.json_response(
-        {
-            "query": query,
-            "count": total,
-            "page": number,
-            "page_size": size,
-            "results": [repository_json(info) for info in infos],
-        }
-    )
+    return web.json_response({"query": query, **page_json(wanted, total, infos)})
 
 
 async def v1_search(request: web.Request) -> web.Response:
-    number, size = page(request, size_param="n")
+    wanted = page(request, size_param="n")
     query = request.query.get("q", "")
     total, infos = await request.app[keys.REPOSITORIES].search(
-        await visibility_for(request),
-        query=query,
-        limit=size,
-        offset=(number - 1) * size,
+        await visibility_for(request), query=query, limit=wanted.size, offset=wanted.offset
     )
     return web.json_response(
         {
             "num_results": total,
             "query": query,
-            "page": number,
-            "num_pages": max(1, math.ceil(total / size)),
-            "page_size": size,
+            "page": wanted.number,
+            "num_pages": max(1, math.ceil(total / wanted.size)),
+            "page_size": wanted.size,
             "results": [
                 {
                     "name": display_name(info.name),
