@@ -67,67 +67,54 @@ async def delete_org(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def put_team(request: web.Request) -> web.Response:
+async def _managed_team(request: web.Request) -> tuple[str, str, dict[str, str]]:
+    """The path's organization and team, and the `actor` and `address` that change them.
+
+    Raises:
+        DeniedError: the caller does not manage the organization.
+    """
     org, team = request.match_info["org"], request.match_info["team"]
     principal = await _manager(request, org)
-    await request.app[keys.ACCOUNTS].add_team(
-        org, team, actor=principal.name, address=address(request)
-    )
+    return org, team, {"actor": principal.name, "address": address(request)}
+
+
+async def put_team(request: web.Request) -> web.Response:
+    org, team, by = await _managed_team(request)
+    await request.app[keys.ACCOUNTS].add_team(org, team, **by)
     return web.Response(status=201)
 
 
 async def delete_team(request: web.Request) -> web.Response:
-    org, team = request.match_info["org"], request.match_info["team"]
-    principal = await _manager(request, org)
-    await request.app[keys.ACCOUNTS].remove_team(
-        org, team, actor=principal.name, address=address(request)
-    )
+    org, team, by = await _managed_team(request)
+    await request.app[keys.ACCOUNTS].remove_team(org, team, **by)
     return web.Response(status=204)
 
 
 async def put_member(request: web.Request) -> web.Response:
-    org, team = request.match_info["org"], request.match_info["team"]
-    principal = await _manager(request, org)
-    await request.app[keys.ACCOUNTS].add_member(
-        org, team, request.match_info["user"], actor=principal.name, address=address(request)
-    )
+    org, team, by = await _managed_team(request)
+    await request.app[keys.ACCOUNTS].add_member(org, team, request.match_info["user"], **by)
     return web.Response(status=204)
 
 
 async def delete_member(request: web.Request) -> web.Response:
-    org, team = request.match_info["org"], request.match_info["team"]
-    principal = await _manager(request, org)
-    await request.app[keys.ACCOUNTS].remove_member(
-        org, team, request.match_info["user"], actor=principal.name, address=address(request)
-    )
+    org, team, by = await _managed_team(request)
+    await request.app[keys.ACCOUNTS].remove_member(org, team, request.match_info["user"], **by)
     return web.Response(status=204)
 
 
 async def put_grant(request: web.Request) -> web.Response:
-    org, team = request.match_info["org"], request.match_info["team"]
-    principal = await _manager(request, org)
+    org, team, by = await _managed_team(request)
     body = await json_body(request)
     await request.app[keys.ACCOUNTS].grant(
-        org,
-        team,
-        field(body, "role", str),
-        field(body, "repository", str, required=False),
-        actor=principal.name,
-        address=address(request),
+        org, team, field(body, "role", str), field(body, "repository", str, required=False), **by
     )
     return web.Response(status=204)
 
 
 async def delete_grant(request: web.Request) -> web.Response:
-    org, team = request.match_info["org"], request.match_info["team"]
-    principal = await _manager(request, org)
-    await request.app[keys.ACCOUNTS].revoke(
-        org,
-        team,
-        request.query.get("repository") or None,
-        actor=principal.name,
-        address=address(request),
-    )
+    org, team, by = await _managed_team(request)
+    repository = request.query.get("repository") or None
+    await request.app[keys.ACCOUNTS].revoke(org, team, repository, **by)
     return web.Response(status=204)
 
 
