@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime_client.container_errors import NetworkError
-from runtime_client.network import netns
+from runtime_client.network import anchor, netns
 from runtime_client.network.model import HOST, NONE, Network, next_free_ip
 from runtime_client.network.netavark import Attachment, PortMapping
 from runtime_client.ops.context import Context
@@ -52,7 +52,8 @@ def resolve_ports(container: Container) -> list[PortBinding]:
 
 
 def _used_ips(ctx: Context, network: Network, exclude: str) -> set[str]:
-    used = set()
+    held = anchor.anchor_ip(network)
+    used = {held} if held else set()
     for other in ctx.containers.list():
         att = other.networks.get(network.name)
         if other.id != exclude and att and att.ip_address:
@@ -63,8 +64,11 @@ def _used_ips(ctx: Context, network: Network, exclude: str) -> set[str]:
 def _attachment(ctx: Context, container: Container, network: Network, index: int
                 ) -> Attachment:
     att = container.networks[network.name]
-    ip = att.requested_ip or next_free_ip(network.subnet, network.gateway,
-                                          _used_ips(ctx, network, container.id))
+    used = _used_ips(ctx, network, container.id)
+    if att.requested_ip in used:
+        raise NetworkError(f"Address already in use: {att.requested_ip} on network "
+                           f"{network.name}")
+    ip = att.requested_ip or next_free_ip(network.subnet, network.gateway, used)
     aliases = [container.name, container.id[:12], *att.aliases]
     mac = att.requested_mac or (container.mac_address if index == 0 else "")
     return Attachment(network, f"eth{index}", ip, tuple(dict.fromkeys(aliases)), mac)
@@ -95,6 +99,8 @@ class NetworkPlan:
         """
         if not self.attachments:
             return
+        for att in self.attachments:
+            anchor.ensure(self.ctx, att.network)
         results = self.ctx.network_backend.setup(
             self.container.id, self.container.name, self.path, self.attachments,
             [PortMapping(p.host_port, p.container_port, p.protocol, p.host_ip)
@@ -183,6 +189,7 @@ def disconnect_all(ctx: Context, container: Container) -> None:
 def connect_one(ctx: Context, container: Container, network: Network) -> None:
     """Join a running container to one more network (live `network connect`)."""
     path = netns.netns_path(ctx.layout.netns_name(container.id))
+    anchor.ensure(ctx, network)
     with file_lock(ctx.layout.locks / "network.lock"):
         index = len([a for a in container.networks.values() if a.ip_address])
         att = _attachment(ctx, container, network, index)

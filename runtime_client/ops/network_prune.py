@@ -1,7 +1,12 @@
-"""`berth network prune`: remove user-defined networks no container uses."""
+"""`berth network prune`: remove user-defined networks no container uses.
+
+Built-in networks stay, but an unused `bridge` gives up its anchor (its bridge device and
+firewall rules; see `network.anchor`) until the next container joins it.
+"""
 
 from __future__ import annotations
 
+from runtime_client.network import anchor
 from runtime_client.ops.context import Context
 from runtime_client.ops.network_inspect import members
 
@@ -10,7 +15,10 @@ def network_prune(ctx: Context) -> list[str]:
     """Remove unused user-defined networks; returns their names."""
     removed = []
     for network in ctx.networks.list():
-        if not network.builtin and not members(ctx, network):
+        if members(ctx, network):
+            continue
+        if not network.builtin:
             ctx.networks.delete(network)
             removed.append(network.name)
+        anchor.release(ctx, network)
     return removed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runtime_client.container_errors import NetworkInUseError
+from runtime_client.network import anchor
 from runtime_client.ops.context import Context
 from runtime_client.ops.network_inspect import members
 
@@ -20,4 +21,5 @@ def network_rm(ctx: Context, ref: str) -> str:
             f"error while removing network: network {network.name} id {network.id} has "
             f"active endpoints ({', '.join(c.name for c in attached)})")
     ctx.networks.delete(network)
+    anchor.release(ctx, network)
     return ref

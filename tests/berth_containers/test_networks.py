@@ -79,6 +79,37 @@ def test_user_network_names_aliases_and_inspect(clean: BerthCli, image: str) -> 
     assert "tnet" not in clean("network", "ls", "--format", "{{.Name}}").stdout.split()
 
 
+def _bridge_holding(gateway: str) -> str:
+    """The host interface that has `gateway` as its address, or ''."""
+    out = subprocess.run(["ip", "-o", "-4", "addr", "show", "to", gateway], capture_output=True,
+                         text=True, check=True).stdout
+    return out.split()[1] if out.strip() else ""
+
+
+def test_bridge_stays_up_between_containers_until_network_rm(clean: BerthCli,
+                                                             image: str) -> None:
+    clean("network", "create", "--subnet", "10.89.81.0/24", "keepnet")
+    clean("run", "--rm", "--net", "keepnet", image, "true")
+    bridge = _bridge_holding("10.89.81.1")
+    assert bridge, "the bridge went down with its last container"
+    anchors = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                             check=True).stdout
+    assert f"berth-anchor-{bridge}" in anchors
+    net = json.loads(clean("network", "inspect", "keepnet").stdout)[0]
+    assert net["Containers"] == {}
+    taken = clean("run", "--rm", "--net", "keepnet", "--ip", "10.89.81.254", image, "true",
+                  check=False)
+    assert taken.returncode != 0 and "Address already in use" in taken.stderr
+    out = clean("run", "--rm", "--net", "keepnet", image, "ping", "-c", "1", "-W", "2",
+                "10.89.81.1").stdout
+    assert "1 packets received" in out
+    assert clean("network", "rm", "keepnet").returncode == 0
+    assert _bridge_holding("10.89.81.1") == ""
+    anchors = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                             check=True).stdout
+    assert f"berth-anchor-{bridge}" not in anchors
+
+
 def test_default_networks_and_prune(clean: BerthCli, image: str) -> None:
     names = clean("network", "ls", "--format", "{{.Name}} {{.Driver}}").stdout.splitlines()
     assert names[:3] == ["bridge bridge", "host host", "none null"]
