@@ -1,25 +1,26 @@
 """The small contract between `cli.main` and the command modules.
 
 A verb module (`cli/<verb>.py`) exposes `add_arguments(parser)` and `run(args, ctx) -> int`.
-A group module (`cli/image.py`, ...) exposes `GROUP: CommandGroup`, listing its verbs, their
-aliases inside the group and the top-level short forms (`berth pull` = `berth image pull`).
-Groups with `name=None` only add top-level commands (`login`, `search`).
+A group module (`cli/image.py`, ...) exposes `GROUP: CommandGroup`, listing its verbs by module
+name, their aliases inside the group and the top-level short forms (`berth pull` = `berth image
+pull`). Groups with `name=None` only add top-level commands (`login`, `search`). A verb module
+is imported only when its parser is built, so one command does not pay for all the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
-from runtime_client.config import ClientConfig, Stores, open_stores
-from runtime_client.distribution.progress import Progress
-from runtime_client.layout import Layout
-from runtime_client.runtime.store import ContainerStore
+if TYPE_CHECKING:
+    from runtime_client.config import ClientConfig, Stores
+    from runtime_client.distribution.progress import Progress
 
 __all__ = [
     "CliContext",
@@ -56,10 +57,15 @@ class Verb:
     """One command: `name` inside its group, with aliases and top-level short forms."""
 
     name: str
-    module: ModuleType
+    module_name: str  # under runtime_client.cli
     help: str
     aliases: tuple[str, ...] = ()
     shortcuts: tuple[str, ...] = ()
+
+    @property
+    def module(self) -> ModuleType:
+        """The verb's module, imported on first use."""
+        return importlib.import_module(f"runtime_client.cli.{self.module_name}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ def add_verb(subparsers: argparse._SubParsersAction, name: str, verb: Verb,
 @contextmanager
 def stores_of(ctx: CliContext) -> Iterator[Stores]:
     """Open the stores under the configured root for the duration of one verb."""
+    from runtime_client.config import open_stores
+
     stores = open_stores(ctx.config)
     try:
         yield stores
@@ -91,6 +99,9 @@ def stores_of(ctx: CliContext) -> Iterator[Stores]:
 
 def images_in_use(ctx: CliContext) -> dict[str, list[str]]:
     """Image ID -> containers (short IDs) using it, for `rmi` and `image prune`."""
+    from runtime_client.layout import Layout
+    from runtime_client.runtime.store import ContainerStore
+
     used: dict[str, list[str]] = {}
     if not (ctx.config.root / "containers").is_dir():
         return used
@@ -101,6 +112,8 @@ def images_in_use(ctx: CliContext) -> dict[str, list[str]]:
 
 def progress_for(ctx: CliContext, quiet: bool = False) -> Progress:
     """Layer progress on stderr: bars on a terminal, plain lines otherwise."""
+    from runtime_client.distribution.progress import Progress
+
     isatty = getattr(ctx.stderr, "isatty", None)
     return Progress(ctx.stderr, tty=bool(isatty and isatty()), quiet=quiet)
 

@@ -4,9 +4,9 @@ Grammar follows the Docker CLI: `berth [--root DIR] GROUP VERB ...` (`berth imag
 short forms (`berth pull`, `berth images`, `berth rmi`). To add a command group, write its
 module (see `cli.base`) and add it to `command_groups()`; nothing else changes here.
 
-The container half's groups (`LIGHT_GROUPS`) import only light modules; when the command line
-names one of their commands they are parsed alone, so `berth run` does not pay for importing
-the registry client (aiohttp), the trust code and the image database until it needs them.
+Only the command being run is built: when the command line names one verb (`berth run`,
+`berth network ls`), the parser holds that verb alone and only its module is imported, so
+`berth run` does not pay for parsing tables, or importing modules, of the other sixty.
 
 Exit codes (as Docker's CLI): 0 success, 1 an operation failed, 125 bad usage (unknown flag,
 missing argument), 130 interrupted by SIGINT.
@@ -19,9 +19,10 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import BinaryIO, NoReturn, TextIO
 
-from runtime_client.cli import container, network, system
+from runtime_client.cli import container, image, network, system, toplevel, trust
 from runtime_client.cli.base import CliContext, CommandGroup, add_verb
 from runtime_client.config import ClientConfig
 from runtime_client.errors import RuntimeClientError, UsageError
@@ -30,36 +31,43 @@ __all__ = ["EXIT_USAGE", "command_groups", "main", "run"]
 
 logger = logging.getLogger(__name__)
 
-LIGHT_GROUPS: list[CommandGroup] = [container.GROUP, network.GROUP, system.GROUP]
-
 
 def command_groups() -> list[CommandGroup]:
     """Every command group, in help order. Add a group module's GROUP here."""
-    from runtime_client.cli import image, toplevel, trust
+    return [image.GROUP, container.GROUP, network.GROUP, system.GROUP, trust.GROUP,
+            toplevel.GROUP]
 
-    return [image.GROUP, *LIGHT_GROUPS, trust.GROUP, toplevel.GROUP]
 
-
-def _command_word(argv: Sequence[str]) -> str | None:
-    """The first word after the global options (`--root DIR`, `-D`), or None."""
+def _command_words(argv: Sequence[str]) -> list[str]:
+    """The words from the command on, after the global options (`--root DIR`, `-D`)."""
     words = list(argv)
     while words:
-        word = words.pop(0)
+        word = words[0]
         if word == "--root":
-            words = words[1:]
+            words = words[2:]
         elif word.startswith("--root=") or word in ("-D", "--debug"):
-            continue
+            words = words[1:]
         else:
-            return None if word.startswith("-") else word
-    return None
+            return [] if word.startswith("-") else words
+    return []
 
 
 def groups_for(argv: Sequence[str]) -> list[CommandGroup]:
-    """The groups needed to parse `argv`: the light ones alone when they own its command."""
-    word = _command_word(argv)
-    owned = {g.name for g in LIGHT_GROUPS} | {
-        s for g in LIGHT_GROUPS for v in g.verbs for s in v.shortcuts}
-    return LIGHT_GROUPS if word in owned else command_groups()
+    """The groups needed to parse `argv`: just the one verb it names, else all of them."""
+    words = _command_words(argv)
+    groups = command_groups()
+    if not words:
+        return groups
+    for group in groups:
+        for verb in group.verbs:
+            if words[0] in verb.shortcuts:
+                return [CommandGroup(None, "", (replace(verb, aliases=(), shortcuts=(words[0],)),))]
+        if group.name is not None and words[0] == group.name and len(words) > 1:
+            for verb in group.verbs:
+                if words[1] == verb.name or words[1] in verb.aliases:
+                    return [replace(group, verbs=(replace(verb, shortcuts=()),))]
+    return groups
+
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 125

@@ -2,15 +2,6 @@
 
 from __future__ import annotations
 
-from runtime_client.cli import (
-    network_connect,
-    network_create,
-    network_disconnect,
-    network_inspect,
-    network_ls,
-    network_prune,
-    network_rm,
-)
 from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
@@ -19,12 +10,12 @@ GROUP = CommandGroup(
     name="network",
     help="Manage networks",
     verbs=(
-        Verb("create", network_create, "Create a network"),
-        Verb("ls", network_ls, "List networks", aliases=("list",)),
-        Verb("inspect", network_inspect, "Display detailed information on networks"),
-        Verb("rm", network_rm, "Remove one or more networks", aliases=("remove",)),
-        Verb("prune", network_prune, "Remove all unused networks"),
-        Verb("connect", network_connect, "Connect a container to a network"),
-        Verb("disconnect", network_disconnect, "Disconnect a container from a network"),
+        Verb("create", "network_create", "Create a network"),
+        Verb("ls", "network_ls", "List networks", aliases=("list",)),
+        Verb("inspect", "network_inspect", "Display detailed information on networks"),
+        Verb("rm", "network_rm", "Remove one or more networks", aliases=("remove",)),
+        Verb("prune", "network_prune", "Remove all unused networks"),
+        Verb("connect", "network_connect", "Connect a container to a network"),
+        Verb("disconnect", "network_disconnect", "Disconnect a container from a network"),
     ),
 )

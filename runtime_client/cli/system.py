@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from runtime_client.cli import system_df, system_prune
 from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
@@ -11,7 +10,7 @@ GROUP = CommandGroup(
     name="system",
     help="Manage berth",
     verbs=(
-        Verb("df", system_df, "Show disk usage"),
-        Verb("prune", system_prune, "Remove unused data"),
+        Verb("df", "system_df", "Show disk usage"),
+        Verb("prune", "system_prune", "Remove unused data"),
     ),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from runtime_client.cli import login, logout, search
 from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
@@ -11,8 +10,8 @@ GROUP = CommandGroup(
     name=None,
     help="",
     verbs=(
-        Verb("login", login, "Log in to a registry", shortcuts=("login",)),
-        Verb("logout", logout, "Log out from a registry", shortcuts=("logout",)),
-        Verb("search", search, "Search a registry for images", shortcuts=("search",)),
+        Verb("login", "login", "Log in to a registry", shortcuts=("login",)),
+        Verb("logout", "logout", "Log out from a registry", shortcuts=("logout",)),
+        Verb("search", "search", "Search a registry for images", shortcuts=("search",)),
     ),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from runtime_client.cli import trust_inspect, trust_key, trust_revoke, trust_sign, trust_signer
 from runtime_client.cli.base import CommandGroup, Verb
 
 __all__ = ["GROUP"]
@@ -11,10 +10,10 @@ GROUP = CommandGroup(
     name="trust",
     help="Manage trust on images",
     verbs=(
-        Verb("sign", trust_sign, "Sign an image"),
-        Verb("inspect", trust_inspect, "Return low-level information about keys and signatures"),
-        Verb("revoke", trust_revoke, "Remove trust for an image"),
-        Verb("key", trust_key, "Manage keys for signing images"),
-        Verb("signer", trust_signer, "Manage entities who can sign images"),
+        Verb("sign", "trust_sign", "Sign an image"),
+        Verb("inspect", "trust_inspect", "Return low-level information about keys and signatures"),
+        Verb("revoke", "trust_revoke", "Remove trust for an image"),
+        Verb("key", "trust_key", "Manage keys for signing images"),
+        Verb("signer", "trust_signer", "Manage entities who can sign images"),
     ),
 )
