@@ -1,6 +1,8 @@
 """`berth run --rm IMG true` wall time beside `docker run --rm IMG true` on this machine.
 
-Run as root from the repository root: `python3 bench/run_bench.py [--runs N]`. It builds the
+Run as root from the repository root: `python3 bench/run_bench.py [--runs N]`. It installs
+berth as a user would (`pip install .` into a new virtual environment, so the `berth` console
+script runs with compiled bytecode and nothing on the path but its dependencies), builds the
 busybox test image (tests/support/images.py), loads it into Docker from a `docker save`
 archive and into berth by pushing it to a throwaway hub and pulling it, then times with
 hyperfine:
@@ -41,6 +43,15 @@ BENCH_NET = "berth-bench"
 BENCH_SUBNET = "10.89.202.0/24"
 
 
+def install_berth(venv: Path) -> Path:
+    """`pip install` this checkout into a new virtual environment; the `berth` script's path."""
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(REPO_ROOT)],
+                   env=env, check=True, stdout=sys.stderr)
+    return venv / "bin" / "berth"
+
+
 def hyperfine(commands: dict[str, str], runs: int, env: dict[str, str], workdir: Path
               ) -> dict[str, tuple[float, float]]:
     """Mean and standard deviation (seconds) of each command."""
@@ -64,8 +75,8 @@ def main() -> int:
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="berth-run-bench-"))
     root = workdir / "berth-root"
-    env = repo_env()
-    berth = f"{sys.executable} -m runtime_client --root {root}"
+    env = {k: v for k, v in repo_env().items() if k != "PYTHONPATH"}
+    berth = f"{install_berth(workdir / 'venv')} --root {root}"
     image = build_image("amd64")
     hub = HubProcess(workdir / "hub-data", workdir / "hub.log")
     docker = DockerDaemon.existing()
