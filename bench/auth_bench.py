@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
-import os
-import statistics
 import sys
 import tempfile
 import urllib.parse
@@ -28,16 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from registry_bench import (  # a sibling script, not a package
-    OCI_MANIFEST,
-    REPO_ROOT,
-    BenchError,
+from harness import (  # a sibling module, not a package
+    RateCase,
     Server,
+    add_round_options,
+    berth,
     expect,
-    free_port,
+    interleaved_rates,
+    prepare_small_image,
+    print_rates,
     request,
-    running,
-    wrk_rate,
 )
 
 ADMIN_PASSWORD = "bench-admin-password"
@@ -46,17 +43,6 @@ ALICE_PASSWORD = "bench-alice-password"
 
 def basic(user: str, secret: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
-
-
-def start_hub(workdir: Path, name: str, *, auth: bool):  # type: ignore[no-untyped-def]
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}",
-               "--data", str(workdir / f"{name}-data")]
-    if not auth:
-        command.append("--no-auth")
-    return running(name, command, f"http://127.0.0.1:{port}", "/v2/", workdir / f"{name}.log",
-                   env)
 
 
 def call(server: Server, method: str, path: str, headers: dict[str, str], body: object = None,
@@ -71,43 +57,22 @@ def token(server: Server, scope: str, credentials: dict[str, str] | None) -> str
     return str(json.loads(body)["token"])
 
 
-def push_as(server: Server, repo: str, credentials: dict[str, str]) -> None:
-    """Push a tiny OCI image tagged `latest` with the given credentials."""
-    config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
-    layer = os.urandom(1024)
-    descriptors = []
-    for data, media_type in ((config, "application/vnd.oci.image.config.v1+json"),
-                             (layer, "application/vnd.oci.image.layer.v1.tar+gzip")):
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        expect(request(server, "POST", f"/v2/{repo}/blobs/uploads/?digest={digest}",
-                       credentials, body=data), 201, "blob POST")
-        descriptors.append({"mediaType": media_type, "digest": digest, "size": len(data)})
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                           "config": descriptors[0], "layers": descriptors[1:]}).encode()
-    expect(request(server, "PUT", f"/v2/{repo}/manifests/latest",
-                   {**credentials, "Content-Type": OCI_MANIFEST}, body=manifest),
-           201, "manifest PUT")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    add_round_options(parser)
     args = parser.parse_args()
-    samples: dict[str, list[float]] = {}
-    errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="berth-auth-bench-") as tmp:
         workdir = Path(tmp)
-        with start_hub(workdir, "open", auth=False) as open_hub, \
-                start_hub(workdir, "auth", auth=True) as server:
-            push_as(open_hub, "bench/app", {})
+        admin_env = {"BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        with berth(workdir, "open", env=admin_env)() as open_hub, \
+                berth(workdir, "auth", auth=True, env=admin_env)() as server:
+            prepare_small_image(open_hub, "bench/app", 0)
             admin = basic("admin", ADMIN_PASSWORD)
             call(server, "POST", "/api/v1/users", {**admin, "Content-Type": "application/json"},
                  {"name": "alice", "password": ALICE_PASSWORD}, status=201)
             alice = basic("alice", ALICE_PASSWORD)
-            push_as(server, "alice/private", alice)
-            push_as(server, "alice/public", alice)
+            prepare_small_image(server, "alice/private", 0, alice)
+            prepare_small_image(server, "alice/public", 0, alice)
             call(server, "PATCH", "/api/v1/repositories/alice/public",
                  {**alice, "Content-Type": "application/json"}, {"is_public": True})
             created = call(server, "POST", "/api/v1/user/tokens",
@@ -126,25 +91,10 @@ def main() -> int:
                 ("basic password, private repo", f"{base}/private", alice),
                 ("basic access token, private repo", f"{base}/private", pat),
             ]
-            # Interleaved rounds, so that load from elsewhere on the host hits every case alike.
-            for _ in range(args.rounds):
-                for label, repo_url, headers in cases:
-                    try:
-                        rate = wrk_rate(f"{repo_url}/manifests/latest", args, headers)
-                    except BenchError as error:
-                        errors[label] = f"error: {error}"
-                        continue
-                    samples.setdefault(label, []).append(rate)
-    rates = {label: statistics.median(values) for label, values in samples.items()}
-    baseline = rates.get("open registry (--no-auth)")
-    print(f"manifest GET, {args.connections} connections, {args.duration} s per run (wrk), "
-          f"median of {args.rounds} interleaved rounds")
-    print(f"{'case':<36} {'req/s':>10} {'vs open':>8}")
-    for label, rate in rates.items():
-        ratio = f"{rate / baseline:>8.2f}" if baseline else ""
-        print(f"{label:<36} {rate:>10.0f} {ratio}")
-    for label, error in errors.items():
-        print(f"{label:<36} {error}")
+            rates = interleaved_rates(
+                [RateCase(label, f"{repo_url}/manifests/latest", headers)
+                 for label, repo_url, headers in cases], args)
+    print_rates(rates, args, "open registry (--no-auth)", "vs open", 36)
     return 0
 
 

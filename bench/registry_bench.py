@@ -23,98 +23,38 @@ import hashlib
 import http.client
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import (  # a sibling module, not a package
+    OCI_MANIFEST,
+    REPO_ROOT,
+    BenchError,
+    Server,
+    Starter,
+    berth,
+    expect,
+    free_port,
+    prepare_small_image,
+    request,
+    running,
+    start_upload,
+    with_digest,
+    wrk_rate,
+)
+
 MIB = 1024 * 1024
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-START_TIMEOUT = 30.0  # seconds a server may take to answer its first request
 HEAD_BATCH = 1000  # HEAD requests per curl run
-
-
-class BenchError(RuntimeError):
-    """A server answered a benchmark request unexpectedly, or did not start."""
-
-
-@dataclass(frozen=True)
-class Server:
-    """A running server under test."""
-
-    name: str
-    url: str
-
-    @property
-    def hostport(self) -> tuple[str, int]:
-        """(host, port) to connect to."""
-        parts = urllib.parse.urlsplit(self.url)
-        return parts.hostname or "127.0.0.1", parts.port or 80
-
-
-Starter = Callable[[], AbstractContextManager[Server]]
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def running(name: str, command: list[str], url: str, probe: str, log: Path,
-            env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Start `command`, wait until `url + probe` answers, yield it, then stop it by pid."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(url + probe):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
-                raise BenchError(f"{name} did not start (status {process.poll()}): {tail}")
-            time.sleep(0.1)
-        yield Server(name, url)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
-
-
-def berth(workdir: Path) -> Starter:
-    """How to run Berth with an empty data directory."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}",
-               "--data", str(workdir / "berth-data"), "--no-auth"]
-    return lambda: running("berth", command, f"http://127.0.0.1:{port}", "/v2/",
-                           workdir / "berth.log", env)
 
 
 def reference(workdir: Path) -> Starter:
@@ -142,53 +82,6 @@ def bare(workdir: Path, blob: Path, flavour: str) -> Starter:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     return lambda: running(f"bare {flavour}", command, f"http://127.0.0.1:{port}", "/healthz",
                            workdir / f"bare-{flavour}.log", env)
-
-
-def request(server: Server, method: str, target: str, headers: dict[str, str] | None = None,
-            body: bytes = b"", body_file: Path | None = None, offset: int = 0,
-            count: int = 0) -> http.client.HTTPResponse:
-    """Send one request on a new connection (a file body goes by sendfile); return the response.
-
-    The response body is read by the caller; the connection closes with the response.
-    """
-    parts = urllib.parse.urlsplit(target)
-    path = urllib.parse.urlunsplit(("", "", parts.path, parts.query, "")) or "/"
-    length = count if body_file is not None else len(body)
-    lines = [f"{method} {path} HTTP/1.1", f"Host: {server.hostport[0]}:{server.hostport[1]}",
-             "Connection: close", f"Content-Length: {length}"]
-    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-    sock = socket.create_connection(server.hostport, timeout=120)
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    if body_file is not None:
-        with body_file.open("rb") as file:
-            sock.sendfile(file, offset, count)
-    response = http.client.HTTPResponse(sock, method=method)
-    response.begin()
-    sock.close()  # the response keeps its own reference until read
-    return response
-
-
-def expect(response: http.client.HTTPResponse, status: int, what: str) -> bytes:
-    """Read the body; raise BenchError unless the status is `status`."""
-    body = response.read()
-    if response.status != status:
-        raise BenchError(f"{what}: HTTP {response.status} {body[:300]!r}")
-    return body
-
-
-def start_upload(server: Server, repo: str) -> str:
-    """POST a new upload session; return its Location."""
-    response = request(server, "POST", f"/v2/{repo}/blobs/uploads/")
-    expect(response, 202, "start upload")
-    return response.headers["Location"]
-
-
-def with_digest(location: str, digest: str) -> str:
-    """The upload location with `digest=` added to its query."""
-    parts = urllib.parse.urlsplit(location)
-    query = (parts.query + "&" if parts.query else "") + urllib.parse.urlencode(
-        {"digest": digest})
-    return urllib.parse.urlunsplit(("", "", parts.path, query, ""))
 
 
 def push_monolithic(server: Server, repo: str, blob: Path, size: int, digest: str) -> float:
@@ -245,52 +138,6 @@ def pull(server: Server, target: str, size: int) -> float:
     finally:
         sock.close()
     return time.perf_counter() - started
-
-
-def push_small(server: Server, repo: str, data: bytes) -> str:
-    """Push a small blob in one PUT; return its digest."""
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    response = request(server, "PUT", with_digest(start_upload(server, repo), digest),
-                       {"Content-Type": "application/octet-stream"}, body=data)
-    expect(response, 201, "small blob PUT")
-    return digest
-
-
-def prepare_small_image(server: Server, repo: str, tags: int) -> str:
-    """Push a tiny OCI image tagged `latest` and `tags` more; return its layer's digest."""
-    config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
-    layer = os.urandom(1024)
-    config_digest, layer_digest = push_small(server, repo, config), push_small(server, repo,
-                                                                              layer)
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                   "digest": config_digest, "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": layer_digest, "size": len(layer)}],
-    }).encode()
-    for tag in ["latest", *(f"v{number}" for number in range(tags))]:
-        response = request(server, "PUT", f"/v2/{repo}/manifests/{tag}",
-                           {"Content-Type": OCI_MANIFEST}, body=manifest)
-        expect(response, 201, f"manifest PUT {tag}")
-    return layer_digest
-
-
-def wrk_rate(url: str, args: argparse.Namespace, headers: dict[str, str] | None = None) -> float:
-    """Requests/s that `wrk` measures on `url`; raise BenchError on errors or non-2xx."""
-    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s"]
-    for name, value in (headers or {}).items():
-        command += ["-H", f"{name}: {value}"]
-    result = subprocess.run([*command, url], capture_output=True, text=True,
-                            timeout=args.duration + 30, check=False)
-    match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
-    if result.returncode != 0 or match is None:
-        raise BenchError(f"wrk failed: {result.stdout} {result.stderr}")
-    for problem in ("Non-2xx or 3xx responses", "Socket errors"):
-        if problem in result.stdout:
-            line = next(line for line in result.stdout.splitlines() if problem in line)
-            raise BenchError(f"wrk: {line.strip()}")
-    return float(match.group(1))
 
 
 def curl_head_rate(url: str, args: argparse.Namespace, workdir: Path) -> float:

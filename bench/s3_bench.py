@@ -22,66 +22,26 @@ import asyncio
 import hashlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
-import boto3
-from botocore.config import Config
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import REPO_ROOT, free_port, running  # a sibling module, not a package
+
+from tests.support.s3server import S3Server
+
 CHUNK = 8 << 20  # bytes per PATCH
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench-secret",
-               "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-
-
-@contextmanager
-def process(command: list[str], log: Path, env: dict[str, str], probe: str) -> Iterator[None]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        wait_http(probe)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def hub_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BERTH_")}
-    env.update(PYTHONPATH=str(REPO_ROOT), BERTH_LOG_LEVEL="WARNING", **CREDENTIALS, **extra)
+    env.update(PYTHONPATH=str(REPO_ROOT), BERTH_LOG_LEVEL="WARNING", **extra)
     return env
 
 
@@ -127,12 +87,8 @@ def measure(base: str, data: bytes, runs: int) -> tuple[float, float]:
     return statistics.median(pushes), statistics.median(pulls)
 
 
-def raw_moto(endpoint: str, bucket: str, data: bytes, runs: int) -> tuple[float, float]:
-    client = boto3.session.Session(**{
-        "aws_access_key_id": CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        "region_name": CREDENTIALS["AWS_DEFAULT_REGION"],
-    }).client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+def raw_moto(moto: S3Server, bucket: str, data: bytes, runs: int) -> tuple[float, float]:
+    client = moto.client()
     mib = len(data) / (1 << 20)
     puts, gets = [], []
     for run in range(runs):
@@ -154,32 +110,27 @@ def main() -> int:
     results: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="berth-s3-bench-") as tmp:
         work = Path(tmp)
-        moto_port = free_port()
-        endpoint = f"http://127.0.0.1:{moto_port}"
-        moto = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)]
-        with process(moto, work / "moto.log", hub_env({}), f"{endpoint}/moto-api/"):
+        moto = S3Server(work / "moto.log").start()
+        try:
             setups = {
                 "filesystem": {},
                 "s3 (stream)": {"BERTH_STORAGE": "s3://bench-stream/hub"},
                 "s3 (redirect)": {"BERTH_STORAGE": "s3://bench-redirect/hub",
                                   "BERTH_S3_REDIRECT": "true"},
             }
-            s3 = boto3.session.Session(
-                aws_access_key_id="bench", aws_secret_access_key="bench-secret",
-                region_name="us-east-1",
-            ).client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
             for bucket in ("bench-stream", "bench-redirect", "bench-raw"):
-                s3.create_bucket(Bucket=bucket)
+                moto.client().create_bucket(Bucket=bucket)
             for label, extra in setups.items():
                 port = free_port()
-                env = hub_env({"BERTH_S3_ENDPOINT_URL": endpoint, "BERTH_S3_PATH_STYLE": "true",
-                               **extra})
+                env = hub_env({**moto.env(), **extra})
                 command = [sys.executable, "-m", "registry", "serve", "--no-auth", "--listen",
                            f"127.0.0.1:{port}", "--data", str(work / label.split()[0] / label)]
                 base = f"http://127.0.0.1:{port}"
-                with process(command, work / f"{port}.log", env, f"{base}/v2/"):
+                with running(label, command, base, "/v2/", work / f"{port}.log", env):
                     results[label] = measure(base, data, args.runs)
-            results["moto raw (boto3)"] = raw_moto(endpoint, "bench-raw", data, args.runs)
+            results["moto raw (boto3)"] = raw_moto(moto, "bench-raw", data, args.runs)
+        finally:
+            moto.stop()
     print(f"blob {args.size_mib} MiB, median of {args.runs} runs, MiB/s")
     print(f"{'storage':<20} {'push (8 MiB chunks)':>20} {'pull':>10}")
     for label, (push_rate, pull_rate) in results.items():

@@ -28,7 +28,6 @@ import datetime as dt
 import json
 import re
 import shutil
-import socket
 import ssl
 import statistics
 import subprocess
@@ -40,7 +39,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import free_port  # noqa: E402  (a sibling module, not a package)
 
 from registry.tlscerts import make_dev_certificates  # noqa: E402
 from trust.keystore import KeyStore  # noqa: E402
@@ -50,12 +51,6 @@ from trust.tuf.model import FileMeta, Metadata, Targets, format_time  # noqa: E4
 
 GUN = "127.0.0.1:5000/bench/app"
 START_TIMEOUT = 30.0  # seconds a server may take to answer its health check
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def serve_berth(port: int, cert: str, key: str, store: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -26,15 +25,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from registry_bench import (  # a sibling script, not a package
+from harness import (  # a sibling module, not a package
     OCI_MANIFEST,
-    BenchError,
+    RateCase,
     Server,
+    add_round_options,
     berth,
     expect,
+    interleaved_rates,
     prepare_small_image,
+    print_rates,
     request,
-    wrk_rate,
 )
 
 from trust.keystore import KeyStore
@@ -59,12 +60,8 @@ def sign_latest(server: Server, repo: str, keys: Path) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    add_round_options(parser)
     args = parser.parse_args()
-    samples: dict[str, list[float]] = {}
-    errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="berth-trust-gate-bench-") as tmp:
         workdir = Path(tmp)
         with berth(workdir)() as server:
@@ -75,30 +72,17 @@ def main() -> int:
             response = request(server, "PATCH", "/api/v1/repositories/bench/signed",
                                {"Content-Type": "application/json"}, body=body)
             expect(response, 200, "trust_required PATCH")
-            cases = [
-                ("plain repo, by tag", f"{server.url}/v2/bench/plain/manifests/latest"),
-                ("trust required, by tag", f"{server.url}/v2/bench/signed/manifests/latest"),
-                ("trust required, by digest",
-                 f"{server.url}/v2/bench/signed/manifests/{digest}"),
-            ]
             headers = {"Accept": OCI_MANIFEST}
-            # Interleaved rounds, so that load from elsewhere on the host hits every case alike.
-            for _ in range(args.rounds):
-                for label, url in cases:
-                    try:
-                        samples.setdefault(label, []).append(wrk_rate(url, args, headers))
-                    except BenchError as error:
-                        errors[label] = f"error: {error}"
-    rates = {label: statistics.median(values) for label, values in samples.items()}
-    baseline = rates.get("plain repo, by tag")
-    print(f"manifest GET, {args.connections} connections, {args.duration} s per run (wrk), "
-          f"median of {args.rounds} interleaved rounds")
-    print(f"{'case':<30} {'req/s':>10} {'vs plain':>9}")
-    for label, rate in rates.items():
-        ratio = f"{rate / baseline:>9.2f}" if baseline else ""
-        print(f"{label:<30} {rate:>10.0f} {ratio}")
-    for label, error in errors.items():
-        print(f"{label:<30} {error}")
+            cases = [
+                RateCase("plain repo, by tag", f"{server.url}/v2/bench/plain/manifests/latest",
+                         headers),
+                RateCase("trust required, by tag",
+                         f"{server.url}/v2/bench/signed/manifests/latest", headers),
+                RateCase("trust required, by digest",
+                         f"{server.url}/v2/bench/signed/manifests/{digest}", headers),
+            ]
+            rates = interleaved_rates(cases, args)
+    print_rates(rates, args, "plain repo, by tag", "vs plain", 30)
     return 0
 
 
