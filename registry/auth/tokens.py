@@ -119,6 +119,23 @@ class TokenIssuer:
         self.key = key
         self.service = service
 
+    def _claims(
+        self, subject: str, use: str, *, now: int, ttl: int, token_id: int | None
+    ) -> dict[str, Any]:
+        """The claims both kinds carry; `pat` names the access token they stand for, if any."""
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "sub": subject,
+            "aud": self.service,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": secrets.token_urlsafe(12),
+            "use": use,
+        }
+        if token_id is not None:
+            claims["pat"] = token_id
+        return claims
+
     def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.key.private_key, _ALGORITHM, headers={"kid": self.key.kid})
 
@@ -132,39 +149,19 @@ class TokenIssuer:
         token_id: int | None = None,
     ) -> str:
         """An access token granting exactly `access` until `now + ttl`."""
-        claims: dict[str, Any] = {
-            "iss": ISSUER,
-            "sub": subject,
-            "aud": self.service,
-            "iat": now,
-            "nbf": now - _LEEWAY,
-            "exp": now + ttl,
-            "jti": secrets.token_urlsafe(12),
-            "use": "access",
-            "access": [
-                {"type": a.type, "name": a.name, "actions": sorted(a.actions)} for a in access
-            ],
-        }
-        if token_id is not None:
-            claims["pat"] = token_id
+        claims = self._claims(subject, "access", now=now, ttl=ttl, token_id=token_id)
+        claims["nbf"] = now - _LEEWAY
+        claims["access"] = [
+            {"type": a.type, "name": a.name, "actions": sorted(a.actions)} for a in access
+        ]
         return self._sign(claims)
 
     def refresh_token(
         self, subject: str, *, now: int, ttl: int, token_id: int | None, fingerprint: str
     ) -> str:
         """A refresh token for `subject`, bound to its credential (a token id or password)."""
-        claims: dict[str, Any] = {
-            "iss": ISSUER,
-            "sub": subject,
-            "aud": self.service,
-            "iat": now,
-            "exp": now + ttl,
-            "jti": secrets.token_urlsafe(12),
-            "use": "refresh",
-            "cred": fingerprint,
-        }
-        if token_id is not None:
-            claims["pat"] = token_id
+        claims = self._claims(subject, "refresh", now=now, ttl=ttl, token_id=token_id)
+        claims["cred"] = fingerprint
         return self._sign(claims)
 
 

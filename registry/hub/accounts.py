@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth import credentials
 from registry.auth.policy import ROLES, TOKEN_SCOPES, Principal
@@ -51,6 +51,18 @@ def _check_name(name: str, what: str) -> None:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidRequestError(f"passwords have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+async def _namespace_id(conn: AsyncConnection, name: str) -> int:
+    """The id of the namespace (user or organization) `name`.
+
+    Raises:
+        NotFoundError: no such namespace.
+    """
+    record = await q.namespace_by_name(conn, name)
+    if record is None:
+        raise NotFoundError(f"no namespace {name!r}")
+    return record.id
 
 
 class AccountService:
@@ -285,10 +297,8 @@ class AccountService:
     ) -> None:
         """Whether repositories first pushed to the namespace start public."""
         async with self.engine.begin() as conn:
-            record = await q.namespace_by_name(conn, namespace)
-            if record is None:
-                raise NotFoundError(f"no namespace {namespace!r}")
-            await q.set_namespace_default(conn, record.id, public)
+            namespace_id = await _namespace_id(conn, namespace)
+            await q.set_namespace_default(conn, namespace_id, public)
         await self.audit.record(actor, "namespace-default", namespace, address, public=public)
 
     async def set_namespace_trust(
@@ -296,10 +306,8 @@ class AccountService:
     ) -> None:
         """Whether the namespace's repositories without a setting of their own need trust."""
         async with self.engine.begin() as conn:
-            record = await q.namespace_by_name(conn, namespace)
-            if record is None:
-                raise NotFoundError(f"no namespace {namespace!r}")
-            await hub_queries.set_namespace_trust(conn, record.id, required)
+            namespace_id = await _namespace_id(conn, namespace)
+            await hub_queries.set_namespace_trust(conn, namespace_id, required)
         await self.audit.record(
             actor, "namespace-trust", namespace, address, trust_required=required
         )
