@@ -37,7 +37,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -187,17 +187,24 @@ class _Plan:
     blobs: list[DoomedBlob]
 
 
+def _references(
+    snap: _Snapshot, manifests: Iterable[_ManifestRow], kind: str
+) -> set[tuple[int, str]]:
+    """(repository id, digest) of every `kind` ("manifest" or "blob") `manifests` refer to."""
+    return {
+        (m.repo_id, digest)
+        for m in manifests
+        for digest, ref_kind in snap.refs.get(m.id, ())
+        if ref_kind == kind
+    }
+
+
 def _plan(snap: _Snapshot, cutoff: datetime, delete_untagged: bool) -> _Plan:
     live = {m.id: m for m in snap.manifests}
     rounds: list[list[_ManifestRow]] = []
     while delete_untagged:
         present = {(m.repo_id, m.digest) for m in live.values()}
-        listed = {
-            (m.repo_id, digest)
-            for m in live.values()
-            for digest, kind in snap.refs.get(m.id, ())
-            if kind == "manifest"
-        }
+        listed = _references(snap, live.values(), "manifest")
         doomed = [
             m
             for m in live.values()
@@ -211,12 +218,7 @@ def _plan(snap: _Snapshot, cutoff: datetime, delete_untagged: bool) -> _Plan:
         rounds.append(doomed)
         for m in doomed:
             del live[m.id]
-    referenced = {
-        (m.repo_id, digest)
-        for m in live.values()
-        for digest, kind in snap.refs.get(m.id, ())
-        if kind == "blob"
-    }
+    referenced = _references(snap, live.values(), "blob")
     doomed_links = [
         (repo_id, digest)
         for repo_id, digest, created_at in snap.links
