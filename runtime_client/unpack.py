@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
-_XATTR_PAX_PREFIX = "SCHILY.xattr."
+XATTR_PAX_PREFIX = "SCHILY.xattr."
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _COPY_CHUNK = 1 << 20
 
@@ -139,11 +139,11 @@ def _set_metadata(dir_fd: int, name: str, member: tarfile.TarInfo) -> None:
     if not member.issym():
         os.chmod(name, member.mode & 0o7777, dir_fd=dir_fd)
     for key, value in member.pax_headers.items():
-        if key.startswith(_XATTR_PAX_PREFIX):
+        if key.startswith(XATTR_PAX_PREFIX):
             raw = value.encode("utf-8", "surrogateescape")
             path = f"/proc/self/fd/{dir_fd}/{name}"
             with contextlib.suppress(OSError):
-                os.setxattr(path, key[len(_XATTR_PAX_PREFIX):], raw, follow_symlinks=False)
+                os.setxattr(path, key[len(XATTR_PAX_PREFIX):], raw, follow_symlinks=False)
 
 
 def _write_file(dir_fd: int, name: str, member: tarfile.TarInfo, tar: tarfile.TarFile) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -39,6 +41,47 @@ def test_commit_push_pull_and_run_the_change(clean: BerthCli, image: str,
     clean("pull", target)
     assert clean("run", "--rm", target).stdout == "committed\n"
     assert clean("run", "--rm", target, "ls", "/data/hello.txt", check=False).returncode != 0
+
+
+def _last_layer(archive: Path) -> dict[str, tarfile.TarInfo]:
+    """The members of the top layer of an image saved by `berth save`."""
+    with tarfile.open(archive) as saved:
+        manifest = json.load(saved.extractfile("manifest.json"))  # type: ignore[arg-type]
+        layer = saved.extractfile(manifest[0]["Layers"][-1])
+        assert layer is not None
+        with tarfile.open(fileobj=io.BytesIO(layer.read())) as tar:
+            return {member.name: member for member in tar}
+
+
+def test_commit_keeps_extended_attributes(clean: BerthCli, image: str, tmp_path: Path) -> None:
+    clean("run", "--name", "caps", image, "sh", "-c",
+          "cp /bin/busybox /bin/busybox-reader && echo top secret > /root/secret"
+          " && chmod 600 /root/secret && rm -rf /data && mkdir /data && echo new > /data/f")
+    info = json.loads(clean("inspect", "caps").stdout)[0]
+    upper = Path(info["GraphDriver"]["Data"]["UpperDir"])
+    # busybox has no setfattr/setcap applet; set them from the host on the changed files
+    subprocess.run(["setcap", "cap_dac_override+ep", str(upper / "bin/busybox-reader")],
+                   check=True)
+    os.setxattr(upper / "data/f", "user.berth", b"hello")
+    clean("commit", "caps", "caps:v1")
+
+    # the file capability came along: an unprivileged user reads a root-only file through it
+    reader = clean("run", "--rm", "-u", "nobody", "caps:v1",
+                   "busybox-reader", "cat", "/root/secret")
+    assert reader.stdout == "top secret\n"
+    plain = clean("run", "--rm", "-u", "nobody", "caps:v1", "cat", "/root/secret",
+                  check=False)
+    assert plain.returncode != 0
+
+    archive = tmp_path / "caps.tar"
+    clean("save", "-o", str(archive), "caps:v1")
+    members = _last_layer(archive)
+    assert members["data/f"].pax_headers["SCHILY.xattr.user.berth"] == "hello"
+    assert "SCHILY.xattr.security.capability" in members["bin/busybox-reader"].pax_headers
+    # the recreated /data is opaque as an OCI marker, never as overlayfs's private attribute
+    assert "data/.wh..wh..opq" in members
+    assert not [key for member in members.values() for key in member.pax_headers
+                if key.startswith("SCHILY.xattr.trusted.overlay.")]
 
 
 def test_export_then_import_round_trips_the_files(clean: BerthCli, image: str,
