@@ -4,7 +4,8 @@ Scope: schema and connection setup only; queries live in `runtime_client.images.
 The database is `<root>/images.db` in WAL mode with a busy timeout, and every write runs in a
 `BEGIN IMMEDIATE` transaction, so two `berth` processes serialise their writes instead of
 failing on lock upgrades. The schema is created on first open (inside such a transaction);
-`PRAGMA user_version` records its version for future upgrades.
+`PRAGMA user_version` records its version: 1 had no generation counter, 2 adds it (see
+`runtime_client.images.generation`); opening a version 1 database upgrades it in place.
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ from sqlalchemy import (
     event,
 )
 
+from runtime_client.images.generation import GENERATION_TABLE, TRIGGERS
+
 __all__ = [
     "BLOB_SOURCES",
+    "GENERATION",
     "IMAGES",
     "IMAGE_LAYERS",
     "LEASES",
@@ -47,7 +51,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 60_000
 
 _NAMING = {
@@ -115,6 +119,20 @@ BLOB_SOURCES = Table(
     Column("repository", String, primary_key=True),
 )
 
+# One row: how many changes the image tables have seen (bumped by triggers, see generation.py).
+GENERATION = Table(
+    GENERATION_TABLE, METADATA,
+    Column("id", Integer, primary_key=True),  # always 0
+    Column("value", Integer, nullable=False),
+)
+
+
+def _add_generation(conn: Connection) -> None:
+    GENERATION.create(conn, checkfirst=True)
+    conn.execute(GENERATION.insert().values(id=0, value=0))
+    for trigger in TRIGGERS:
+        conn.exec_driver_sql(trigger)
+
 
 def open_engine(root: Path) -> Engine:
     """Open (creating when needed) `<root>/images.db`."""
@@ -137,9 +155,12 @@ def open_engine(root: Path) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
     with write(engine) as conn:
-        version = conn.exec_driver_sql("PRAGMA user_version").scalar()
-        if not version:
+        version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
+        if version == 0:
             METADATA.create_all(conn)
+        if version < 2:
+            _add_generation(conn)
+        if version < SCHEMA_VERSION:
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return engine
 

@@ -5,12 +5,10 @@ content store by blob digest, and `create_image` (commit) writes one new gzip la
 records the image with the parent's layers plus that one.
 
 The image database is opened only when needed. Resolved references are remembered in
-`<root>/image-cache.json`, stamped with the size and modification time of `images.db` and its
-write-ahead log: any write to the database invalidates the whole cache, so `berth run` of a
-known image does not need to load SQLAlchemy at all. Opening and closing the database changes
-those files itself, so the stamp is taken once the database is closed again.
-FIXME(issue 6): a write by another process while this one has the database open goes unseen
-by that stamp; a tag moved in that window can be served stale until the next write.
+`<root>/image-cache.json` with the database's generation (`images.generation`), read before
+the database was asked; the cache is used only while the generation is still the same, so
+`berth run` of a known image does not need to load SQLAlchemy at all, and a change made by any
+process after that read (a moved tag, a removed image) invalidates the whole cache.
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
 from runtime_client.config import ClientConfig
 from runtime_client.content.store import ContentStore
+from runtime_client.images.generation import read_generation
 from runtime_client.ops.context import ImageSummary, ResolvedImage
 from runtime_client.unpack import LayerSource
 
@@ -49,6 +48,7 @@ class StoreImageResolver:
         self.content = ContentStore(config.root)
         self._stores: Stores | None = None
         self._learned: dict[str, Any] = {}
+        self._learned_generation: int | None = None
 
     @property
     def stores(self) -> Stores:
@@ -67,32 +67,35 @@ class StoreImageResolver:
         if self._learned:
             path = self.config.root / CACHE_FILE
             tmp = path.with_name(f".{CACHE_FILE}.{os.getpid()}")
+            cache = {"generation": self._learned_generation, "refs": self._learned}
             with contextlib.suppress(OSError):
-                tmp.write_text(json.dumps({"stamp": self._stamp(), "refs": self._learned}))
+                tmp.write_text(json.dumps(cache))
                 os.replace(tmp, path)
 
     # -- the resolve cache ----------------------------------------------------------------
 
-    def _stamp(self) -> list[int]:
-        stamp = []
-        for name in ("images.db", "images.db-wal"):
-            try:
-                st = os.stat(self.config.root / name)
-                stamp += [st.st_mtime_ns, st.st_size]
-            except FileNotFoundError:
-                stamp += [0, 0]
-        return stamp
-
-    def _read_cache(self) -> dict[str, Any]:
+    def _read_cache(self) -> tuple[int | None, dict[str, Any]]:
+        """The database's generation now, and the cached references still valid at it."""
+        generation = read_generation(self.config.root / "images.db")
+        if generation is None:
+            return None, {}
         try:
             cache = json.loads((self.config.root / CACHE_FILE).read_text())
         except (FileNotFoundError, ValueError):
-            return {}
-        return cache.get("refs", {}) if cache.get("stamp") == self._stamp() else {}
+            return generation, {}
+        if cache.get("generation") != generation:
+            return generation, {}
+        return generation, cache.get("refs", {})
 
-    def _remember(self, reference: str, entry: dict[str, Any]) -> None:
-        if not self._learned:
-            self._learned = self._read_cache()
+    def _remember(self, generation: int | None, cached: dict[str, Any], reference: str,
+                  entry: dict[str, Any]) -> None:
+        """Keep `entry`, read from the database after `generation` was read."""
+        if generation is None:
+            return  # no counter to vouch for it yet (a new or older database)
+        if generation != self._learned_generation:
+            # What was learned at another generation may be out of date at this one.
+            self._learned = dict(cached)
+            self._learned_generation = generation
         self._learned[reference] = entry
 
     def _resolved(self, reference: str, entry: dict[str, Any]) -> ResolvedImage:
@@ -105,7 +108,8 @@ class StoreImageResolver:
         return lambda: self.content.open(Digest.parse(digest))
 
     def resolve(self, reference: str) -> ResolvedImage:
-        entry = self._read_cache().get(reference)
+        generation, cached = self._read_cache()
+        entry = cached.get(reference)
         if entry is None:
             image: Image = self.stores.images.resolve(reference)
             entry = {
@@ -114,7 +118,7 @@ class StoreImageResolver:
                             "size": layer.size, "diff_id": str(layer.diff_id)}
                            for layer in image.layers],
             }
-            self._remember(reference, entry)
+            self._remember(generation, cached, reference, entry)
         return self._resolved(reference, entry)
 
     # -- writing ----------------------------------------------------------------------------
