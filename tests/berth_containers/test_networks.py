@@ -173,3 +173,25 @@ def test_networks_work_under_forward_policy_drop(clean: BerthCli, image: str) ->
         assert "hello" in out
     finally:
         subprocess.run(["iptables", "-P", "FORWARD", policy.split()[-1]], check=True)
+
+
+def test_rename_of_a_running_container_updates_name_resolution(clean: BerthCli,
+                                                                image: str) -> None:
+    clean("network", "create", "--subnet", "10.89.81.0/24", "renamenet")
+    clean("run", "-d", "--name", "before", "--net", "renamenet", "--alias", "kept", image,
+          "sleep", "1000")
+    clean("run", "-d", "--name", "asker", "--net", "renamenet", image, "sleep", "1000")
+    info = json.loads(clean("inspect", "before").stdout)[0]
+    ip = info["NetworkSettings"]["Networks"]["renamenet"]["IPAddress"]
+
+    def lookup(name: str) -> subprocess.CompletedProcess[str]:
+        return clean("exec", "asker", "busybox", "nslookup", name, check=False)
+
+    assert ip in lookup("before").stdout
+    clean("rename", "before", "after")
+    renamed = lookup("after")
+    assert renamed.returncode == 0 and ip in renamed.stdout
+    old = lookup("before")
+    assert old.returncode != 0 and ip not in old.stdout
+    assert ip in lookup("kept").stdout
+    assert clean("exec", "asker", "ping", "-c", "1", "-W", "2", "after").returncode == 0
