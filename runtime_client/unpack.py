@@ -39,13 +39,13 @@ from typing import BinaryIO
 
 from runtime_client.container_errors import BadLayerError, UnsafeLayerError
 from runtime_client.snapshots.base import Snapshotter
+from runtime_client.xattrs import XATTR_PAX_PREFIX
 
 logger = logging.getLogger(__name__)
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
-XATTR_PAX_PREFIX = "SCHILY.xattr."
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _COPY_CHUNK = 1 << 20
 

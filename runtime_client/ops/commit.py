@@ -30,10 +30,8 @@ from runtime_client.ops.context import Context
 from runtime_client.runtime.container import Container, Status
 from runtime_client.runtime.lifecycle import now
 from runtime_client.snapshots.overlay import is_opaque, is_whiteout
-from runtime_client.unpack import OPAQUE_MARKER, WHITEOUT_PREFIX, XATTR_PAX_PREFIX
-
-# overlayfs bookkeeping in an upper directory (opaque, origin, impure, redirect, ...).
-OVERLAY_XATTR_PREFIX = "trusted.overlay."
+from runtime_client.unpack import OPAQUE_MARKER, WHITEOUT_PREFIX
+from runtime_client.xattrs import pax_records
 
 ALLOWED_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "USER", "WORKDIR",
                    "STOPSIGNAL", "VOLUME", "ONBUILD")
@@ -66,21 +64,6 @@ class _HashingWriter:
         self.inner.flush()
 
 
-def _xattr_records(path: Path) -> dict[str, str]:
-    """PAX records for the extended attributes of `path` (not followed if a symlink).
-
-    Values are raw bytes (`security.capability` is binary); tarfile writes a surrogate-escaped
-    string back as the original bytes.
-    """
-    records = {}
-    for name in sorted(os.listxattr(path, follow_symlinks=False)):
-        if name.startswith(OVERLAY_XATTR_PREFIX):
-            continue
-        value = os.getxattr(path, name, follow_symlinks=False)
-        records[XATTR_PAX_PREFIX + name] = value.decode("utf-8", "surrogateescape")
-    return records
-
-
 def write_layer(upper: Path, out: BinaryIO) -> str:
     """Write the OCI layer tar of an overlay upper directory to `out`; return its diff ID."""
     hashing = _HashingWriter(out)
@@ -101,7 +84,7 @@ def write_layer(upper: Path, out: BinaryIO) -> str:
                 if info is None:
                     continue
                 info.uname = info.gname = ""
-                info.pax_headers = _xattr_records(path)
+                info.pax_headers = pax_records(path)
                 if stat.S_ISREG(st.st_mode) and info.isreg():
                     with open(path, "rb") as f:
                         tar.addfile(info, f)

@@ -9,10 +9,12 @@ from typing import BinaryIO
 
 from runtime_client.ops.context import Context
 from runtime_client.runtime import lifecycle
+from runtime_client.xattrs import pax_records
 
 
 def write_tree(root: Path, out: BinaryIO) -> None:
-    """A tar of everything under `root` (paths relative, links kept, sockets skipped)."""
+    """A tar of everything under `root` (paths relative, links kept, extended attributes as
+    PAX records, sockets skipped)."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         for dirpath, dirs, files in os.walk(root):
             dirs.sort()
@@ -23,6 +25,7 @@ def write_tree(root: Path, out: BinaryIO) -> None:
                 if info is None:
                     continue
                 info.uname = info.gname = ""
+                info.pax_headers = pax_records(path)
                 if info.isreg():
                     with open(path, "rb") as f:
                         tar.addfile(info, f)

@@ -88,12 +88,17 @@ def test_export_then_import_round_trips_the_files(clean: BerthCli, image: str,
                                                    tmp_path: Path) -> None:
     clean("run", "--name", "exp", image, "sh", "-c",
           "mkdir -p /srv/app && echo exported > /srv/app/file && ln -s file /srv/app/link")
+    upper = Path(json.loads(clean("inspect", "exp").stdout)[0]["GraphDriver"]["Data"]["UpperDir"])
+    os.setxattr(upper / "srv/app/file", "user.berth", b"exported")  # busybox has no setfattr
     archive = tmp_path / "exp.tar"
     clean("export", "-o", str(archive), "exp")
     with tarfile.open(archive) as tar:
         names = set(tar.getnames())
         assert {"srv/app/file", "srv/app/link", "bin/busybox", "data/hello.txt"} <= names
         assert tar.getmember("srv/app/link").issym()
+        assert tar.getmember("srv/app/file").pax_headers["SCHILY.xattr.user.berth"] == "exported"
+        assert not [key for member in tar.getmembers() for key in member.pax_headers
+                    if key.startswith("SCHILY.xattr.trusted.overlay.")]
     clean("image", "import", str(archive), "imported:v1")
     out = clean("run", "--rm", "imported:v1", "sh", "-c",
                 "cat /srv/app/link /data/hello.txt").stdout
