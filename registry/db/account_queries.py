@@ -8,20 +8,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from registry.db.hub_models import (
-    AccessToken,
-    Grant,
-    Namespace,
-    SigningKey,
-    Team,
-    TeamMember,
-    User,
+from registry.db.tables import (
+    access_tokens,
+    grants,
+    namespaces,
+    signing_keys,
+    team_members,
+    teams,
+    users,
 )
 
 __all__ = [
@@ -31,14 +31,6 @@ __all__ = [
     "TokenRecord",
     "UserRecord",
 ]
-
-users = cast(Table, User.__table__)
-namespaces = cast(Table, Namespace.__table__)
-teams = cast(Table, Team.__table__)
-team_members = cast(Table, TeamMember.__table__)
-grants = cast(Table, Grant.__table__)
-access_tokens = cast(Table, AccessToken.__table__)
-signing_keys = cast(Table, SigningKey.__table__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.account_queries import now
-from registry.db.hub_models import AuditEvent, LoginFailure
+from registry.db.tables import audit_events, login_failures
 
 __all__ = ["AuditRecord"]
-
-audit_events = cast(Table, AuditEvent.__table__)
-login_failures = cast(Table, LoginFailure.__table__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,24 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, false, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, delete, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from registry.db.account_queries import insert_ignore, now
-from registry.db.hub_models import Namespace, RepositoryProfile, Star
-from registry.db.models import Manifest, Repository, Tag
+from registry.db.tables import manifests, namespaces, profiles, repositories, stars, tags
 
 __all__ = ["RepositoryInfo", "TagInfo", "TrustSetting", "Visibility"]
-
-repositories = cast(Table, Repository.__table__)
-profiles = cast(Table, RepositoryProfile.__table__)
-stars = cast(Table, Star.__table__)
-tags = cast(Table, Tag.__table__)
-manifests = cast(Table, Manifest.__table__)
-namespaces = cast(Table, Namespace.__table__)
 
 
 @dataclass(frozen=True, slots=True)

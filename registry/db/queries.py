@@ -16,28 +16,27 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from registry.db.hub_models import Namespace
-from registry.db.models import Blob, Manifest, ManifestReference, Repository, RepositoryBlob, Tag
+from registry.db.tables import (
+    blobs,
+    manifest_references,
+    manifests,
+    namespaces,
+    repositories,
+    repository_blobs,
+    tags,
+)
 from trust.server.store.sql import trust_metadata
 
 __all__ = [
     "ManifestRecord",
     "ReferrerRecord",
 ]
-
-repositories = cast(Table, Repository.__table__)
-blobs = cast(Table, Blob.__table__)
-repository_blobs = cast(Table, RepositoryBlob.__table__)
-manifests = cast(Table, Manifest.__table__)
-manifest_references = cast(Table, ManifestReference.__table__)
-tags = cast(Table, Tag.__table__)
-namespaces = cast(Table, Namespace.__table__)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,8 +45,8 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from registry.db.queries import (
-    as_utc,
+from registry.db.queries import as_utc
+from registry.db.tables import (
     blobs,
     manifest_references,
     manifests,

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from registry.app import storage_driver
 from registry.db.engine import create_engine
-from registry.db.queries import manifest_references, manifests, repositories
+from registry.db.tables import manifest_references, manifests, repositories
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
 from registry.services.gc import GarbageCollector, GcOptions

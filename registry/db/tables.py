@@ -1,0 +1,47 @@
+"""Every registry table as a SQLAlchemy Core `Table`, declared once for the query modules.
+
+The ORM models (`models.py`, `hub_models.py`) define the tables; the query modules build Core
+statements on these handles. Trust's own tables stay in `trust.server.store.sql`.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table
+
+from registry.db.hub_models import (
+    AccessToken,
+    AuditEvent,
+    Grant,
+    LoginFailure,
+    Namespace,
+    RepositoryProfile,
+    SigningKey,
+    Star,
+    Team,
+    TeamMember,
+    User,
+)
+from registry.db.models import Blob, Manifest, ManifestReference, Repository, RepositoryBlob, Tag
+
+# The registry's content.
+repositories = cast(Table, Repository.__table__)
+blobs = cast(Table, Blob.__table__)
+repository_blobs = cast(Table, RepositoryBlob.__table__)
+manifests = cast(Table, Manifest.__table__)
+manifest_references = cast(Table, ManifestReference.__table__)
+tags = cast(Table, Tag.__table__)
+
+# The hub: accounts, organizations, repository profiles and stars, the audit log.
+users = cast(Table, User.__table__)
+namespaces = cast(Table, Namespace.__table__)
+teams = cast(Table, Team.__table__)
+team_members = cast(Table, TeamMember.__table__)
+grants = cast(Table, Grant.__table__)
+access_tokens = cast(Table, AccessToken.__table__)
+signing_keys = cast(Table, SigningKey.__table__)
+profiles = cast(Table, RepositoryProfile.__table__)
+stars = cast(Table, Star.__table__)
+audit_events = cast(Table, AuditEvent.__table__)
+login_failures = cast(Table, LoginFailure.__table__)
