@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 
 from tests.api.conftest import error_code, push_blob, sha256
 
@@ -45,6 +47,40 @@ async def test_blob_range_requests(client):
     assert part.headers["Content-Range"] == f"bytes 10-19/{len(data)}"
     beyond = await client.get(f"/v2/r/app/blobs/{digest}", headers={"Range": "bytes=999999-"})
     assert beyond.status == 416
+
+
+async def test_large_blob_whole_ranged_and_concurrent(client):
+    # Over a megabyte: served by the threaded sendfile path on the filesystem driver.
+    data = os.urandom(3 * 1024 * 1024 + 17)
+    digest = await push_blob(client, "big/app", data)
+    url = f"/v2/big/app/blobs/{digest}"
+
+    async def whole() -> bytes:
+        resp = await client.get(url)
+        assert resp.status == 200
+        assert resp.headers["Content-Length"] == str(len(data))
+        return await resp.read()
+
+    # More pulls at once than the sending threads: the rest take the event loop's path.
+    bodies = await asyncio.gather(*(whole() for _ in range(12)))
+    assert all(body == data for body in bodies)
+    start = 1024 * 1024 + 5
+    part = await client.get(url, headers={"Range": f"bytes={start}-"})
+    assert part.status == 206
+    assert part.headers["Content-Range"] == f"bytes {start}-{len(data) - 1}/{len(data)}"
+    assert await part.read() == data[start:]
+
+
+async def test_abandoned_large_pull_leaves_the_server_serving(client):
+    data = os.urandom(8 * 1024 * 1024)
+    digest = await push_blob(client, "big/gone", data)
+    url = f"/v2/big/gone/blobs/{digest}"
+    for _ in range(10):  # more than the sending threads, each dropped after one read
+        resp = await client.get(url)
+        await resp.content.read(1024)
+        resp.close()
+    resp = await client.get(url)
+    assert hashlib.sha256(await resp.read()).hexdigest() == digest.split(":")[1]
 
 
 async def test_unknown_blob_is_blob_unknown(client):

@@ -7,6 +7,7 @@ import re
 from aiohttp import web
 
 from registry import keys
+from registry.api.handlers.blobsend import BlobFileResponse
 from registry.api.handlers.common import repository_name
 from registry.errors import UnsupportedError
 from registry.services.manifests import parse_digest
@@ -64,7 +65,7 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     local = blobs.local_path(digest)
     if local is not None:
         # FileResponse serves with sendfile and answers Range (206/416) itself.
-        response = web.FileResponse(local, headers=headers)
+        response = BlobFileResponse(local, headers=headers)
         response.content_type = "application/octet-stream"
         return response
     redirect = await blobs.redirect_url(digest)

@@ -1,0 +1,100 @@
+"""Large blob bodies sent by a blocking sendfile in a worker thread.
+
+asyncio's sendfile hands the kernel what the socket buffer takes, then waits in the event loop
+for room again: one loop turn per buffer, all on the loop's single thread, beside every other
+request. A worker thread that calls sendfile and waits in `poll` itself moves the same bytes
+with fewer wake-ups, and concurrent pulls spread over every core. Bodies under a megabyte, TLS
+connections, compressed responses and pulls beyond the thread budget keep aiohttp's own path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, Any
+
+from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+
+__all__ = ["BlobFileResponse"]
+
+THREADED_MIN_BYTES = 1 << 20
+MAX_THREADS = 8
+STALLED_SECONDS = 120  # a client that takes nothing for this long is dropped
+
+_executor = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="blob-send")
+_budget = threading.BoundedSemaphore(MAX_THREADS)
+
+
+def _send_range(sock_fd: int, file_fd: int, offset: int, count: int) -> None:
+    """sendfile `count` bytes from `offset` to a non-blocking socket, polling for room.
+
+    Owns both descriptors (duplicates, so a connection closed meanwhile can never hand its
+    number to another one) and one unit of the thread budget, and gives all three back.
+
+    Raises:
+        ConnectionResetError: the client stopped taking data, or the file ended early.
+    """
+    try:
+        poller = select.poll()
+        poller.register(sock_fd, select.POLLOUT)
+        end = offset + count
+        while offset < end:
+            try:
+                sent = os.sendfile(sock_fd, file_fd, offset, end - offset)
+            except BlockingIOError:
+                if not poller.poll(STALLED_SECONDS * 1000):
+                    raise ConnectionResetError("the client stopped reading") from None
+                continue
+            if sent == 0:
+                raise ConnectionResetError("the blob file ended before its recorded size")
+            offset += sent
+    finally:
+        os.close(sock_fd)
+        os.close(file_fd)
+        _budget.release()
+
+
+class BlobFileResponse(web.FileResponse):
+    """`web.FileResponse` whose large plain-TCP bodies go out from a worker thread."""
+
+    async def _sendfile(self, request: web.BaseRequest, fobj: IO[Any], offset: int,
+                        count: int) -> AbstractStreamWriter:
+        transport = request.transport
+        if (count < THREADED_MIN_BYTES or self.compression or transport is None
+                or transport.get_extra_info("ssl_object") is not None
+                or transport.get_extra_info("socket") is None
+                or not _budget.acquire(blocking=False)):
+            return await super()._sendfile(request, fobj, offset, count)
+        handed_over = False
+        try:
+            writer = await super(web.FileResponse, self).prepare(request)
+            assert writer is not None
+            loop = asyncio.get_running_loop()
+            if transport.get_write_buffer_size():
+                # The headers are still queued in the transport; let asyncio order them.
+                await loop.sendfile(transport, fobj, offset, count)
+            else:
+                reading = transport.is_reading()
+                transport.pause_reading()
+                try:
+                    sock_fd = os.dup(transport.get_extra_info("socket").fileno())
+                    try:
+                        file_fd = os.dup(fobj.fileno())
+                    except OSError:
+                        os.close(sock_fd)
+                        raise
+                    handed_over = True
+                    await loop.run_in_executor(_executor, _send_range, sock_fd, file_fd,
+                                               offset, count)
+                finally:
+                    if reading and not transport.is_closing():
+                        transport.resume_reading()
+            await super(web.FileResponse, self).write_eof()
+            return writer
+        finally:
+            if not handed_over:
+                _budget.release()
