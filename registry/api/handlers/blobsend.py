@@ -1,17 +1,18 @@
 """Large blob bodies sent by a blocking sendfile in a worker thread.
 
 asyncio's sendfile hands the kernel what the socket buffer takes, then waits in the event loop
-for room again: one loop turn per buffer, all on the loop's single thread, beside every other
-request. A worker thread that calls sendfile and waits in `poll` itself moves the same bytes
-with fewer wake-ups, and concurrent pulls spread over every core. Bodies under a megabyte, TLS
-connections, compressed responses and pulls beyond the thread budget keep aiohttp's own path.
+for room again: a return to Python and a loop turn for every buffer, on the loop's one thread.
+A worker thread whose sendfile blocks stays in the kernel until the whole range is sent, and
+concurrent pulls spread over every core. Bodies under a megabyte, TLS connections, compressed
+responses and pulls beyond the thread budget keep aiohttp's own path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import select
+import socket
+import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
@@ -30,30 +31,35 @@ _budget = threading.BoundedSemaphore(MAX_THREADS)
 
 
 def _send_range(sock_fd: int, file_fd: int, offset: int, count: int) -> None:
-    """sendfile `count` bytes from `offset` to a non-blocking socket, polling for room.
+    """sendfile `count` bytes from `offset`, blocking in the kernel until all are sent.
 
+    The socket is switched to blocking mode for the transfer and back afterwards: the flag
+    belongs to the connection, which the event loop leaves alone meanwhile (reading is paused
+    and the response is ours). A client that takes nothing for STALLED_SECONDS times out.
     Owns both descriptors (duplicates, so a connection closed meanwhile can never hand its
     number to another one) and one unit of the thread budget, and gives all three back.
 
     Raises:
         ConnectionResetError: the client stopped taking data, or the file ended early.
     """
+    sock = socket.socket(fileno=sock_fd)
     try:
-        poller = select.poll()
-        poller.register(sock_fd, select.POLLOUT)
+        sock.setblocking(True)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                        struct.pack("ll", STALLED_SECONDS, 0))
         end = offset + count
         while offset < end:
             try:
                 sent = os.sendfile(sock_fd, file_fd, offset, end - offset)
-            except BlockingIOError:
-                if not poller.poll(STALLED_SECONDS * 1000):
-                    raise ConnectionResetError("the client stopped reading") from None
-                continue
+            except BlockingIOError:  # SO_SNDTIMEO ran out with nothing taken
+                raise ConnectionResetError("the client stopped reading") from None
             if sent == 0:
                 raise ConnectionResetError("the blob file ended before its recorded size")
             offset += sent
     finally:
-        os.close(sock_fd)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 0, 0))
+        sock.setblocking(False)
+        sock.close()
         os.close(file_fd)
         _budget.release()
 
