@@ -53,6 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hostname", default="", help="container host name")
     parser.add_argument("-l", "--label", action="append", default=[], help="set metadata")
     parser.add_argument("--runtime", default="runc", help="OCI runtime (runc or crun)")
+    parser.add_argument("--security-opt", action="append", default=[], dest="security_opt",
+                        help="security options: seccomp=unconfined or seccomp=PROFILE.json")
     parser.add_argument("image", metavar="IMAGE")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
 
@@ -71,7 +73,7 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
         memory=args.memory, volumes=tuple(args.volume), env=tuple(args.env),
         env_files=tuple(args.env_file), workdir=args.workdir, entrypoint=args.entrypoint,
         user=args.user, hostname=args.hostname, labels=tuple(args.label),
-        runtime=args.runtime)
+        runtime=args.runtime, security_opt=tuple(args.security_opt))
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:

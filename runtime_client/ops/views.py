@@ -144,6 +144,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "MemorySwap": container.memory * 2 if container.memory else 0,
             "Runtime": container.runtime,
             "Privileged": False, "ReadonlyRootfs": False,
+            "SecurityOpt": container.security_opt or None,
         },
         "GraphDriver": {
             "Name": "overlay",

@@ -143,6 +143,8 @@ class Container:
     restart_policy: str = "no"  # no | always | unless-stopped | on-failure[:N]
     auto_remove: bool = False
     runtime: str = "runc"
+    # --security-opt as Docker's inspect shows it: "seccomp=unconfined", "seccomp=<JSON>"
+    security_opt: list[str] = field(default_factory=list)
     state: State = field(default_factory=State)
     restart_count: int = 0
     stopped_by_user: bool = False

@@ -29,9 +29,15 @@ from runtime_client.network import attach
 from runtime_client.network.model import HOST
 from runtime_client.ops.context import Context
 from runtime_client.rootfs import lookup_user
-from runtime_client.runtime import conmon, etcfiles
+from runtime_client.runtime import conmon, etcfiles, seccomp
 from runtime_client.runtime.container import Container, Event, Status, transition
-from runtime_client.runtime.spec import BindMount, ContainerSpec, ProcessSpec, build_spec
+from runtime_client.runtime.spec import (
+    DEFAULT_CAPABILITIES,
+    BindMount,
+    ContainerSpec,
+    ProcessSpec,
+    build_spec,
+)
 from runtime_client.snapshots import mount
 
 logger = logging.getLogger(__name__)
@@ -224,7 +230,9 @@ def start(ctx: Context, container: Container,
                 netns_path=str(netns) if netns else None,
                 host_network=container.network_mode == HOST,
                 memory_limit=container.memory or None,
-                cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc))
+                cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc,
+                seccomp=seccomp.seccomp_for(container.security_opt, DEFAULT_CAPABILITIES,
+                                            os.uname().machine)))
             bundle = ctx.layout.bundle(container.id)
             (bundle / "config.json").write_text(json.dumps(spec, indent=1))
             runtime.delete(container.id)  # a stale runtime entry from a crash would block create

@@ -3,14 +3,16 @@
 Defaults follow what dockerd 20.10 generates (`oci.DefaultSpec` in moby): the default
 capability set, masked and read-only /proc and /sys paths, /dev as tmpfs with devpts, shm and
 mqueue, read-only sysfs, a deny-all device cgroup (runc adds the standard allowed devices), and
-the two network sysctls Docker sets for non-host networking.
+the two network sysctls Docker sets for non-host networking. The seccomp filter
+(`linux.seccomp`) comes from `runtime.seccomp`: berth's default profile, a user's profile or
+none (`--security-opt seccomp=unconfined`); the caller resolves it and hands it in.
 
-Not in scope: seccomp and AppArmor profiles (berth runs without them; see the README).
+Not in scope: AppArmor and SELinux (berth applies neither; see the README).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +75,7 @@ class ContainerSpec:
     binds: Sequence[BindMount] = field(default_factory=tuple)
     etc_files: Sequence[BindMount] = field(default_factory=tuple)  # hosts, hostname, resolv.conf
     rootfs: str = "rootfs"
+    seccomp: Mapping[str, Any] | None = None  # the `linux.seccomp` object; None: unconfined
 
 
 def process_dict(proc: ProcessSpec) -> dict[str, Any]:
@@ -151,18 +154,21 @@ def build_spec(spec: ContainerSpec) -> dict[str, Any]:
     mounts = _default_mounts()
     mounts += [_bind(m) for m in spec.etc_files]
     mounts += [_bind(m) for m in spec.binds]
+    linux: dict[str, Any] = {
+        "namespaces": namespaces,
+        "resources": resources,
+        "cgroupsPath": spec.cgroups_path,
+        "sysctl": sysctl,
+        "maskedPaths": list(MASKED_PATHS),
+        "readonlyPaths": list(READONLY_PATHS),
+    }
+    if spec.seccomp is not None:
+        linux["seccomp"] = dict(spec.seccomp)
     return {
         "ociVersion": OCI_VERSION,
         "process": process_dict(spec.process),
         "root": {"path": spec.rootfs, "readonly": False},
         "hostname": spec.hostname,
         "mounts": mounts,
-        "linux": {
-            "namespaces": namespaces,
-            "resources": resources,
-            "cgroupsPath": spec.cgroups_path,
-            "sysctl": sysctl,
-            "maskedPaths": list(MASKED_PATHS),
-            "readonlyPaths": list(READONLY_PATHS),
-        },
+        "linux": linux,
     }
