@@ -294,14 +294,16 @@ def profile_from_json(text: str, capabilities: Collection[str], machine: str
         if raw.get(key) is not None:
             profile[key] = raw[key]
     native, _, goarch = _ARCHES.get(machine, ("", (), machine))
-    arches = list(raw.get("architectures") or [])
-    for entry in raw.get("archMap") or []:
+    arches, arch_map = raw.get("architectures", []), raw.get("archMap", [])
+    if not isinstance(arches, list) or not isinstance(arch_map, list):
+        raise _bad("'architectures' and 'archMap' must be lists")
+    for entry in arch_map:
         if isinstance(entry, dict) and entry.get("architecture") == native:
             arches = [native, *(entry.get("subArchitectures") or [])]
     if arches:
         profile["architectures"] = arches
     caps = set(capabilities)
-    rules = raw.get("syscalls") or []
+    rules = raw.get("syscalls", [])
     if not isinstance(rules, list):
         raise _bad("'syscalls' must be a list")
     profile["syscalls"] = [_translate_rule(r) for r in rules

@@ -124,3 +124,34 @@ def test_inspect_shared_fields_match(docker: DockerDaemon, clean: BerthCli,
     for field in ("Memory", "RestartPolicy", "NetworkMode", "AutoRemove", "PublishAllPorts"):
         assert b["HostConfig"][field] == d["HostConfig"][field], field
     assert set(b) <= set(d) | {"Driver"}
+
+
+@pytest.mark.parametrize("options", [(), ("--security-opt", "seccomp=unconfined")],
+                         ids=["default-seccomp", "unconfined"])
+def test_seccomp_outcome_matches(docker: DockerDaemon, clean: BerthCli, image: str,
+                                 options: tuple[str, ...]) -> None:
+    # Creating a user namespace needs no capability: only a seccomp filter refuses it.
+    d, b = both(docker, clean, image, "--rm", "--net", "none", *options,
+                "busybox\0unshare\0-U\0true")
+    assert b.returncode == d.returncode  # type: ignore[attr-defined]
+    if not options:
+        assert d.returncode == 1  # type: ignore[attr-defined]
+        assert "Operation not permitted" in d.stderr  # type: ignore[attr-defined]
+        assert "Operation not permitted" in b.stderr  # type: ignore[attr-defined]
+
+
+def test_security_opt_in_inspect_matches(docker: DockerDaemon, clean: BerthCli, image: str,
+                                         tmp_path: Path) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text('{\n  "defaultAction": "SCMP_ACT_ALLOW",\n  "syscalls": [\n'
+                       '    {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}\n  ]\n}\n')
+    for name, option in (("parity-unconfined", "seccomp=unconfined"),
+                         ("parity-profile", f"seccomp={profile}"), ("parity-default", None)):
+        args = ["--name", name, "--net", "none"]
+        if option:
+            args += ["--security-opt", option]
+        docker.run("create", "--label", "berth-parity", *args, DOCKER_ARCHIVE_TAG, "true")
+        clean("create", *args, image, "true")
+        d = json.loads(docker.run("inspect", name).stdout)[0]["HostConfig"]["SecurityOpt"]
+        b = json.loads(clean("inspect", name).stdout)[0]["HostConfig"]["SecurityOpt"]
+        assert b == d, name
