@@ -36,6 +36,13 @@ def test_default_filter_denies_unshare_and_unconfined_allows_it(clean: BerthCli,
     assert allowed.returncode == 0, allowed.stderr
 
 
+def test_exec_runs_under_the_containers_filter(clean: BerthCli, image: str) -> None:
+    clean("run", "-d", "--name", "filtered", "--net", "none", image, "sleep", "60")
+    denied = clean("exec", "filtered", *UNSHARE_USER, check=False)
+    assert denied.returncode == 1
+    assert "Operation not permitted" in denied.stderr
+
+
 def test_ordinary_programs_work_under_the_default_filter(clean: BerthCli, image: str) -> None:
     script = ("set -e; mkdir -p /tmp/a/b; echo hi > /tmp/a/b/f; mv /tmp/a/b/f /tmp/g; cat /tmp/g;"
               " ps -o pid,comm | grep -q ps; busybox chroot / true; sleep 0.1 & wait;"
