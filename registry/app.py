@@ -19,10 +19,9 @@ from registry.auth.access import AllowAll
 from registry.auth.authenticator import Authenticator
 from registry.auth.controller import TokenAccessController
 from registry.auth.grants import Grants
-from registry.auth.keystore import load_signing_keys
+from registry.auth.keystore import TokenKeys
 from registry.auth.revocations import RevocationCache
 from registry.auth.throttle import LoginThrottle
-from registry.auth.tokens import TokenIssuer, TokenVerifier
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
@@ -30,6 +29,7 @@ from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.keysecret import key_encryption_secret
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
 from registry.services.gc import GarbageCollector, GcOptions
@@ -102,7 +102,9 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     settings, engine = app[keys.SETTINGS], app[keys.ENGINE]
     audit = AuditLog(engine)
     accounts = AccountService(engine, audit)
-    signing_key, public_keys = await load_signing_keys(engine)
+    token_keys = await TokenKeys.load(
+        engine, key_encryption_secret(settings), settings.auth_service
+    )
     await accounts.ensure_library()
     throttle = LoginThrottle(
         engine,
@@ -113,7 +115,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     controller = TokenAccessController(
         service=settings.auth_service,
         realm=settings.auth_realm,
-        verifier=TokenVerifier(public_keys, settings.auth_service),
+        verifier=token_keys.verifier,
         authenticator=Authenticator(engine, throttle, audit),
         grants=Grants(engine),
         revocations=RevocationCache(engine),
@@ -122,7 +124,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.AUDIT] = audit
     app[keys.ACCOUNTS] = accounts
     app[keys.AUTH] = controller
-    app[keys.TOKEN_ISSUER] = TokenIssuer(signing_key, settings.auth_service)
+    app[keys.TOKEN_ISSUER] = token_keys.issuer
     app[keys.PULLS] = pulls
     app[keys.REPOSITORIES] = RepositoryService(
         engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
@@ -140,7 +142,11 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
                 flush=True,
             )
     pulls.start()
+    refresh = asyncio.create_task(token_keys.refresh_forever())
     yield
+    refresh.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await refresh
     await pulls.stop()
 
 

@@ -10,8 +10,6 @@ Bearer challenge names the GUN, as Notary's own server does). The verification g
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -19,6 +17,7 @@ from aiohttp import web
 from registry import keys
 from registry.auth.scopes import strip_host
 from registry.auth.trust import check
+from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.settings import Settings
 from trust.server.app import TRUST_GATE, setup_trust_routes
@@ -27,28 +26,7 @@ from trust.server.store.sql import SqlMetaStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["key_encryption_secret", "mount_trust"]
-
-SECRET_FILE = "trust-key-secret"
-
-
-def key_encryption_secret(settings: Settings) -> bytes:
-    """The secret sealing server-held trust keys.
-
-    From the settings when given (several replicas must share one); else a random secret kept
-    in the data directory, made on first start.
-    """
-    if settings.trust_key_secret:
-        return settings.trust_key_secret.encode()
-    path = settings.data_dir / SECRET_FILE
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        logger.info("created the trust key-encryption secret in %s", path)
-    return path.read_text().strip().encode()
-
+__all__ = ["mount_trust"]
 
 def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""

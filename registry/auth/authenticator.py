@@ -140,7 +140,7 @@ class Authenticator:
                 revoked or its password changed since.
         """
         try:
-            claims = verifier.verify(token, now=now, use="refresh")
+            claims = await verifier.check(token, now=now, use="refresh")
         except InvalidTokenError as exc:
             raise UnauthorizedError("invalid refresh token", reason=str(exc)) from exc
         principal = await self.principal(claims.subject, claims.token_id)

@@ -149,7 +149,7 @@ class TokenAccessController:
         scheme = scheme.lower()
         if scheme == "bearer":
             try:
-                claims = self.verifier.verify(value.strip(), now=int(time.time()))
+                claims = await self.verifier.check(value.strip(), now=int(time.time()))
             except InvalidTokenError as exc:
                 raise self.unauthorized(request, wanted, str(exc), "invalid_token") from exc
             if claims.token_id is not None and not await self.revocations.active(claims.token_id):

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +31,12 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ISSUER",
     "InvalidTokenError",
+    "PublicKeys",
     "SigningKey",
     "TokenClaims",
     "TokenIssuer",
     "TokenVerifier",
+    "UnknownKeyError",
     "key_id",
     "new_private_key_pem",
 ]
@@ -47,6 +49,10 @@ _LEEWAY = 5  # seconds of clock skew accepted between hub processes
 
 class InvalidTokenError(Exception):
     """A bearer token is malformed, signed by an unknown key, tampered with or expired."""
+
+
+class UnknownKeyError(InvalidTokenError):
+    """A bearer token names a signing key this process does not know (yet)."""
 
 
 def key_id(public_key: ec.EllipticCurvePublicKey) -> str:
@@ -77,10 +83,25 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, pem: str) -> SigningKey:
+        """The key of an unencrypted PEM private key.
+
+        Raises:
+            ValueError: not a PEM private key, or not an EC key.
+        """
         key = serialization.load_pem_private_key(pem.encode(), password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise ValueError("token signing key must be an EC key")
+        return cls.from_private_key(key)
+
+    @classmethod
+    def from_private_key(cls, key: ec.EllipticCurvePrivateKey) -> SigningKey:
+        """The key pair with its id."""
         return cls(key_id(key.public_key()), key)
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        """A new P-256 key pair."""
+        return cls.from_private_key(ec.generate_private_key(ec.SECP256R1()))
 
     @property
     def public_key(self) -> ec.EllipticCurvePublicKey:
@@ -165,18 +186,50 @@ class TokenIssuer:
         return self._sign(claims)
 
 
+PublicKeys = Mapping[str, ec.EllipticCurvePublicKey]
+
+
 class TokenVerifier:
     """Checks bearer tokens against the known public keys, with a cache of verified tokens.
 
     Args:
         keys: public keys by key id.
         service: the expected audience.
+        reload: called by `check` when a token names an unknown key; answers the current
+            keys (see `registry.auth.keystore`).
     """
 
-    def __init__(self, keys: Mapping[str, ec.EllipticCurvePublicKey], service: str) -> None:
+    def __init__(
+        self,
+        keys: PublicKeys,
+        service: str,
+        reload: Callable[[], Awaitable[PublicKeys]] | None = None,
+    ) -> None:
         self.keys = dict(keys)
         self.service = service
+        self._reload = reload
         self._cache: OrderedDict[str, TokenClaims] = OrderedDict()
+
+    def replace_keys(self, keys: PublicKeys) -> None:
+        """Verify with `keys` from now on; tokens of a dropped key leave the cache."""
+        dropped = self.keys.keys() - keys.keys()
+        self.keys = dict(keys)
+        if dropped:
+            self._cache.clear()
+
+    async def check(self, token: str, *, now: int, use: str = "access") -> TokenClaims:
+        """`verify`, reloading the keys once when the token names an unknown one.
+
+        Raises:
+            InvalidTokenError: as `verify`.
+        """
+        try:
+            return self.verify(token, now=now, use=use)
+        except UnknownKeyError:
+            if self._reload is None:
+                raise
+            self.replace_keys(await self._reload())
+            return self.verify(token, now=now, use=use)
 
     def verify(self, token: str, *, now: int, use: str = "access") -> TokenClaims:
         """The claims of a valid token.
@@ -203,8 +256,10 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
             key = self.keys.get(str(header.get("kid")))
-            if key is None or header.get("alg") != _ALGORITHM:
-                raise InvalidTokenError("token signed by an unknown key")
+            if header.get("alg") != _ALGORITHM:
+                raise InvalidTokenError("token not signed with ES256")
+            if key is None:
+                raise UnknownKeyError("token signed by an unknown key")
             payload = jwt.decode(
                 token,
                 key,

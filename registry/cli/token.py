@@ -1,13 +1,44 @@
-"""`berth-hub token add|ls|rm`: personal access tokens (the secret is printed once)."""
+"""`berth-hub token add|ls|rm`: personal access tokens (the secret is printed once).
+
+Also the hub's token-signing keys: `token keys` lists them, `token rotate-key` adds a new one
+that signs from then on, `token prune-keys --older-than DURATION` drops old ones.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from registry.auth.keystore import (
+    REFRESH_SECONDS,
+    prune_signing_keys,
+    rotate_signing_key,
+    signing_key_records,
+)
 from registry.auth.policy import TOKEN_SCOPES
-from registry.cli.hubdata import CLI_ACTOR, run_accounts
+from registry.cli.common import settings_from_args
+from registry.cli.hubdata import CLI_ACTOR, run_accounts, run_with_engine
 from registry.hub.accounts import AccountService
+from registry.keysecret import key_encryption_secret
+
+_DURATION = re.compile(r"(\d+)([smhd]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(text: str) -> timedelta:
+    """A duration argument: a number with an optional unit, `90s`, `15m`, `12h`, `30d`.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else.
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 90s, 15m, 12h, 30d)")
+    return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
 
 
 def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
@@ -34,6 +65,27 @@ def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> No
     remove.add_argument("id", type=int)
     add_common(remove)
     remove.set_defaults(func=run_rm)
+    keys = verbs.add_parser("keys", help="list the hub's token-signing keys")
+    add_common(keys)
+    keys.set_defaults(func=run_keys)
+    rotate = verbs.add_parser(
+        "rotate-key", help="add a token-signing key that signs from now on (old keys still verify)"
+    )
+    add_common(rotate)
+    rotate.set_defaults(func=run_rotate_key)
+    prune = verbs.add_parser(
+        "prune-keys", help="drop signing keys replaced longer ago than --older-than"
+    )
+    prune.add_argument(
+        "--older-than",
+        type=duration,
+        required=True,
+        metavar="DURATION",
+        help="drop keys a newer key replaced at least this long ago (90s, 15m, 12h, 30d); "
+        "tokens they signed are refused from then on",
+    )
+    add_common(prune)
+    prune.set_defaults(func=run_prune_keys)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -70,4 +122,44 @@ def run_rm(args: argparse.Namespace) -> int:
     status, _ = run_accounts(args, remove)
     if status == 0:
         print(f"revoked token {args.id} of {args.user}")
+    return status
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    status, records = run_with_engine(args, signing_key_records)
+    if records:
+        print(f"{'KEY ID':<60} {'CREATED':<20} STATE")
+        for index, record in enumerate(records):
+            created = record.created_at.strftime("%Y-%m-%d %H:%M:%S")
+            state = "signs" if index == len(records) - 1 else "verifies"
+            print(f"{record.kid:<60} {created:<20} {state}")
+    return status
+
+
+def run_rotate_key(args: argparse.Namespace) -> int:
+    secret = key_encryption_secret(settings_from_args(args))
+
+    async def rotate(engine: AsyncEngine) -> str:
+        return (await rotate_signing_key(engine, secret)).kid
+
+    status, kid = run_with_engine(args, rotate)
+    if kid is not None:
+        print(f"new token signing key {kid}")
+        print(
+            f"running hubs sign with it within {REFRESH_SECONDS:.0f}s; "
+            "the older keys still verify until `berth-hub token prune-keys`"
+        )
+    return status
+
+
+def run_prune_keys(args: argparse.Namespace) -> int:
+    async def prune(engine: AsyncEngine) -> list[str]:
+        return await prune_signing_keys(engine, args.older_than, datetime.now(UTC))
+
+    status, dropped = run_with_engine(args, prune)
+    if dropped is not None:
+        for kid in dropped:
+            print(f"dropped token signing key {kid}")
+        if not dropped:
+            print("no signing key was replaced that long ago")
     return status

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from registry.cli.common import settings_from_args, setup_logging
 from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema
-from registry.trustmount import key_encryption_secret
+from registry.keysecret import key_encryption_secret
 from trust.server import admin
 from trust.server.service import TrustService
 from trust.server.settings import TrustServerSettings

@@ -27,6 +27,7 @@ from registry.db.tables import (
 __all__ = [
     "GrantRecord",
     "NamespaceRecord",
+    "SigningKeyRecord",
     "TeamRecord",
     "TokenRecord",
     "UserRecord",
@@ -404,15 +405,59 @@ async def touch_token(conn: AsyncConnection, token_id: int) -> None:
 # Token-signing keys -----------------------------------------------------------------------
 
 
-async def signing_keys_pem(conn: AsyncConnection) -> list[str]:
-    """Every signing key, oldest first (the oldest signs; all verify)."""
+@dataclass(frozen=True, slots=True)
+class SigningKeyRecord:
+    """A stored token-signing key: its id, its sealed (or, from old versions, PEM) private key."""
+
+    kid: str
+    stored: str
+    created_at: datetime
+
+
+async def signing_keys_oldest_first(conn: AsyncConnection) -> list[SigningKeyRecord]:
+    """Every signing key, oldest first (the newest signs; all verify)."""
     rows = await conn.execute(
-        select(signing_keys.c.private_pem).order_by(signing_keys.c.created_at, signing_keys.c.kid)
+        select(signing_keys.c.kid, signing_keys.c.private_pem, signing_keys.c.created_at).order_by(
+            signing_keys.c.created_at, signing_keys.c.kid
+        )
     )
-    return [row[0] for row in rows]
+    return [SigningKeyRecord(row.kid, row.private_pem, _utc(row.created_at)) for row in rows]
 
 
-async def insert_signing_key(conn: AsyncConnection, kid: str, pem: str) -> None:
+async def lock_signing_keys(conn: AsyncConnection) -> None:
+    """Hold off other writers of `signing_keys` until this transaction ends (call it first)."""
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        # SQLite locks the whole database for a writer; take the write lock before reading.
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def insert_signing_key(
+    conn: AsyncConnection, kid: str, stored: str, created_at: datetime | None = None
+) -> None:
     await insert_ignore(
-        conn, signing_keys, {"kid": kid, "private_pem": pem, "created_at": now()}, ["kid"]
+        conn,
+        signing_keys,
+        {"kid": kid, "private_pem": stored, "created_at": created_at or now()},
+        ["kid"],
     )
+
+
+async def replace_stored_signing_key(conn: AsyncConnection, kid: str, old: str, new: str) -> bool:
+    """Store `new` for `kid` if it still holds `old`; True when this call replaced it."""
+    result = await conn.execute(
+        update(signing_keys)
+        .where(signing_keys.c.kid == kid, signing_keys.c.private_pem == old)
+        .values(private_pem=new)
+    )
+    return bool(result.rowcount)
+
+
+async def delete_signing_keys(conn: AsyncConnection, kids: Sequence[str]) -> None:
+    await conn.execute(delete(signing_keys).where(signing_keys.c.kid.in_(list(kids))))
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were written in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

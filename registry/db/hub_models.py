@@ -155,7 +155,11 @@ class Star(Base):
 
 
 class SigningKey(Base):
-    """The token-signing key pair (PEM), made at first start and shared by every hub process."""
+    """A token-signing key pair, shared by every hub process; the newest signs, all verify.
+
+    `private_pem` holds the private key sealed with the hub's key-encryption secret
+    (`registry.auth.keyseal`); rows from earlier versions hold plain PEM until a hub starts.
+    """
 
     __tablename__ = "signing_keys"
 

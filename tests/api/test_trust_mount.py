@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 
 from registry.auth.scopes import strip_host
-from registry.trustmount import SECRET_FILE
+from registry.keysecret import SECRET_FILE
 from tests.api.conftest import push_image
 
 

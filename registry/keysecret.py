@@ -1,0 +1,49 @@
+"""The hub's key-encryption secret: seals the private keys the hub keeps in its database.
+
+It seals the server-held content-trust keys (`trust.server.keyring`) and the token-signing
+keys (`registry.auth.keyseal`), each under its own derived key. It comes from the setting
+`trust_key_secret` (env `BERTH_TRUST_KEY_SECRET`; the name is older than its second use);
+without it, from a random secret file in the data directory, made on first start. Hubs that
+share one database must share one secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+from registry.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SECRET_FILE", "SECRET_SETTING", "key_encryption_secret"]
+
+SECRET_FILE = "trust-key-secret"
+SECRET_SETTING = "trust_key_secret (env BERTH_TRUST_KEY_SECRET)"
+
+
+def key_encryption_secret(settings: Settings) -> bytes:
+    """The secret sealing the hub's private keys.
+
+    From the settings when given (several replicas must share one); else a random secret kept
+    in the data directory, made on first start.
+    """
+    if settings.trust_key_secret:
+        return settings.trust_key_secret.encode()
+    path = settings.data_dir / SECRET_FILE
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        # Written aside, then linked in: processes starting together all read one whole secret.
+        draft = path.with_name(f".{SECRET_FILE}.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+            logger.info("created the key-encryption secret in %s", path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip().encode()
