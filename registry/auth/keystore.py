@@ -155,7 +155,7 @@ class TokenKeys:
         self.issuer = TokenIssuer(keys[-1], service)
         self.verifier = TokenVerifier(_public_keys(keys), service, reload=self._reload_for_unknown)
         self._lock = asyncio.Lock()
-        self._reloaded_at = time.monotonic()
+        self._reloaded_at = float("-inf")  # the first unknown key id reloads at once
 
     @classmethod
     async def load(cls, engine: AsyncEngine, secret: bytes, service: str) -> TokenKeys:

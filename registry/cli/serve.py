@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from registry.app import create_app
+from registry.auth.keyseal import SigningKeyError
 from registry.cli.common import settings_from_args, setup_logging
 from registry.cli.workers import add_workers
 from registry.db.migrate import SchemaBehindError
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             print=None,
             reuse_port=True,
         )
-    except SchemaBehindError as exc:
+    except (SchemaBehindError, SigningKeyError) as exc:
         print(f"berth-hub: {exc}", file=sys.stderr)
         return 2
     return 0

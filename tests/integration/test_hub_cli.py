@@ -1,7 +1,8 @@
 """`berth-hub user|org|token|audit` on the data directory of a hub that is running.
 
 The hub (auth on) sees each change on its next request: a user added by the command line logs
-in at once, a token revoked by it is refused at once.
+in at once, a token revoked by it is refused at once. Also: a hub whose key-encryption secret
+does not open its stored keys refuses to start and says which setting to fix.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.http import http_request
-from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+from tests.support.hub import REPO_ROOT, HubError, HubProcess, repo_env
+from tests.support.ports import free_port
 
 pytestmark = [pytest.mark.slow]
 
@@ -111,3 +113,30 @@ def test_orgs_from_the_command_line(auth_hub):
     assert cli(auth_hub, "org", "team-rm", "acme", "devs").returncode == 0
     assert cli(auth_hub, "org", "rm", "acme").returncode == 0
     assert "grant" in cli(auth_hub, "audit", "ls", "--action", "grant").stdout
+
+
+def test_a_hub_with_another_key_secret_refuses_to_start_and_names_the_setting(tmp_path):
+    def hub_with(secret: str) -> HubProcess:
+        return HubProcess(tmp_path / "data", tmp_path / "hub.log", port=port, no_auth=False,
+                          env={"BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                               "BERTH_TRUST_KEY_SECRET": secret})
+
+    port = free_port()
+    with hub_with("the-secret-of-this-hub-0123") as hub:
+        assert token_status(hub, "admin", ADMIN_PASSWORD) == 200
+    wrong = hub_with("some-other-secret-456789")
+    with pytest.raises(HubError) as refused:
+        wrong.start()
+    message = str(refused.value)
+    assert "exited with status 2" in message
+    assert "cannot be opened" in message and "BERTH_TRUST_KEY_SECRET" in message
+    assert "Traceback" not in wrong.log_text()
+    # A key added with the wrong secret would not open in the hubs: rotate-key refuses too.
+    rotate = subprocess.run(
+        [sys.executable, "-m", "registry", "token", "rotate-key", "--data", str(tmp_path / "data")],
+        cwd=REPO_ROOT, env=repo_env({"BERTH_TRUST_KEY_SECRET": "some-other-secret-456789"}),
+        capture_output=True, text=True, timeout=120,
+    )
+    assert rotate.returncode == 1 and "BERTH_TRUST_KEY_SECRET" in rotate.stderr
+    with hub_with("the-secret-of-this-hub-0123") as hub:
+        assert token_status(hub, "admin", ADMIN_PASSWORD) == 200
