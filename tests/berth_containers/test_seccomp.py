@@ -4,6 +4,8 @@ leaves ordinary programs alone; `--security-opt seccomp=unconfined` and custom p
 from __future__ import annotations
 
 import json
+import platform
+import struct
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,25 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 # busybox's unshare(1) creating a user namespace: no capability needed, only seccomp stops it.
 UNSHARE_USER = ("busybox", "unshare", "-U", "true")
+
+
+def i386_hello(path: Path) -> None:
+    """Write a static 32-bit x86 program that prints "ok" with int 0x80 write(2) and exit(2)."""
+    base, code_offset, message = 0x08048000, 52 + 32, b"ok\n"
+
+    def code(message_address: int) -> bytes:
+        return (b"\xb8" + struct.pack("<I", 4) + b"\xbb" + struct.pack("<I", 1)  # write(1,
+                + b"\xb9" + struct.pack("<I", message_address)  # message,
+                + b"\xba" + struct.pack("<I", len(message)) + b"\xcd\x80"  # len)
+                + b"\xb8" + struct.pack("<I", 1) + b"\x31\xdb\xcd\x80")  # exit(0)
+
+    body = code(base + code_offset + len(code(0))) + message
+    size = code_offset + len(body)
+    header = b"\x7fELF\x01\x01\x01" + bytes(9) + struct.pack(
+        "<HHIIIIIHHHHHH", 2, 3, 1, base + code_offset, 52, 0, 0, 52, 32, 1, 0, 0, 0)
+    program_header = struct.pack("<IIIIIIII", 1, 0, base, base, size, size, 5, 0x1000)
+    path.write_bytes(header + program_header + body)
+    path.chmod(0o755)
 
 
 def seccomp_mode(berth: BerthCli, image: str, *options: str) -> str:
@@ -50,6 +71,15 @@ def test_ordinary_programs_work_under_the_default_filter(clean: BerthCli, image:
               " rm -r /tmp/a /tmp/l; id -u")
     result = clean("run", "--rm", "--net", "none", image, "sh", "-c", script)
     assert result.stdout == "hi\n0\n"
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="the i386 ABI exists on x86_64 only")
+def test_the_default_filter_covers_32_bit_x86_programs(clean: BerthCli, image: str,
+                                                       host_dir: Path) -> None:
+    i386_hello(host_dir / "hello32")
+    result = clean("run", "--rm", "--net", "none", "-v", f"{host_dir}:/i386:ro", image,
+                   "/i386/hello32", check=False)
+    assert (result.returncode, result.stdout) == (0, "ok\n"), result.stderr
 
 
 def test_custom_profile_survives_a_restart_without_its_file(clean: BerthCli, image: str,
