@@ -5,7 +5,8 @@
 - a deleted or moved tag is never served by the other replica;
 - with two replicas sharing one port (SO_REUSEPORT), killing the one serving a push makes
   skopeo retry, land on the other and complete;
-- `serve` refuses a PostgreSQL schema that is behind until `berth-hub db upgrade` ran.
+- `serve` refuses a PostgreSQL schema that is behind until `berth-hub db upgrade` ran;
+- a token-signing key rotation reaches a replica that keeps running.
 """
 
 from __future__ import annotations
@@ -244,6 +245,65 @@ def test_a_token_issued_by_one_replica_is_accepted_by_the_other(hub_factory, bac
     assert status == 201, body
     assert http("GET", f"{b.url}/v2/tokens/app/blobs/{sha256(data)}", headers=bearer)[2] == data
     assert http("GET", f"{b.url}/v2/tokens/app/blobs/{sha256(data)}")[0] == 401
+
+
+def _admin_token(hub: HubProcess, password: str) -> str:
+    basic = base64.b64encode(f"admin:{password}".encode()).decode()
+    query = urllib.parse.urlencode({"service": "berth", "scope": "repository:keys/app:pull"})
+    status, _, body = http("GET", f"{hub.url}/token?{query}",
+                           headers={"Authorization": f"Basic {basic}"})
+    assert status == 200, body
+    return json.loads(body)["token"]
+
+
+def _kid(token: str) -> str:
+    header = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+
+def _pull_status(hub: HubProcess, token: str) -> int:
+    """404 (the repository does not exist) once the token is accepted, else 401."""
+    return http("GET", f"{hub.url}/v2/keys/app/tags/list",
+                headers={"Authorization": f"Bearer {token}"})[0]
+
+
+def test_replicas_follow_a_signing_key_rotation_and_prune(hub_factory, backend):
+    """A replica restarted after `token rotate-key` signs with the new key; the other, still
+    running, accepts those tokens at once and signs with the new key too; tokens of the old key
+    verify everywhere until `token prune-keys` drops it."""
+    password = "admin-password-1"
+    env = {"BERTH_ADMIN_PASSWORD": password}
+    a = start_replica(hub_factory, backend, no_auth=False, env=env)
+    b = start_replica(hub_factory, backend, no_auth=False, env=env)
+    old_token = _admin_token(a, password)
+
+    def hub_cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "registry", *args, "--database", backend["database"],
+             "--data", str(a.data_dir)],
+            cwd=REPO_ROOT, env=repo_env(backend["env"]), capture_output=True, text=True,
+            timeout=120,
+        )
+
+    rotated = hub_cli("token", "rotate-key")
+    assert rotated.returncode == 0, rotated.stderr
+    new_kid = rotated.stdout.split()[4]
+    a.stop()
+    a.start()
+    new_token = _admin_token(a, password)
+    assert _kid(new_token) == new_kid != _kid(old_token)
+    assert _pull_status(b, new_token) == 404
+    assert _kid(_admin_token(b, password)) == new_kid
+    for hub in (a, b):
+        assert _pull_status(hub, old_token) == 404
+
+    pruned = hub_cli("token", "prune-keys", "--older-than", "0s")
+    assert pruned.returncode == 0 and _kid(old_token) in pruned.stdout, pruned.stderr
+    for hub in (a, b):
+        hub.stop()
+        hub.start()
+        assert _pull_status(hub, old_token) == 401
+        assert _pull_status(hub, new_token) == 404
 
 
 def _children(pid: int) -> list[int]:

@@ -8,9 +8,11 @@ database access would.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import replace
 
 import jwt
@@ -94,6 +96,12 @@ async def test_the_database_holds_no_unencrypted_signing_key(hub):
     stored = await stored_keys(hub.settings)
     assert list(stored) == [kid_of(token)]
     assert_no_plain_key(stored)
+    if hub.settings.is_sqlite:
+        # Nowhere in a dump of the whole database either.
+        with closing(sqlite3.connect(hub.settings.data_dir / "berth.db")) as conn:
+            dump = "\n".join(conn.iterdump())
+        assert "signing_keys" in dump
+        assert "PRIVATE KEY" not in dump
 
 
 async def test_a_token_from_before_a_restart_is_accepted_with_the_same_secret(
