@@ -54,7 +54,8 @@ class Settings:
     gc_interval: float = 0.0  # seconds between online GC runs in `serve`; 0: never
     gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
-    trust_key_secret: str | None = None  # seals server-held trust keys; default: file in data_dir
+    # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
+    trust_key_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
