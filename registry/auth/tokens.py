@@ -6,7 +6,9 @@ its audience is the registry's service name and it expires quickly. A refresh to
 tokens after checking the account (and the access token it came from) still stands.
 
 Verifying ECDSA costs more than serving a manifest, so verified tokens are cached by their full
-text until they expire: a hit is one dictionary lookup. "Now" is always a parameter.
+text until they expire: a hit is one dictionary lookup. "Now" is always a parameter. A token
+naming a key the verifier lacks makes `TokenVerifier.check` ask for the current keys once (a
+key rotated in by another hub process).
 """
 
 from __future__ import annotations

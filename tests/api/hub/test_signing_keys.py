@@ -127,6 +127,24 @@ async def test_a_hub_with_another_secret_refuses_to_start(aiohttp_client, auth_s
     assert "trust_key_secret" in str(refused.value)
 
 
+async def test_hubs_starting_together_on_an_empty_database_make_one_key(
+    aiohttp_client, auth_settings
+):
+    auth_settings.data_dir.mkdir(parents=True)
+    if auth_settings.is_sqlite:
+        engine = create_engine(auth_settings.database_url or "")
+        try:
+            await upgrade_schema(engine)
+        finally:
+            await engine.dispose()
+    replica = replace(auth_settings, auto_migrate=False)
+    hubs = await asyncio.gather(*(start_hub(aiohttp_client, replica) for _ in range(3)))
+    stored = await stored_keys(auth_settings)
+    assert len(stored) == 1
+    for hub in hubs:
+        assert list(stored) == [kid_of(await admin_token(hub))]
+
+
 async def test_a_plain_key_from_an_older_version_is_sealed_at_start(aiohttp_client, auth_settings):
     auth_settings.data_dir.mkdir(parents=True)
     engine = create_engine(auth_settings.database_url or "")
