@@ -6,7 +6,7 @@ inside it). Extended attributes of the changed files travel as PAX `SCHILY.xattr
 (what `unpack` reads back), except overlayfs's own `trusted.overlay.*`, whose meaning the
 whiteouts above already carry. The new image is the container's image plus that layer, with
 the container's configuration (Cmd, Entrypoint, Env, WorkingDir, User, ExposedPorts, Labels)
-and any Dockerfile-style `--change` instructions applied.
+and any Dockerfile-style `--change` instructions applied (`runtime_client.images.changes`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import contextlib
 import copy
 import gzip
 import hashlib
-import json
 import os
-import shlex
 import stat
 import tarfile
 import tempfile
@@ -25,16 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from runtime_client.container_errors import InvalidOptionError
+from runtime_client.images.changes import apply_changes
 from runtime_client.ops.context import Context
 from runtime_client.runtime.container import Container, Status
 from runtime_client.runtime.lifecycle import now
 from runtime_client.snapshots.overlay import is_opaque, is_whiteout
 from runtime_client.unpack import OPAQUE_MARKER, WHITEOUT_PREFIX
 from runtime_client.xattrs import pax_records
-
-ALLOWED_CHANGES = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "USER", "WORKDIR",
-                   "STOPSIGNAL", "VOLUME", "ONBUILD")
 
 
 @dataclass(frozen=True)
@@ -97,67 +92,6 @@ def write_layer(upper: Path, out: BinaryIO) -> str:
     return "sha256:" + hashing.hash.hexdigest()
 
 
-def _as_list(text: str) -> list[str]:
-    """JSON form (`["a", "b"]`) as it is; shell form wrapped in `/bin/sh -c`."""
-    if text.startswith("["):
-        try:
-            return list(json.loads(text))
-        except ValueError as exc:
-            raise InvalidOptionError(f"invalid JSON array: {text}") from exc
-    return ["/bin/sh", "-c", text]
-
-
-def apply_changes(config: dict[str, Any], changes: tuple[str, ...]) -> None:
-    """Apply Dockerfile-style instructions (`CMD ["sh"]`, `ENV A=b`, `EXPOSE 80`, ...).
-
-    Raises:
-        InvalidOptionError: an unsupported or malformed instruction.
-    """
-    for change in changes:
-        keyword, _, rest = change.strip().partition(" ")
-        keyword = keyword.upper()
-        rest = rest.strip()
-        if keyword not in ALLOWED_CHANGES:
-            raise InvalidOptionError(f"{keyword} is not a valid change command")
-
-        if keyword == "CMD":
-            config["Cmd"] = _as_list(rest)
-        elif keyword == "ENTRYPOINT":
-            config["Entrypoint"] = _as_list(rest)
-        elif keyword == "ENV":
-            pairs = shlex.split(rest)
-            if len(pairs) == 2 and "=" not in pairs[0]:
-                pairs = [f"{pairs[0]}={pairs[1]}"]
-            env = {e.partition("=")[0]: e for e in config.get("Env") or []}
-            for pair in pairs:
-                env[pair.partition("=")[0]] = pair
-            config["Env"] = list(env.values())
-        elif keyword == "EXPOSE":
-            ports = config.get("ExposedPorts") or {}
-            for p in rest.split():
-                ports[p if "/" in p else f"{p}/tcp"] = {}
-            config["ExposedPorts"] = ports
-        elif keyword == "LABEL":
-            labels = config.get("Labels") or {}
-            for pair in shlex.split(rest):
-                key, _, value = pair.partition("=")
-                labels[key] = value
-            config["Labels"] = labels
-        elif keyword == "USER":
-            config["User"] = rest
-        elif keyword == "WORKDIR":
-            config["WorkingDir"] = rest
-        elif keyword == "STOPSIGNAL":
-            config["StopSignal"] = rest
-        elif keyword == "VOLUME":
-            volumes = config.get("Volumes") or {}
-            for v in _as_list(rest) if rest.startswith("[") else rest.split():
-                volumes[v] = {}
-            config["Volumes"] = volumes
-        elif keyword == "ONBUILD":
-            config["OnBuild"] = [*(config.get("OnBuild") or []), rest]
-
-
 def _container_config(container: Container, base: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(base)
     config.update({
@@ -174,13 +108,13 @@ def commit(ctx: Context, opts: CommitOptions) -> str:
 
     Raises:
         NoSuchContainerError, NoSuchImageError (the container's image is gone),
-        InvalidOptionError (a bad --change).
+        InvalidChangeError (a bad --change).
     """
     container = ctx.containers.find(opts.container)
     parent = ctx.images.resolve(container.image_id)
     config = copy.deepcopy(parent.config)
     config["config"] = _container_config(container, parent.run_config)
-    apply_changes(config["config"], opts.changes)
+    config = apply_changes(config, list(opts.changes))
     runtime = ctx.runtime(container.runtime)
     paused = opts.pause and container.status is Status.RUNNING
     with tempfile.TemporaryDirectory(dir=ctx.layout.root) as tmp:

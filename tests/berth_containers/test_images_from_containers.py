@@ -29,6 +29,9 @@ def test_commit_push_pull_and_run_the_change(clean: BerthCli, image: str,
                      'CMD ["cat", "/etc/new.txt"]', "--change", "ENV COMMITTED=yes",
                      "changer", target).stdout.strip()
     assert image_id.startswith("sha256:")
+    refused = clean("commit", "--change", "RUN rm -rf /", "changer", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr == "Error response from daemon: RUN is not a valid change command\n"
     assert clean("run", "--rm", target).stdout == "committed\n"
     info = json.loads(clean("image", "inspect", target).stdout)[0]
     assert info["Author"] == "Ann Author"

@@ -99,6 +99,21 @@ def test_changes() -> None:
         apply_changes(config, ["RUN rm -rf /"])
 
 
+def test_changes_follow_the_dockerfile_forms() -> None:
+    config = {"config": {"Env": ["A=1", "B=2"]}}
+    c = apply_changes(config, [
+        "ENV A=3", "ENV C 4", 'CMD ["unclosed"', "ENTRYPOINT [1, 2]",
+        'VOLUME ["/a", "/b c"]', "VOLUME [/d /e",
+    ])["config"]
+    assert c["Env"] == ["A=3", "B=2", "C=4"]  # replaced where it stands, as Docker does
+    assert c["Cmd"] == ["/bin/sh", "-c", '["unclosed"']  # not a JSON array: shell form
+    assert c["Entrypoint"] == ["/bin/sh", "-c", "[1, 2]"]
+    assert c["Volumes"] == {"/a": {}, "/b c": {}, "[/d": {}, "/e": {}}
+    for bad in ("ENV", "LABEL", "LABEL =x", "ENV A=1 B"):
+        with pytest.raises(UsageError):
+            apply_changes(config, [bad])
+
+
 def test_human_size_and_duration() -> None:
     assert human_size(4_260_000) == "4.26MB"
     assert human_size(999) == "999B"
