@@ -16,7 +16,7 @@ from runtime_client.container_errors import CommandNotExecutableError, InvalidSt
 from runtime_client.ops.context import Context
 from runtime_client.ops.create import merge_env
 from runtime_client.runtime import lifecycle
-from runtime_client.runtime.conmon import classify_start_error
+from runtime_client.runtime.conmon import classify_start_error, runtime_log_message
 from runtime_client.runtime.container import Status
 from runtime_client.runtime.spec import process_dict
 
@@ -74,13 +74,7 @@ def exec_(ctx: Context, opts: ExecOptions, stdin: BinaryIO | None = None,
             stdin=(stdin or sys.stdin.buffer) if opts.interactive else subprocess.DEVNULL,
             stdout=stdout or sys.stdout.buffer, stderr=stderr or sys.stderr.buffer)
         if proc.returncode == RUNTIME_START_FAILED:
-            message = ""
-            with contextlib.suppress(FileNotFoundError):
-                for line in log_file.read_text().splitlines():
-                    with contextlib.suppress(json.JSONDecodeError):
-                        entry = json.loads(line)
-                        if entry.get("level") in ("error", "fatal"):
-                            message = entry.get("msg", "")
+            message = runtime_log_message(log_file)
             if message:
                 error = classify_start_error(message)
                 raise CommandNotExecutableError(

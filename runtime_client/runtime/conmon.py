@@ -74,8 +74,12 @@ def classify_start_error(message: str) -> OciRuntimeError:
     return OciRuntimeError(text)
 
 
-def _runtime_log_message(log_file: Path) -> str:
-    """The last error a runtime wrote to its JSON log."""
+def runtime_log_message(log_file: Path) -> str:
+    """The last error a runtime (runc, crun) wrote to its JSON log (`--log-format json`).
+
+    An error entry without a `msg` leaves the one before it standing, so the user still
+    sees the runtime's explanation rather than nothing.
+    """
     message = ""
     with contextlib.suppress(FileNotFoundError):
         for line in log_file.read_text().splitlines():
@@ -147,7 +151,7 @@ def start_conmon(opts: ConmonOptions) -> int:
             break
     pid = result.get("data", -1)
     if not isinstance(pid, int) or pid <= 0:
-        message = str(result.get("message") or _runtime_log_message(runtime_log)
+        message = str(result.get("message") or runtime_log_message(runtime_log)
                       or stderr_path.read_text(errors="replace").strip() or "conmon failed")
         raise classify_start_error(message)
     return pid
