@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-__all__ = ["human_duration", "human_size", "parse_time", "since"]
+__all__ = ["binary_size", "human_duration", "human_size", "parse_time", "since"]
 
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def _scaled(size: float, base: int, units: tuple[str, ...], digits: int) -> str:
+    """`size` in the largest unit it reaches, with `digits` significant digits."""
+    unit = 0
+    while size >= base and unit < len(units) - 1:
+        size /= base
+        unit += 1
+    return f"{size:.{digits}g}{units[unit]}"
 
 
 def human_size(size: float) -> str:
     """`4.26MB`-style size with three significant digits and decimal units."""
-    unit = 0
-    while size >= 1000 and unit < len(_DECIMAL_UNITS) - 1:
-        size /= 1000
-        unit += 1
-    return f"{size:.3g}{_DECIMAL_UNITS[unit]}"
+    return _scaled(size, 1000, _DECIMAL_UNITS, 3)
+
+
+def binary_size(size: float) -> str:
+    """Docker's `units.BytesSize`: `1.5MiB`, four significant digits and binary units."""
+    return _scaled(size, 1024, _BINARY_UNITS, 4)
 
 
 def human_duration(seconds: float) -> str:

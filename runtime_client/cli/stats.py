@@ -9,7 +9,7 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.humanize import human_size
+from runtime_client.humanize import binary_size, human_size
 from runtime_client.tables import write_table
 from runtime_client.templating import render
 
@@ -19,16 +19,6 @@ if TYPE_CHECKING:
 COLUMNS = [("CONTAINER ID", "ID"), ("NAME", "Name"), ("CPU %", "CPUPerc"),
            ("MEM USAGE / LIMIT", "MemUsage"), ("MEM %", "MemPerc"), ("NET I/O", "NetIO"),
            ("BLOCK I/O", "BlockIO"), ("PIDS", "PIDs")]
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
-
-
-def binary_size(size: float) -> str:
-    """Docker's `units.BytesSize`: `1.5MiB`."""
-    unit = 0
-    while size >= 1024 and unit < len(_BINARY_UNITS) - 1:
-        size /= 1024
-        unit += 1
-    return f"{size:.4g}{_BINARY_UNITS[unit]}"
 
 
 def as_dict(row: StatsRow) -> dict[str, str]:

@@ -11,7 +11,7 @@ from runtime_client.distribution.auth import parse_challenge
 from runtime_client.distribution.credentials import Credentials, CredentialStore
 from runtime_client.distribution.platforms import Platform
 from runtime_client.errors import InvalidReferenceError, UsageError
-from runtime_client.humanize import human_duration, human_size
+from runtime_client.humanize import binary_size, human_duration, human_size
 from runtime_client.images.changes import apply_changes
 from runtime_client.images.naming import familiar, parse_reference
 
@@ -118,6 +118,9 @@ def test_human_size_and_duration() -> None:
     assert human_size(4_260_000) == "4.26MB"
     assert human_size(999) == "999B"
     assert human_size(14_500) == "14.5kB"
+    assert binary_size(1536 * 1024) == "1.5MiB"
+    assert binary_size(1023) == "1023B"
+    assert binary_size(3 * 1024**4 + 10**11) == "3.091TiB"
     assert human_duration(0.5) == "Less than a second"
     assert human_duration(90) == "About a minute"
     assert human_duration(3 * 3600) == "3 hours"
