@@ -96,6 +96,9 @@ def test_detached_lifecycle_logs_exec_top_rename(clean: BerthCli, image: str) ->
     assert out == "7 /etc\n"
     assert clean("exec", "-u", "nobody", "box", "id", "-u").stdout.strip() == "65534"
     assert clean("exec", "box", "sh", "-c", "exit 4", check=False).returncode == 4
+    missing = clean("exec", "box", "no-such-command", check=False)
+    assert missing.returncode == 126 and "OCI runtime exec failed" in missing.stderr
+    assert "executable file not found" in missing.stderr
     top = clean("top", "box").stdout
     assert "sleep 1000" in top and "PID" in top.splitlines()[0]
     clean("rename", "box", "box2")
