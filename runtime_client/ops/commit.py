@@ -28,8 +28,8 @@ from runtime_client.ops.context import Context
 from runtime_client.runtime.container import Container, Status
 from runtime_client.runtime.lifecycle import now
 from runtime_client.snapshots.overlay import is_opaque, is_whiteout
+from runtime_client.tree_tar import add_path, walk_sorted
 from runtime_client.unpack import OPAQUE_MARKER, WHITEOUT_PREFIX
-from runtime_client.xattrs import pax_records
 
 
 @dataclass(frozen=True)
@@ -63,32 +63,19 @@ def write_layer(upper: Path, out: BinaryIO) -> str:
     """Write the OCI layer tar of an overlay upper directory to `out`; return its diff ID."""
     hashing = _HashingWriter(out)
     with tarfile.open(fileobj=hashing, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-        for dirpath, dirs, files in os.walk(upper):
-            dirs.sort()
-            for name in sorted(dirs + files):
-                path = Path(dirpath) / name
-                arcname = str(path.relative_to(upper))
-                st = os.lstat(path)
-                if is_whiteout(st):
-                    info = tarfile.TarInfo(str(Path(arcname).parent / (WHITEOUT_PREFIX + name))
-                                           .removeprefix("./"))
-                    info.mtime = int(st.st_mtime)
-                    tar.addfile(info)
-                    continue
-                info = tar.gettarinfo(str(path), arcname)
-                if info is None:
-                    continue
-                info.uname = info.gname = ""
-                info.pax_headers = pax_records(path)
-                if stat.S_ISREG(st.st_mode) and info.isreg():
-                    with open(path, "rb") as f:
-                        tar.addfile(info, f)
-                else:
-                    tar.addfile(info)
-                if stat.S_ISDIR(st.st_mode) and is_opaque(path):
-                    marker = tarfile.TarInfo(f"{arcname}/{OPAQUE_MARKER}")
-                    marker.mtime = int(st.st_mtime)
-                    tar.addfile(marker)
+        for path, arcname in walk_sorted(upper):
+            st = os.lstat(path)
+            if is_whiteout(st):
+                info = tarfile.TarInfo(str(Path(arcname).parent / (WHITEOUT_PREFIX + path.name))
+                                       .removeprefix("./"))
+                info.mtime = int(st.st_mtime)
+                tar.addfile(info)
+                continue
+            add_path(tar, path, arcname)
+            if stat.S_ISDIR(st.st_mode) and is_opaque(path):
+                marker = tarfile.TarInfo(f"{arcname}/{OPAQUE_MARKER}")
+                marker.mtime = int(st.st_mtime)
+                tar.addfile(marker)
     return "sha256:" + hashing.hash.hexdigest()
 
 

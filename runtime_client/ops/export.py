@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
 from runtime_client.ops.context import Context
 from runtime_client.runtime import lifecycle
-from runtime_client.xattrs import pax_records
+from runtime_client.tree_tar import add_path, walk_sorted
 
 
 def write_tree(root: Path, out: BinaryIO) -> None:
     """A tar of everything under `root` (paths relative, links kept, extended attributes as
     PAX records, sockets skipped)."""
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        for dirpath, dirs, files in os.walk(root):
-            dirs.sort()
-            for name in sorted(dirs + files):
-                path = Path(dirpath) / name
-                arcname = str(path.relative_to(root))
-                info = tar.gettarinfo(str(path), arcname)
-                if info is None:
-                    continue
-                info.uname = info.gname = ""
-                info.pax_headers = pax_records(path)
-                if info.isreg():
-                    with open(path, "rb") as f:
-                        tar.addfile(info, f)
-                else:
-                    tar.addfile(info)
+        for path, arcname in walk_sorted(root):
+            add_path(tar, path, arcname)
 
 
 def export(ctx: Context, ref: str, out: BinaryIO) -> None:
