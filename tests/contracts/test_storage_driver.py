@@ -150,3 +150,70 @@ async def test_session_closed_mid_part_resumes_exactly(driver):
     await driver.delete("up/x")
     with pytest.raises(PathNotFoundError):
         await driver.stat("up/x/data")
+
+
+async def test_commit_to_lands_at_dest_and_removes_the_source(driver):
+    await driver.put_content("blobs/b/data", b"old")
+    writer = await driver.writer("up/y/data")
+    await writer.write(b"abc")
+    await writer.commit_to("blobs/b/data")
+    assert await driver.get_content("blobs/b/data") == b"abc"
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("up/y/data")
+
+
+async def test_commit_to_after_resumed_sessions_across_parts(driver):
+    data = bytes(range(256)) * (44 * 1024)  # 11 MiB: two 5 MiB parts and a tail
+    writer = await driver.writer("up/z/data")
+    await writer.write(data[:3_000_000])
+    await writer.close()
+    writer = await driver.writer("up/z/data", append=True)
+    await writer.write(data[3_000_000:])
+    await writer.close()
+    writer = await driver.writer("up/z/data", append=True)
+    assert writer.size == len(data)
+    await writer.commit_to("blobs/z/data")
+    assert await read_all(driver, "blobs/z/data") == data
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("up/z/data")
+    with pytest.raises(PathNotFoundError):
+        await driver.get_content("up/z/data")
+
+
+async def test_commit_to_from_a_committed_file_appended_to(driver):
+    first = b"c" * (6 * 1024 * 1024)  # over a part: an object store copies it into parts
+    await driver.put_content("up/c/data", first)
+    writer = await driver.writer("up/c/data", append=True)
+    await writer.write(b"more")
+    await writer.commit_to("blobs/c/data")
+    assert await read_all(driver, "blobs/c/data") == first + b"more"
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("up/c/data")
+
+
+@pytest.mark.parametrize("expected", [0, 3, 6 * 1024 * 1024, 1 << 40])
+async def test_expected_size_is_only_a_hint(driver, expected):
+    data = bytes(range(256)) * (24 * 1024 + 3)  # just over 6 MiB
+    writer = await driver.writer("h/data", expected_size=expected)
+    await writer.write(data[:4_000_000])
+    await writer.close()  # resumable whatever the hint
+    assert (await driver.stat("h/data")).size == 4_000_000
+    writer = await driver.writer("h/data", append=True, expected_size=expected)
+    await writer.write(data[4_000_000:])
+    await writer.commit()
+    assert await read_all(driver, "h/data") == data
+    writer = await driver.writer("h2/data", expected_size=expected)
+    for i in range(0, len(data), 1 << 20):
+        await writer.write(data[i : i + (1 << 20)])
+    await writer.commit_to("h3/data")
+    assert await read_all(driver, "h3/data") == data
+
+
+async def test_cancel_of_a_resumed_session_leaves_nothing(driver):
+    writer = await driver.writer("up/k/data")
+    await writer.write(b"k" * (6 * 1024 * 1024))
+    await writer.close()
+    writer = await driver.writer("up/k/data", append=True)
+    await writer.cancel()
+    with pytest.raises(PathNotFoundError):
+        await driver.stat("up/k/data")

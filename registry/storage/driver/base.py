@@ -2,8 +2,10 @@
 
 Paths are `/`-separated, relative, and match `PATH_RE`. Drivers know nothing about digests,
 repositories or HTTP: they store bytes under paths. `FileWriter.commit()` is what makes appended
-bytes durable; a writer that is closed without commit keeps what it wrote so far (that is what
-makes uploads resumable), and `cancel()` removes it. Bytes of a closed but uncommitted writer
+bytes durable; `commit_to(dest)` does the same but makes them appear at another path (so an
+upload can land straight at its content-addressed path, without a separate `move`); a writer
+that is closed without commit keeps what it wrote so far (that is what makes uploads
+resumable), and `cancel()` removes it. Bytes of a closed but uncommitted writer
 count in `stat` and resume with `writer(path, append=True)`, in any process sharing the storage;
 readers (`reader`, `get_content`, `move`) may see them only after `commit()` (an object store
 cannot serve an unfinished multipart upload).
@@ -73,6 +75,13 @@ class FileWriter(Protocol):
     async def commit(self) -> None:
         """Make every byte written durable and visible to readers."""
 
+    async def commit_to(self, dest: str) -> None:
+        """Make every byte written durable and visible at `dest`, replacing it atomically.
+
+        The writer's own path (and any session kept for it) is gone afterwards, as after
+        `StorageDriver.move`.
+        """
+
     async def cancel(self) -> None:
         """Abandon the file and remove what was written."""
 
@@ -93,7 +102,17 @@ class StorageDriver(Protocol):
     def reader(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
         """Stream the content from `offset`."""
 
-    async def writer(self, path: str, append: bool = False) -> FileWriter: ...
+    async def writer(
+        self, path: str, append: bool = False, expected_size: int | None = None
+    ) -> FileWriter:
+        """Open an append-only writer.
+
+        Args:
+            append: continue the file (or the closed, uncommitted session) at `path`.
+            expected_size: the size the file is expected to reach, when known; a driver may
+                hold that many bytes in memory so that the file is stored in one request.
+                Only a hint: more or fewer bytes may still be written.
+        """
 
     async def stat(self, path: str) -> FileInfo: ...
 

@@ -10,7 +10,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from registry.storage.driver.base import (
@@ -29,10 +29,11 @@ READ_CHUNK = 1 << 20  # bytes
 
 
 class _FileWriter:
-    def __init__(self, path: Path, append: bool) -> None:
+    def __init__(self, path: Path, append: bool, resolve: Callable[[str], Path]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
         self._path = path
+        self._resolve = resolve  # storage path -> file, checked like every driver path
         self._fd: int | None = os.open(path, flags, 0o644)
         self._size = os.fstat(self._fd).st_size
 
@@ -50,6 +51,12 @@ class _FileWriter:
 
     async def commit(self) -> None:
         await self.close()
+
+    async def commit_to(self, dest: str) -> None:
+        target = self._resolve(dest)
+        await self.close()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path, target)
 
     async def cancel(self) -> None:
         await self.close()
@@ -106,8 +113,10 @@ class FilesystemDriver:
             while chunk := handle.read(READ_CHUNK):
                 yield chunk
 
-    async def writer(self, path: str, append: bool = False) -> _FileWriter:
-        return _FileWriter(self._full(path), append)
+    async def writer(
+        self, path: str, append: bool = False, expected_size: int | None = None
+    ) -> _FileWriter:
+        return _FileWriter(self._full(path), append, self._full)
 
     async def stat(self, path: str) -> FileInfo:
         try:

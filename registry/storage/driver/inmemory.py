@@ -6,7 +6,7 @@ Not for serving: its state lives in one process.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from registry.storage.driver.base import (
@@ -21,9 +21,16 @@ __all__ = ["InMemoryDriver"]
 
 
 class _MemoryWriter:
-    def __init__(self, files: dict[str, bytearray], path: str, append: bool) -> None:
+    def __init__(
+        self,
+        files: dict[str, bytearray],
+        path: str,
+        append: bool,
+        move: Callable[[str, str], Awaitable[None]],
+    ) -> None:
         self._files = files
         self._path = path
+        self._move = move
         if not append or path not in files:
             files[path] = bytearray()
 
@@ -36,6 +43,9 @@ class _MemoryWriter:
 
     async def commit(self) -> None:
         return None
+
+    async def commit_to(self, dest: str) -> None:
+        await self._move(self._path, dest)
 
     async def cancel(self) -> None:
         self._files.pop(self._path, None)
@@ -75,9 +85,11 @@ class InMemoryDriver:
         if offset < len(data):
             yield data[offset:]
 
-    async def writer(self, path: str, append: bool = False) -> _MemoryWriter:
+    async def writer(
+        self, path: str, append: bool = False, expected_size: int | None = None
+    ) -> _MemoryWriter:
         self._mtimes[self._check(path)] = time.time()
-        return _MemoryWriter(self._files, path, append)
+        return _MemoryWriter(self._files, path, append, self.move)
 
     async def stat(self, path: str) -> FileInfo:
         self._check(path)
