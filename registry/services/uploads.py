@@ -6,13 +6,16 @@ sharing the storage can continue an upload. The rules, in order:
 
 1. `start` creates the session; `append` accepts a chunk only at the current end (else
    `RangeInvalidError`, which the API turns into 416 with the current range).
-2. `complete` appends the last chunk, then verifies the digest over every byte, then moves the
-   data to its content-addressed path (atomic), then links the blob into the repository, then
-   removes the session. A failure before the move leaves no visible blob.
+2. `complete` appends the last chunk, then verifies the digest over every byte, then links the
+   blob into the repository, then stores the bytes at the content-addressed path (atomic),
+   then removes the session. A failure before that leaves no visible blob: only verified bytes
+   ever reach a content-addressed path, and the bytes at one are not served without a row.
 3. `cancel` removes the session and its bytes.
 
-A running digest per session is cached in this process to avoid re-reading the data; when the
-cache misses (another process took the earlier chunks) the data is re-hashed from storage.
+A running digest per session is cached in this process to avoid re-reading the data; then the
+writer lands the verified bytes straight at the content-addressed path (`commit_to`: one PUT
+for a buffered monolithic push on S3). When the cache misses (another process took the earlier
+chunks) the data is committed in place, re-hashed from storage and then moved.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from registry.errors import (
     SizeInvalidError,
 )
 from registry.oci.digest import Digest, Digester
-from registry.storage.driver.base import PathNotFoundError, StorageDriver
+from registry.storage.driver.base import FileWriter, PathNotFoundError, StorageDriver
 from registry.storage.paths import blob_path, upload_data_path, upload_dir, upload_info_path
 
 logger = logging.getLogger(__name__)
@@ -68,9 +71,10 @@ class UploadService:
     async def start(self, repository: str) -> UploadStatus:
         upload_id = str(uuid.uuid4())
         info = {"repository": repository, "started_at": time.time()}
-        await self.driver.put_content(upload_info_path(upload_id), json.dumps(info).encode())
-        writer = await self.driver.writer(upload_data_path(upload_id))
-        await writer.commit()
+        await asyncio.gather(
+            self.driver.put_content(upload_info_path(upload_id), json.dumps(info).encode()),
+            self.driver.put_content(upload_data_path(upload_id), b""),
+        )
         self._digesters[upload_id] = Digester()
         return UploadStatus(upload_id, 0)
 
@@ -114,51 +118,50 @@ class UploadService:
         """
         await self._check_session(repository, upload_id)
         async with self._lock(upload_id):
-            return await self._append_locked(upload_id, body, start, length)
+            writer = await self.driver.writer(upload_data_path(upload_id), append=True)
+            try:
+                size = await self._receive(upload_id, writer, body, start, length)
+            finally:
+                # Persist, do not complete: object stores keep a resumable session this way
+                # (see StorageDriver); completion happens once, in `complete`.
+                await writer.close()
+            return UploadStatus(upload_id, size)
 
-    async def _append_locked(
-        self, upload_id: str, body: AsyncIterator[bytes], start: int | None, length: int | None
-    ) -> UploadStatus:
-        writer = await self.driver.writer(upload_data_path(upload_id), append=True)
-        try:
-            begin = writer.size
-            if start is not None and start != begin:
-                raise RangeInvalidError(
-                    f"chunk starts at {start}, upload has {begin} bytes",
-                    current_size=begin,
-                    upload_id=upload_id,
-                )
-            digester = self._digesters.get(upload_id)
-            if digester is not None and digester.size != begin:
-                digester = None  # another process appended; re-hash at completion
-            async for chunk in body:
-                await writer.write(chunk)
-                if digester is not None:
-                    digester.update(chunk)
-            received = writer.size - begin
-            # Persist, do not complete: object stores keep a resumable session this way
-            # (see StorageDriver); completion happens once, in `complete`.
-            await writer.close()
-        except BaseException:
-            await writer.close()
-            self._digesters.pop(upload_id, None)
-            raise
-        if digester is None:
-            self._digesters.pop(upload_id, None)
-        else:
+    async def _receive(
+        self,
+        upload_id: str,
+        writer: FileWriter,
+        body: AsyncIterator[bytes],
+        start: int | None,
+        length: int | None,
+    ) -> int:
+        """Write a chunk at the writer's end, keeping the cached digest. Returns the new size."""
+        begin = writer.size
+        if start is not None and start != begin:
+            raise RangeInvalidError(
+                f"chunk starts at {start}, upload has {begin} bytes",
+                current_size=begin,
+                upload_id=upload_id,
+            )
+        digester = self._digesters.pop(upload_id, None)
+        if digester is not None and digester.size != begin:
+            digester = None  # another process appended; re-hash at completion
+        async for chunk in body:
+            await writer.write(chunk)
+            if digester is not None:
+                digester.update(chunk)
+        # Cached again only once every byte is written: a failed chunk leaves no stale digest.
+        if digester is not None:
             self._digesters[upload_id] = digester
+        received = writer.size - begin
         if length is not None and received != length:
             # Bytes stay (resumable), but the client must know its chunk was not what it said.
             raise SizeInvalidError(
                 f"declared {length} bytes, received {received}", upload_id=upload_id
             )
-        return UploadStatus(upload_id, begin + received)
+        return writer.size
 
-    async def _digest_of_upload(self, upload_id: str, algorithm: str) -> Digester:
-        cached = self._digesters.get(upload_id)
-        size = (await self.driver.stat(upload_data_path(upload_id))).size
-        if cached is not None and cached.algorithm == algorithm and cached.size == size:
-            return cached
+    async def _rehash(self, upload_id: str, algorithm: str) -> Digester:
         digester = Digester(algorithm)
         async for chunk in self.driver.reader(upload_data_path(upload_id)):
             digester.update(chunk)
@@ -179,18 +182,32 @@ class UploadService:
         """
         await self._check_session(repository, upload_id)
         async with self._lock(upload_id):
-            if body is not None:
-                await self._append_locked(upload_id, body, None, length)
-            writer = await self.driver.writer(upload_data_path(upload_id), append=True)
-            await writer.commit()
-            digester = await self._digest_of_upload(upload_id, digest.algorithm)
-            if digester.digest() != digest:
-                raise DigestInvalidError(
-                    f"upload has digest {digester.digest()}", digest=str(digest)
-                )
-            await self._commit_blob(repository, upload_data_path(upload_id), digest, digester.size)
+            data_path = upload_data_path(upload_id)
+            # A PUT with the whole blob in its body is a monolithic push: the hint lets the
+            # driver hold it and store it once, at its final path.
+            writer = await self.driver.writer(data_path, append=True, expected_size=length)
+            try:
+                if body is not None:
+                    await self._receive(upload_id, writer, body, None, length)
+                cached = self._digesters.get(upload_id)
+                if (
+                    cached is not None
+                    and cached.algorithm == digest.algorithm
+                    and cached.size == writer.size
+                ):
+                    _verify(cached, digest)
+                    size = cached.size
+                    await self._publish(repository, writer, digest, size)
+                else:
+                    await writer.commit()
+                    digester = await self._rehash(upload_id, digest.algorithm)
+                    _verify(digester, digest)
+                    size = digester.size
+                    await self._commit_blob(repository, data_path, digest, size)
+            finally:
+                await writer.close()  # keeps the session resumable when anything failed
             await self._remove(upload_id)
-        return digester.size
+        return size
 
     async def put_monolithic(
         self, repository: str, digest: Digest, body: AsyncIterator[bytes], length: int | None
@@ -201,40 +218,52 @@ class UploadService:
             DigestInvalidError, SizeInvalidError.
         """
         upload_id = str(uuid.uuid4())
-        data_path = upload_data_path(upload_id)
-        writer = await self.driver.writer(data_path)
+        writer = await self.driver.writer(upload_data_path(upload_id), expected_size=length)
         digester = Digester(digest.algorithm)
         try:
             async for chunk in body:
                 await writer.write(chunk)
                 digester.update(chunk)
-            await writer.commit()
             if length is not None and digester.size != length:
                 raise SizeInvalidError(f"declared {length} bytes, received {digester.size}")
-            if digester.digest() != digest:
-                raise DigestInvalidError(f"body has digest {digester.digest()}", digest=str(digest))
-            await self._commit_blob(repository, data_path, digest, digester.size)
+            _verify(digester, digest)
+            await self._publish(repository, writer, digest, digester.size)
+        except BaseException:
+            await writer.cancel()
+            raise
         finally:
-            await writer.close()
             await self._remove(upload_id)
         return digester.size
 
-    async def _commit_blob(
-        self, repository: str, data_path: str, digest: Digest, size: int
-    ) -> None:
+    async def _link_blob(self, repository: str, digest: Digest, size: int) -> bool:
+        """Record the blob; True when its bytes must still be stored."""
         # Database first, bytes second: an online GC that removed this blob's row just before
         # may be moving the bytes away right now; it restores them when it sees the row again,
         # and this check finds them missing when it came later (registry.services.gc).
         async with self.engine.begin() as conn:
             repo_id = await queries.ensure_repository(conn, repository)
             await queries.add_blob(conn, repo_id, str(digest), size)
-        target = blob_path(digest)
         try:
-            existing = await self.driver.stat(target)
+            existing = await self.driver.stat(blob_path(digest))
         except PathNotFoundError:
-            existing = None
-        if existing is None or existing.size != size:
-            await self.driver.move(data_path, target)
+            return True
+        return existing.size != size
+
+    async def _publish(
+        self, repository: str, writer: FileWriter, digest: Digest, size: int
+    ) -> None:
+        """Link verified bytes still in `writer` and land them at the blob's path."""
+        if await self._link_blob(repository, digest, size):
+            await writer.commit_to(blob_path(digest))
+        else:
+            await writer.cancel()  # the same bytes are already there
+
+    async def _commit_blob(
+        self, repository: str, data_path: str, digest: Digest, size: int
+    ) -> None:
+        """Link verified bytes committed at `data_path` and move them to the blob's path."""
+        if await self._link_blob(repository, digest, size):
+            await self.driver.move(data_path, blob_path(digest))
 
     async def cancel(self, repository: str, upload_id: str) -> None:
         await self._check_session(repository, upload_id)
@@ -246,6 +275,11 @@ class UploadService:
         self._locks.pop(upload_id, None)
         with contextlib.suppress(PathNotFoundError):
             await self.driver.delete(upload_dir(upload_id))
+
+
+def _verify(digester: Digester, digest: Digest) -> None:
+    if digester.digest() != digest:
+        raise DigestInvalidError(f"upload has digest {digester.digest()}", digest=str(digest))
 
 
 def parse_content_range(value: str) -> tuple[int, int]:
