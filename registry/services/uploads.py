@@ -14,8 +14,10 @@ sharing the storage can continue an upload. The rules, in order:
 
 A running digest per session is cached in this process to avoid re-reading the data; then the
 writer lands the verified bytes straight at the content-addressed path (`commit_to`: one PUT
-for a buffered monolithic push on S3). When the cache misses (another process took the earlier
-chunks) the data is committed in place, re-hashed from storage and then moved.
+for a buffered monolithic push on S3). The cache holds only while the writer's size and version
+are what this process left (`FileWriter.version`); when it misses (another process took the
+earlier chunks, or raced this one) the data is committed in place, re-hashed from storage and
+then moved.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ class UploadService:
     def __init__(self, driver: StorageDriver, engine: AsyncEngine) -> None:
         self.driver = driver
         self.engine = engine
-        self._digesters: dict[str, Digester] = {}
+        # upload id -> the running digest of the bytes this process wrote, and the writer's
+        # version it holds for (see `FileWriter.version`)
+        self._digesters: dict[str, tuple[Digester, str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _lock(self, upload_id: str) -> asyncio.Lock:
@@ -75,8 +79,18 @@ class UploadService:
             self.driver.put_content(upload_info_path(upload_id), json.dumps(info).encode()),
             self.driver.put_content(upload_data_path(upload_id), b""),
         )
-        self._digesters[upload_id] = Digester()
+        self._digesters[upload_id] = (Digester(), "")
         return UploadStatus(upload_id, 0)
+
+    def _take_digest(self, upload_id: str, writer: FileWriter) -> Digester | None:
+        """The cached running digest, when it covers exactly the bytes the writer resumes."""
+        cached = self._digesters.pop(upload_id, None)
+        if cached is None:
+            return None
+        digester, version = cached
+        if digester.size != writer.size or version != writer.version:
+            return None  # another process wrote in between; re-hash at completion
+        return digester
 
     async def _check_session(self, repository: str, upload_id: str) -> None:
         if len(upload_id) != _UPLOAD_ID_LENGTH:
@@ -119,12 +133,16 @@ class UploadService:
         await self._check_session(repository, upload_id)
         async with self._lock(upload_id):
             writer = await self.driver.writer(upload_data_path(upload_id), append=True)
+            digester = self._take_digest(upload_id, writer)
             try:
-                size = await self._receive(upload_id, writer, body, start, length)
+                size = await self._receive(upload_id, writer, body, start, length, digester)
             finally:
                 # Persist, do not complete: object stores keep a resumable session this way
                 # (see StorageDriver); completion happens once, in `complete`.
                 await writer.close()
+            # Cached only once every byte is stored: a failed chunk leaves no stale digest.
+            if digester is not None:
+                self._digesters[upload_id] = (digester, writer.version)
             return UploadStatus(upload_id, size)
 
     async def _receive(
@@ -134,8 +152,9 @@ class UploadService:
         body: AsyncIterator[bytes],
         start: int | None,
         length: int | None,
+        digester: Digester | None,
     ) -> int:
-        """Write a chunk at the writer's end, keeping the cached digest. Returns the new size."""
+        """Write a chunk at the writer's end, updating `digester`. Returns the new size."""
         begin = writer.size
         if start is not None and start != begin:
             raise RangeInvalidError(
@@ -143,16 +162,10 @@ class UploadService:
                 current_size=begin,
                 upload_id=upload_id,
             )
-        digester = self._digesters.pop(upload_id, None)
-        if digester is not None and digester.size != begin:
-            digester = None  # another process appended; re-hash at completion
         async for chunk in body:
             await writer.write(chunk)
             if digester is not None:
                 digester.update(chunk)
-        # Cached again only once every byte is written: a failed chunk leaves no stale digest.
-        if digester is not None:
-            self._digesters[upload_id] = digester
         received = writer.size - begin
         if length is not None and received != length:
             # Bytes stay (resumable), but the client must know its chunk was not what it said.
@@ -186,17 +199,13 @@ class UploadService:
             # A PUT with the whole blob in its body is a monolithic push: the hint lets the
             # driver hold it and store it once, at its final path.
             writer = await self.driver.writer(data_path, append=True, expected_size=length)
+            digester = self._take_digest(upload_id, writer)
             try:
                 if body is not None:
-                    await self._receive(upload_id, writer, body, None, length)
-                cached = self._digesters.get(upload_id)
-                if (
-                    cached is not None
-                    and cached.algorithm == digest.algorithm
-                    and cached.size == writer.size
-                ):
-                    _verify(cached, digest)
-                    size = cached.size
+                    await self._receive(upload_id, writer, body, None, length, digester)
+                if digester is not None and digester.algorithm == digest.algorithm:
+                    _verify(digester, digest)
+                    size = digester.size
                     await self._publish(repository, writer, digest, size)
                 else:
                     await writer.commit()

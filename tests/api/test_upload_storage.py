@@ -10,6 +10,7 @@ import asyncio
 import pytest
 
 from registry import keys
+from registry.app import create_app
 from registry.oci.digest import Digest
 from registry.storage.driver.base import PathNotFoundError
 from registry.storage.paths import blob_path
@@ -130,3 +131,31 @@ async def test_streamed_patch_then_put_across_parts(client):
     assert resp.status == 201
     assert await stored(client, sha256(data)) == data
     assert await leftovers(client) == []
+
+
+async def test_racing_chunks_on_two_processes_never_store_the_wrong_bytes(
+    aiohttp_client, settings
+):
+    """Two hub processes take equal-length chunks for one offset at once; whichever digest the
+    client then claims, a blob is stored only when its bytes are exactly those.
+    """
+    replicas = [await aiohttp_client(create_app(settings)) for _ in range(2)]
+    bodies = [b"A" * 4000, b"B" * 4000]
+    for _attempt in range(3):
+        resp = await replicas[0].post("/v2/race/app/blobs/uploads/")
+        location = resp.headers["Location"]
+        await asyncio.gather(
+            *(
+                replica.patch(location, data=body, headers={"Content-Range": "0-3999"})
+                for replica, body in zip(replicas, bodies, strict=True)
+            )
+        )
+        for replica, body in zip(reversed(replicas), reversed(bodies), strict=True):
+            resp = await replica.put(f"{location}?digest={sha256(body)}")
+            assert resp.status in (201, 400, 404)
+            if resp.status == 201:
+                assert await stored(replica, sha256(body)) == body
+                pulled = await replica.get(f"/v2/race/app/blobs/{sha256(body)}")
+                assert await pulled.read() == body
+        for body in bodies:  # start clean for the next attempt
+            await replicas[0].delete(f"/v2/race/app/blobs/{sha256(body)}")

@@ -217,3 +217,23 @@ async def test_cancel_of_a_resumed_session_leaves_nothing(driver):
     await writer.cancel()
     with pytest.raises(PathNotFoundError):
         await driver.stat("up/k/data")
+
+
+@pytest.mark.parametrize("tail", [100, 5 * 1024 * 1024 + 100], ids=["buffered", "parts"])
+async def test_size_and_version_tell_racing_writers_apart(driver, tail):
+    """Two writers resume the same file at once: the stored bytes match at most one of them."""
+    await driver.put_content("race/data", b"")
+    first = await driver.writer("race/data", append=True)
+    second = await driver.writer("race/data", append=True)
+    await first.write(b"a" * tail)
+    await second.write(b"b" * tail)
+    await first.close()
+    await second.close()
+    seen = await driver.writer("race/data", append=True)
+    stored = (seen.size, seen.version)
+    await seen.commit()
+    matches = [w for w, byte in ((first, b"a"), (second, b"b")) if (w.size, w.version) == stored]
+    assert len(matches) <= 1
+    if matches:
+        byte = b"a" if matches[0] is first else b"b"
+        assert await driver.get_content("race/data") == byte * tail

@@ -70,6 +70,16 @@ class FileWriter(Protocol):
     @property
     def size(self) -> int: ...
 
+    @property
+    def version(self) -> str:
+        """A token that, with `size`, identifies the bytes stored so far.
+
+        Whenever another writer stores bytes at the path (its `close` or `commit`), `size` or
+        `version` changes, even when two writers raced on the same offset; so a process can
+        tell whether data it derived from its own writes (a running digest) still holds.
+        Drivers on which concurrent appends always change `size` return "".
+        """
+
     async def write(self, chunk: bytes) -> None: ...
 
     async def commit(self) -> None:

@@ -38,6 +38,10 @@ class _FileWriter:
         self._size = os.fstat(self._fd).st_size
 
     @property
+    def version(self) -> str:
+        return ""  # concurrent appends both land, so `size` tells
+
+    @property
     def size(self) -> int:
         return self._size
 

@@ -33,13 +33,19 @@ class _MemoryWriter:
         self._move = move
         if not append or path not in files:
             files[path] = bytearray()
+        self._size = len(files[path])  # this writer's view, as a file descriptor's
+
+    @property
+    def version(self) -> str:
+        return ""  # concurrent appends both land, so `size` tells
 
     @property
     def size(self) -> int:
-        return len(self._files[self._path])
+        return self._size
 
     async def write(self, chunk: bytes) -> None:
         self._files[self._path] += chunk
+        self._size += len(chunk)
 
     async def commit(self) -> None:
         return None

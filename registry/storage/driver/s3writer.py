@@ -7,9 +7,11 @@ it holds the whole file instead, so that `commit` or `commit_to` stores it with 
 `close()` without commit persists the session as one object beside the key, `K~writer`: a
 JSON line (multipart upload id, parts, bytes in parts) followed by the buffered bytes, with the
 total size and the upload id also in its metadata, so that `stat` and `cancel` need only a HEAD.
-Any hub process resumes it with `writer(K, append=True)`. `commit()` completes the multipart
-upload (or PUTs a buffered object) and only then do readers see the bytes. `commit_to(dest)`
-PUTs a buffered file straight to `dest`, or completes the upload and copies it server-side.
+Any hub process resumes it with `writer(K, append=True)`; each save carries a fresh `version`
+token, so a process can tell whether another one saved since. `commit()` completes the
+multipart upload (or PUTs a buffered object) and only then do readers see the bytes.
+`commit_to(dest)` PUTs a buffered file straight to `dest`, or completes the upload and copies
+it server-side.
 
 Appending to a committed object copies it into the new upload server-side (`UploadPartCopy`),
 or reads it back when it is smaller than a part. Parts a killed process sent after its last
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -131,6 +134,7 @@ class S3Writer:
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
         self._session_saved = False  # `K~writer` exists for this key
+        self._version = ""  # a fresh token per saved session; "" for no session
         self._written = False  # something changed that commit or close must store
         self._done = False
 
@@ -148,6 +152,7 @@ class S3Writer:
             self._upload_id = state["upload_id"]
             self._parts = state["parts"]
             self._sent = state["sent"]
+            self._version = state.get("version", "")
             self._buffer += tail
             return self
         size = await self._driver.object_size(self._key)
@@ -163,6 +168,13 @@ class S3Writer:
     @property
     def size(self) -> int:
         return self._sent + len(self._buffer)
+
+    @property
+    def version(self) -> str:
+        # Two processes resuming the same session both save it; the last save wins, and its
+        # token is not the other's. (A part they both sent under one number and that does not
+        # match the winning state's ETag makes the completion fail, never mix bytes.)
+        return self._version
 
     async def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
         return await self._driver.call(fn, Bucket=self._driver.bucket, Key=self._key, **kwargs)
@@ -265,7 +277,13 @@ class S3Writer:
         if self._upload_id is None and not self._buffer and not self._session_saved:
             await self._call(self._driver.client.put_object, Body=b"")
             return
-        state = {"upload_id": self._upload_id, "parts": self._parts, "sent": self._sent}
+        self._version = uuid.uuid4().hex
+        state = {
+            "upload_id": self._upload_id,
+            "parts": self._parts,
+            "sent": self._sent,
+            "version": self._version,
+        }
         await self._driver.call(
             self._driver.client.put_object,
             Bucket=self._driver.bucket,
