@@ -137,12 +137,14 @@ async def test_racing_chunks_on_two_processes_never_store_the_wrong_bytes(
     aiohttp_client, settings
 ):
     """Two hub processes take equal-length chunks for one offset at once; whichever digest the
-    client then claims, a blob is stored only when its bytes are exactly those.
+    client then claims, a blob is stored only when its bytes are exactly those. The process
+    that started the session (and so holds a running digest) is asked first.
     """
     replicas = [await aiohttp_client(create_app(settings)) for _ in range(2)]
     bodies = [b"A" * 4000, b"B" * 4000]
-    for _attempt in range(3):
-        resp = await replicas[0].post("/v2/race/app/blobs/uploads/")
+    for attempt in range(6):
+        order = [attempt % 2, 1 - attempt % 2]
+        resp = await replicas[order[0]].post("/v2/race/app/blobs/uploads/")
         location = resp.headers["Location"]
         await asyncio.gather(
             *(
@@ -150,7 +152,8 @@ async def test_racing_chunks_on_two_processes_never_store_the_wrong_bytes(
                 for replica, body in zip(replicas, bodies, strict=True)
             )
         )
-        for replica, body in zip(reversed(replicas), reversed(bodies), strict=True):
+        for index in order:
+            replica, body = replicas[index], bodies[index]
             resp = await replica.put(f"{location}?digest={sha256(body)}")
             assert resp.status in (201, 400, 404)
             if resp.status == 201:
