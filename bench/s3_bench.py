@@ -8,6 +8,7 @@ storage with `BERTH_S3_REDIRECT=true` (blob GETs answered with 307 to a presigne
 the client follows to moto). For each it measures, as the median of `--runs`:
 
 - chunked push: POST a session, 8 MiB PATCHes with Content-Range, PUT with `?digest=`;
+- monolithic push: one `POST ?digest=` with the whole blob (Content-Length known);
 - pull: GET the blob (following redirects), reading it all.
 
 moto keeps objects in its own Python process, so S3 figures here measure the hub's S3 path
@@ -64,6 +65,15 @@ async def push(base: str, repo: str, data: bytes, digest: str) -> float:
         return time.perf_counter() - started
 
 
+async def push_monolithic(base: str, repo: str, data: bytes, digest: str) -> float:
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        url = f"{base}/v2/{repo}/blobs/uploads/?digest={digest}"
+        async with session.post(url, data=data) as resp:
+            assert resp.status == 201, await resp.text()
+        return time.perf_counter() - started
+
+
 async def pull(base: str, repo: str, digest: str, size: int) -> float:
     async with aiohttp.ClientSession() as session:
         started = time.perf_counter()
@@ -76,18 +86,25 @@ async def pull(base: str, repo: str, digest: str, size: int) -> float:
         return time.perf_counter() - started
 
 
-def measure(base: str, data: bytes, runs: int) -> tuple[float, float]:
+def measure(base: str, data: bytes, runs: int) -> tuple[float, float, float]:
     mib = len(data) / (1 << 20)
-    pushes, pulls = [], []
+    pushes, monolithic, pulls = [], [], []
     for run in range(runs):
         blob = data[:-8] + run.to_bytes(8, "big")  # a new digest each run
         digest = "sha256:" + hashlib.sha256(blob).hexdigest()
         pushes.append(mib / asyncio.run(push(base, "bench/blob", blob, digest)))
         pulls.append(mib / asyncio.run(pull(base, "bench/blob", digest, len(blob))))
-    return statistics.median(pushes), statistics.median(pulls)
+        blob = data[:-8] + (run + runs).to_bytes(8, "big")
+        digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+        monolithic.append(mib / asyncio.run(push_monolithic(base, "bench/blob", blob, digest)))
+    return (
+        statistics.median(pushes), statistics.median(monolithic), statistics.median(pulls)
+    )
 
 
-def raw_moto(moto: S3Server, bucket: str, data: bytes, runs: int) -> tuple[float, float]:
+def raw_moto(
+    moto: S3Server, bucket: str, data: bytes, runs: int
+) -> tuple[float, float, float]:
     client = moto.client()
     mib = len(data) / (1 << 20)
     puts, gets = [], []
@@ -98,7 +115,8 @@ def raw_moto(moto: S3Server, bucket: str, data: bytes, runs: int) -> tuple[float
         started = time.perf_counter()
         client.get_object(Bucket=bucket, Key=f"raw/{run}")["Body"].read()
         gets.append(mib / (time.perf_counter() - started))
-    return statistics.median(puts), statistics.median(gets)
+    put = statistics.median(puts)
+    return put, put, statistics.median(gets)
 
 
 def main() -> int:
@@ -107,7 +125,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
     data = os.urandom(args.size_mib << 20)
-    results: dict[str, tuple[float, float]] = {}
+    results: dict[str, tuple[float, float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="berth-s3-bench-") as tmp:
         work = Path(tmp)
         moto = S3Server(work / "moto.log").start()
@@ -132,9 +150,9 @@ def main() -> int:
         finally:
             moto.stop()
     print(f"blob {args.size_mib} MiB, median of {args.runs} runs, MiB/s")
-    print(f"{'storage':<20} {'push (8 MiB chunks)':>20} {'pull':>10}")
-    for label, (push_rate, pull_rate) in results.items():
-        print(f"{label:<20} {push_rate:>20.1f} {pull_rate:>10.1f}")
+    print(f"{'storage':<20} {'push (8 MiB chunks)':>20} {'push (monolithic)':>18} {'pull':>10}")
+    for label, (push_rate, mono_rate, pull_rate) in results.items():
+        print(f"{label:<20} {push_rate:>20.1f} {mono_rate:>18.1f} {pull_rate:>10.1f}")
     return 0
 
 
