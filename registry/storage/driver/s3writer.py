@@ -1,8 +1,10 @@
 """Writer sessions of the S3 driver: multipart uploads that any hub process can resume.
 
 A writer buffers up to `part_size` bytes (S3's minimum part is 5 MiB) and sends each full
-buffer as a part of a multipart upload. Given an `expected_size` of at most `single_put_max`,
-it holds the whole file instead, so that `commit` or `commit_to` stores it with one PutObject.
+buffer as a part of a multipart upload, up to `PARTS_IN_FLIGHT` at once while more bytes
+arrive; when one fails, the writer saves nothing over the last saved session. Given an
+`expected_size` of at most `single_put_max`, it holds the whole file instead, so that `commit`
+or `commit_to` stores it with one PutObject.
 
 `close()` without commit persists the session as one object beside the key, `K~writer`: a
 JSON line (multipart upload id, parts, bytes in parts) followed by the buffered bytes, with the
@@ -21,6 +23,7 @@ processes are aborted by `S3Driver.abort_incomplete_uploads` (or a bucket lifecy
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import uuid
@@ -44,6 +47,7 @@ __all__ = [
 ]
 
 MAX_COPY_PART = 5 * 1024 * 1024 * 1024  # bytes; S3's maximum for one (part) copy
+PARTS_IN_FLIGHT = 2  # part uploads that overlap receiving the next part
 # A writer session of key K lives in `K~writer`: `~` is not a path character (PATH_RE), so no
 # stored path collides with it, and listings hide it.
 SESSION_MARK = "~"
@@ -132,7 +136,10 @@ class S3Writer:
         self._buffer = bytearray()
         self._sent = 0  # bytes in parts (copied or uploaded)
         self._upload_id: str | None = None
-        self._parts: list[dict[str, Any]] = []
+        self._parts: list[dict[str, Any]] = []  # sent and acknowledged
+        self._next_part = 1
+        self._in_flight: list[asyncio.Task[dict[str, Any]]] = []
+        self._failed = False  # a part upload failed: the session must not be saved over
         self._session_saved = False  # `K~writer` exists for this key
         self._version = ""  # a fresh token per saved session; "" for no session
         self._written = False  # something changed that commit or close must store
@@ -151,6 +158,7 @@ class S3Writer:
             self._session_saved = True
             self._upload_id = state["upload_id"]
             self._parts = state["parts"]
+            self._next_part = len(self._parts) + 1
             self._sent = state["sent"]
             self._version = state.get("version", "")
             self._buffer += tail
@@ -190,7 +198,8 @@ class S3Writer:
         upload_id = await self._ensure_upload()
         for start in range(0, size, MAX_COPY_PART):
             end = min(start + MAX_COPY_PART, size) - 1
-            number = len(self._parts) + 1
+            number = self._next_part
+            self._next_part += 1
             copied = await self._call(
                 self._driver.client.upload_part_copy,
                 UploadId=upload_id,
@@ -201,15 +210,41 @@ class S3Writer:
             self._parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
         self._sent = size
 
-    async def _send_part(self, data: bytes) -> None:
-        upload_id = await self._ensure_upload()
-        number = len(self._parts) + 1
+    async def _upload_part(self, upload_id: str, number: int, data: bytes) -> dict[str, Any]:
         sent = await self._call(
             self._driver.client.upload_part, UploadId=upload_id, PartNumber=number, Body=data
         )
-        self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
+        return {"PartNumber": number, "ETag": sent["ETag"]}
+
+    async def _send_part(self, data: bytes) -> None:
+        """Start uploading a part; at most `PARTS_IN_FLIGHT` run while more bytes arrive."""
+        upload_id = await self._ensure_upload()
+        if len(self._in_flight) >= PARTS_IN_FLIGHT:
+            oldest = self._in_flight.pop(0)
+            try:
+                self._parts.append(await oldest)
+            except BaseException:
+                self._failed = True
+                raise
+        number = self._next_part
+        self._next_part += 1
+        self._in_flight.append(asyncio.ensure_future(self._upload_part(upload_id, number, data)))
         self._sent += len(data)
         self._hold = self._part_size - 1  # once in parts, holding more buys nothing
+
+    async def _settle_parts(self) -> None:
+        """Wait for every part in flight; raise the first failure once all have ended."""
+        tasks, self._in_flight = self._in_flight, []
+        failure: BaseException | None = None
+        for result in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(result, BaseException):
+                failure = failure or result
+            else:
+                self._parts.append(result)
+        if failure is not None:
+            self._failed = True
+            raise failure
+        self._parts.sort(key=lambda part: part["PartNumber"])
 
     async def write(self, chunk: bytes) -> None:
         if self._done:
@@ -224,9 +259,10 @@ class S3Writer:
             await self._send_part(part)
 
     async def _complete_upload(self) -> None:
-        if self._buffer or not self._parts:
+        if self._buffer or not (self._parts or self._in_flight):
             await self._send_part(bytes(self._buffer))
             self._buffer.clear()
+        await self._settle_parts()
         await self._call(
             self._driver.client.complete_multipart_upload,
             UploadId=self._upload_id,
@@ -274,6 +310,12 @@ class S3Writer:
         self._done = True
         if not self._written:
             return
+        if self._failed:
+            # The last saved session (if any) still holds; parts sent after it are overwritten
+            # when it resumes.
+            await self._abandon_parts()
+            return
+        await self._settle_parts()
         if self._upload_id is None and not self._buffer and not self._session_saved:
             await self._call(self._driver.client.put_object, Body=b"")
             return
@@ -292,10 +334,15 @@ class S3Writer:
             Metadata={_META_SIZE: str(self.size), _META_UPLOAD: self._upload_id or ""},
         )
 
+    async def _abandon_parts(self) -> None:
+        tasks, self._in_flight = self._in_flight, []
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def cancel(self) -> None:
         if self._done:
             return
         self._done = True
+        await self._abandon_parts()
         if self._upload_id is not None:
             with contextlib.suppress(ClientError):
                 await self._call(
