@@ -221,16 +221,21 @@ class S3Driver:
             raise PathNotFoundError(self.name, path)
         return sorted(children)
 
-    async def copy_key(self, src_key: str, dst_key: str) -> None:
+    async def copy_key(self, src_key: str, dst_key: str, size: int | None = None) -> None:
         """Copy one object to another key inside S3.
+
+        Args:
+            size: the source's size when the caller knows it (saves a HEAD).
 
         Raises:
             PathNotFoundError: nothing at `src_key`.
         """
         copy_source = {"Bucket": self.bucket, "Key": src_key}
         try:
-            head = await self.call(self.client.head_object, Bucket=self.bucket, Key=src_key)
-            if int(head["ContentLength"]) <= MAX_COPY_PART:
+            if size is None:
+                head = await self.call(self.client.head_object, Bucket=self.bucket, Key=src_key)
+                size = int(head["ContentLength"])
+            if size <= MAX_COPY_PART:
                 # One server-side request; S3 copies at most 5 GiB this way.
                 await self.call(
                     self.client.copy_object, CopySource=copy_source, Bucket=self.bucket,

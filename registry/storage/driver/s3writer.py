@@ -300,7 +300,7 @@ class S3Writer:
             )
         else:
             await self._complete_upload()
-            await self._driver.copy_key(self._key, dest_key)
+            await self._driver.copy_key(self._key, dest_key, self.size)
         await self._driver.delete_keys([self._key, self._key + SESSION_SUFFIX])
 
     async def close(self) -> None:
