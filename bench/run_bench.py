@@ -13,7 +13,8 @@ hyperfine:
 Docker is the running daemon when `docker info` answers, else a private dockerd started with
 `--bridge=none --iptables=false` (then the bridge case uses a user-defined bridge network
 `berth-bench` made for the run). Everything it starts is stopped and removed at the end. The
-table is printed as mean ± stddev seconds per run.
+commands are timed in interleaved rounds; the table gives the median, mean ± stddev and
+minimum seconds per run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,23 +54,28 @@ def install_berth(venv: Path) -> Path:
     return venv / "bin" / "berth"
 
 
-def hyperfine(commands: dict[str, str], runs: int, env: dict[str, str], workdir: Path
-              ) -> dict[str, tuple[float, float]]:
-    """Mean and standard deviation (seconds) of each command."""
+def hyperfine(commands: dict[str, str], runs: int, rounds: int, env: dict[str, str],
+              workdir: Path) -> dict[str, list[float]]:
+    """Wall times (seconds) of each command: `rounds` hyperfine rounds of `runs` runs each,
+    so that a noisy stretch on the machine falls on every command alike."""
     export = workdir / "hyperfine.json"
-    argv = ["hyperfine", "--warmup", "2", "--runs", str(runs), "--export-json", str(export),
-            "--style", "basic"]
-    for name, command in commands.items():
-        argv += ["-n", name, command]
-    subprocess.run(argv, env=env, check=True, stdout=sys.stderr)
-    results = json.loads(export.read_text())["results"]
-    return {r["command"]: (r["mean"], r["stddev"]) for r in results}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        argv = ["hyperfine", "--warmup", "1", "--runs", str(runs), "--export-json",
+                str(export), "--style", "basic"]
+        for name, command in commands.items():
+            argv += ["-n", name, command]
+        subprocess.run(argv, env=env, check=True, stdout=sys.stderr)
+        for result in json.loads(export.read_text())["results"]:
+            times[result["command"]] += result["times"]
+    return times
 
 
 def main() -> int:
     """Build, load, time, print, clean up."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=10, help="runs per command per round")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("run as root: berth needs mounts, namespaces and cgroups", file=sys.stderr)
@@ -106,12 +113,16 @@ def main() -> int:
             "docker bridge": f"{docker_cli} run --rm --net {docker_net} {DOCKER_ARCHIVE_TAG} true",
             "docker --net none": f"{docker_cli} run --rm --net none {DOCKER_ARCHIVE_TAG} true",
         }
-        results = hyperfine(commands, args.runs, docker_env, workdir)
-        print(f"\n`run --rm IMG true`, {args.runs} runs each (mean ± stddev)")
-        print(f"{'':22}{'bridge':>18}{'--net none':>18}")
+        times = hyperfine(commands, args.runs, args.rounds, docker_env, workdir)
+        total = args.runs * args.rounds
+        print(f"\n`run --rm IMG true`, {total} runs each in {args.rounds} interleaved rounds: "
+              "median (mean ± stddev, min), seconds")
+        print(f"{'':10}{'bridge':>34}{'--net none':>34}")
         for tool in ("berth", "docker"):
-            cells = [results[f"{tool} bridge"], results[f"{tool} --net none"]]
-            print(f"{tool:22}" + "".join(f"{m:>10.3f} ± {s:.3f}" for m, s in cells))
+            cells = [times[f"{tool} bridge"], times[f"{tool} --net none"]]
+            print(f"{tool:10}" + "".join(
+                f"{statistics.median(t):>10.3f} ({statistics.mean(t):.3f} ± "
+                f"{statistics.stdev(t):.3f}, {min(t):.3f})" for t in cells))
         where = f"private dockerd, user bridge {BENCH_NET}" if private else "running daemon"
         print(f"(docker: {where})")
         return 0
