@@ -301,13 +301,15 @@ def reap(ctx: Context, container: Container) -> bool:
             return False
         code = 255  # the monitor is gone without recording a status
     container.state.oom_killed = _oom_killed(ctx, container)
-    # The namespace is torn down beside the runtime's delete and the unmount.
+    # The namespace is torn down and the root file system unmounted beside the runtime's
+    # delete: the process is gone, and none of the three needs the others.
     unwiring = _Background(lambda: attach.disconnect_all(ctx, container))
+    unmounting = _Background(lambda: unmount_rootfs(ctx, container))
     try:
         runtime.delete(container.id)
-        unmount_rootfs(ctx, container)
     finally:
         unwiring.join()
+        unmounting.result()
     transition(container, Event.EXIT)
     container.state.exit_code = code
     container.state.pid = 0
