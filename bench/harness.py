@@ -29,6 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # the process helpers benches share with the tests
+
+from tests.support.processes import stop_process  # noqa: E402
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 START_TIMEOUT = 30.0  # seconds a server may take to answer its first request
 
@@ -77,12 +81,7 @@ def running(name: str, command: list[str], url: str, probe: str, log: Path,
             time.sleep(0.1)
         yield Server(name, url)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _answers(url: str) -> bool:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
 from tests.support.ports import free_port, http_status, wait_until
+from tests.support.processes import stop_process
 
 __all__ = ["ReferenceRegistry", "ReferenceRegistryUnavailableError"]
 
@@ -75,11 +75,5 @@ class ReferenceRegistry:
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL)."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process)

@@ -16,6 +16,7 @@ import boto3
 from botocore.config import Config
 
 from tests.support.ports import free_port, http_status, wait_until
+from tests.support.processes import stop_process
 
 __all__ = ["S3_CREDENTIALS", "S3Server", "S3ServerError"]
 
@@ -74,13 +75,8 @@ class S3Server:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            stop_process(process)
 
     def client(self):
         """A boto3 S3 client for this server (made once: building one takes ~0.1 s)."""

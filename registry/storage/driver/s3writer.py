@@ -72,16 +72,24 @@ class SessionHead:
     upload_id: str | None
 
 
-async def head_session(driver: S3Driver, key: str) -> SessionHead | None:
-    """The persisted session of `key` (one HEAD), or None."""
+async def _session_call(driver: S3Driver, method: Any, key: str) -> dict[str, Any] | None:
+    """`method` (head_object, get_object) on the session object of `key`, or None if absent."""
     try:
-        head = await driver.call(
-            driver.client.head_object, Bucket=driver.bucket, Key=key + SESSION_SUFFIX
+        response: dict[str, Any] = await driver.call(
+            method, Bucket=driver.bucket, Key=key + SESSION_SUFFIX
         )
     except ClientError as exc:
         if _missing(exc):
             return None
         raise
+    return response
+
+
+async def head_session(driver: S3Driver, key: str) -> SessionHead | None:
+    """The persisted session of `key` (one HEAD), or None."""
+    head = await _session_call(driver, driver.client.head_object, key)
+    if head is None:
+        return None
     meta = head.get("Metadata", {})
     return SessionHead(
         int(meta.get(_META_SIZE, 0)),
@@ -91,14 +99,9 @@ async def head_session(driver: S3Driver, key: str) -> SessionHead | None:
 
 
 async def _load_session(driver: S3Driver, key: str) -> tuple[dict[str, Any], bytes] | None:
-    try:
-        response = await driver.call(
-            driver.client.get_object, Bucket=driver.bucket, Key=key + SESSION_SUFFIX
-        )
-    except ClientError as exc:
-        if _missing(exc):
-            return None
-        raise
+    response = await _session_call(driver, driver.client.get_object, key)
+    if response is None:
+        return None
     body = response["Body"]
     try:
         data: bytes = await driver.call(body.read)
