@@ -9,6 +9,11 @@ data, so a sealed key cannot be replayed under another GUN or role.
 (a new key, used for signing once a root lists it), and `signing_keys` gives the private keys
 of a role that a given root lists.
 
+Unsealed keys are kept in this process, keyed by (GUN, role, key ID): a stored key pair never
+changes and is never removed (`MetaStore.delete` keeps keys), so a cached key is never stale,
+and `signing_keys` reads the store only when the root lists a key this process has not
+unsealed yet (a key rotated in by another replica, or one the server does not hold).
+
 Scope: key lifecycle over the `MetaStore`; no HTTP.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections import OrderedDict
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 SERVER_ROLES = ("timestamp", "snapshot")
 
+_MAX_UNSEALED = 4096  # unsealed keys kept per process (least recently used dropped)
+
 
 class ServerKeyring:
     """Creates, rotates, seals and unseals server-held keys."""
@@ -44,6 +52,7 @@ class ServerKeyring:
                 key_encryption_secret
             )
         )
+        self._unsealed: OrderedDict[tuple[str, str, str], PrivateKey] = OrderedDict()
 
     async def get_or_create(self, gun: str, role: str) -> PublicKey:
         """The newest key of (gun, role), creating the first one on demand."""
@@ -77,15 +86,33 @@ class ServerKeyring:
 
     async def signing_keys(self, gun: str, role: str, root: Root) -> list[PrivateKey]:
         """The private keys of `role` that `root` lists and the server holds."""
-        listed = set(root.roles[role].keyids) if role in root.roles else set()
+        listed = root.roles[role].keyids if role in root.roles else []
+        cached = [self._cached(gun, role, key_id) for key_id in listed]
+        if listed and None not in cached:
+            return [key for key in cached if key is not None]
         found = []
         for stored in await self.store.get_keys(gun, role):
-            if stored.key_id not in listed:
-                continue
-            sealed = stored.encrypted_private
-            der = self._aead.decrypt(sealed[:12], sealed[12:], _aad(gun, role, stored.key_id))
-            found.append(PrivateKey(serialization.load_der_private_key(der, None)))
+            if stored.key_id in listed:
+                found.append(self._unseal(stored))
         return found
+
+    def _cached(self, gun: str, role: str, key_id: str) -> PrivateKey | None:
+        key = self._unsealed.get((gun, role, key_id))
+        if key is not None:
+            self._unsealed.move_to_end((gun, role, key_id))
+        return key
+
+    def _unseal(self, stored: StoredKey) -> PrivateKey:
+        lookup = (stored.gun, stored.role, stored.key_id)
+        key = self._cached(*lookup)
+        if key is None:
+            sealed = stored.encrypted_private
+            der = self._aead.decrypt(sealed[:12], sealed[12:], _aad(*lookup))
+            key = PrivateKey(serialization.load_der_private_key(der, None))
+            self._unsealed[lookup] = key
+            while len(self._unsealed) > _MAX_UNSEALED:
+                self._unsealed.popitem(last=False)
+        return key
 
 
 def _aad(gun: str, role: str, key_id: str) -> bytes:

@@ -100,6 +100,55 @@ _META_COLUMNS = (
 )
 
 
+# Statements are built once: building and cache-keying a SQLAlchemy statement per call cost
+# more than running it on the hot publish and read paths.
+_GUN: sa.BindParameter[str] = sa.bindparam("gun")
+_ROLE: sa.BindParameter[str] = sa.bindparam("role")
+
+_CURRENT_QUERY = (
+    sa.select(*_META_COLUMNS)
+    .where(trust_metadata.c.gun == _GUN, trust_metadata.c.role == _ROLE)
+    .order_by(trust_metadata.c.version.desc())
+    .limit(1)
+)
+
+_LATEST_VERSIONS = (
+    sa.select(trust_metadata.c.role, sa.func.max(trust_metadata.c.version).label("v"))
+    .where(trust_metadata.c.gun == _GUN)
+    .group_by(trust_metadata.c.role)
+)
+
+_LATEST = _LATEST_VERSIONS.subquery()
+
+_ALL_CURRENT_QUERY = (
+    sa.select(*_META_COLUMNS)
+    .join(
+        _LATEST,
+        sa.and_(trust_metadata.c.role == _LATEST.c.role, trust_metadata.c.version == _LATEST.c.v),
+    )
+    .where(trust_metadata.c.gun == _GUN)
+)
+
+_ROLE_VERSIONS_QUERY = _LATEST_VERSIONS.where(
+    trust_metadata.c.role.in_(sa.bindparam("roles", expanding=True))
+)
+
+_VERSION_QUERY = sa.select(*_META_COLUMNS).where(
+    trust_metadata.c.gun == _GUN,
+    trust_metadata.c.role == _ROLE,
+    trust_metadata.c.version == sa.bindparam("version"),
+)
+
+_KEYS_QUERY = (
+    sa.select(trust_keys)
+    .where(trust_keys.c.gun == _GUN, trust_keys.c.role == _ROLE)
+    .order_by(trust_keys.c.id)
+)
+
+_INSERT_METADATA = trust_metadata.insert()
+_INSERT_CHANGE = trust_changes.insert()
+
+
 class SqlMetaStore:
     """`MetaStore` over an `AsyncEngine`."""
 
@@ -109,36 +158,14 @@ class SqlMetaStore:
 
     async def get_current(self, gun: str, role: str) -> StoredMeta | None:
         """See `MetaStore.get_current`."""
-        query = (
-            sa.select(*_META_COLUMNS)
-            .where(trust_metadata.c.gun == gun, trust_metadata.c.role == role)
-            .order_by(trust_metadata.c.version.desc())
-            .limit(1)
-        )
         async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(_CURRENT_QUERY, {"gun": gun, "role": role})).first()
         return _meta(row) if row is not None else None
 
     async def get_all_current(self, gun: str) -> dict[str, StoredMeta]:
         """See `MetaStore.get_all_current`."""
-        latest = (
-            sa.select(trust_metadata.c.role, sa.func.max(trust_metadata.c.version).label("v"))
-            .where(trust_metadata.c.gun == gun)
-            .group_by(trust_metadata.c.role)
-            .subquery()
-        )
-        query = (
-            sa.select(*_META_COLUMNS)
-            .join(
-                latest,
-                sa.and_(
-                    trust_metadata.c.role == latest.c.role, trust_metadata.c.version == latest.c.v
-                ),
-            )
-            .where(trust_metadata.c.gun == gun)
-        )
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(_ALL_CURRENT_QUERY, {"gun": gun})).all()
         return {row.role: _meta(row) for row in rows}
 
     async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta | None:
@@ -155,52 +182,55 @@ class SqlMetaStore:
 
     async def get_version(self, gun: str, role: str, version: int) -> StoredMeta | None:
         """See `MetaStore.get_version`."""
-        query = sa.select(*_META_COLUMNS).where(
-            trust_metadata.c.gun == gun,
-            trust_metadata.c.role == role,
-            trust_metadata.c.version == version,
-        )
+        parameters = {"gun": gun, "role": role, "version": version}
         async with self.engine.connect() as connection:
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(_VERSION_QUERY, parameters)).first()
         return _meta(row) if row is not None else None
 
     async def update_many(self, gun: str, updates: Sequence[MetaUpdate]) -> None:
         """See `MetaStore.update_many`."""
         now = dt.datetime.now(dt.UTC)
+        rows = []
+        changes = []
+        for update in updates:
+            sha256 = hashlib.sha256(update.data).hexdigest()
+            rows.append(
+                {
+                    "gun": gun,
+                    "role": update.role,
+                    "version": update.version,
+                    "sha256": sha256,
+                    "sha512": hashlib.sha512(update.data).hexdigest(),
+                    "data": update.data,
+                    "created_at": now,
+                }
+            )
+            if update.role == "timestamp":
+                changes.append(
+                    {
+                        "created_at": now,
+                        "gun": gun,
+                        "version": update.version,
+                        "sha256": sha256,
+                        "category": "update",
+                    }
+                )
+        roles = [update.role for update in updates]
         try:
             async with self.engine.begin() as connection:
+                stored = await connection.execute(
+                    _ROLE_VERSIONS_QUERY, {"gun": gun, "roles": roles}
+                )
+                current = {row.role: row.v for row in stored}
                 for update in updates:
-                    current = await connection.scalar(
-                        sa.select(sa.func.max(trust_metadata.c.version)).where(
-                            trust_metadata.c.gun == gun, trust_metadata.c.role == update.role
-                        )
-                    )
-                    if current is not None and update.version <= current:
+                    if update.role in current and update.version <= current[update.role]:
                         raise OldVersionError(
-                            f"{update.role} version {update.version} <= {current}"
+                            f"{update.role} version {update.version} <= {current[update.role]}"
                         )
-                    sha256 = hashlib.sha256(update.data).hexdigest()
-                    await connection.execute(
-                        trust_metadata.insert().values(
-                            gun=gun,
-                            role=update.role,
-                            version=update.version,
-                            sha256=sha256,
-                            sha512=hashlib.sha512(update.data).hexdigest(),
-                            data=update.data,
-                            created_at=now,
-                        )
-                    )
-                    if update.role == "timestamp":
-                        await connection.execute(
-                            trust_changes.insert().values(
-                                created_at=now,
-                                gun=gun,
-                                version=update.version,
-                                sha256=sha256,
-                                category="update",
-                            )
-                        )
+                if rows:
+                    await connection.execute(_INSERT_METADATA, rows)
+                if changes:
+                    await connection.execute(_INSERT_CHANGE, changes)
         except IntegrityError as exc:
             # Another replica stored the same (gun, role, version) first.
             raise OldVersionError("a concurrent update stored this version first") from exc
@@ -259,13 +289,8 @@ class SqlMetaStore:
 
     async def get_keys(self, gun: str, role: str) -> list[StoredKey]:
         """See `MetaStore.get_keys`."""
-        query = (
-            sa.select(trust_keys)
-            .where(trust_keys.c.gun == gun, trust_keys.c.role == role)
-            .order_by(trust_keys.c.id)
-        )
         async with self.engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(_KEYS_QUERY, {"gun": gun, "role": role})).all()
         return [
             StoredKey(
                 row.gun,
