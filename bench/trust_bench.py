@@ -7,7 +7,7 @@ free loopback port over TLS with a throw-away certificate:
 - the Berth hub (`python3 -m registry serve`, SQLite, filesystem storage), which serves the
   trust routes on its own origin;
 - Berth's stand-alone trust server (`trust.server.app.create_trust_app`) with the memory store,
-  and with the SQLite store.
+  and with the SQLite store (on an engine set up as the hub's: WAL, `synchronous=NORMAL`).
 
 For each it creates a repository with Berth's signer (server-held snapshot and timestamp keys,
 as `docker push` does), then measures:
@@ -58,8 +58,8 @@ def serve_berth(port: int, cert: str, key: str, store: str) -> None:
     import asyncio
 
     from aiohttp import web
-    from sqlalchemy.ext.asyncio import create_async_engine
 
+    from registry.db.engine import create_engine
     from trust.server.app import create_trust_app
     from trust.server.settings import TrustServerSettings
     from trust.server.store.memory import MemoryMetaStore
@@ -69,7 +69,7 @@ def serve_berth(port: int, cert: str, key: str, store: str) -> None:
         if store == "memory":
             meta_store = MemoryMetaStore()
         else:
-            engine = create_async_engine(f"sqlite+aiosqlite:///{store}")
+            engine = create_engine(f"sqlite:///{store}")
             await create_tables(engine)
             meta_store = SqlMetaStore(engine)
         return create_trust_app(meta_store, TrustServerSettings(b"bench-secret-0123456789"))
