@@ -38,9 +38,15 @@ def encode_canonical(value: Any) -> bytes:
         CanonicalJSONError: a value has no canonical form (fractional or non-finite number,
             non-string key, unsupported type).
     """
-    parts: list[bytes] = []
+    parts: list[str] = []
     _encode(value, parts)
-    return b"".join(parts)
+    text = "".join(parts)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (from a "\ud800" escape) decode to U+FFFD in Go; each string is
+        # quoted and escapes only insert backslashes, so no pair forms across strings.
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
 def loads(data: bytes) -> Any:
@@ -52,49 +58,47 @@ def loads(data: bytes) -> Any:
     return json.loads(data.decode("utf-8", errors="replace"))
 
 
-def _encode(value: Any, parts: list[bytes]) -> None:
-    # bool before int: bool is a subclass of int in Python.
-    if value is None:
-        parts.append(b"null")
-    elif value is True:
-        parts.append(b"true")
-    elif value is False:
-        parts.append(b"false")
-    elif isinstance(value, int):
-        parts.append(str(value).encode())
-    elif isinstance(value, float):
-        if not math.isfinite(value) or math.floor(value) != value:
-            raise CanonicalJSONError(f"number {value!r} has no canonical JSON form")
-        parts.append(str(int(value)).encode())
-    elif isinstance(value, str):
-        parts.append(_encode_string(value))
+def _encode(value: Any, parts: list[str]) -> None:
+    # Text pieces, encoded to UTF-8 once at the end; the most frequent types are tested first,
+    # and bool before int (bool is a subclass of int in Python).
+    if isinstance(value, str):
+        parts.append(_quote(value))
     elif isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
                 raise CanonicalJSONError(f"object key {key!r} is not a string")
-        parts.append(b"{")
+        parts.append("{")
         for index, key in enumerate(sorted(value)):
             if index:
-                parts.append(b",")
-            parts.append(_encode_string(key))
-            parts.append(b":")
+                parts.append(",")
+            parts.append(_quote(key))
+            parts.append(":")
             _encode(value[key], parts)
-        parts.append(b"}")
+        parts.append("}")
+    elif value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif isinstance(value, int):
+        parts.append(str(value))
+    elif isinstance(value, float):
+        if not math.isfinite(value) or math.floor(value) != value:
+            raise CanonicalJSONError(f"number {value!r} has no canonical JSON form")
+        parts.append(str(int(value)))
     elif isinstance(value, list | tuple):
-        parts.append(b"[")
+        parts.append("[")
         for index, item in enumerate(value):
             if index:
-                parts.append(b",")
+                parts.append(",")
             _encode(item, parts)
-        parts.append(b"]")
+        parts.append("]")
     else:
         raise CanonicalJSONError(f"type {type(value).__name__} has no canonical JSON form")
 
 
-def _encode_string(text: str) -> bytes:
-    try:
-        raw = text.encode("utf-8")
-    except UnicodeEncodeError:
-        # Lone surrogates (from a "\ud800" escape) decode to U+FFFD in Go.
-        raw = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
-    return b'"' + raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+def _quote(text: str) -> str:
+    if "\\" in text or '"' in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

@@ -44,3 +44,10 @@ def test_booleans_are_not_integers():
 def test_lone_surrogate_and_invalid_utf8_become_replacement_char():
     assert encode_canonical(loads(b'"\\ud800"')) == '"\ufffd"'.encode()
     assert loads(b'"a\xffb"') == "a\ufffdb"
+
+
+def test_surrogate_pairs_join_and_lone_ones_are_replaced_beside_escapes():
+    value = {"\ud83d\ude00": ["\ud83d", '"\ude00', "\\\ud800\ud83d\ude00"]}
+    assert encode_canonical(value) == (
+        '{"\U0001f600":["\ufffd","\\"\ufffd","\\\\\ufffd\U0001f600"]}'.encode()
+    )
