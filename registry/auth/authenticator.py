@@ -80,6 +80,10 @@ class Authenticator:
             raise UnauthorizedError("incorrect username or password")
         if record:
             await self.throttle.succeeded(username)
+            if principal.token_id is not None:
+                # "last used" counts logins with the token, not every request it authorises.
+                async with self.engine.begin() as conn:
+                    await account_queries.touch_token(conn, principal.token_id)
             await self.audit.record(
                 principal.name,
                 "login",

@@ -134,10 +134,11 @@ async def test_read_only_access_token_pulls_and_does_not_push(hub):
         "/api/v1/user/tokens", json={"name": "x", "scopes": ["admin"]}, headers=pat
     )
     assert resp.status == 403
-    # Listed without the secret.
+    # Listed without the secret, with the login above as its last use.
     listed = await (await hub.client.get("/api/v1/user/tokens", headers=alice)).json()
     assert [t["name"] for t in listed["tokens"]] == ["ci"]
     assert "token" not in listed["tokens"][0]
+    assert listed["tokens"][0]["last_used"] is not None
 
 
 async def test_write_token_pushes(hub):
