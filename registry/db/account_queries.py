@@ -255,16 +255,6 @@ async def remove_member(conn: AsyncConnection, team: int, user_id: int) -> bool:
     return bool(result.rowcount)
 
 
-async def is_member_of(conn: AsyncConnection, user_id: int, namespace_id: int) -> bool:
-    found = await conn.scalar(
-        select(team_members.c.team_id)
-        .join(teams, teams.c.id == team_members.c.team_id)
-        .where(team_members.c.user_id == user_id, teams.c.namespace_id == namespace_id)
-        .limit(1)
-    )
-    return found is not None
-
-
 async def set_grant(
     conn: AsyncConnection, team: int, namespace_id: int, repository: str, role: str
 ) -> None:

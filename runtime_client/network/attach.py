@@ -138,19 +138,6 @@ def plan_networks(ctx: Context, container: Container) -> NetworkPlan | None:
     return NetworkPlan(ctx, container, path, attachments, ports)
 
 
-def connect_all(ctx: Context, container: Container) -> Path | None:
-    """`plan_networks` and `apply` in one go; returns the namespace path (or None)."""
-    plan = plan_networks(ctx, container)
-    if plan is None:
-        return None
-    try:
-        plan.apply()
-    except BaseException:
-        disconnect_all(ctx, container)
-        raise
-    return plan.path
-
-
 def _current_attachments(ctx: Context, container: Container) -> list[Attachment]:
     found = []
     for name, att in container.networks.items():

@@ -80,10 +80,6 @@ class ServerKeyring:
         logger.info("created %s key %s for %s", role, public.key_id, gun)
         return public
 
-    async def held_key_ids(self, gun: str, role: str) -> set[str]:
-        """IDs of the keys the server holds for (gun, role)."""
-        return {key.key_id for key in await self.store.get_keys(gun, role)}
-
     async def signing_keys(self, gun: str, role: str, root: Root) -> list[PrivateKey]:
         """The private keys of `role` that `root` lists and the server holds."""
         listed = root.roles[role].keyids if role in root.roles else []
