@@ -54,7 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-l", "--label", action="append", default=[], help="set metadata")
     parser.add_argument("--runtime", default="runc", help="OCI runtime (runc or crun)")
     parser.add_argument("--security-opt", action="append", default=[], dest="security_opt",
-                        help="security options: seccomp=unconfined or seccomp=PROFILE.json")
+                        help="security options: seccomp=unconfined, seccomp=PROFILE.json, "
+                        "no-new-privileges[:true|false]")
+    parser.add_argument("--cap-add", action="append", default=[], dest="cap_add",
+                        help="add Linux capabilities (NET_ADMIN, CAP_SYS_TIME, ALL)")
+    parser.add_argument("--cap-drop", action="append", default=[], dest="cap_drop",
+                        help="drop Linux capabilities (CHOWN, ALL)")
+    parser.add_argument("--privileged", action="store_true",
+                        help="give extended privileges to this container")
+    parser.add_argument("--read-only", action="store_true", dest="read_only",
+                        help="mount the container's root filesystem as read only")
+    parser.add_argument("--pids-limit", type=int, default=None, dest="pids_limit",
+                        help="tune container pids limit (-1 or 0 for unlimited)")
+    parser.add_argument("--ulimit", action="append", default=[],
+                        help="ulimit options: TYPE=SOFT[:HARD], e.g. nofile=1024:2048")
     parser.add_argument("image", metavar="IMAGE")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
 
@@ -73,7 +86,9 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
         memory=args.memory, volumes=tuple(args.volume), env=tuple(args.env),
         env_files=tuple(args.env_file), workdir=args.workdir, entrypoint=args.entrypoint,
         user=args.user, hostname=args.hostname, labels=tuple(args.label),
-        runtime=args.runtime, security_opt=tuple(args.security_opt))
+        runtime=args.runtime, security_opt=tuple(args.security_opt),
+        cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop), privileged=args.privileged,
+        read_only=args.read_only, pids_limit=args.pids_limit, ulimits=tuple(args.ulimit))
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -1,4 +1,5 @@
-"""`berth container exec` / `berth exec [-i] [-t] [-d] [-e] [-w] [-u] CONTAINER CMD...`."""
+"""`berth container exec` / `berth exec [-i] [-t] [-d] [-e] [-w] [-u] [--privileged] CONTAINER
+CMD...`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-e", "--env", action="append", default=[], help="set variables")
     parser.add_argument("-w", "--workdir", default="", help="working directory inside")
     parser.add_argument("-u", "--user", default="", help="username or UID[:group]")
+    parser.add_argument("--privileged", action="store_true",
+                        help="give extended privileges to the command")
     parser.add_argument("container", metavar="CONTAINER")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
 
@@ -30,7 +33,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.stderr.write("berth: 'exec' requires at least 2 arguments.\n")
         return 125
     opts = ExecOptions(args.container, tuple(args.command), args.interactive, args.tty,
-                       args.detach, tuple(args.env), args.workdir, args.user)
+                       args.detach, tuple(args.env), args.workdir, args.user,
+                       args.privileged)
     ctx.stdout.flush()
     try:
         with open_context(ctx) as c:

@@ -8,7 +8,6 @@ layer) that holds the mount points berth needs (/etc/hosts, /etc/hostname, /etc/
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import os
 import re
@@ -18,11 +17,10 @@ from pathlib import Path
 from runtime_client.container_errors import InvalidOptionError
 from runtime_client.network.model import HOST, NONE
 from runtime_client.ops.context import Context, ResolvedImage
+from runtime_client.ops.security import resolve_security
 from runtime_client.runtime.container import Container, NetworkAttachment, PortBinding
 from runtime_client.runtime.lifecycle import now
 from runtime_client.runtime.runc import DEFAULT_RUNTIME
-from runtime_client.runtime.seccomp import UNCONFINED, parse_security_opt, profile_from_json
-from runtime_client.runtime.spec import DEFAULT_CAPABILITIES
 from runtime_client.unpack import unpack_layers
 
 logger = logging.getLogger(__name__)
@@ -66,6 +64,12 @@ class CreateOptions:
     labels: tuple[str, ...] = ()
     runtime: str = DEFAULT_RUNTIME
     security_opt: tuple[str, ...] = ()
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    read_only: bool = False
+    pids_limit: int | None = None  # <= 0: unlimited
+    ulimits: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -153,31 +157,6 @@ def merge_env(base: list[str], overrides: list[str]) -> list[str]:
     return merged
 
 
-def resolve_security_opts(options: tuple[str, ...]) -> list[str]:
-    """--security-opt values as the record keeps them: a profile file is read now (as Docker's
-    CLI does) and kept as `seccomp=<compact JSON>`, so restarts do not need the file.
-
-    Raises:
-        InvalidOptionError: an unknown option, a missing file or a malformed profile.
-    """
-    resolved = []
-    for option in options:
-        key, value = parse_security_opt(option)
-        if key == "seccomp" and value != UNCONFINED:
-            try:
-                text = Path(value).read_text()
-            except OSError as exc:
-                reason = (exc.strerror or str(exc)).lower()
-                raise InvalidOptionError(
-                    f"opening seccomp profile ({value}) failed: open {value}: {reason}"
-                ) from exc
-            profile_from_json(text, DEFAULT_CAPABILITIES, os.uname().machine)  # validate now
-            compact = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-            option = f"seccomp={compact}"
-        resolved.append(option)
-    return resolved
-
-
 def _exposed(image: ResolvedImage, opts: CreateOptions) -> list[str]:
     ports = list((image.run_config.get("ExposedPorts") or {}).keys())
     for value in opts.expose:
@@ -220,7 +199,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
     for label in opts.labels:
         key, _, value = label.partition("=")
         labels[key] = value
-    security_opt = resolve_security_opts(opts.security_opt)
+    security = resolve_security(opts)
     memory = parse_memory(opts.memory)
     if memory and memory < 6 * (1 << 20):
         raise InvalidOptionError("Minimum memory limit allowed is 6MB")
@@ -240,7 +219,11 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
             network_mode=network.name, networks=networks, dns=list(opts.dns),
             extra_hosts=list(opts.add_host), mac_address=opts.mac_address, memory=memory,
             cpu_shares=opts.cpu_shares, restart_policy=opts.restart or "no",
-            auto_remove=opts.auto_remove, runtime=opts.runtime, security_opt=security_opt,
+            auto_remove=opts.auto_remove, runtime=opts.runtime,
+            security_opt=security.security_opt, cap_add=security.cap_add,
+            cap_drop=security.cap_drop, privileged=security.privileged,
+            readonly_rootfs=security.readonly_rootfs, pids_limit=security.pids_limit,
+            ulimits=security.ulimits,
             foreground=not opts.detach, image_config=image.config)
         ctx.containers.save(container)
     try:

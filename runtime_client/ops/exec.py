@@ -1,5 +1,7 @@
-"""`berth exec [-i] [-t] [-e] [-w] [-u] [-d] CONTAINER CMD...`: a new process in a running
-container, run in the foreground by the OCI runtime (which copies a pty itself with -t)."""
+"""`berth exec [-i] [-t] [-e] [-w] [-u] [-d] [--privileged] CONTAINER CMD...`: a new process
+in a running container, run in the foreground by the OCI runtime (which copies a pty itself
+with -t). It gets the container's capabilities, no_new_privs and ulimits, as in Docker;
+`--privileged` gives it every capability (the container's seccomp filter still applies)."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class ExecOptions:
     env: tuple[str, ...] = ()
     workdir: str = ""
     user: str = ""
+    privileged: bool = False
 
 
 def exec_(ctx: Context, opts: ExecOptions, stdin: BinaryIO | None = None,
@@ -56,7 +59,8 @@ def exec_(ctx: Context, opts: ExecOptions, stdin: BinaryIO | None = None,
     rootfs = ctx.layout.rootfs(container.id)
     process = lifecycle.build_process(
         ctx, container, rootfs, list(opts.command), merge_env(container.env, list(opts.env)),
-        opts.workdir or container.workdir, opts.user or container.user, opts.tty)
+        opts.workdir or container.workdir, opts.user or container.user, opts.tty,
+        opts.privileged)
     exec_dir = ctx.layout.container_dir(container.id) / "exec"
     exec_dir.mkdir(exist_ok=True)
     token = secrets.token_hex(16)

@@ -143,8 +143,12 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Memory": container.memory, "CpuShares": container.cpu_shares,
             "MemorySwap": container.memory * 2 if container.memory else 0,
             "Runtime": container.runtime,
-            "Privileged": False, "ReadonlyRootfs": False,
+            "Privileged": container.privileged, "ReadonlyRootfs": container.readonly_rootfs,
             "SecurityOpt": container.security_opt or None,
+            "CapAdd": container.cap_add or None, "CapDrop": container.cap_drop or None,
+            "PidsLimit": container.pids_limit,
+            # dockerd 20.10 with a current CLI shows [] (not null) when no --ulimit was given
+            "Ulimits": [dict(u) for u in container.ulimits],
         },
         "GraphDriver": {
             "Name": "overlay",

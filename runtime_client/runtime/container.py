@@ -143,8 +143,15 @@ class Container:
     restart_policy: str = "no"  # no | always | unless-stopped | on-failure[:N]
     auto_remove: bool = False
     runtime: str = "runc"
-    # --security-opt as Docker's inspect shows it: "seccomp=unconfined", "seccomp=<JSON>"
+    # --security-opt as Docker's inspect shows it: "seccomp=unconfined", "seccomp=<JSON>",
+    # "no-new-privileges"; --privileged adds "label=disable" as dockerd does
     security_opt: list[str] = field(default_factory=list)
+    cap_add: list[str] = field(default_factory=list)  # normalised: "CAP_NET_ADMIN", "ALL"
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    readonly_rootfs: bool = False
+    pids_limit: int | None = None  # None: unlimited (Docker stores <= 0 as unset)
+    ulimits: list[dict[str, Any]] = field(default_factory=list)  # [{"Name", "Soft", "Hard"}]
     state: State = field(default_factory=State)
     restart_count: int = 0
     stopped_by_user: bool = False

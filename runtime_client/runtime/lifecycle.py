@@ -29,15 +29,16 @@ from runtime_client.network import attach
 from runtime_client.network.model import HOST
 from runtime_client.ops.context import Context
 from runtime_client.rootfs import lookup_user
-from runtime_client.runtime import conmon, etcfiles, seccomp
+from runtime_client.runtime import conmon, etcfiles, host, seccomp
+from runtime_client.runtime.capabilities import effective_capabilities
 from runtime_client.runtime.container import Container, Event, Status, transition
 from runtime_client.runtime.spec import (
-    DEFAULT_CAPABILITIES,
     BindMount,
     ContainerSpec,
     ProcessSpec,
     build_spec,
 )
+from runtime_client.runtime.ulimits import spec_rlimits
 from runtime_client.snapshots import mount
 
 logger = logging.getLogger(__name__)
@@ -121,8 +122,13 @@ def _write_etc_files(ctx: Context, container: Container) -> list[BindMount]:
 
 
 def build_process(ctx: Context, container: Container, rootfs: Path, args: list[str],
-                  env: list[str], cwd: str, user: str, tty: bool) -> ProcessSpec:
-    """The process spec for the container's command or an exec, with -u resolved."""
+                  env: list[str], cwd: str, user: str, tty: bool,
+                  privileged: bool = False) -> ProcessSpec:
+    """The process spec for the container's command or an exec, with -u resolved.
+
+    The process gets the container's capabilities, no_new_privs and ulimits (as Docker's
+    exec does); `privileged` (`exec --privileged`) gives it every capability instead.
+    """
     resolved = lookup_user(rootfs, user)
     full_env = list(env)
     if not any(e.startswith("PATH=") for e in full_env):
@@ -134,9 +140,15 @@ def build_process(ctx: Context, container: Container, rootfs: Path, args: list[s
     if tty and not any(e.startswith("TERM=") for e in full_env):
         full_env.append("TERM=xterm")
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    capabilities = effective_capabilities(container.cap_add, container.cap_drop,
+                                          container.privileged or privileged,
+                                          host.bounding_capabilities())
     return ProcessSpec(tuple(args), tuple(full_env), cwd or "/", resolved.uid, resolved.gid,
                        resolved.additional_gids, tty,
-                       hard if hard != resource.RLIM_INFINITY else 1 << 20)
+                       hard if hard != resource.RLIM_INFINITY else 1 << 20,
+                       capabilities=tuple(capabilities),
+                       no_new_privileges=seccomp.no_new_privileges(container.security_opt),
+                       rlimits=tuple(spec_rlimits(container.ulimits)))
 
 
 def command_of(container: Container) -> list[str]:
@@ -231,8 +243,11 @@ def start(ctx: Context, container: Container,
                 host_network=container.network_mode == HOST,
                 memory_limit=container.memory or None,
                 cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc,
-                seccomp=seccomp.seccomp_for(container.security_opt, DEFAULT_CAPABILITIES,
-                                            os.uname().machine)))
+                seccomp=None if container.privileged else seccomp.seccomp_for(
+                    container.security_opt, process.capabilities, os.uname().machine),
+                readonly_rootfs=container.readonly_rootfs, privileged=container.privileged,
+                pids_limit=container.pids_limit,
+                devices=host.host_devices() if container.privileged else ()))
             bundle = ctx.layout.bundle(container.id)
             (bundle / "config.json").write_text(json.dumps(spec, indent=1))
             runtime.delete(container.id)  # a stale runtime entry from a crash would block create

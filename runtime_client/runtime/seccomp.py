@@ -18,10 +18,10 @@ allowed when the container holds that capability (`CAPABILITY_SYSCALLS`); berth'
 only includes CAP_SYS_CHROOT of those. `ptrace` and `process_vm_readv/writev` are allowed, as
 in Docker on kernels since 4.8: the kernel limits them to the caller's own processes.
 
-`--security-opt seccomp=unconfined` runs without a filter; `seccomp=PATH` reads a profile in
-either the OCI `linux.seccomp` shape or Docker's profile format (`archMap`, per-rule
-`includes`/`excludes` by capability and architecture; `minKernel` is ignored, every rule
-applies). The container record keeps the option the way Docker's inspect shows it
+`--security-opt seccomp=unconfined` (and `--privileged`) runs without a filter; `seccomp=PATH`
+reads a profile in either the OCI `linux.seccomp` shape or Docker's profile format (`archMap`,
+per-rule `includes`/`excludes` by capability and architecture; `minKernel` is ignored, every
+rule applies). The container record keeps the option the way Docker's inspect shows it
 (`seccomp=unconfined` or `seccomp=<compact JSON>`), so restarts use the same filter even if the
 file is gone.
 
@@ -38,14 +38,20 @@ from runtime_client.container_errors import InvalidOptionError
 
 __all__ = [
     "CAPABILITY_SYSCALLS",
+    "NO_NEW_PRIVILEGES",
     "UNCONFINED",
     "default_profile",
+    "no_new_privileges",
     "parse_security_opt",
     "profile_from_json",
     "seccomp_for",
 ]
 
 UNCONFINED = "unconfined"
+NO_NEW_PRIVILEGES = "no-new-privileges"
+# Go's strconv.ParseBool, which dockerd uses for no-new-privileges values.
+_GO_BOOLEANS = {**dict.fromkeys(("1", "t", "T", "TRUE", "true", "True"), True),
+                **dict.fromkeys(("0", "f", "F", "FALSE", "false", "False"), False)}
 EPERM = 1
 ENOSYS = 38
 
@@ -317,20 +323,39 @@ def profile_from_json(text: str, capabilities: Collection[str], machine: str
 def parse_security_opt(option: str) -> tuple[str, str]:
     """Split one `--security-opt` value into (key, value), as Docker accepts it.
 
-    `seccomp=...` and the older `seccomp:...` are understood; so is `apparmor=unconfined`
-    (berth never applies AppArmor, so it changes nothing).
+    `seccomp=...` and the older `seccomp:...` are understood; so are `no-new-privileges`
+    (alone, or `=`/`:` with a Go-style boolean, returned as "true"/"false"),
+    `apparmor=unconfined` and `label=disable` (berth applies neither AppArmor nor SELinux, so
+    those change nothing).
 
     Raises:
         InvalidOptionError: any other option.
     """
-    for key in ("seccomp", "apparmor"):
+    if option == NO_NEW_PRIVILEGES:
+        return NO_NEW_PRIVILEGES, "true"
+    for key in ("seccomp", "apparmor", "label", NO_NEW_PRIVILEGES):
         for sep in ("=", ":"):
             if option.startswith(key + sep) and option[len(key) + 1:]:
                 value = option[len(key) + 1:]
-                if key == "seccomp" or value == UNCONFINED:
+                if key == "seccomp" or (key == "apparmor" and value == UNCONFINED) or (
+                        key == "label" and value == "disable"):
                     return key, value
+                if key == NO_NEW_PRIVILEGES and value in _GO_BOOLEANS:
+                    return key, str(_GO_BOOLEANS[value]).lower()
     raise InvalidOptionError(f'invalid --security-opt: "{option}" (berth knows '
-                             "seccomp=unconfined, seccomp=PROFILE.json and apparmor=unconfined)")
+                             "seccomp=unconfined, seccomp=PROFILE.json, "
+                             "no-new-privileges[:true|false], apparmor=unconfined and "
+                             "label=disable)")
+
+
+def no_new_privileges(security_opt: Sequence[str]) -> bool:
+    """Whether the options ask for `no_new_privs` (the last no-new-privileges option wins)."""
+    wanted = False
+    for option in security_opt:
+        key, value = parse_security_opt(option)
+        if key == NO_NEW_PRIVILEGES:
+            wanted = value == "true"
+    return wanted
 
 
 def seccomp_for(security_opt: Sequence[str], capabilities: Collection[str], machine: str

@@ -5,7 +5,14 @@ capability set, masked and read-only /proc and /sys paths, /dev as tmpfs with de
 mqueue, read-only sysfs, a deny-all device cgroup (runc adds the standard allowed devices), and
 the two network sysctls Docker sets for non-host networking. The seccomp filter
 (`linux.seccomp`) comes from `runtime.seccomp`: berth's default profile, a user's profile or
-none (`--security-opt seccomp=unconfined`); the caller resolves it and hands it in.
+none (`--security-opt seccomp=unconfined`); the caller resolves it and hands it in, as it
+does the capability set (`runtime.capabilities`), rlimits (`runtime.ulimits`) and, for
+`--privileged`, the host's devices (`runtime.host`).
+
+`--privileged` follows Docker: no masked or read-only /proc paths, /sys and its cgroup mount
+read-write, every device allowed in the devices cgroup and the host's device nodes created.
+`--read-only` makes the root filesystem read-only; /dev, /dev/shm, /proc and the other
+mounts stay as usual.
 
 Not in scope: AppArmor and SELinux (berth applies neither; see the README).
 """
@@ -16,13 +23,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-OCI_VERSION = "1.0.2"
+from runtime_client.runtime.capabilities import DEFAULT_CAPABILITIES
 
-DEFAULT_CAPABILITIES = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-)
+OCI_VERSION = "1.0.2"
 
 MASKED_PATHS = (
     "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
@@ -59,6 +62,9 @@ class ProcessSpec:
     additional_gids: tuple[int, ...] = ()
     terminal: bool = False
     nofile_hard_limit: int = DEFAULT_NOFILE
+    capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
+    no_new_privileges: bool = False
+    rlimits: tuple[Mapping[str, Any], ...] = ()  # spec entries; they replace the defaults
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,19 @@ class ContainerSpec:
     etc_files: Sequence[BindMount] = field(default_factory=tuple)  # hosts, hostname, resolv.conf
     rootfs: str = "rootfs"
     seccomp: Mapping[str, Any] | None = None  # the `linux.seccomp` object; None: unconfined
+    readonly_rootfs: bool = False
+    privileged: bool = False
+    pids_limit: int | None = None  # None: no limit
+    devices: Sequence[Mapping[str, Any]] = field(default_factory=tuple)  # `linux.devices`
 
 
 def process_dict(proc: ProcessSpec) -> dict[str, Any]:
     """The `process` object of a runtime spec (also the `runc exec --process` file)."""
-    caps = list(DEFAULT_CAPABILITIES)
+    caps = list(proc.capabilities)
     nofile = min(DEFAULT_NOFILE, proc.nofile_hard_limit)
+    rlimits = [dict(r) for r in proc.rlimits]
+    if not any(r["type"] == "RLIMIT_NOFILE" for r in rlimits):
+        rlimits.insert(0, {"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile})
     user: dict[str, Any] = {"uid": proc.uid, "gid": proc.gid}
     if proc.additional_gids:
         user["additionalGids"] = list(proc.additional_gids)
@@ -92,13 +105,15 @@ def process_dict(proc: ProcessSpec) -> dict[str, Any]:
         "env": list(proc.env),
         "cwd": proc.cwd or "/",
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}],
-        "noNewPrivileges": False,
+        "rlimits": rlimits,
+        "noNewPrivileges": proc.no_new_privileges,
         "oomScoreAdj": 0,
     }
 
 
-def _default_mounts() -> list[dict[str, Any]]:
+def _default_mounts(privileged: bool) -> list[dict[str, Any]]:
+    sys_options = ["nosuid", "noexec", "nodev"] + ([] if privileged else ["ro"])
+    cgroup_options = ["rw" if privileged else "ro", "nosuid", "noexec", "nodev"]
     return [
         {"destination": "/proc", "type": "proc", "source": "proc",
          "options": ["nosuid", "noexec", "nodev"]},
@@ -107,9 +122,9 @@ def _default_mounts() -> list[dict[str, Any]]:
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
         {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-         "options": ["nosuid", "noexec", "nodev", "ro"]},
+         "options": sys_options},
         {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-         "options": ["ro", "nosuid", "noexec", "nodev"]},
+         "options": cgroup_options},
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
          "options": ["nosuid", "noexec", "nodev"]},
         {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
@@ -145,13 +160,15 @@ def build_spec(spec: ContainerSpec) -> dict[str, Any]:
         sysctl = {"net.ipv4.ip_unprivileged_port_start": "0",
                   "net.ipv4.ping_group_range": "0 2147483647"}
     resources: dict[str, Any] = {
-        "devices": [{"allow": False, "access": "rwm"}],
+        "devices": [{"allow": spec.privileged, "access": "rwm"}],
         "cpu": {"shares": spec.cpu_shares or DEFAULT_CPU_SHARES},
     }
+    if spec.pids_limit is not None:
+        resources["pids"] = {"limit": spec.pids_limit}
     if spec.memory_limit:
         # Docker's default swap allowance is the memory limit again (--memory-swap = 2 * -m).
         resources["memory"] = {"limit": spec.memory_limit, "swap": spec.memory_limit * 2}
-    mounts = _default_mounts()
+    mounts = _default_mounts(spec.privileged)
     mounts += [_bind(m) for m in spec.etc_files]
     mounts += [_bind(m) for m in spec.binds]
     linux: dict[str, Any] = {
@@ -159,15 +176,17 @@ def build_spec(spec: ContainerSpec) -> dict[str, Any]:
         "resources": resources,
         "cgroupsPath": spec.cgroups_path,
         "sysctl": sysctl,
-        "maskedPaths": list(MASKED_PATHS),
-        "readonlyPaths": list(READONLY_PATHS),
+        "maskedPaths": [] if spec.privileged else list(MASKED_PATHS),
+        "readonlyPaths": [] if spec.privileged else list(READONLY_PATHS),
     }
+    if spec.devices:
+        linux["devices"] = [dict(d) for d in spec.devices]
     if spec.seccomp is not None:
         linux["seccomp"] = dict(spec.seccomp)
     return {
         "ociVersion": OCI_VERSION,
         "process": process_dict(spec.process),
-        "root": {"path": spec.rootfs, "readonly": False},
+        "root": {"path": spec.rootfs, "readonly": spec.readonly_rootfs},
         "hostname": spec.hostname,
         "mounts": mounts,
         "linux": linux,
