@@ -144,7 +144,13 @@ def test_security_opt_values() -> None:
     assert parse_security_opt("seccomp:/p.json") == ("seccomp", "/p.json")
     assert parse_security_opt('seccomp={"a":"b=c"}') == ("seccomp", '{"a":"b=c"}')
     assert parse_security_opt("apparmor=unconfined") == ("apparmor", "unconfined")
-    for bad in ("seccomp", "seccomp=", "apparmor=docker-default", "label=disable", "nonsense"):
+    # dockerd records label=disable for --privileged; berth applies no SELinux labels anyway.
+    assert parse_security_opt("label=disable") == ("label", "disable")
+    assert parse_security_opt("no-new-privileges") == ("no-new-privileges", "true")
+    assert parse_security_opt("no-new-privileges:false") == ("no-new-privileges", "false")
+    assert parse_security_opt("no-new-privileges=TRUE") == ("no-new-privileges", "true")
+    for bad in ("seccomp", "seccomp=", "apparmor=docker-default", "label=user:x", "nonsense",
+                "no-new-privileges:maybe", "no-new-privileges="):
         with pytest.raises(InvalidOptionError, match="invalid --security-opt"):
             parse_security_opt(bad)
 
