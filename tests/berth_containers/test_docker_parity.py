@@ -155,3 +155,68 @@ def test_security_opt_in_inspect_matches(docker: DockerDaemon, clean: BerthCli, 
         d = json.loads(docker.run("inspect", name).stdout)[0]["HostConfig"]["SecurityOpt"]
         b = json.loads(clean("inspect", name).stdout)[0]["HostConfig"]["SecurityOpt"]
         assert b == d, name
+
+
+SECURITY_FIELDS = ("CapAdd", "CapDrop", "Privileged", "ReadonlyRootfs", "SecurityOpt",
+                   "PidsLimit", "Ulimits")
+PROCESS_REPORT = ("grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status;"
+                  " ulimit -n; ulimit -Hn; ulimit -u")
+
+
+@pytest.mark.parametrize("flags", [
+    (),
+    ("--cap-drop", "ALL", "--cap-add", "chown"),
+    ("--cap-add", "NET_ADMIN", "--cap-add", "sys_time", "--cap-drop", "net_raw",
+     "--cap-drop", "CAP_KILL"),
+    ("--cap-add", "CHOWN", "--cap-drop", "chown"),
+    ("--security-opt", "no-new-privileges", "--ulimit", "nofile=100:200",
+     "--ulimit", "nproc=50:60"),
+], ids=["default", "drop-all-add-one", "add-and-drop", "added-and-dropped", "nnp-ulimits"])
+def test_process_privileges_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                                  flags: tuple[str, ...]) -> None:
+    d, b = both(docker, clean, image, "--rm", "--net", "none", *flags,
+                f"sh\0-c\0{PROCESS_REPORT}")
+    assert d.returncode == 0, d.stderr  # type: ignore[attr-defined]
+    assert b.stdout == d.stdout  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("flags", "script"), [
+    (("--read-only",), "touch /x; touch /tmp/x; touch /dev/shm/x && echo shm-ok"),
+    (("--pids-limit", "5"), "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; echo all-started"),
+    (("--cap-add", "NET_ADMIN"), "ip link set lo down && echo down"),
+], ids=["read-only", "pids-limit", "net-admin"])
+def test_restriction_outcomes_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                                    flags: tuple[str, ...], script: str) -> None:
+    d, b = both(docker, clean, image, "--rm", "--net", "none", *flags, f"sh\0-c\0{script}")
+    for attribute in ("returncode", "stdout", "stderr"):
+        assert getattr(b, attribute) == getattr(d, attribute), attribute
+
+
+def test_security_fields_in_inspect_match(docker: DockerDaemon, clean: BerthCli,
+                                          image: str) -> None:
+    # Created, never started: dockerd cannot start --privileged on a host whose bounding set
+    # lacks a capability (this one may lack CAP_SYS_RESOURCE), but it records it.
+    for name, flags in (
+        ("parity-sec-default", ()),
+        ("parity-sec-flags", ("--cap-add", "sys_time", "--cap-add", "CAP_NET_ADMIN",
+                              "--cap-add", "net_admin", "--cap-drop", "chown", "--cap-drop",
+                              "ALL", "--read-only", "--security-opt", "no-new-privileges",
+                              "--pids-limit", "7", "--ulimit", "nproc=10",
+                              "--ulimit", "nofile=100:200", "--ulimit", "core=-1")),
+        ("parity-sec-privileged", ("--privileged", "--pids-limit", "-1")),
+    ):
+        args = ["--name", name, "--net", "none", *flags]
+        docker.run("create", "--label", "berth-parity", *args, DOCKER_ARCHIVE_TAG, "true")
+        clean("create", *args, image, "true")
+        d = json.loads(docker.run("inspect", name).stdout)[0]["HostConfig"]
+        b = json.loads(clean("inspect", name).stdout)[0]["HostConfig"]
+        assert {f: b[f] for f in SECURITY_FIELDS} == {f: d[f] for f in SECURITY_FIELDS}, name
+
+
+def test_unknown_capability_error_matches(docker: DockerDaemon, clean: BerthCli,
+                                          image: str) -> None:
+    d, b = both(docker, clean, image, "--rm", "--net", "none", "--cap-add", "foo", "true")
+    assert b.returncode == d.returncode == 125  # type: ignore[attr-defined]
+    message = 'Error response from daemon: invalid CapAdd: unknown capability: "CAP_FOO"'
+    assert message in d.stderr  # type: ignore[attr-defined]
+    assert message in b.stderr  # type: ignore[attr-defined]
