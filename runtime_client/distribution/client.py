@@ -45,6 +45,16 @@ WRITE_BATCH = 1024 * 1024  # bytes handed to the writer thread at once
 RETRIES = 4  # per blob transfer, after the first attempt
 _TRANSIENT = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
 
+
+def worth_retrying(error: BaseException) -> bool:
+    """Whether sending a blob or manifest again may succeed: the connection failed or was cut,
+    the registry answered with a server error, or it no longer knows an upload session (it
+    expired, or a request whose answer was lost closed it). Not a refusal such as 401 or 403."""
+    if isinstance(error, RegistryRequestError):
+        return (error.status is None or error.status >= 500
+                or error.code == "BLOB_UPLOAD_UNKNOWN")
+    return isinstance(error, _TRANSIENT)
+
 ProgressCallback = Callable[[int], None]
 
 
@@ -165,6 +175,20 @@ class RegistryClient:
         if response.status != 200:
             raise await self._fail(response, f"login to {self.host}")
         response.release()
+
+    async def ensure_reachable(self) -> None:
+        """`GET /v2/` without credentials, as Docker's first request: fail at once when the
+        registry is down, so that later failures are retried as connections that were cut.
+
+        Raises:
+            RegistryRequestError: the registry could not be reached.
+        """
+        target = self.url("/v2/")
+        try:
+            async with self._session.get(target) as response:
+                await response.read()
+        except _TRANSIENT as exc:
+            raise RegistryRequestError(f'GET "{target}": {exc}') from exc
 
     # -- manifests and tags ----------------------------------------------------------------
 

@@ -2,7 +2,10 @@
 
 For each blob: skip it when the repository has it (HEAD), else mount it from another
 repository of the same registry known to hold it (recorded by earlier pulls and pushes), else
-upload it in retried chunks. The stored manifest bytes are pushed unchanged, so the digest
+upload it in retried chunks. A blob whose transfer still fails for a passing reason (a cut
+connection, a registry replica going away, a lost upload session) is pushed again from the
+start, as Docker does; a blob the registry turns out to hold by then is not sent again.
+The stored manifest bytes are pushed unchanged, so the digest
 the registry reports is the one recorded locally as a repo digest.
 """
 
@@ -11,14 +14,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, TypeVar
 
 from registry.oci.digest import Digest
 from registry.oci.reference import Reference
 from runtime_client.config import ClientConfig, Stores
-from runtime_client.distribution.client import RegistryClient, open_session
+from runtime_client.distribution.client import RegistryClient, open_session, worth_retrying
 from runtime_client.distribution.connect import client_for
 from runtime_client.distribution.progress import Progress
 from runtime_client.errors import NoSuchImageError, RuntimeClientError, UsageError
@@ -31,7 +34,10 @@ __all__ = ["push", "push_image"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 CONCURRENT_UPLOADS = 5  # Docker's max-concurrent-uploads default
+ATTEMPTS = 5  # per blob and manifest: Docker's max-upload-attempts default
 
 
 async def push(stores: Stores, config: ClientConfig, opts: PushOptions, stdout: TextIO,
@@ -60,6 +66,7 @@ async def push(stores: Stores, config: ClientConfig, opts: PushOptions, stdout: 
     digests = []
     async with open_session() as session:
         client = client_for(config, ref.host or config.default_registry, session)
+        await client.ensure_reachable()
         for tag in tags:
             try:
                 image = stores.images.resolve(f"{repo}:{tag}")
@@ -96,8 +103,12 @@ async def push_image(stores: Stores, client: RegistryClient, image: Image, targe
                    semaphore, progress, show=False),
     ])
     manifest = stores.content.read(image.manifest_digest)
-    digest = await client.put_manifest(target.name, target.tag or "latest", manifest,
-                                       image.manifest_media_type)
+    digest = await _retrying(
+        target.tag or "latest",
+        lambda: client.put_manifest(target.name, target.tag or "latest", manifest,
+                                    image.manifest_media_type),
+        lambda delay: progress.message(f"Retrying the manifest in {delay}s"),
+    )
     stores.images.add_repo_digest(image.id, f"{repository_of(target)}@{digest}")
     for blob in (image.id, *(layer.digest for layer in image.layers)):
         stores.images.add_blob_source(blob, client.host, target.name)
@@ -111,25 +122,50 @@ async def _push_blob(stores: Stores, client: RegistryClient, name: str, digest: 
     status = progress.status if show else (lambda _id, _text: None)
     status(short, "Preparing")
     async with semaphore:
-        if await client.blob_exists(name, digest):
-            status(short, "Layer already exists")
-            return
-        location = None
-        for source in stores.images.blob_sources(digest, client.host):
-            if source == name:
-                continue
-            location = await client.mount_blob(name, digest, source)
-            if location is None:
-                status(short, f"Mounted from {source}")
-                return
-            break
-        status(short, "Pushing")
-        await client.upload_blob(
-            name, digest, size, _opener(stores, digest),
-            (lambda done: progress.bytes(short, "Pushing", done, size)) if show else _ignore,
-            location=location,
-        )
-    status(short, "Pushed")
+        status(short, await _retrying(
+            digest, lambda: _send_blob(stores, client, name, digest, size, progress, show),
+            lambda delay: status(short, f"Retrying in {delay} second{'s' * (delay > 1)}"),
+        ))
+
+
+async def _retrying(what: str, attempt: Callable[[], Awaitable[T]],
+                    on_retry: Callable[[int], None]) -> T:
+    """Await `attempt()`, again after a growing pause while it fails in a way worth retrying."""
+    for number in range(1, ATTEMPTS + 1):
+        try:
+            return await attempt()
+        except Exception as exc:
+            if number == ATTEMPTS or not worth_retrying(exc):
+                raise
+            delay = 2 ** (number - 1)
+            logger.info("pushing %s again after: %s", what, exc)
+            on_retry(delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+async def _send_blob(stores: Stores, client: RegistryClient, name: str, digest: Digest,
+                     size: int, progress: Progress, show: bool) -> str:
+    """Put one blob in the repository; returns the status to show for it."""
+    if await client.blob_exists(name, digest):
+        return "Layer already exists"
+    location = None
+    for source in stores.images.blob_sources(digest, client.host):
+        if source == name:
+            continue
+        location = await client.mount_blob(name, digest, source)
+        if location is None:
+            return f"Mounted from {source}"
+        break
+    short = digest.hex[:12]
+    if show:
+        progress.status(short, "Pushing")
+    await client.upload_blob(
+        name, digest, size, _opener(stores, digest),
+        (lambda done: progress.bytes(short, "Pushing", done, size)) if show else _ignore,
+        location=location,
+    )
+    return "Pushed"
 
 
 def _opener(stores: Stores, digest: Digest) -> Callable[[], AbstractContextManager[BinaryIO]]:

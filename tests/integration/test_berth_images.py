@@ -27,7 +27,7 @@ from tests.support.images import (
     sha256_digest,
     write_oci_layout,
 )
-from tests.support.ports import wait_until
+from tests.support.ports import free_port, wait_until
 from tests.support.reference_registry import ReferenceRegistry
 from tests.support.registry_proxy import CORRUPT_MIN_SIZE, RegistryProxy
 from tests.support.skopeo import Skopeo
@@ -275,6 +275,43 @@ def test_push_resumes_an_upload_whose_answer_was_lost(request: pytest.FixtureReq
         assert berth_image_id(pulled, target) == built_image.config_digest
     finally:
         proxy.stop()
+
+
+def test_push_goes_on_when_the_answers_to_puts_are_lost(berth: BerthCli,
+                                                        shared_hub: HubProcess, skopeo: Skopeo,
+                                                        oci_layout,
+                                                        built_image: BuiltImage) -> None:
+    """A blob whose closing PUT lost its answer is checked again (it is there); a manifest PUT
+    is sent again."""
+    source = f"{shared_hub.host}/lost-put/source:v1"
+    skopeo_push(skopeo, oci_layout.reference, source)
+    berth("pull", source)
+    blobs = len(built_image.layers) + 1
+    proxy = RegistryProxy(shared_hub.host, drop_upload_puts=blobs, drop_manifest_puts=2).start()
+    try:
+        target = f"{proxy.host}/lost-put/copy:v1"
+        berth("tag", source, target)
+        result = berth("push", target)
+        assert (proxy.drop_upload_puts, proxy.drop_manifest_puts) == (0, 0)
+        assert "Retrying in 1 second" in result.stderr
+        pulled = BerthCli(berth.root.parent / "second-root")
+        pulled("pull", target)
+        assert berth_image_id(pulled, target) == built_image.config_digest
+    finally:
+        proxy.stop()
+
+
+def test_push_to_a_registry_that_is_down_fails_at_once(berth: BerthCli, shared_hub: HubProcess,
+                                                       skopeo: Skopeo, oci_layout) -> None:
+    source = f"{shared_hub.host}/down/source:v1"
+    skopeo_push(skopeo, oci_layout.reference, source)
+    berth("pull", source)
+    target = f"127.0.0.1:{free_port()}/down/copy:v1"
+    berth("tag", source, target)
+    result = berth("push", target, check=False)
+    assert result.returncode == 1
+    assert "Cannot connect to host" in result.stderr
+    assert "Retrying" not in result.stderr
 
 
 def test_two_pulls_at_once_into_one_root(berth: BerthCli, shared_hub: HubProcess,

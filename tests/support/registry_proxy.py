@@ -6,8 +6,9 @@ can interrupt a download half-way) and `corrupt_blobs` (flip the first byte of e
 larger than `CORRUPT_MIN_SIZE`, i.e. layers but not configs, so the client receives layer
 content that does not match its digest) and `drop_patches` (the next N upload PATCHes reach
 the registry, but the client's connection is cut before it sees the answer, so it must ask the
-registry how much it holds and resume). It runs its own event loop in a
-thread, so synchronous tests can use it.
+registry how much it holds and resume), and likewise `drop_upload_puts` (the PUTs that close
+an upload) and `drop_manifest_puts`. It runs its own event loop in a thread, so
+synchronous tests can use it.
 
 Optionally it also stands in for the parts of a hub the reference registry lacks:
 - `credentials=(user, password)` puts the registry behind auth. With `auth_scheme="bearer"`
@@ -58,6 +59,8 @@ class RegistryProxy:
     throttle: int | None = None  # bytes per second for blob bodies; None: full speed
     corrupt_blobs: bool = False
     drop_patches: int = 0  # forward this many PATCHes, then cut the connection unanswered
+    drop_upload_puts: int = 0  # likewise for the PUTs that close a blob upload
+    drop_manifest_puts: int = 0  # likewise for manifest PUTs
     credentials: tuple[str, str] | None = None
     auth_scheme: str = "bearer"
     search_results: list[dict[str, object]] | None = None
@@ -104,6 +107,19 @@ class RegistryProxy:
             await self._runner.cleanup()
         if self._session is not None:
             await self._session.close()
+
+    def _drop_answer(self, method: str, path: str) -> bool:
+        """Whether to cut the connection before the answer to this request (and count it)."""
+        if method == "PATCH" and self.drop_patches > 0:
+            self.drop_patches -= 1
+            return True
+        if method == "PUT" and "/blobs/uploads/" in path and self.drop_upload_puts > 0:
+            self.drop_upload_puts -= 1
+            return True
+        if method == "PUT" and "/manifests/" in path and self.drop_manifest_puts > 0:
+            self.drop_manifest_puts -= 1
+            return True
+        return False
 
     def _basic_ok(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -168,8 +184,7 @@ class RegistryProxy:
         url = f"http://{self.upstream}{request.path_qs}"
         async with self._session.request(request.method, url, headers=headers, data=body,
                                          allow_redirects=False) as upstream:
-            if request.method == "PATCH" and self.drop_patches > 0:
-                self.drop_patches -= 1
+            if self._drop_answer(request.method, request.path):
                 await upstream.read()
                 assert request.transport is not None
                 request.transport.abort()
