@@ -4,6 +4,9 @@ A `HubProcess` owns one server subprocess on a loopback port with its own data d
 can be stopped cleanly (SIGTERM), killed (SIGKILL, to test crash recovery) and started again on
 the same port and data directory. Its output goes to a log file that the test report shows when
 a test fails (see `tests/conftest.py`).
+
+A port picked free can be taken (by any process's outgoing connection) before the hub binds it;
+a first start on a port picked here therefore retries on a fresh port when the bind fails.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 from registry.tlscerts import DevCertificates
-from tests.support.ports import free_port, http_status, wait_until
+from tests.support.ports import free_port, http_status, listening_in_tree, wait_until
 
 __all__ = ["REPO_ROOT", "HubError", "HubProcess", "HubSet", "repo_env"]
 
@@ -29,10 +32,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Seconds a hub may take to answer its first request, and to exit after SIGTERM.
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
+# Fresh ports a first start tries when the picked one was taken before the hub bound it.
+PORT_ATTEMPTS = 5
+_PORT_TAKEN = "address already in use"
 
 
 class HubError(RuntimeError):
     """A hub process did not start, or exited when it should be running."""
+
+
+class _PortTakenError(HubError):
+    """The hub could not bind its port: another socket took it first."""
 
 
 def repo_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -79,6 +89,8 @@ class HubProcess:
         self.data_dir = Path(data_dir)
         self.log_path = Path(log_path)
         self.port = port if port is not None else free_port()
+        # Only a port nobody has seen yet may change: after a first start, clients know it.
+        self._may_change_port = port is None
         self.no_auth = no_auth
         self.tls = tls
         self.extra_args = tuple(extra_args)
@@ -131,6 +143,18 @@ class HubProcess:
             raise HubError(f"hub on {self.host} is already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        retries = PORT_ATTEMPTS - 1 if self._may_change_port else 0
+        for _ in range(retries):
+            try:
+                return self._start_once()
+            except _PortTakenError:
+                logger.warning("port %s was taken before the hub bound it; trying another",
+                               self.port)
+                self.port = free_port()
+        return self._start_once()
+
+    def _start_once(self) -> HubProcess:
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             log.write(f"--- starting: {' '.join(self.command())}\n".encode())
             log.flush()
@@ -143,16 +167,24 @@ class HubProcess:
         if not self.is_running():
             code = self._process.returncode
             self._process = None
-            raise HubError(f"hub exited with status {code} while starting:\n{self.log_tail()}")
+            message = f"hub exited with status {code} while starting:\n{self.log_tail()}"
+            with self.log_path.open("rb") as log:
+                log.seek(log_start)
+                if _PORT_TAKEN in log.read().decode(errors="replace"):
+                    raise _PortTakenError(message)
+            raise HubError(message)
         if not ready:
             self.kill()
             raise HubError(f"hub did not answer on {self.url} within {START_TIMEOUT:.0f}s:\n"
                            f"{self.log_tail()}")
+        self._may_change_port = False
         logger.info("hub %s running as pid %s", self.url, self.pid)
         return self
 
     def _answers(self) -> bool:
-        return http_status(f"{self.url}/v2/", timeout=1.0) is not None
+        # The answer must come from this hub, not from a stranger that took the port.
+        return (http_status(f"{self.url}/v2/", timeout=1.0) is not None
+                and self.pid is not None and listening_in_tree(self.pid, self.port))
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:
         """Stop with SIGTERM (SIGKILL after `timeout` seconds); return the exit status."""

@@ -1,15 +1,23 @@
-"""Free loopback ports and readiness polling for processes the tests start."""
+"""Free loopback ports and readiness polling for processes the tests start.
+
+A port `free_port` returns is free only at that moment: the server a test starts binds it a
+little later, and any other process may take it in between. `listening_in_tree` tells whether
+the server itself (and not a stranger) is the one listening.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 import ssl
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 
-__all__ = ["free_port", "http_status", "wait_until"]
+__all__ = ["free_port", "http_status", "listening_in_tree", "wait_until"]
 
 
 def free_port() -> int:
@@ -17,6 +25,42 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listening_in_tree(pid: int, port: int) -> bool:
+    """Whether process `pid` or one of its descendants listens on TCP `port` (from /proc)."""
+    inodes: set[str] = set()
+    for member in _process_tree(pid):
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{member}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+            return True
+    return False
+
+
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            # Field 4 (after the parenthesised command name) is the parent pid.
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    tree, pending = [], [pid]
+    while pending:
+        member = pending.pop()
+        tree.append(member)
+        pending.extend(children.get(member, []))
+    return tree
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:
