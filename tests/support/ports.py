@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["free_port", "http_status", "listening_in_tree", "wait_until"]
+__all__ = ["bound_socket", "free_port", "http_status", "listening_in_tree", "wait_until"]
 
 
 def free_port() -> int:
@@ -25,6 +25,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def bound_socket() -> socket.socket:
+    """A TCP socket bound to a kernel-picked port on 127.0.0.1, for an in-process server.
+
+    The port stays held from here on, so no other process can take it before the server
+    listens (aiohttp: `web.SockSite(runner, sock)`).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 def listening_in_tree(pid: int, port: int) -> bool:

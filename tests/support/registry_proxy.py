@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
-from tests.support.ports import free_port
+from tests.support.ports import bound_socket
 
 __all__ = ["CORRUPT_MIN_SIZE", "RecordedRequest", "RegistryProxy"]
 
@@ -66,9 +66,11 @@ class RegistryProxy:
     search_results: list[dict[str, object]] | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     token_scopes: list[str] = field(default_factory=list)
-    port: int = field(default_factory=free_port)
+    port: int = field(init=False)
 
     def __post_init__(self) -> None:
+        self._socket = bound_socket()
+        self.port = self._socket.getsockname()[1]
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
@@ -100,7 +102,7 @@ class RegistryProxy:
         app.router.add_route("*", "/{tail:.*}", self._forward)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        await web.SockSite(self._runner, self._socket).start()
 
     async def _stop(self) -> None:
         if self._runner is not None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from registry.tlscerts import DevCertificates, make_dev_certificates
 from tests.support.hub import HubProcess, repo_env
-from tests.support.ports import free_port
+from tests.support.ports import bound_socket
 from trust.server.app import create_trust_app
 from trust.server.settings import TrustServerSettings
 from trust.server.store.sql import SqlMetaStore, create_tables
@@ -61,7 +61,8 @@ class BerthTrustServer:
         self.directory = directory
         certificates = make_dev_certificates(directory)
         self.cert, self.key, self.ca = certificates.cert, certificates.key, certificates.ca_cert
-        self.port = free_port()
+        self._socket = bound_socket()
+        self.port = self._socket.getsockname()[1]
         self.url = f"https://127.0.0.1:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -82,7 +83,7 @@ class BerthTrustServer:
         await self._runner.setup()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.cert, self.key)
-        await web.TCPSite(self._runner, "127.0.0.1", self.port, ssl_context=context).start()
+        await web.SockSite(self._runner, self._socket, ssl_context=context).start()
 
     def stop(self) -> None:
         async def _stop() -> None:
