@@ -11,14 +11,14 @@ import json
 import shutil
 import ssl
 import subprocess
-import time
 import urllib.request
 
 import pytest
 
 from registry.tlscerts import make_dev_certificates
 from tests.integration.trust.support import notary, passphrases
-from tests.support.ports import free_port
+from tests.support.ports import free_port, wait_until
+from tests.support.processes import stop_process
 from trust.client.cache import MetadataCache
 from trust.client.updater import Updater, list_targets, resolve
 from trust.keystore import KeyStore
@@ -35,49 +35,67 @@ pytestmark = [
 ]
 
 
+# Seconds notary-server may take to answer its health check on a loaded machine.
+NOTARY_START_TIMEOUT = 60.0
+# Fresh ports to try when the picked one was taken before notary-server bound it.
+PORT_ATTEMPTS = 5
+
+
+def _start_notary_server(directory, certificates, context):
+    """Start notary-server on a free port; return (process, url, log file) once healthy."""
+    for _ in range(PORT_ATTEMPTS):
+        port = free_port()
+        config = {
+            "server": {
+                "http_addr": f"127.0.0.1:{port}",
+                "tls_cert_file": str(certificates.cert),
+                "tls_key_file": str(certificates.key),
+            },
+            "trust_service": {"type": "local"},
+            "logging": {"level": "info"},
+            "storage": {"backend": "memory"},
+        }
+        (directory / "config.json").write_text(json.dumps(config))
+        log_path = directory / "server.log"
+        log = log_path.open("wb")
+        process = subprocess.Popen(
+            ["notary-server", "-config", str(directory / "config.json")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"https://127.0.0.1:{port}"
+
+        def healthy(url=url) -> bool:
+            try:
+                with urllib.request.urlopen(f"{url}/_notary_server/health", context=context,
+                                            timeout=5):
+                    return True
+            except OSError:
+                return False
+
+        # A stranger that took the port would not answer over TLS with this CA's certificate.
+        up = wait_until(lambda p=process: p.poll() is not None or healthy(), NOTARY_START_TIMEOUT,
+                        interval=0.1)
+        if up and process.poll() is None:
+            return process, url, log
+        stop_process(process)
+        log.close()
+        output = log_path.read_text(errors="replace")
+        if "address already in use" not in output:
+            pytest.fail(f"notary-server did not start:\n{output}")
+    pytest.fail("notary-server found no free port")
+
+
 @pytest.fixture(scope="module")
 def notary_server(tmp_path_factory):
     directory = tmp_path_factory.mktemp("notary-server")
     certificates = make_dev_certificates(directory)
-    port = free_port()
-    config = {
-        "server": {
-            "http_addr": f"127.0.0.1:{port}",
-            "tls_cert_file": str(certificates.cert),
-            "tls_key_file": str(certificates.key),
-        },
-        "trust_service": {"type": "local"},
-        "logging": {"level": "info"},
-        "storage": {"backend": "memory"},
-    }
-    (directory / "config.json").write_text(json.dumps(config))
-    log = (directory / "server.log").open("wb")
-    process = subprocess.Popen(
-        ["notary-server", "-config", str(directory / "config.json")],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"https://127.0.0.1:{port}"
     context = ssl.create_default_context(cafile=str(certificates.ca_cert))
+    process, url, log = _start_notary_server(directory, certificates, context)
     try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"{url}/_notary_server/health", context=context):
-                    break
-            except OSError:
-                if process.poll() is not None:
-                    pytest.fail((directory / "server.log").read_text())
-                time.sleep(0.1)
-        else:
-            pytest.fail("notary-server did not start")
         yield {"url": url, "ca": str(certificates.ca_cert), "context": context}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 
