@@ -23,6 +23,7 @@ __all__ = ["PG_BIN", "PostgresCluster", "PostgresUnavailableError"]
 logger = logging.getLogger(__name__)
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PORT_ATTEMPTS = 5
 
 
 class PostgresUnavailableError(RuntimeError):
@@ -66,10 +67,16 @@ class PostgresCluster:
         if done.returncode != 0:
             self.stop()
             raise PostgresUnavailableError(f"initdb failed: {done.stderr}")
-        options = (f"-p {self.port} -k {self.socket_dir} -h 127.0.0.1 -F "
-                   "-c max_connections=300 -c shared_buffers=64MB")
-        done = self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l",
-                         str(self.log_path), "-o", options, "-w", "start")
+        # A port picked free can be taken before the server binds it: try a few fresh ones.
+        for _ in range(PORT_ATTEMPTS):
+            options = (f"-p {self.port} -k {self.socket_dir} -h 127.0.0.1 -F "
+                       "-c max_connections=300 -c shared_buffers=64MB")
+            done = self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l",
+                             str(self.log_path), "-o", options, "-w", "start")
+            log = self.log_path.read_text() if self.log_path.exists() else ""
+            if done.returncode == 0 or "could not bind" not in log:
+                break
+            self.port = free_port()
         if done.returncode != 0:
             log = self.log_path.read_text() if self.log_path.exists() else ""
             self.stop()

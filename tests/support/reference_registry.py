@@ -19,6 +19,9 @@ __all__ = ["ReferenceRegistry", "ReferenceRegistryUnavailableError"]
 
 logger = logging.getLogger(__name__)
 
+START_TIMEOUT = 30.0  # seconds
+PORT_ATTEMPTS = 5
+
 
 class ReferenceRegistryUnavailableError(RuntimeError):
     """`docker-registry` is not installed or did not start."""
@@ -52,6 +55,28 @@ class ReferenceRegistry:
             raise ReferenceRegistryUnavailableError("docker-registry is not installed")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "config.yml"
+        # A port picked free can be taken before the registry binds it: when the registry
+        # exits while starting, it is started again on a fresh port (a few times).
+        for _ in range(PORT_ATTEMPTS):
+            self._write_config(config)
+            log = (self.workdir / "registry.log").open("ab")
+            self._process = subprocess.Popen([executable, "serve", str(config)],
+                                             stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=subprocess.STDOUT)
+            log.close()
+            up = wait_until(lambda: self._process is None or self._process.poll() is not None
+                            or http_status(f"http://{self.host}/v2/", 1.0) is not None,
+                            START_TIMEOUT)
+            if up and self._process.poll() is None:
+                return self
+            exited = self._process.poll() is not None
+            self.stop()
+            if not exited:
+                break
+            self.port = free_port()
+        raise ReferenceRegistryUnavailableError("docker-registry did not start")
+
+    def _write_config(self, config: Path) -> None:
         # JSON is YAML, and the registry reads it as its configuration.
         config.write_text(json.dumps({
             "version": 0.1,
@@ -60,17 +85,6 @@ class ReferenceRegistry:
                         "delete": {"enabled": True}},
             "http": {"addr": self.host, "secret": "test-only-secret"},
         }))
-        log = (self.workdir / "registry.log").open("ab")
-        self._process = subprocess.Popen([executable, "serve", str(config)],
-                                         stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT)
-        log.close()
-        up = wait_until(lambda: self._process is None or self._process.poll() is not None
-                        or http_status(f"http://{self.host}/v2/", 1.0) is not None, 30.0)
-        if not up or self._process.poll() is not None:
-            self.stop()
-            raise ReferenceRegistryUnavailableError("docker-registry did not start")
-        return self
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL)."""

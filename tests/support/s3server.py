@@ -29,6 +29,7 @@ S3_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 START_TIMEOUT = 30.0  # seconds
+PORT_ATTEMPTS = 5
 
 
 class S3ServerError(RuntimeError):
@@ -55,23 +56,32 @@ class S3Server:
     def start(self) -> S3Server:
         """Start the server and wait until it answers.
 
+        A port picked free can be taken before the server binds it: when the server exits
+        while starting, it is started again on a fresh port (a few times).
+
         Raises:
             S3ServerError: it exited or did not answer in time.
         """
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        for _ in range(PORT_ATTEMPTS):
+            with self.log_path.open("ab") as log:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                     str(self.port)],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                )
+            ready = wait_until(
+                lambda: self._process.poll() is not None
+                or http_status(f"{self.endpoint_url}/moto-api/") is not None,
+                START_TIMEOUT,
             )
-        ready = wait_until(
-            lambda: self._process.poll() is not None
-            or http_status(f"{self.endpoint_url}/moto-api/") is not None,
-            START_TIMEOUT,
-        )
-        if not ready or self._process.poll() is not None:
+            if ready and self._process.poll() is None:
+                return self
+            exited = self._process.poll() is not None
             self.stop()
-            raise S3ServerError(f"moto server did not start: {self.log_path.read_text()[-2000:]}")
-        return self
+            if not exited:
+                break
+            self.port = free_port()
+        raise S3ServerError(f"moto server did not start: {self.log_path.read_text()[-2000:]}")
 
     def stop(self) -> None:
         process, self._process = self._process, None
