@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
 import select
+import subprocess
 import time
 from pathlib import Path
 
@@ -244,8 +246,33 @@ def test_diff_lists_added_changed_deleted(clean: BerthCli, image: str) -> None:
 
 
 
-def test_attach_to_running_container(clean: BerthCli, image: str) -> None:
-    clean("run", "-d", "--name", "att", image, "sh", "-c", "sleep 4; echo attached; exit 7")
-    result = clean("attach", "att", check=False)
-    assert result.stdout == "attached\n"
-    assert result.returncode == 7
+def _socket_count(pid: int) -> int:
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            count += os.readlink(fd).startswith("socket:")
+    return count
+
+
+def test_attach_to_running_container(clean: BerthCli, image: str, host_dir: Path) -> None:
+    # conmon forwards output only to the clients attached when it is written, so the container
+    # writes once conmon accepted `berth attach` (it then holds one more socket), not after a
+    # sleep that a slow start of `berth attach` could outlast.
+    cid = clean("run", "-d", "--name", "att", "-v", f"{host_dir}:/gate", image, "sh", "-c",
+                "while [ ! -e /gate/go ]; do sleep 0.1; done; echo attached; exit 7"
+                ).stdout.strip()
+    conmon = int((clean.root / "containers" / cid / "conmon.pid").read_text())
+    sockets = _socket_count(conmon)
+    attach = clean.popen("attach", "att", stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        assert wait_until(lambda: _socket_count(conmon) > sockets or attach.poll() is not None,
+                          60)
+        (host_dir / "go").touch()
+        out, err = attach.communicate(timeout=60)
+    finally:
+        if attach.poll() is None:
+            attach.kill()
+            attach.wait()
+    assert out == b"attached\n", err
+    assert attach.returncode == 7
