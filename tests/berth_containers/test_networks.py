@@ -36,7 +36,7 @@ def test_published_port_answers_on_loopback(clean: BerthCli, image: str) -> None
     clean("run", "-d", "--name", "web", "-p", f"{port}:80", image, "httpd", "-f", "-p", "80",
           "-h", "/data")
     url = f"http://127.0.0.1:{port}/hello.txt"
-    assert wait_until(lambda: answers(url), 10)
+    assert wait_until(lambda: answers(url), 60)
     assert "hello" in fetch(url)
     assert clean("port", "web").stdout == f"80/tcp -> 0.0.0.0:{port}\n"
     assert clean("port", "web", "80").stdout == f"0.0.0.0:{port}\n"
@@ -55,7 +55,7 @@ def test_publish_all_with_expose(clean: BerthCli, image: str) -> None:
     line = clean("port", "exposed", "80/tcp").stdout.strip()
     host_port = int(line.rsplit(":", 1)[1])
     assert host_port > 0
-    assert wait_until(lambda: answers(f"http://127.0.0.1:{host_port}/hello.txt"), 10)
+    assert wait_until(lambda: answers(f"http://127.0.0.1:{host_port}/hello.txt"), 60)
 
 
 def test_user_network_names_aliases_and_inspect(clean: BerthCli, image: str) -> None:
