@@ -6,6 +6,7 @@ the `dockerd` fixture. Every berth call runs the CLI as a subprocess with a temp
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -223,11 +224,19 @@ def test_interrupted_pull_leaves_no_image_and_resumes(tmp_path: Path, berth: Ber
     try:
         process = berth.popen("pull", name)
         try:
-            def half_way() -> bool:
-                if not (blobs / first).exists():
-                    return False
-                return any(p.stat().st_size > 256 * 1024 for p in ingest.glob("*/data"))
-            assert wait_until(half_way, 60, interval=0.05)
+            def ingest_sizes() -> list[int]:
+                sizes = []
+                for path in ingest.glob("*/data"):
+                    with contextlib.suppress(FileNotFoundError):  # committed meanwhile
+                        sizes.append(path.stat().st_size)
+                return sizes
+
+            assert wait_until((blobs / first).exists, 60, interval=0.05)
+            # Slow the second layer to a quarter of a MiB a second, so that it is still far
+            # from complete (~15 s) when the interrupt lands, however loaded the machine.
+            proxy.throttle = 256 * 1024
+            assert wait_until(lambda: any(size > 256 * 1024 for size in ingest_sizes()), 60,
+                              interval=0.05)
             process.send_signal(signal.SIGINT)
             assert process.wait(30) == 130
         finally:
