@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Seconds a hub may take to answer its first request, and to exit after SIGTERM.
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 # Fresh ports a first start tries when the picked one was taken before the hub bound it.
 PORT_ATTEMPTS = 5
@@ -183,7 +183,7 @@ class HubProcess:
 
     def _answers(self) -> bool:
         # The answer must come from this hub, not from a stranger that took the port.
-        return (http_status(f"{self.url}/v2/", timeout=1.0) is not None
+        return (http_status(f"{self.url}/v2/", timeout=5.0) is not None
                 and self.pid is not None and listening_in_tree(self.pid, self.port))
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:

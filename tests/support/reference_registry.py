@@ -19,7 +19,7 @@ __all__ = ["ReferenceRegistry", "ReferenceRegistryUnavailableError"]
 
 logger = logging.getLogger(__name__)
 
-START_TIMEOUT = 30.0  # seconds
+START_TIMEOUT = 60.0  # seconds
 PORT_ATTEMPTS = 5
 
 
@@ -65,7 +65,7 @@ class ReferenceRegistry:
                                              stderr=subprocess.STDOUT)
             log.close()
             up = wait_until(lambda: self._process is None or self._process.poll() is not None
-                            or http_status(f"http://{self.host}/v2/", 1.0) is not None,
+                            or http_status(f"http://{self.host}/v2/", 5.0) is not None,
                             START_TIMEOUT)
             if up and self._process.poll() is None:
                 return self

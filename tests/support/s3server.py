@@ -28,7 +28,7 @@ S3_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "berth-test-secret",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-START_TIMEOUT = 30.0  # seconds
+START_TIMEOUT = 60.0  # seconds
 PORT_ATTEMPTS = 5
 
 
