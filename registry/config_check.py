@@ -1,24 +1,31 @@
 """Find configuration mistakes before the hub starts: what `berth-hub config check` runs.
 
-Each check reaches the real thing (the database, the bucket, the TLS files) and reports a
-`Problem` instead of raising, so one run lists every mistake.
+Each check reaches the real thing (the database, the bucket, the TLS files, the sealed keys)
+and reports a `Problem` instead of raising, so one run lists every mistake.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.app import storage_driver
+from registry.auth.keyseal import KeySealer, SigningKeyError
+from registry.auth.keystore import open_signing_keys
 from registry.config import Problem
 from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema
+from registry.keysecret import MIN_SECRET_BYTES, SECRET_FILE, SECRET_SETTING, configured_secret
 from registry.settings import Settings
 from registry.storage.driver.base import StorageDriverError
 from registry.storage.driver.factory import UnknownStorageError
+from trust.server.keyseal import KeySealError, ServerKeySealer
+from trust.server.reseal import open_newest_server_key
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +53,35 @@ def _check_values(settings: Settings) -> list[Problem]:
             )
         except (OSError, ssl.SSLError) as exc:
             problems.append(Problem("tls", f"cannot load certificate and key: {exc}"))
+    if settings.trust_key_secret and len(settings.trust_key_secret) < MIN_SECRET_BYTES:
+        problems.append(Problem("trust_key_secret", f"must be at least {MIN_SECRET_BYTES} bytes"))
     return problems
+
+
+async def _check_sealed_keys(settings: Settings, engine: AsyncEngine) -> list[Problem]:
+    """Open the stored token-signing keys and the newest trust key with the configured secret."""
+    if settings.trust_key_secret:
+        source = f"setting {SECRET_SETTING}"
+    else:
+        source = f"{SECRET_SETTING} is unset, so the file {settings.data_dir / SECRET_FILE}"
+    secret = configured_secret(settings)
+    if secret is None:
+        # The hub would make a new random secret, which opens no stored key.
+        secret = os.urandom(32)
+        source += ", which does not exist yet"
+    try:
+        async with engine.connect() as conn:
+            await open_signing_keys(conn, KeySealer(secret))
+            await open_newest_server_key(conn, ServerKeySealer(secret))
+    except (SigningKeyError, KeySealError) as exc:
+        return [
+            Problem(
+                "trust_key_secret",
+                f"{exc} [{source}]: configure the secret the keys were sealed with, or re-seal "
+                "them under this one (`berth-hub keys reseal`)",
+            )
+        ]
+    return []
 
 
 async def _check_storage(settings: Settings) -> list[Problem]:
@@ -72,7 +107,9 @@ async def _check_database(settings: Settings) -> list[Problem]:
         return [Problem("database_url", f"not a usable SQLAlchemy URL: {exc}")]
     try:
         await check_schema(engine)
+        return await _check_sealed_keys(settings, engine)
     except SchemaBehindError as exc:
+        # Keys are checked on a current schema only; on SQLite the hub migrates at start.
         if not settings.auto_migrate:
             return [Problem("database_url", str(exc))]
     except (SQLAlchemyError, OSError) as exc:

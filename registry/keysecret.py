@@ -17,10 +17,25 @@ from registry.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SECRET_FILE", "SECRET_SETTING", "key_encryption_secret"]
+__all__ = [
+    "MIN_SECRET_BYTES",
+    "SECRET_FILE",
+    "SECRET_SETTING",
+    "configured_secret",
+    "key_encryption_secret",
+]
 
 SECRET_FILE = "trust-key-secret"
 SECRET_SETTING = "trust_key_secret (env BERTH_TRUST_KEY_SECRET)"
+MIN_SECRET_BYTES = 16  # the trust service refuses shorter secrets
+
+
+def configured_secret(settings: Settings) -> bytes | None:
+    """The secret `key_encryption_secret` would use, without making one (None: none yet)."""
+    if settings.trust_key_secret:
+        return settings.trust_key_secret.encode()
+    path = settings.data_dir / SECRET_FILE
+    return path.read_text().strip().encode() if path.exists() else None
 
 
 def key_encryption_secret(settings: Settings) -> bytes:

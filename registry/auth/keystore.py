@@ -18,10 +18,11 @@ import asyncio
 import itertools
 import logging
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.keyseal import KeySealer, SigningKeyError, is_sealed
 from registry.auth.tokens import PublicKeys, SigningKey, TokenIssuer, TokenVerifier
@@ -34,9 +35,12 @@ __all__ = [
     "REFRESH_SECONDS",
     "RELOAD_SECONDS",
     "SigningKeyError",
+    "SigningKeyReseal",
     "TokenKeys",
     "load_signing_keys",
+    "open_signing_keys",
     "prune_signing_keys",
+    "reseal_signing_keys",
     "rotate_signing_key",
     "signing_key_records",
 ]
@@ -135,6 +139,71 @@ async def prune_signing_keys(
             await account_queries.delete_signing_keys(conn, dropped)
         logger.info("dropped token signing keys %s", ", ".join(dropped))
     return dropped
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyReseal:
+    """What re-sealing the signing keys did (`plain`: stored unencrypted before, now sealed)."""
+
+    stored: int
+    resealed: int
+    already: int
+    plain: int
+
+
+async def reseal_signing_keys(
+    conn: AsyncConnection, old: KeySealer, new: KeySealer
+) -> SigningKeyReseal:
+    """Seal every signing key with `new`, in the caller's transaction (begun with the lock).
+
+    A key that `new` opens already is left alone; every other sealed key must open with `old`.
+
+    Raises:
+        SigningKeyError: a key opens with neither; nothing should be committed then.
+    """
+    records = await account_queries.signing_keys_oldest_first(conn)
+    resealed = already = plain = 0
+    for record in records:
+        if not is_sealed(record.stored):
+            key = new.open(record.kid, record.stored)
+            plain += 1
+        else:
+            try:
+                new.open(record.kid, record.stored)
+                already += 1
+                continue
+            except SigningKeyError:
+                key = _open_with_old(old, record)
+                resealed += 1
+        await account_queries.replace_stored_signing_key(
+            conn, record.kid, record.stored, new.seal(key)
+        )
+    return SigningKeyReseal(len(records), resealed, already, plain)
+
+
+def _open_with_old(old: KeySealer, record: SigningKeyRecord) -> SigningKey:
+    try:
+        return old.open(record.kid, record.stored)
+    except SigningKeyError as exc:
+        raise SigningKeyError(
+            f"the token signing key {record.kid} opens with neither the old nor the new "
+            "key-encryption secret"
+        ) from exc
+
+
+async def open_signing_keys(conn: AsyncConnection, sealer: KeySealer) -> int:
+    """Open every stored signing key with `sealer`, as a hub does at start.
+
+    Returns:
+        how many keys are stored.
+
+    Raises:
+        SigningKeyError: one does not open.
+    """
+    records = await account_queries.signing_keys_oldest_first(conn)
+    for record in records:
+        sealer.open(record.kid, record.stored)
+    return len(records)
 
 
 class TokenKeys:

@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from registry.cli import audit, config, db, gc, org, repo, serve, tls, token, trust, user
+from registry.cli import audit, config, db, gc, keys, org, repo, serve, tls, token, trust, user
 from registry.config import ConfigError
 
 # Command-group modules: each has `register(subparsers)` setting `func` on its parsers.
-COMMAND_GROUPS = [serve, db, tls, gc, config, user, org, repo, token, trust, audit]
+COMMAND_GROUPS = [serve, db, tls, gc, config, user, org, repo, token, keys, trust, audit]
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

@@ -1,9 +1,8 @@
 """Server-held timestamp and snapshot keys, per GUN, sealed at rest.
 
 Keys are ECDSA P-256 (what notary-server's default signer uses, so Docker sees `ecdsa`).
-Private keys are stored as PKCS#8 DER sealed with AES-256-GCM under a key derived (HKDF-SHA256)
-from the configured key-encryption secret; the GUN, role and key ID are bound in as associated
-data, so a sealed key cannot be replayed under another GUN or role.
+Private keys are stored sealed with the configured key-encryption secret (`keyseal`: AES-256-GCM,
+the GUN, role and key ID bound in, so a sealed key cannot be replayed under another GUN or role).
 
 `get_or_create` answers `GET <role>.key` (the newest key), `rotate` answers `POST <role>.key`
 (a new key, used for signing once a root lists it), and `signing_keys` gives the private keys
@@ -21,13 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections import OrderedDict
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from trust.server.keyseal import ServerKeySealer
 from trust.server.store.base import MetaStore, StoredKey
 from trust.tuf.keys import PrivateKey, PublicKey
 from trust.tuf.model import Root
@@ -47,11 +42,7 @@ class ServerKeyring:
     def __init__(self, store: MetaStore, key_encryption_secret: bytes) -> None:
         """Keep keys in `store`, sealed with a key derived from `key_encryption_secret`."""
         self.store = store
-        self._aead = AESGCM(
-            HKDF(hashes.SHA256(), 32, salt=None, info=b"berth trust server keys").derive(
-                key_encryption_secret
-            )
-        )
+        self._sealer = ServerKeySealer(key_encryption_secret)
         self._unsealed: OrderedDict[tuple[str, str, str], PrivateKey] = OrderedDict()
 
     async def get_or_create(self, gun: str, role: str) -> PublicKey:
@@ -67,13 +58,7 @@ class ServerKeyring:
             raise ValueError(f"the server holds no {role} keys")
         private = PrivateKey.generate_ecdsa()
         public = private.public_key()
-        der = private.crypto_key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        nonce = os.urandom(12)
-        sealed = nonce + self._aead.encrypt(nonce, der, _aad(gun, role, public.key_id))
+        sealed = self._sealer.seal(gun, role, public.key_id, private)
         await self.store.add_key(
             StoredKey(gun, role, public.key_id, public.keytype, public.public, sealed, _utcnow())
         )
@@ -102,17 +87,11 @@ class ServerKeyring:
         lookup = (stored.gun, stored.role, stored.key_id)
         key = self._cached(*lookup)
         if key is None:
-            sealed = stored.encrypted_private
-            der = self._aead.decrypt(sealed[:12], sealed[12:], _aad(*lookup))
-            key = PrivateKey(serialization.load_der_private_key(der, None))
+            key = self._sealer.open(*lookup, stored.encrypted_private)
             self._unsealed[lookup] = key
             while len(self._unsealed) > _MAX_UNSEALED:
                 self._unsealed.popitem(last=False)
         return key
-
-
-def _aad(gun: str, role: str, key_id: str) -> bytes:
-    return f"{gun}\0{role}\0{key_id}".encode()
 
 
 def _utcnow() -> dt.datetime:
