@@ -4,7 +4,8 @@ It seals the server-held content-trust keys (`trust.server.keyring`) and the tok
 keys (`registry.auth.keyseal`), each under its own derived key. It comes from the setting
 `trust_key_secret` (env `BERTH_TRUST_KEY_SECRET`; the name is older than its second use);
 without it, from a random secret file in the data directory, made on first start. Hubs that
-share one database must share one secret.
+share one database must share one secret; `berth-hub keys reseal` (`registry.keyreseal`)
+moves the stored keys to a new one.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ class TrustServerSettings:
 
     Attributes:
         key_encryption_secret: secret that seals server-held private keys at rest; every hub
-            replica sharing a database needs the same one. Changing it strands old keys.
+            replica sharing a database needs the same one. Changing it strands the stored
+            keys unless they are re-sealed (`trust.server.reseal`).
         max_upload_bytes: bound on one publish request body (bytes).
         timestamp_expiry: lifetime of server-signed timestamps (notary: 14 days).
         snapshot_expiry: lifetime of server-signed snapshots (notary: 3 years).
