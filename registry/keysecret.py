@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 
+from registry.config import ConfigError, Problem
 from registry.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,14 @@ def key_encryption_secret(settings: Settings) -> bytes:
 
     From the settings when given (several replicas must share one); else a random secret kept
     in the data directory, made on first start.
+
+    Raises:
+        ConfigError: the configured secret is too short to seal with.
     """
     if settings.trust_key_secret:
+        if len(settings.trust_key_secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError([Problem(SECRET_SETTING, f"must be at least {MIN_SECRET_BYTES} "
+                                                       "bytes")])
         return settings.trust_key_secret.encode()
     path = settings.data_dir / SECRET_FILE
     if not path.exists():

@@ -140,3 +140,14 @@ def test_a_hub_with_another_key_secret_refuses_to_start_and_names_the_setting(tm
     assert rotate.returncode == 1 and "BERTH_TRUST_KEY_SECRET" in rotate.stderr
     with hub_with("the-secret-of-this-hub-0123") as hub:
         assert token_status(hub, "admin", ADMIN_PASSWORD) == 200
+
+
+def test_a_key_secret_too_short_is_refused_at_start(tmp_path):
+    hub = HubProcess(tmp_path / "data", tmp_path / "hub.log", port=free_port(), no_auth=False,
+                     env={"BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                          "BERTH_TRUST_KEY_SECRET": "short"})
+    with pytest.raises(HubError) as refused:
+        hub.start()
+    assert "exited with status 2" in str(refused.value)
+    assert "BERTH_TRUST_KEY_SECRET" in hub.log_text() and "at least 16 bytes" in hub.log_text()
+    assert "Traceback" not in hub.log_text()
