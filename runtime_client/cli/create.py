@@ -68,6 +68,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="tune container pids limit (-1 or 0 for unlimited)")
     parser.add_argument("--ulimit", action="append", default=[],
                         help="ulimit options: TYPE=SOFT[:HARD], e.g. nofile=1024:2048")
+    parser.add_argument("--tmpfs", action="append", default=[],
+                        help="mount a tmpfs directory: PATH[:OPTIONS], e.g. /tmp:size=64m")
+    parser.add_argument("--shm-size", default="", dest="shm_size",
+                        help="size of /dev/shm (default 64m)")
+    parser.add_argument("--cpus", default="", help="number of CPUs, e.g. 1.5")
+    parser.add_argument("--cpu-quota", type=int, default=0, dest="cpu_quota",
+                        help="limit CPU CFS (Completely Fair Scheduler) quota")
+    parser.add_argument("--cpu-period", type=int, default=0, dest="cpu_period",
+                        help="limit CPU CFS (Completely Fair Scheduler) period")
+    parser.add_argument("--device", action="append", default=[],
+                        help="add a host device: HOST[:CONTAINER][:PERMISSIONS]")
+    parser.add_argument("--stop-signal", default="", dest="stop_signal",
+                        help="signal to stop the container (default SIGTERM)")
+    parser.add_argument("--stop-timeout", type=int, default=None, dest="stop_timeout",
+                        help="timeout (in seconds) to stop a container")
     parser.add_argument("image", metavar="IMAGE")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
 
@@ -88,7 +103,10 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
         user=args.user, hostname=args.hostname, labels=tuple(args.label),
         runtime=args.runtime, security_opt=tuple(args.security_opt),
         cap_add=tuple(args.cap_add), cap_drop=tuple(args.cap_drop), privileged=args.privileged,
-        read_only=args.read_only, pids_limit=args.pids_limit, ulimits=tuple(args.ulimit))
+        read_only=args.read_only, pids_limit=args.pids_limit, ulimits=tuple(args.ulimit),
+        tmpfs=tuple(args.tmpfs), shm_size=args.shm_size, cpus=args.cpus,
+        cpu_quota=args.cpu_quota, cpu_period=args.cpu_period, devices=tuple(args.device),
+        stop_signal=args.stop_signal, stop_timeout=args.stop_timeout)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:

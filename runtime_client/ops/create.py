@@ -10,13 +10,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime_client.container_errors import InvalidOptionError
 from runtime_client.network.model import HOST, NONE
 from runtime_client.ops.context import Context, ResolvedImage
+from runtime_client.ops.resources import parse_memory, resolve_resources
 from runtime_client.ops.security import resolve_security
 from runtime_client.runtime.container import Container, NetworkAttachment, PortBinding
 from runtime_client.runtime.lifecycle import now
@@ -25,8 +25,6 @@ from runtime_client.unpack import unpack_layers
 
 logger = logging.getLogger(__name__)
 
-_MEMORY_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 INIT_PATHS_DIRS = ("proc", "sys", "dev", "dev/pts", "dev/shm", "etc")
 INIT_PATHS_FILES = ("etc/hosts", "etc/hostname", "etc/resolv.conf")
 
@@ -70,21 +68,15 @@ class CreateOptions:
     read_only: bool = False
     pids_limit: int | None = None  # <= 0: unlimited
     ulimits: tuple[str, ...] = ()
+    tmpfs: tuple[str, ...] = ()
+    shm_size: str = ""
+    cpus: str = ""
+    cpu_quota: int = 0
+    cpu_period: int = 0
+    devices: tuple[str, ...] = ()
+    stop_signal: str = ""
+    stop_timeout: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
-
-
-def parse_memory(value: str) -> int:
-    """Docker's memory sizes: `32m`, `1g`, `1048576` (binary units).
-
-    Raises:
-        InvalidOptionError: not a size.
-    """
-    if not value:
-        return 0
-    match = _MEMORY_RE.match(value.strip())
-    if match is None:
-        raise InvalidOptionError(f"invalid size: '{value}'")
-    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def parse_publish(value: str) -> list[PortBinding]:
@@ -200,6 +192,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
         key, _, value = label.partition("=")
         labels[key] = value
     security = resolve_security(opts)
+    resources = resolve_resources(opts, rc)
     memory = parse_memory(opts.memory)
     if memory and memory < 6 * (1 << 20):
         raise InvalidOptionError("Minimum memory limit allowed is 6MB")
@@ -223,7 +216,10 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
             security_opt=security.security_opt, cap_add=security.cap_add,
             cap_drop=security.cap_drop, privileged=security.privileged,
             readonly_rootfs=security.readonly_rootfs, pids_limit=security.pids_limit,
-            ulimits=security.ulimits,
+            ulimits=security.ulimits, tmpfs=resources.tmpfs, shm_size=resources.shm_size,
+            nano_cpus=resources.cpu.nano_cpus, cpu_quota=resources.cpu.cpu_quota,
+            cpu_period=resources.cpu.cpu_period, devices=resources.devices,
+            stop_signal=resources.stop_signal, stop_timeout=resources.stop_timeout,
             foreground=not opts.detach, image_config=image.config)
         ctx.containers.save(container)
     try:

@@ -149,6 +149,10 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "PidsLimit": container.pids_limit,
             # dockerd 20.10 with a current CLI shows [] (not null) when no --ulimit was given
             "Ulimits": [dict(u) for u in container.ulimits],
+            "Tmpfs": dict(container.tmpfs) or None, "ShmSize": container.shm_size,
+            "NanoCpus": container.nano_cpus, "CpuQuota": container.cpu_quota,
+            "CpuPeriod": container.cpu_period,
+            "Devices": [dict(d) for d in container.devices],
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -171,6 +175,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Volumes": None, "WorkingDir": container.workdir,
             "Entrypoint": container.entrypoint or None, "OnBuild": None,
             "Labels": container.labels,
+            **_stop_settings(container),
         },
         "NetworkSettings": {
             "Bridge": "", "SandboxID": container.id if running else "",
@@ -184,6 +189,16 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Networks": networks,
         },
     }
+
+
+def _stop_settings(container: Container) -> dict[str, Any]:
+    """Config.StopSignal and Config.StopTimeout: present only when set, as in Docker."""
+    settings: dict[str, Any] = {}
+    if container.stop_signal:
+        settings["StopSignal"] = container.stop_signal
+    if container.stop_timeout is not None:
+        settings["StopTimeout"] = container.stop_timeout
+    return settings
 
 
 def _mount_view(bind: str) -> dict[str, Any]:

@@ -152,6 +152,15 @@ class Container:
     readonly_rootfs: bool = False
     pids_limit: int | None = None  # None: unlimited (Docker stores <= 0 as unset)
     ulimits: list[dict[str, Any]] = field(default_factory=list)  # [{"Name", "Soft", "Hard"}]
+    tmpfs: dict[str, str] = field(default_factory=dict)  # --tmpfs: path -> options as typed
+    shm_size: int = 64 << 20  # bytes
+    nano_cpus: int = 0  # --cpus * 10^9
+    cpu_quota: int = 0  # microseconds per period, 0 = unset
+    cpu_period: int = 0  # microseconds, 0 = unset
+    # --device as inspect shows it: [{"PathOnHost", "PathInContainer", "CgroupPermissions"}]
+    devices: list[dict[str, str]] = field(default_factory=list)
+    stop_signal: str = ""  # as typed (or the image's STOPSIGNAL); "" = SIGTERM
+    stop_timeout: int | None = None  # seconds; None = stop's default, negative = no limit
     state: State = field(default_factory=State)
     restart_count: int = 0
     stopped_by_user: bool = False

@@ -8,7 +8,9 @@ Each function reads the live system (/proc, /sys, /dev, getrlimit), so the pure 
 - `check_ulimits_fit(...)`: a hard limit above what berth may set makes the runtime fail at
   start (EPERM), so create refuses it with a clear message instead;
 - `pids_controller_available()`: cgroup v1 `pids` hierarchy, or `pids` in a pure v2 tree;
-- `host_devices()`: the host's /dev device nodes, as `--privileged` exposes them.
+- `host_devices()`: the host's /dev device nodes, as `--privileged` exposes them;
+  `device_entry(path)`: one node (for `--device`);
+- `cfs_available()`: whether the cpu controller takes a CFS quota (`--cpus`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "bounding_capabilities",
+    "cfs_available",
     "check_ulimits_fit",
+    "device_entry",
     "host_devices",
     "pids_controller_available",
 ]
@@ -94,7 +98,16 @@ def pids_controller_available() -> bool:
     return (CGROUP_ROOT / "pids" / "cgroup.procs").exists()
 
 
-def _device(path: Path) -> dict[str, Any] | None:
+def cfs_available() -> bool:
+    """Whether runc can apply a CFS quota here (cgroup v1 `cpu` hierarchy, or v2 `cpu`)."""
+    controllers = CGROUP_ROOT / "cgroup.controllers"
+    if controllers.exists():
+        return "cpu" in controllers.read_text().split()
+    return (CGROUP_ROOT / "cpu" / "cpu.cfs_quota_us").exists()
+
+
+def device_entry(path: Path) -> dict[str, Any] | None:
+    """The runtime-spec `linux.devices` entry of a device node (None: not one, or gone)."""
     try:
         info = path.lstat()
     except OSError:
@@ -122,7 +135,7 @@ def host_devices(root: Path = Path("/dev")) -> list[dict[str, Any]]:
             path = Path(dirpath) / filename
             if path == root / "console":
                 continue
-            device = _device(path)
+            device = device_entry(path)
             if device is not None:
                 devices.append(device)
     return devices

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from runtime_client.container_errors import InvalidStateError, MountError, OciRuntimeError
 from runtime_client.network import attach
@@ -32,6 +33,8 @@ from runtime_client.rootfs import lookup_user
 from runtime_client.runtime import conmon, etcfiles, host, seccomp
 from runtime_client.runtime.capabilities import effective_capabilities
 from runtime_client.runtime.container import Container, Event, Status, transition
+from runtime_client.runtime.cpu import CpuLimits
+from runtime_client.runtime.devices import resolve_devices
 from runtime_client.runtime.spec import (
     BindMount,
     ContainerSpec,
@@ -236,6 +239,9 @@ def start(ctx: Context, container: Container,
             binds = [parse_bind(ctx, b) for b in container.binds]
             process = build_process(ctx, container, rootfs, command_of(container), container.env,
                                     container.workdir, container.user, container.tty)
+            devices, device_rules = resolve_devices(container.devices)
+            if container.privileged:
+                devices = _merge_devices(host.host_devices(), devices)
             spec = build_spec(ContainerSpec(
                 process=process, hostname=container.hostname,
                 cgroups_path=cgroups_path(container),
@@ -247,7 +253,9 @@ def start(ctx: Context, container: Container,
                     container.security_opt, process.capabilities, os.uname().machine),
                 readonly_rootfs=container.readonly_rootfs, privileged=container.privileged,
                 pids_limit=container.pids_limit,
-                devices=host.host_devices() if container.privileged else ()))
+                devices=devices, device_rules=device_rules, tmpfs=container.tmpfs,
+                shm_size=container.shm_size, cpu_cfs=CpuLimits(
+                    container.nano_cpus, container.cpu_quota, container.cpu_period).cfs()))
             bundle = ctx.layout.bundle(container.id)
             (bundle / "config.json").write_text(json.dumps(spec, indent=1))
             runtime.delete(container.id)  # a stale runtime entry from a crash would block create
@@ -285,6 +293,13 @@ def start(ctx: Context, container: Container,
     container.stopped_by_user = False
     ctx.containers.save(container)
     logger.info("started %s (pid %d)", container.id[:12], pid)
+
+
+def _merge_devices(host_nodes: list[dict[str, Any]], mapped: list[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """The host's nodes (for --privileged) plus --device nodes, which win on the same path."""
+    paths = {node["path"] for node in mapped}
+    return [node for node in host_nodes if node["path"] not in paths] + mapped
 
 
 def _oom_killed(ctx: Context, container: Container) -> bool:

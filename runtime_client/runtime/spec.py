@@ -12,7 +12,9 @@ does the capability set (`runtime.capabilities`), rlimits (`runtime.ulimits`) an
 `--privileged` follows Docker: no masked or read-only /proc paths, /sys and its cgroup mount
 read-write, every device allowed in the devices cgroup and the host's device nodes created.
 `--read-only` makes the root filesystem read-only; /dev, /dev/shm, /proc and the other
-mounts stay as usual.
+mounts stay as usual. `--tmpfs` mounts and the /dev/shm size come from `runtime.tmpfs`,
+`--device` nodes and their device-cgroup rules from `runtime.devices`, and the CFS quota
+from `runtime.cpu`.
 
 Not in scope: AppArmor and SELinux (berth applies neither; see the README).
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime_client.runtime.capabilities import DEFAULT_CAPABILITIES
+from runtime_client.runtime.tmpfs import DEFAULT_SHM_SIZE, shm_mount, tmpfs_mounts
 
 OCI_VERSION = "1.0.2"
 
@@ -86,6 +89,10 @@ class ContainerSpec:
     privileged: bool = False
     pids_limit: int | None = None  # None: no limit
     devices: Sequence[Mapping[str, Any]] = field(default_factory=tuple)  # `linux.devices`
+    device_rules: Sequence[Mapping[str, Any]] = field(default_factory=tuple)  # cgroup allows
+    tmpfs: Mapping[str, str] = field(default_factory=dict)  # path -> options as typed
+    shm_size: int = DEFAULT_SHM_SIZE  # bytes
+    cpu_cfs: tuple[int, int] | None = None  # (quota, period) in microseconds
 
 
 def process_dict(proc: ProcessSpec) -> dict[str, Any]:
@@ -111,7 +118,7 @@ def process_dict(proc: ProcessSpec) -> dict[str, Any]:
     }
 
 
-def _default_mounts(privileged: bool) -> list[dict[str, Any]]:
+def _default_mounts(privileged: bool, shm_size: int) -> list[dict[str, Any]]:
     sys_options = ["nosuid", "noexec", "nodev"] + ([] if privileged else ["ro"])
     cgroup_options = ["rw" if privileged else "ro", "nosuid", "noexec", "nodev"]
     return [
@@ -127,8 +134,7 @@ def _default_mounts(privileged: bool) -> list[dict[str, Any]]:
          "options": cgroup_options},
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
          "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+        shm_mount(shm_size),
     ]
 
 
@@ -160,17 +166,21 @@ def build_spec(spec: ContainerSpec) -> dict[str, Any]:
         sysctl = {"net.ipv4.ip_unprivileged_port_start": "0",
                   "net.ipv4.ping_group_range": "0 2147483647"}
     resources: dict[str, Any] = {
-        "devices": [{"allow": spec.privileged, "access": "rwm"}],
+        "devices": [{"allow": spec.privileged, "access": "rwm"},
+                    *(dict(rule) for rule in spec.device_rules)],
         "cpu": {"shares": spec.cpu_shares or DEFAULT_CPU_SHARES},
     }
+    if spec.cpu_cfs is not None:
+        resources["cpu"]["quota"], resources["cpu"]["period"] = spec.cpu_cfs
     if spec.pids_limit is not None:
         resources["pids"] = {"limit": spec.pids_limit}
     if spec.memory_limit:
         # Docker's default swap allowance is the memory limit again (--memory-swap = 2 * -m).
         resources["memory"] = {"limit": spec.memory_limit, "swap": spec.memory_limit * 2}
-    mounts = _default_mounts(spec.privileged)
+    mounts = _default_mounts(spec.privileged, spec.shm_size)
     mounts += [_bind(m) for m in spec.etc_files]
     mounts += [_bind(m) for m in spec.binds]
+    mounts += tmpfs_mounts(spec.tmpfs)
     linux: dict[str, Any] = {
         "namespaces": namespaces,
         "resources": resources,
