@@ -149,7 +149,9 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "PidsLimit": container.pids_limit,
             # dockerd 20.10 with a current CLI shows [] (not null) when no --ulimit was given
             "Ulimits": [dict(u) for u in container.ulimits],
-            "Tmpfs": dict(container.tmpfs) or None, "ShmSize": container.shm_size,
+            # dockerd leaves Tmpfs out when no --tmpfs was given
+            **({"Tmpfs": dict(container.tmpfs)} if container.tmpfs else {}),
+            "ShmSize": container.shm_size,
             "NanoCpus": container.nano_cpus, "CpuQuota": container.cpu_quota,
             "CpuPeriod": container.cpu_period,
             "Devices": [dict(d) for d in container.devices],

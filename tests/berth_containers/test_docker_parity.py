@@ -220,3 +220,76 @@ def test_unknown_capability_error_matches(docker: DockerDaemon, clean: BerthCli,
     message = 'Error response from daemon: invalid CapAdd: unknown capability: "CAP_FOO"'
     assert message in d.stderr  # type: ignore[attr-defined]
     assert message in b.stderr  # type: ignore[attr-defined]
+
+
+RESOURCE_FIELDS = ("Tmpfs", "ShmSize", "NanoCpus", "CpuQuota", "CpuPeriod", "Devices")
+
+
+def test_resource_fields_in_inspect_match(docker: DockerDaemon, clean: BerthCli,
+                                          image: str) -> None:
+    for name, flags in (
+        ("parity-res-default", ()),
+        ("parity-res-flags", ("--tmpfs", "/tmp", "--tmpfs", "/run:size=10m,exec",
+                              "--tmpfs", "/x:rw,mode=700,uid=5", "--shm-size", "16m",
+                              "--cpus", "1.5", "--device", "/dev/zero:/dev/foo",
+                              "--device", "/dev/null", "--device", "/dev/zero:/dev/bar:r",
+                              "--stop-signal", "usr1", "--stop-timeout", "3")),
+        ("parity-res-quota", ("--cpu-quota", "50000", "--cpu-period", "200000",
+                              "--stop-timeout", "-1")),
+    ):
+        args = ["--name", name, "--net", "none", *flags]
+        docker.run("create", "--label", "berth-parity", *args, DOCKER_ARCHIVE_TAG, "true")
+        clean("create", *args, image, "true")
+        d = json.loads(docker.run("inspect", name).stdout)[0]
+        b = json.loads(clean("inspect", name).stdout)[0]
+        assert {f: b["HostConfig"].get(f) for f in RESOURCE_FIELDS} == {
+            f: d["HostConfig"].get(f) for f in RESOURCE_FIELDS}, name
+        assert ("Tmpfs" in b["HostConfig"]) == ("Tmpfs" in d["HostConfig"]), name
+        for field in ("StopSignal", "StopTimeout"):
+            assert b["Config"].get(field) == d["Config"].get(field), (name, field)
+
+
+RESOURCE_REPORT = ("grep -E ' /(tmp|run|dev/shm) ' /proc/mounts;"
+                   " busybox stat -c '%n %F %t:%T %a' /dev/foo /dev/null;"
+                   " cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us;"
+                   " echo data > /tmp/file && cat /tmp/file; touch /x")
+
+
+def test_resource_outcomes_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    d, b = both(docker, clean, image, "--rm", "--net", "none", "--read-only", "--tmpfs",
+                "/tmp", "--tmpfs", "/run:size=10m,exec", "--shm-size", "16m", "--cpus", "1.5",
+                "--device", "/dev/zero:/dev/foo", "--device", "/dev/null",
+                f"sh\0-c\0{RESOURCE_REPORT}")
+    for attribute in ("returncode", "stdout", "stderr"):
+        assert getattr(b, attribute) == getattr(d, attribute), attribute
+
+
+def test_stop_signal_outcome_matches(docker: DockerDaemon, clean: BerthCli,
+                                     image: str) -> None:
+    script = ('trap "echo got-usr1; exit 3" USR1; echo ready;'
+              " while true; do sleep 0.1; done")
+    args = ["--name", "parity-stop", "--net", "none", "--stop-signal", "SIGUSR1"]
+    docker.run("run", "-d", "--label", "berth-parity", *args, DOCKER_ARCHIVE_TAG,
+               "sh", "-c", script)
+    clean("run", "-d", *args, image, "sh", "-c", script)
+    docker.run("stop", "parity-stop")
+    clean("stop", "parity-stop")
+    assert clean("logs", "parity-stop").stdout == docker.run("logs", "parity-stop").stdout
+    exit_code = "{{.State.ExitCode}}"
+    assert clean("inspect", "-f", exit_code, "parity-stop").stdout == docker.run(
+        "inspect", "-f", exit_code, "parity-stop").stdout
+
+
+@pytest.mark.parametrize("flags", [
+    ("--tmpfs", "tmp"), ("--tmpfs", "/tmp:bogus"), ("--cpus", "99"),
+    ("--cpus", "1", "--cpu-quota", "5000"), ("--cpu-quota", "500"),
+    ("--device", "/dev/null:/dev/x:rwz"), ("--stop-signal", "SIGNOPE"),
+], ids=["tmpfs-relative", "tmpfs-option", "cpus-range", "cpus-and-quota", "cpu-quota",
+        "device-mode", "stop-signal"])
+def test_resource_errors_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                               flags: tuple[str, ...]) -> None:
+    d, b = both(docker, clean, image, "--rm", "--net", "none", *flags, "true")
+    assert b.returncode == d.returncode == 125  # type: ignore[attr-defined]
+    theirs = d.stderr.splitlines()[0].removeprefix("docker: ")  # type: ignore[attr-defined]
+    theirs = theirs.removeprefix("Error response from daemon: ")
+    assert theirs in b.stderr  # type: ignore[attr-defined]
