@@ -86,6 +86,7 @@ def _container_config(container: Container, base: dict[str, Any]) -> dict[str, A
         "Env": container.env, "WorkingDir": container.workdir, "User": container.user,
         "ExposedPorts": {e: {} for e in container.exposed_ports} or None,
         "Labels": container.labels or None,
+        "StopSignal": container.stop_signal or None,  # dockerd keeps --stop-signal too
     })
     return {k: v for k, v in config.items() if v is not None}
 

@@ -125,7 +125,10 @@ def test_image_stop_signal_is_honoured_and_overridable(clean: BerthCli, image: s
     signals = [json.loads(clean("inspect", name).stdout)[0]["Config"].get("StopSignal")
                for name in ("base", "from-image", "overridden")]
     assert signals == [None, "SIGUSR1", "TERM"]
-    clean("rmi", "-f", "berth-test/stopsignal:v1")
+    clean("commit", "overridden", "berth-test/stopsignal:v2")  # commit keeps it, as dockerd
+    assert clean("image", "inspect", "-f", "{{.Config.StopSignal}}",
+                 "berth-test/stopsignal:v2").stdout == "TERM\n"
+    clean("rmi", "-f", "berth-test/stopsignal:v1", "berth-test/stopsignal:v2")
 
 
 def test_flags_show_in_inspect(clean: BerthCli, image: str) -> None:
