@@ -10,8 +10,7 @@ from registry.cli.hubdata import run_with_engine
 from registry.hub.audit import AuditLog
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("audit", help="the audit log")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     verbs = parser.add_subparsers(dest="audit_command", required=True)
     listing = verbs.add_parser("ls", help="logins, pushes, deletes, permission changes")
     listing.add_argument("--limit", type=int, default=50, help="events to show (default 50)")

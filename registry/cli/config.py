@@ -13,8 +13,7 @@ from registry.config_check import check_settings
 from registry.settings import Settings
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("config", help="configuration file and environment")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     actions = parser.add_subparsers(dest="config_command", required=True)
     check = actions.add_parser(
         "check", help="report mistakes (unknown keys, bad values, unreachable database/bucket)"

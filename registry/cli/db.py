@@ -11,8 +11,7 @@ from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema, upgrade_schema
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("db", help="database schema")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     actions = parser.add_subparsers(dest="db_command", required=True)
     upgrade = actions.add_parser("upgrade", help="apply every pending migration")
     add_common(upgrade)

@@ -18,10 +18,7 @@ from registry.services.gc import DEFAULT_UPLOAD_EXPIRY, GarbageCollector, GcOpti
 from registry.storage.driver.base import StorageDriverError
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser(
-        "gc", help="remove untagged manifests and unreferenced blobs (online)"
-    )
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     add_common(parser)
     parser.add_argument(
         "--dry-run", action="store_true", help="list what would go and the bytes freed"

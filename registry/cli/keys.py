@@ -21,8 +21,7 @@ from registry.keyreseal import ResealReport, reseal_keys
 from registry.keysecret import SECRET_FILE, SECRET_SETTING, key_encryption_secret
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("keys", help="the hub's sealed private keys")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     verbs = parser.add_subparsers(dest="keys_command", required=True)
     reseal = verbs.add_parser(
         "reseal",

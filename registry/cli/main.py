@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
-from registry.cli import audit, config, db, gc, keys, org, repo, serve, tls, token, trust, user
 from registry.config import ConfigError
 
-# Command-group modules: each has `register(subparsers)` setting `func` on its parsers.
-COMMAND_GROUPS = [serve, db, tls, gc, config, user, org, repo, token, keys, trust, audit]
+# Command groups: name -> help. The module `registry.cli.<name>` has `register(parser,
+# add_common)` setting `func` on its parsers. Only the group being run is imported, so a
+# command does not pay for the imports of the others (the server, alembic, boto3).
+COMMAND_GROUPS = {
+    "serve": "run the hub",
+    "db": "database schema",
+    "tls": "TLS helpers",
+    "gc": "remove untagged manifests and unreferenced blobs (online)",
+    "config": "configuration file and environment",
+    "user": "user accounts",
+    "org": "organizations, teams and roles",
+    "repo": "repository settings",
+    "token": "personal access tokens",
+    "keys": "the hub's sealed private keys",
+    "trust": "content-trust data (Notary) administration",
+    "audit": "the audit log",
+}
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
@@ -23,16 +38,21 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser for `argv`: every group listed, only the one it names filled in."""
     parser = argparse.ArgumentParser(prog="berth-hub", description="Berth container hub")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for group in COMMAND_GROUPS:
-        group.register(subparsers, add_common_options)
+    named = next((word for word in argv if not word.startswith("-")), None)
+    for name, help_text in COMMAND_GROUPS.items():
+        group = subparsers.add_parser(name, help=help_text)
+        if name == named:
+            importlib.import_module(f"registry.cli.{name}").register(group, add_common_options)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

@@ -10,8 +10,7 @@ from registry.cli.hubdata import CLI_ACTOR, run_accounts
 from registry.hub.accounts import AccountService
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("org", help="organizations, teams and roles")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     verbs = parser.add_subparsers(dest="org_command", required=True)
 
     def verb(

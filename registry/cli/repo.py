@@ -16,8 +16,7 @@ from registry.storage.driver.inmemory import InMemoryDriver
 _SETTINGS = {"on": True, "off": False, "inherit": None}
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("repo", help="repository settings")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     verbs = parser.add_subparsers(dest="repo_command", required=True)
     trust = verbs.add_parser(
         "trust-required",

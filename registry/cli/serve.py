@@ -20,8 +20,7 @@ from registry.db.migrate import SchemaBehindError
 logger = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("serve", help="run the hub")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     add_common(parser)
     parser.add_argument(
         "--listen", help="HOST:PORT to listen on (env BERTH_LISTEN; default 127.0.0.1:5000)"

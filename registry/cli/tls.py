@@ -10,8 +10,7 @@ from registry.cli.common import settings_from_args
 from registry.tlscerts import make_dev_certificates
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("tls", help="TLS helpers")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     actions = parser.add_subparsers(dest="tls_command", required=True)
     dev = actions.add_parser(
         "dev-cert", help="make a development CA and a server certificate for loopback"

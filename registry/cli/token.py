@@ -41,8 +41,7 @@ def duration(text: str) -> timedelta:
     return timedelta(seconds=int(match[1]) * _UNIT_SECONDS[match[2]])
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("token", help="personal access tokens")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     verbs = parser.add_subparsers(dest="token_command", required=True)
     add = verbs.add_parser("add", help="create a token for a user and print it once")
     add.add_argument("user")

@@ -17,8 +17,7 @@ from trust.server.settings import TrustServerSettings
 from trust.server.store.sql import SqlMetaStore
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("trust", help="content-trust data (Notary) administration")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     commands = parser.add_subparsers(dest="trust_command", required=True)
     show = commands.add_parser("show", help="stored roles and server-held keys of a GUN")
     delete = commands.add_parser("delete", help="delete all trust data of a GUN")

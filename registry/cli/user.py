@@ -10,8 +10,7 @@ from registry.cli.hubdata import CLI_ACTOR, read_password, run_accounts
 from registry.hub.accounts import AccountService
 
 
-def register(subparsers: argparse._SubParsersAction, add_common: Callable) -> None:
-    parser = subparsers.add_parser("user", help="user accounts")
+def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     verbs = parser.add_subparsers(dest="user_command", required=True)
     add = verbs.add_parser("add", help="create a user (prints a generated password if none given)")
     add.add_argument("name")
