@@ -20,9 +20,10 @@ def wait_and_reap(ctx: Context, container_id: str) -> int:
     lifecycle.wait_for_exit(ctx, container, timeout=None)
     with ctx.containers.locked(container_id):
         container = ctx.containers.load(container_id)
-        lifecycle.reap(ctx, container)
         container.foreground = False
-        ctx.containers.save(container)
+        running = container.status in (Status.RUNNING, Status.PAUSED)
+        if not (running and lifecycle.reap(ctx, container)):  # reap saves what it records
+            ctx.containers.save(container)
     return container.state.exit_code
 
 

@@ -8,7 +8,6 @@ Docker refuses mixing the two forms, and periods or quotas below 1 ms.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 from runtime_client.container_errors import InvalidOptionError
 
@@ -47,6 +46,9 @@ def parse_cpus(value: str) -> int:
     """
     if not value:
         return 0
+    # Imported here: it pulls in `decimal`, and every `run` would pay for it.
+    from fractions import Fraction
+
     try:
         cpus = Fraction(value.strip())
     except (ValueError, ZeroDivisionError):

@@ -15,6 +15,7 @@ Each function reads the live system (/proc, /sys, /dev, getrlimit), so the pure 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import resource
@@ -56,9 +57,10 @@ def _status_mask(field: str) -> int:
     return 0
 
 
-def bounding_capabilities() -> list[str]:
+@functools.cache
+def bounding_capabilities() -> tuple[str, ...]:
     """The capability names in berth's own bounding set (all a container can be given)."""
-    return names_from_mask(_status_mask("CapBnd"))
+    return tuple(names_from_mask(_status_mask("CapBnd")))
 
 
 def _ceiling(name: str, can_raise: bool) -> int:
