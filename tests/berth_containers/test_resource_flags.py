@@ -1,7 +1,8 @@
 """The resource and stop flags of `berth run` as a user sees them (root only): --tmpfs (with
 --read-only), --shm-size, --cpus/--cpu-quota/--cpu-period in the container's cgroup,
 --device nodes and their cgroup permissions, --stop-signal/--stop-timeout (and an image's
-STOPSIGNAL) used by `stop` and `restart`, inspect's fields, and the 125 errors."""
+STOPSIGNAL) used by `stop` and `restart`, and inspect's fields. Their 125 errors are tested
+with the security flags' in test_security_flags.py."""
 
 from __future__ import annotations
 
@@ -145,26 +146,3 @@ def test_flags_show_in_inspect(clean: BerthCli, image: str) -> None:
         "Devices": [{"PathOnHost": "/dev/zero", "PathInContainer": "/dev/foo",
                      "CgroupPermissions": "r"}]}
     assert (config["StopSignal"], config["StopTimeout"]) == ("USR1", 3)
-
-
-@pytest.mark.parametrize(("flags", "message"), [
-    (("--tmpfs", "tmp"), "invalid mount path: 'tmp' mount path must be absolute"),
-    (("--tmpfs", "/tmp:bogus"), 'invalid tmpfs option ["bogus"]'),
-    (("--tmpfs", "/tmp:size=lots"), "invalid tmpfs option 'size=lots' for /tmp"),
-    (("--shm-size", "big"), 'invalid argument "big" for "--shm-size" flag'),
-    (("--cpus", "99"), "Range of CPUs is from 0.01 to"),
-    (("--cpus", "1", "--cpu-quota", "5000"), "Nano CPUs and CPU Quota cannot both be set"),
-    (("--cpu-period", "10"), "CPU cfs period can not be less than 1ms"),
-    (("--device", "/dev/no-such-device"), 'adding custom device "/dev/no-such-device": '
-                                          "no such file or directory"),
-    (("--device", "/dev/null:/dev/x:rwz"), "bad mode specified: rwz"),
-    (("--stop-signal", "SIGNOPE"), "Invalid signal: SIGNOPE"),
-], ids=["tmpfs-relative", "tmpfs-option", "tmpfs-size", "shm-size", "cpus-range",
-        "cpus-and-quota", "cpu-period", "device-missing", "device-mode", "stop-signal"])
-def test_refused_values_exit_125_and_create_nothing(clean: BerthCli, image: str,
-                                                    flags: tuple[str, ...],
-                                                    message: str) -> None:
-    result = clean("run", "--rm", "--net", "none", *flags, image, "true", check=False)
-    assert result.returncode == 125
-    assert message in result.stderr
-    assert clean("ps", "-aq").stdout == ""

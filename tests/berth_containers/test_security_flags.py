@@ -1,6 +1,6 @@
 """The security and resource flags of `berth run` as a user sees them inside the container
 (root only): capabilities, --privileged, --read-only, no-new-privileges, --pids-limit,
---ulimit, what `exec` inherits, and the 125 errors for values berth refuses."""
+--ulimit, what `exec` inherits, and the 125 errors for values of any `run` flag berth refuses."""
 
 from __future__ import annotations
 
@@ -127,7 +127,20 @@ def test_flags_show_in_inspect(clean: BerthCli, image: str) -> None:
     (("--ulimit", "bogus=1"), "invalid ulimit type: bogus"),
     (("--ulimit", "nofile=99999999"), "above this host's limit"),
     (("--security-opt", "no-new-privileges:maybe"), "invalid --security-opt"),
-], ids=["cap-add", "cap-drop", "soft-above-hard", "type", "above-host", "no-new-privileges"])
+    (("--tmpfs", "tmp"), "invalid mount path: 'tmp' mount path must be absolute"),
+    (("--tmpfs", "/tmp:bogus"), 'invalid tmpfs option ["bogus"]'),
+    (("--tmpfs", "/tmp:size=lots"), "invalid tmpfs option 'size=lots' for /tmp"),
+    (("--shm-size", "big"), 'invalid argument "big" for "--shm-size" flag'),
+    (("--cpus", "99"), "Range of CPUs is from 0.01 to"),
+    (("--cpus", "1", "--cpu-quota", "5000"), "Nano CPUs and CPU Quota cannot both be set"),
+    (("--cpu-period", "10"), "CPU cfs period can not be less than 1ms"),
+    (("--device", "/dev/no-such-device"), 'adding custom device "/dev/no-such-device": '
+                                          "no such file or directory"),
+    (("--device", "/dev/null:/dev/x:rwz"), "bad mode specified: rwz"),
+    (("--stop-signal", "SIGNOPE"), "Invalid signal: SIGNOPE"),
+], ids=["cap-add", "cap-drop", "soft-above-hard", "type", "above-host", "no-new-privileges",
+        "tmpfs-relative", "tmpfs-option", "tmpfs-size", "shm-size", "cpus-range",
+        "cpus-and-quota", "cpu-period", "device-missing", "device-mode", "stop-signal"])
 def test_refused_values_exit_125_and_create_nothing(clean: BerthCli, image: str,
                                                     flags: tuple[str, ...],
                                                     message: str) -> None:

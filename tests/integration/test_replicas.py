@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import hashlib
 import io
@@ -32,7 +31,7 @@ import pytest
 from tests.support.berth_cli import BerthCli
 from tests.support.hub import REPO_ROOT, HubError, HubProcess, repo_env
 from tests.support.images import Layer, build_image, write_docker_archive
-from tests.support.ports import free_port, wait_until
+from tests.support.ports import free_port, listening_in_tree, tcp_sockets, wait_until
 from tests.support.replicas import db_upgrade, start_replica
 
 pytestmark = pytest.mark.slow
@@ -113,24 +112,9 @@ def test_push_to_one_replica_pulls_from_the_other_and_tags_never_go_stale(
     assert skopeo.list_tags(f"docker://{a.host}/team/app") == ["v2"]
 
 
-def _sockets(pid: int | None, port: int) -> list[list[str]]:
-    """/proc/net/tcp rows of the TCP sockets process `pid` holds on local port `port`."""
-    if pid is None:
-        return []
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
-    return [row for row in rows
-            if int(row[1].rsplit(":", 1)[1], 16) == port and row[9] in inodes]
-
-
-def listens(pid: int | None, port: int) -> bool:
-    """Whether process `pid` holds a TCP socket listening on `port`."""
-    return any(row[3] == "0A" for row in _sockets(pid, port))  # 0A: LISTEN
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid` itself (not a child) holds a socket listening on `port`."""
+    return any(row[3] == "0A" for row in tcp_sockets([pid], port))  # 0A: LISTEN
 
 
 def holds_half_sent_body(pid: int | None, port: int) -> bool:
@@ -141,7 +125,7 @@ def holds_half_sent_body(pid: int | None, port: int) -> bool:
     that PATCH.
     """
     return any(row[3] == "01" and int(row[4].split(":")[1], 16) > 16384  # 01: ESTABLISHED
-               for row in _sockets(pid, port))
+               for row in tcp_sockets([pid] if pid else [], port))
 
 
 def _big_layer(name: str, size: int) -> Layer:
@@ -183,7 +167,7 @@ def test_killing_a_replica_mid_push_lets_the_client_finish_on_the_other(
         # The survivor's readiness probe may be queued at the stopped victim: wait until it
         # holds a listening socket of its own.
         survivor = start_replica(hub_factory, backend, port=port)
-        assert wait_until(lambda: listens(survivor.pid, port), 60), survivor.log_tail()
+        assert wait_until(lambda: listening_in_tree(survivor.pid, port), 60), survivor.log_tail()
         victim.kill()
         output, _ = push.communicate(timeout=300)
     finally:

@@ -14,7 +14,7 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 __all__ = ["bound_socket", "free_port", "http_status", "listening_in_tree", "wait_until"]
@@ -41,20 +41,22 @@ def bound_socket() -> socket.socket:
 
 def listening_in_tree(pid: int, port: int) -> bool:
     """Whether process `pid` or one of its descendants listens on TCP `port` (from /proc)."""
+    return any(row[3] == "0A" for row in tcp_sockets(_process_tree(pid), port))  # 0A: LISTEN
+
+
+def tcp_sockets(pids: Iterable[int], port: int) -> list[list[str]]:
+    """The /proc/net/tcp rows of the sockets processes `pids` hold on local TCP `port`."""
     inodes: set[str] = set()
-    for member in _process_tree(pid):
+    for member in pids:
         with contextlib.suppress(OSError):
             for fd in Path(f"/proc/{member}/fd").iterdir():
                 with contextlib.suppress(OSError):
                     target = os.readlink(fd)
                     if target.startswith("socket:["):
                         inodes.add(target[8:-1])
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
-            return True
-    return False
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return [row for row in rows
+            if int(row[1].rsplit(":", 1)[1], 16) == port and row[9] in inodes]
 
 
 def _process_tree(pid: int) -> list[int]:

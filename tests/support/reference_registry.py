@@ -12,15 +12,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.support.ports import free_port, http_status, wait_until
-from tests.support.processes import stop_process
+from tests.support.ports import free_port
+from tests.support.processes import start_on_free_port, stop_process
 
 __all__ = ["ReferenceRegistry", "ReferenceRegistryUnavailableError"]
 
 logger = logging.getLogger(__name__)
 
 START_TIMEOUT = 60.0  # seconds
-PORT_ATTEMPTS = 5
 
 
 class ReferenceRegistryUnavailableError(RuntimeError):
@@ -55,25 +54,20 @@ class ReferenceRegistry:
             raise ReferenceRegistryUnavailableError("docker-registry is not installed")
         self.workdir.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "config.yml"
-        # A port picked free can be taken before the registry binds it: when the registry
-        # exits while starting, it is started again on a fresh port (a few times).
-        for _ in range(PORT_ATTEMPTS):
+
+        def launch(port: int) -> subprocess.Popen:
+            self.port = port
             self._write_config(config)
-            log = (self.workdir / "registry.log").open("ab")
-            self._process = subprocess.Popen([executable, "serve", str(config)],
-                                             stdin=subprocess.DEVNULL, stdout=log,
-                                             stderr=subprocess.STDOUT)
-            log.close()
-            up = wait_until(lambda: self._process is None or self._process.poll() is not None
-                            or http_status(f"http://{self.host}/v2/", 5.0) is not None,
-                            START_TIMEOUT)
-            if up and self._process.poll() is None:
-                return self
-            exited = self._process.poll() is not None
-            self.stop()
-            if not exited:
-                break
-            self.port = free_port()
+            with (self.workdir / "registry.log").open("ab") as log:
+                return subprocess.Popen([executable, "serve", str(config)],
+                                        stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT)
+
+        started = start_on_free_port(launch, lambda port: f"http://127.0.0.1:{port}/v2/",
+                                     self.port, START_TIMEOUT)
+        if started is not None:
+            self._process, self.port = started
+            return self
         raise ReferenceRegistryUnavailableError("docker-registry did not start")
 
     def _write_config(self, config: Path) -> None:

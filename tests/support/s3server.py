@@ -15,8 +15,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from tests.support.ports import free_port, http_status, wait_until
-from tests.support.processes import stop_process
+from tests.support.ports import free_port
+from tests.support.processes import start_on_free_port, stop_process
 
 __all__ = ["S3_CREDENTIALS", "S3Server", "S3ServerError"]
 
@@ -29,7 +29,6 @@ S3_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 START_TIMEOUT = 60.0  # seconds
-PORT_ATTEMPTS = 5
 
 
 class S3ServerError(RuntimeError):
@@ -62,25 +61,18 @@ class S3Server:
         Raises:
             S3ServerError: it exited or did not answer in time.
         """
-        for _ in range(PORT_ATTEMPTS):
+        def launch(port: int) -> subprocess.Popen:
             with self.log_path.open("ab") as log:
-                self._process = subprocess.Popen(
-                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                     str(self.port)],
+                return subprocess.Popen(
+                    [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 )
-            ready = wait_until(
-                lambda: self._process.poll() is not None
-                or http_status(f"{self.endpoint_url}/moto-api/") is not None,
-                START_TIMEOUT,
-            )
-            if ready and self._process.poll() is None:
-                return self
-            exited = self._process.poll() is not None
-            self.stop()
-            if not exited:
-                break
-            self.port = free_port()
+
+        started = start_on_free_port(launch, lambda port: f"http://127.0.0.1:{port}/moto-api/",
+                                     self.port, START_TIMEOUT)
+        if started is not None:
+            self._process, self.port = started
+            return self
         raise S3ServerError(f"moto server did not start: {self.log_path.read_text()[-2000:]}")
 
     def stop(self) -> None:
