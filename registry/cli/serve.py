@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import ssl
 import sys
 from collections.abc import Callable
@@ -80,6 +82,12 @@ def run(args: argparse.Namespace) -> int:
         )
     except (SchemaBehindError, SigningKeyError) as exc:
         print(f"berth-hub: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        print(f"berth-hub: cannot listen on {settings.listen_host}:{settings.listen_port}: "
+              f"{os.strerror(exc.errno)}", file=sys.stderr)
         return 2
     return 0
 

@@ -8,6 +8,7 @@ does not open its stored keys refuses to start and says which setting to fix.
 from __future__ import annotations
 
 import base64
+import socket
 import subprocess
 import sys
 import urllib.parse
@@ -151,3 +152,18 @@ def test_a_key_secret_too_short_is_refused_at_start(tmp_path):
     assert "exited with status 2" in str(refused.value)
     assert "BERTH_TRUST_KEY_SECRET" in hub.log_text() and "at least 16 bytes" in hub.log_text()
     assert "Traceback" not in hub.log_text()
+
+
+def test_a_port_in_use_is_refused_with_one_clear_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = subprocess.run(
+            [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}",
+             "--data", str(tmp_path / "data")],
+            cwd=REPO_ROOT, env=repo_env({}), capture_output=True, text=True, timeout=120,
+        )
+    assert serve.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in serve.stderr
+    assert "Traceback" not in serve.stderr
