@@ -16,7 +16,7 @@ import pytest
 from tests.support.berth_cli import BerthCli
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import DOCKER_ARCHIVE_TAG
-from tests.support.ports import free_port
+from tests.support.ports import free_port, free_udp_port
 
 pytestmark = [pytest.mark.root, pytest.mark.docker, pytest.mark.slow]
 
@@ -89,20 +89,23 @@ def test_diff_output_matches(docker: DockerDaemon, clean: BerthCli, image: str) 
 def test_port_output_matches(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
     docker.run("network", "create", "--subnet", DOCKER_SUBNET, DOCKER_NET)
     dport, bport = free_port(), free_port()
+    dudp, budp = free_udp_port(), free_udp_port()
     docker.run("run", "-d", "--label", "berth-parity", "--name", "parity-web", "--net",
-               DOCKER_NET, "-p", f"{dport}:80", "-p", f"{dport + 1}:53/udp",
+               DOCKER_NET, "-p", f"{dport}:80", "-p", f"{dudp}:53/udp",
                DOCKER_ARCHIVE_TAG, "sleep", "60")
-    clean("run", "-d", "--name", "parity-web", "-p", f"{bport}:80", "-p", f"{bport + 1}:53/udp",
+    clean("run", "-d", "--name", "parity-web", "-p", f"{bport}:80", "-p", f"{budp}:53/udp",
           image, "sleep", "60")
 
-    def ipv4(text: str, port: int) -> list[str]:
-        return [line.replace(str(port + 1), "P1").replace(str(port), "P")
-                for line in text.splitlines() if "0.0.0.0" in line]
+    def ipv4(text: str, ports: tuple[int, int]) -> list[str]:
+        """The IPv4 lines, host ports named TCP and UDP (each side picked its own)."""
+        names = {str(ports[0]): "TCP", str(ports[1]): "UDP"}
+        lines = [line.rpartition(":") for line in text.splitlines() if "0.0.0.0" in line]
+        return [f"{head}:{names.get(port, port)}" for head, _, port in lines]
 
-    assert ipv4(clean("port", "parity-web").stdout, bport) == ipv4(
-        docker.run("port", "parity-web").stdout, dport)
-    assert ipv4(clean("port", "parity-web", "80/tcp").stdout, bport) == ipv4(
-        docker.run("port", "parity-web", "80/tcp").stdout, dport)
+    assert ipv4(clean("port", "parity-web").stdout, (bport, budp)) == ipv4(
+        docker.run("port", "parity-web").stdout, (dport, dudp))
+    assert ipv4(clean("port", "parity-web", "80/tcp").stdout, (bport, budp)) == ipv4(
+        docker.run("port", "parity-web", "80/tcp").stdout, (dport, dudp))
 
 
 def test_inspect_shared_fields_match(docker: DockerDaemon, clean: BerthCli,

@@ -27,6 +27,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 that nothing is bound to right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def bound_socket() -> socket.socket:
     """A TCP socket bound to a kernel-picked port on 127.0.0.1, for an in-process server.
 
