@@ -252,7 +252,9 @@ def test_resource_fields_in_inspect_match(docker: DockerDaemon, clean: BerthCli,
             assert b["Config"].get(field) == d["Config"].get(field), (name, field)
 
 
-RESOURCE_REPORT = ("grep -E ' /(tmp|run|dev/shm) ' /proc/mounts;"
+# dockerd mounts the --tmpfs entries in Go map order, which changes from run to run: the mount
+# lines are compared sorted.
+RESOURCE_REPORT = ("grep -E ' /(tmp|run|dev/shm) ' /proc/mounts | busybox sort;"
                    " busybox stat -c '%n %F %t:%T %a' /dev/foo /dev/null;"
                    " cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us;"
                    " echo data > /tmp/file && cat /tmp/file; touch /x")
