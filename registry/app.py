@@ -11,10 +11,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from registry import keys
+from registry.api.authorization import (
+    RULES,
+    authorization_middleware,
+    check_every_route_has_a_rule,
+)
 from registry.api.hub_middleware import hub_middleware
-from registry.api.hub_routes import setup_hub_routes
-from registry.api.middleware import access_middleware, error_middleware, log_middleware
-from registry.api.routes import setup_routes
+from registry.api.hub_routes import HUB_ROUTES, setup_hub_routes
+from registry.api.middleware import error_middleware, log_middleware
+from registry.api.routes import ROUTES, setup_routes
 from registry.auth.access import AllowAll
 from registry.auth.authenticator import Authenticator
 from registry.auth.controller import TokenAccessController
@@ -39,7 +44,7 @@ from registry.settings import Settings
 from registry.storage.driver.base import StorageDriver
 from registry.storage.driver.factory import create_driver
 from registry.storage.driver.s3 import S3Config
-from registry.trustmount import mount_trust
+from registry.trustmount import TRUST_RULES, mount_trust
 
 logger = logging.getLogger(__name__)
 
@@ -112,13 +117,14 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         per_account=settings.login_failures_per_account,
         per_address=settings.login_failures_per_address,
     )
+    authenticator = Authenticator(engine, throttle, audit)
     controller = TokenAccessController(
         service=settings.auth_service,
         realm=settings.auth_realm,
         verifier=token_keys.verifier,
-        authenticator=Authenticator(engine, throttle, audit),
+        authenticator=authenticator,
         grants=Grants(engine),
-        revocations=RevocationCache(engine),
+        revocations=RevocationCache(authenticator.bound_principal),
     )
     pulls = PullCounter(engine, settings.pull_flush_seconds)
     app[keys.AUDIT] = audit
@@ -153,7 +159,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
     app = web.Application(
-        middlewares=[log_middleware, error_middleware, hub_middleware, access_middleware],
+        middlewares=[log_middleware, error_middleware, hub_middleware, authorization_middleware],
         client_max_size=settings.max_manifest_bytes,
     )
     app[keys.SETTINGS] = settings
@@ -168,4 +174,9 @@ def create_app(settings: Settings) -> web.Application:
     mount_trust(app, settings)
     setup_hub_routes(app)
     setup_routes(app)
+    app[RULES] = {
+        **TRUST_RULES,
+        **{route.name: route.rule for route in (*HUB_ROUTES, *ROUTES)},
+    }
+    check_every_route_has_a_rule(app)
     return app

@@ -5,6 +5,9 @@ GUN carries the registry host (`127.0.0.1:5000/team/app`); access is decided on 
 path, with the same controller as every registry request (`registry.auth.trust.check`: the
 Bearer challenge names the GUN, as Notary's own server does). The verification gate
 (`registry.services.contenttrust`) reads the same trust service.
+
+`TRUST_RULES` declares the hub's authorisation rule for each trust route (by the route names
+the trust package gives them); the hub's authorisation middleware enforces them like its own.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from registry import keys
+from registry.auth.rules import Rule
 from registry.auth.scopes import strip_host
 from registry.auth.trust import check
 from registry.keysecret import key_encryption_secret
@@ -26,7 +30,21 @@ from trust.server.store.sql import SqlMetaStore
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["mount_trust"]
+__all__ = ["TRUST_RULES", "mount_trust"]
+
+TRUST_RULES: dict[str, Rule] = {
+    "trust-health": Rule.open(),
+    # Every repository's changes: hub admins (a password or an `admin` access token).
+    "trust-changefeed-all": Rule.hub_admin(),
+    "trust-changefeed": Rule.repository("pull"),
+    # Reading metadata needs pull; `{snapshot,timestamp}.key` needs push as well (the trust
+    # handler asks for it: fetching a server key may create it).
+    "trust-get": Rule.repository("pull"),
+    "trust-publish": Rule.repository("push"),
+    "trust-rotate-key": Rule.repository("*"),
+    "trust-delete": Rule.repository("*"),
+}
+
 
 def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""

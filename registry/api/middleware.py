@@ -1,4 +1,7 @@
-"""The hub's middlewares, in order: request log + metrics, errors -> OCI JSON, access control."""
+"""The hub's first middlewares: request log + metrics, then errors -> OCI JSON.
+
+Authorisation comes after them (`registry.api.authorization`), with the Hub's own hooks between.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +16,13 @@ from aiohttp.typedefs import Handler
 from registry import keys
 from registry.api import urls
 from registry.api.handlers.common import API_VERSION_HEADER
-from registry.api.routes import ACTION_BY_ROUTE
-from registry.auth.access import Access
 from registry.errors import RangeInvalidError, RegistryError
 from registry.oci.errorcodes import ERROR_CODES
-from registry.oci.reference import is_valid_name
 
 access_logger = logging.getLogger("registry.access")
 logger = logging.getLogger(__name__)
 
-__all__ = ["access_middleware", "error_middleware", "log_middleware"]
+__all__ = ["error_middleware", "log_middleware"]
 
 # Errors whose HTTP status differs from their code's default in the spec table.
 _STATUS_OVERRIDES = {
@@ -102,22 +102,3 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             # The Bearer challenge of a 401, the Retry-After of a 429.
             response.headers.update(getattr(exc, "headers", {}))
         return response
-
-
-@web.middleware
-async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    route_name = request.match_info.route.name
-    if route_name is None or not route_name:
-        return await handler(request)
-    action = ACTION_BY_ROUTE.get(route_name)
-    wanted: list[Access] = []
-    if action is not None:
-        name = request.match_info.get("name", "")
-        if is_valid_name(name):
-            actions = {"pull", "push"} if action == "push" else {action}
-            wanted.append(Access("repository", name, frozenset(actions)))
-    elif route_name == "catalog":
-        wanted.append(Access("registry", "catalog", frozenset({"*"})))
-    if wanted or route_name == "base":
-        await request.app[keys.ACCESS].authorize(request, wanted)
-    return await handler(request)

@@ -1,4 +1,7 @@
-"""The route table, declared once: name, method, path, handler and the access it needs.
+"""The route table, declared once: name, method, path, handler and its authorisation rule.
+
+Every route carries a `Rule` (`registry.auth.rules`); `registry.api.authorization` enforces it
+before the handler runs, and the app does not start with a route that lacks one.
 
 Names contain `/`, so the more specific upload routes come before the blob routes. The `<name>`
 pattern is permissive on purpose: handlers validate it and answer NAME_INVALID, which a route
@@ -13,12 +16,14 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from registry.api.handlers import base, blobs, catalog, manifests, referrers, tags, uploads
+from registry.auth.rules import Rule
 
 __all__ = ["ROUTES", "Route", "setup_routes"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _NAME = r"{name:[^?#]+?}"
+_PULL, _PUSH, _DELETE = (Rule.repository(action) for action in ("pull", "push", "delete"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,70 +32,64 @@ class Route:
     method: str
     path: str
     handler: Handler
-    action: str | None  # repository action the request needs; None: registry-level
+    rule: Rule  # who may call it, with which credentials
 
 
 ROUTES: tuple[Route, ...] = (
-    Route("base", "GET", "/v2/", base.version_check, None),
-    Route("catalog", "GET", "/v2/_catalog", catalog.catalog, None),
-    Route("upload-start", "POST", f"/v2/{_NAME}/blobs/uploads/", uploads.start_upload, "push"),
+    Route("base", "GET", "/v2/", base.version_check, Rule.registry()),
+    Route("catalog", "GET", "/v2/_catalog", catalog.catalog, Rule.catalog()),
+    Route("upload-start", "POST", f"/v2/{_NAME}/blobs/uploads/", uploads.start_upload, _PUSH),
     Route(
-        "upload-status", "GET", f"/v2/{_NAME}/blobs/uploads/{{uuid}}", uploads.upload_status, "push"
+        "upload-status", "GET", f"/v2/{_NAME}/blobs/uploads/{{uuid}}", uploads.upload_status, _PUSH
     ),
     Route(
-        "upload-patch", "PATCH", f"/v2/{_NAME}/blobs/uploads/{{uuid}}", uploads.patch_upload, "push"
+        "upload-patch", "PATCH", f"/v2/{_NAME}/blobs/uploads/{{uuid}}", uploads.patch_upload, _PUSH
     ),
-    Route(
-        "upload-put", "PUT", f"/v2/{_NAME}/blobs/uploads/{{uuid}}", uploads.finish_upload, "push"
-    ),
+    Route("upload-put", "PUT", f"/v2/{_NAME}/blobs/uploads/{{uuid}}", uploads.finish_upload, _PUSH),
     Route(
         "upload-delete",
         "DELETE",
         f"/v2/{_NAME}/blobs/uploads/{{uuid}}",
         uploads.cancel_upload,
-        "push",
+        _PUSH,
     ),
-    Route("blob-get", "GET", f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob, "pull"),
-    Route("blob-head", "HEAD", f"/v2/{_NAME}/blobs/{{digest}}", blobs.head_blob, "pull"),
-    Route("blob-delete", "DELETE", f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob, "delete"),
+    Route("blob-get", "GET", f"/v2/{_NAME}/blobs/{{digest}}", blobs.get_blob, _PULL),
+    Route("blob-head", "HEAD", f"/v2/{_NAME}/blobs/{{digest}}", blobs.head_blob, _PULL),
+    Route("blob-delete", "DELETE", f"/v2/{_NAME}/blobs/{{digest}}", blobs.delete_blob, _DELETE),
     Route(
         "manifest-get",
         "GET",
         f"/v2/{_NAME}/manifests/{{reference}}",
         manifests.get_manifest,
-        "pull",
+        _PULL,
     ),
     Route(
         "manifest-head",
         "HEAD",
         f"/v2/{_NAME}/manifests/{{reference}}",
         manifests.head_manifest,
-        "pull",
+        _PULL,
     ),
     Route(
         "manifest-put",
         "PUT",
         f"/v2/{_NAME}/manifests/{{reference}}",
         manifests.put_manifest,
-        "push",
+        _PUSH,
     ),
     Route(
         "manifest-delete",
         "DELETE",
         f"/v2/{_NAME}/manifests/{{reference}}",
         manifests.delete_manifest,
-        "delete",
+        _DELETE,
     ),
-    Route("tags-list", "GET", f"/v2/{_NAME}/tags/list", tags.list_tags, "pull"),
-    Route(
-        "referrers", "GET", f"/v2/{_NAME}/referrers/{{digest}}", referrers.list_referrers, "pull"
-    ),
-    Route("healthz", "GET", "/healthz", base.healthz, None),
-    Route("readyz", "GET", "/readyz", base.readyz, None),
-    Route("metrics", "GET", "/metrics", base.metrics, None),
+    Route("tags-list", "GET", f"/v2/{_NAME}/tags/list", tags.list_tags, _PULL),
+    Route("referrers", "GET", f"/v2/{_NAME}/referrers/{{digest}}", referrers.list_referrers, _PULL),
+    Route("healthz", "GET", "/healthz", base.healthz, Rule.open()),
+    Route("readyz", "GET", "/readyz", base.readyz, Rule.open()),
+    Route("metrics", "GET", "/metrics", base.metrics, Rule.open()),
 )
-
-ACTION_BY_ROUTE: dict[str, str | None] = {route.name: route.action for route in ROUTES}
 
 
 def setup_routes(app: web.Application) -> None:

@@ -5,6 +5,10 @@ A password check is argon2 (tens of milliseconds, run in a worker thread), so a 
 it matched: a later request with the same pair costs one user lookup, and a password change
 (new hash) or a removed user takes effect at once. Access tokens are found by their SHA-256
 digest in one indexed query on every use, so a revoked token is refused at once.
+
+Bearer and refresh tokens name their account by id and creation stamp (`UserBinding`);
+`bound_principal` finds that very account again, so a token dies with its account even when a
+new account takes the name (or, on SQLite, the id).
 """
 
 from __future__ import annotations
@@ -15,22 +19,44 @@ import hmac
 import logging
 import secrets
 from collections import OrderedDict
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth import credentials
 from registry.auth.policy import Principal
 from registry.auth.throttle import LoginThrottle
-from registry.auth.tokens import InvalidTokenError, TokenVerifier
+from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier, UserBinding
 from registry.db import account_queries
+from registry.db.account_queries import TokenRecord, UserRecord
 from registry.errors import UnauthorizedError
 from registry.hub.audit import AuditLog
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Authenticator", "password_fingerprint"]
+__all__ = ["Authenticator", "account_stamp", "binding", "password_fingerprint"]
 
 _VERIFIED_CACHE_SIZE = 1024
+
+
+def account_stamp(created_at: datetime) -> int:
+    """An account's creation time in microseconds (SQLite hands back naive UTC datetimes)."""
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    delta = created_at - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def binding(principal: Principal) -> UserBinding:
+    """What a token minted for `principal` carries to name its account."""
+    return UserBinding(principal.user_id, principal.stamp)
+
+
+def _principal(user: UserRecord, token: TokenRecord | None = None) -> Principal:
+    stamp = account_stamp(user.created_at)
+    if token is None:
+        return Principal(user.id, user.name, user.is_admin, stamp=stamp)
+    return Principal(user.id, user.name, user.is_admin, token.id, token.scopes, stamp=stamp)
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -103,7 +129,7 @@ class Authenticator:
             user = await account_queries.user_by_id(conn, record.user_id)
         if user is None or user.name != username:
             return None
-        return Principal(user.id, user.name, user.is_admin, record.id, record.scopes)
+        return _principal(user, record)
 
     async def _password_login(self, username: str, password: str, address: str) -> Principal | None:
         mac = hmac.digest(self._mac_key, f"{username}\0{password}".encode(), "sha256")
@@ -113,7 +139,7 @@ class Authenticator:
             await self.throttle.check(username, address)
             return None
         if self._verified.get((username, mac)) == user.password_hash:
-            return Principal(user.id, user.name, user.is_admin)
+            return _principal(user)
         await self.throttle.check(username, address)
         ok = await asyncio.to_thread(credentials.verify_password, user.password_hash, password)
         if not ok:
@@ -121,20 +147,35 @@ class Authenticator:
         self._verified[(username, mac)] = user.password_hash
         if len(self._verified) > _VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
-        return Principal(user.id, user.name, user.is_admin)
+        return _principal(user)
 
-    async def principal(self, name: str, token_id: int | None) -> Principal | None:
-        """The principal a bearer token names, or None when the user or its token is gone."""
+    async def bound_principal(self, claims: TokenClaims) -> Principal | None:
+        """The principal a user's token stands for, or None when its account or its access
+        token is gone (a new account of the same name is another account)."""
+        if claims.user is None:
+            return None
         async with self.engine.connect() as conn:
-            user = await account_queries.user_by_name(conn, name)
-            if user is None:
+            user = await account_queries.user_by_id(conn, claims.user.user_id)
+            if (
+                user is None
+                or user.name != claims.subject
+                or account_stamp(user.created_at) != claims.user.stamp
+            ):
                 return None
-            if token_id is None:
-                return Principal(user.id, user.name, user.is_admin)
-            record = await account_queries.token_by_id(conn, token_id)
+            if claims.token_id is None:
+                return _principal(user)
+            record = await account_queries.token_by_id(conn, claims.token_id)
         if record is None or record.revoked_at is not None or record.user_id != user.id:
             return None
-        return Principal(user.id, user.name, user.is_admin, record.id, record.scopes)
+        return _principal(user, record)
+
+    async def password_matches(self, principal: Principal, password: str) -> bool:
+        """Whether `password` is the account's current password (argon2, off the event loop)."""
+        async with self.engine.connect() as conn:
+            user = await account_queries.user_by_id(conn, principal.user_id)
+        if user is None:
+            return False
+        return await asyncio.to_thread(credentials.verify_password, user.password_hash, password)
 
     async def refresh(self, verifier: TokenVerifier, token: str, now: int) -> Principal:
         """The principal a refresh token still stands for.
@@ -147,7 +188,7 @@ class Authenticator:
             claims = await verifier.check(token, now=now, use="refresh")
         except InvalidTokenError as exc:
             raise UnauthorizedError("invalid refresh token", reason=str(exc)) from exc
-        principal = await self.principal(claims.subject, claims.token_id)
+        principal = await self.bound_principal(claims)
         if principal is None:
             raise UnauthorizedError("the refresh token's credentials were revoked")
         if claims.token_id is None:

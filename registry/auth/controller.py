@@ -3,12 +3,17 @@
 Per request, credentials become an `Identity` once (kept on the request):
 
 - `Authorization: Bearer <jwt>`: the token is verified (cached by its text), and the actions
-  wanted must be in its `access` claim. No database work, except for tokens minted from a
-  personal access token (see `registry.auth.revocations`).
+  wanted must be in its `access` claim. A user's token must still name its very account (and
+  the access token it was minted with), checked through `registry.auth.revocations` (the
+  database at most once a second per token binding).
 - `Authorization: Basic ...`: a password or access token checked by the `Authenticator`, then
   the grants computed from the database (for simple clients; slower).
 - nothing: 401 with the `WWW-Authenticate: Bearer realm=...,service=...,scope=...` challenge
   that sends Docker clients to the token endpoint (anonymous tokens for public pulls).
+
+The `Identity` records which kind of credential it came from (`registry.auth.rules.Credential`):
+a bearer token acts only within its `access` claims (plus what anyone may do), never as its
+account; account work needs a password or a personal access token (`account`).
 
 A bearer token without an action gets 401 with a challenge naming the scope and
 `error="insufficient_scope"` (code UNAUTHORIZED when anonymous, DENIED for a user), as
@@ -33,11 +38,13 @@ from registry.auth.authenticator import Authenticator
 from registry.auth.grants import Grants
 from registry.auth.policy import Principal
 from registry.auth.revocations import RevocationCache
+from registry.auth.rules import Credential
 from registry.auth.scopes import canonical_repository, format_challenge_scope
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier
 from registry.errors import (
     DeniedError,
     InsufficientScopeError,
+    NotFoundError,
     RegistryError,
     UnauthorizedError,
 )
@@ -49,18 +56,40 @@ __all__ = ["IDENTITY", "Identity", "TokenAccessController", "parse_basic"]
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who is calling: a user (by password or token), an anonymous bearer, or nobody."""
+    """Who is calling, and with which kind of credential."""
 
+    kind: Credential
     subject: str  # user name; "" for anonymous
-    principal: Principal | None = None  # set for basic auth
+    # The account: for basic auth, and for a user's bearer token the account it is bound to
+    # (which the token does not act as: see `TokenAccessController.held`).
+    principal: Principal | None = None
     claims: TokenClaims | None = None  # set for bearer tokens
 
     @property
     def has_credentials(self) -> bool:
-        return self.principal is not None or self.claims is not None
+        return self.kind is not Credential.ANONYMOUS
+
+    @property
+    def account(self) -> Principal | None:
+        """The account acting, when the credential may act as one (password, access token)."""
+        if self.kind in (Credential.PASSWORD, Credential.ACCESS_TOKEN):
+            return self.principal
+        return None
+
+    def may_list(self) -> Principal | None:
+        """Whose private repositories listings may show: the account of a password or
+        access token; for a bearer token, its account when it holds `registry:catalog`
+        (`*` or `search`, as Docker asks for searches)."""
+        if self.claims is None:
+            return self.account
+        for access in self.claims.access:
+            if access.type == "registry" and access.name == "catalog" and access.actions:
+                return self.principal
+        return None
 
 
-NOBODY = Identity("")
+NOBODY = Identity(Credential.ANONYMOUS, "")
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="berth-hub"'}
 IDENTITY = web.RequestKey("berth_identity", Identity)
 
 
@@ -152,9 +181,17 @@ class TokenAccessController:
                 claims = await self.verifier.check(value.strip(), now=int(time.time()))
             except InvalidTokenError as exc:
                 raise self.unauthorized(request, wanted, str(exc), "invalid_token") from exc
-            if claims.token_id is not None and not await self.revocations.active(claims.token_id):
-                raise self.unauthorized(request, wanted, "token revoked", "invalid_token")
-            identity = Identity(claims.subject, claims=claims)
+            holder = None
+            if claims.subject:
+                holder = await self.revocations.holder(claims)
+                if holder is None:
+                    raise self.unauthorized(
+                        request,
+                        wanted,
+                        "the token's account or access token is gone",
+                        "invalid_token",
+                    )
+            identity = Identity(Credential.BEARER, claims.subject, holder, claims)
         elif scheme == "basic":
             try:
                 username, secret = parse_basic(value)
@@ -164,14 +201,15 @@ class TokenAccessController:
                 principal = await self.authenticator.login(username, secret, request.remote or "")
             except UnauthorizedError as exc:
                 raise self.unauthorized(request, wanted, exc.message or "unauthorized") from exc
-            identity = Identity(principal.name, principal=principal)
+            kind = Credential.PASSWORD if principal.token_id is None else Credential.ACCESS_TOKEN
+            identity = Identity(kind, principal.name, principal)
         else:
             identity = NOBODY
         request[IDENTITY] = identity
         return identity
 
     async def held(self, identity: Identity, wanted: Access) -> frozenset[str]:
-        """The subset of the wanted actions the identity holds."""
+        """The subset of the wanted actions the identity holds (a bearer token: its claims)."""
         if identity.claims is not None:
             actions: frozenset[str] = frozenset()
             for granted in identity.claims.access:
@@ -182,8 +220,8 @@ class TokenAccessController:
                         # notary asks for `*` alone and then publishes (push) with that token.
                         actions |= wanted.actions
             return actions & wanted.actions
-        if identity.principal is not None:
-            return await self.grants.actions(identity.principal, wanted)
+        if identity.account is not None:
+            return await self.grants.actions(identity.account, wanted)
         return frozenset()
 
     async def authorize(self, request: web.Request, wanted: list[Access]) -> None:
@@ -200,7 +238,7 @@ class TokenAccessController:
                     request, access, "authentication required", "insufficient_scope"
                 )
             detail = {"name": access.name, "missing": sorted(missing)}
-            if identity.principal is not None:  # basic auth: nothing more to ask for
+            if identity.claims is None:  # basic auth: nothing more to ask for
                 raise DeniedError("requested access to the resource is denied", **detail)
             exc = InsufficientScopeError("requested access to the resource is denied", **detail)
             exc.headers = {  # type: ignore[attr-defined]
@@ -215,20 +253,53 @@ class TokenAccessController:
             return False
         return True
 
-    async def principal(self, request: web.Request) -> Principal | None:
-        """The user behind the request's credentials (None for anonymous).
+    async def account(self, request: web.Request) -> Principal:
+        """The account acting with a password or personal access token.
 
         Raises:
-            UnauthorizedError: invalid credentials, or a token whose user is gone.
+            UnauthorizedError: anonymous, or a bearer token (never an account credential);
+                carries a Basic challenge.
+        """
+        account = (await self.identify(request)).account
+        if account is None:
+            exc = UnauthorizedError("log in with a password or a personal access token")
+            exc.headers = dict(BASIC_CHALLENGE)  # type: ignore[attr-defined]
+            raise exc
+        return account
+
+    async def repository_actions(
+        self, request: web.Request, name: str, actions: frozenset[str]
+    ) -> Principal | None:
+        """Return when the caller holds `actions` on a repository, for the Hub API.
+
+        A bearer token holds its claims plus what anyone holds (public pulls); a password or
+        access token, the account's grants (narrowed by the token's scopes).
+
+        Returns:
+            The account acting, if any (None for anonymous callers and bearer tokens).
+
+        Raises:
+            NotFoundError: the caller may not even pull it (so private names do not leak).
+            UnauthorizedError, DeniedError: it may pull but not do the rest.
         """
         identity = await self.identify(request)
-        if identity.principal is not None or not identity.subject:
-            return identity.principal
-        token_id = identity.claims.token_id if identity.claims is not None else None
-        principal = await self.authenticator.principal(identity.subject, token_id)
-        if principal is None:
-            raise self.unauthorized(request, None, "the token's user is gone", "invalid_token")
-        return principal
+        wanted = Access("repository", name, actions | {"pull"})
+        held = await self.held(identity, wanted)
+        if identity.account is None:  # anonymous, or a bearer token: plus what anyone holds
+            held |= await self.grants.actions(None, wanted)
+        if "pull" not in held:
+            raise NotFoundError(f"no repository {name!r}", name=name)
+        if not actions <= held:
+            if not identity.has_credentials:
+                exc = UnauthorizedError("log in to change this repository")
+                exc.headers = dict(BASIC_CHALLENGE)  # type: ignore[attr-defined]
+                raise exc
+            raise DeniedError("requested access to the resource is denied", name=name)
+        return identity.account
+
+    async def listing_principal(self, request: web.Request) -> Principal | None:
+        """Whose private repositories the caller may see in listings (None: public only)."""
+        return (await self.identify(request)).may_list()
 
     async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
-        return await self.grants.visible(await self.principal(request), names)
+        return await self.grants.visible(await self.listing_principal(request), names)

@@ -54,8 +54,9 @@ class Grants:
         Repository names may be bare (`busybox`) or Notary GUNs (`host:port/name`).
         """
         if wanted.type == "registry" and wanted.name == "catalog":
-            # Everyone may list; the listing only shows what the caller may see.
-            return wanted.actions & {"*"}
+            # Everyone may list (`*`) and search (Docker asks for `search` when it holds an
+            # identity token); answers only show what the caller may see.
+            return wanted.actions & {"*", "search"}
         if wanted.type != "repository":
             return frozenset()
         repository = canonical_repository(wanted.name)

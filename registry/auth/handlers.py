@@ -5,7 +5,8 @@
 - `POST /token` form `grant_type=password` (`username`, `password`, `access_type=offline`) or
   `grant_type=refresh_token` (`refresh_token`), with `service` and space-separated `scope`.
 
-The token's `access` claim holds only the actions the caller holds. With `offline_token=true`
+The token's `access` claim holds only the actions the caller holds. A bearer header is not a
+credential here: an access token never mints another one. With `offline_token=true`
 (Docker's login does that) or `access_type=offline`, the answer also carries a refresh token
 that Docker keeps as its "identity token" instead of the password.
 """
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.auth.access import Access
+from registry.auth.authenticator import binding
 from registry.auth.controller import parse_basic
 from registry.auth.policy import Principal
 from registry.auth.scopes import parse_scope
@@ -59,6 +61,7 @@ async def _answer(
         now=now,
         ttl=settings.token_ttl_seconds,
         token_id=principal.token_id if principal else None,
+        user=binding(principal) if principal else None,
     )
     body: dict[str, object] = {
         "token": token,
@@ -74,6 +77,7 @@ async def _answer(
             ttl=settings.refresh_ttl_seconds,
             token_id=principal.token_id,
             fingerprint=await auth.authenticator.fingerprint(principal),
+            user=binding(principal),
         )
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 

@@ -8,6 +8,8 @@
 - Anyone, anonymous included, pulls a public repository.
 - A personal access token narrows its owner's rights to its scopes: `read` (pull), `write`
   (pull, push), `delete` (pull, delete), `admin` (everything the owner may do).
+- Account actions need a token scope too (see `token_scope_allows`): every scope reads the
+  account, `write` also stars, only `admin` manages tokens, passwords and organisations.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "RepositoryFacts",
     "best_role",
     "granted_actions",
+    "token_scope_allows",
 ]
 
 ALL_ACTIONS = frozenset({"pull", "push", "delete", "*"})
@@ -52,6 +55,7 @@ class Principal:
     is_admin: bool
     token_id: int | None = None  # the personal access token used, if any
     scopes: frozenset[str] | None = None  # that token's scopes; None: the full account
+    stamp: int = 0  # the account's creation time (microseconds): tells a recreated account apart
 
     @property
     def acts_as_admin(self) -> bool:
@@ -59,8 +63,22 @@ class Principal:
         return self.is_admin and (self.scopes is None or "admin" in self.scopes)
 
     def may_use_scope(self, scope: str) -> bool:
-        """Whether the credentials carry a token scope (`read`, `write`, ...)."""
-        return self.scopes is None or scope in self.scopes or "admin" in self.scopes
+        """Whether the credentials allow what token scope `scope` allows (`read`, `write`, ...)."""
+        return token_scope_allows(self.scopes, scope)
+
+
+def token_scope_allows(scopes: frozenset[str] | None, needed: str) -> bool:
+    """Whether credentials with these token scopes may do what `needed` allows.
+
+    Args:
+        scopes: a personal access token's scopes; None for a password (the full account).
+        needed: `read`, `write`, `delete` or `admin`.
+    """
+    if scopes is None or "admin" in scopes:
+        return True
+    if needed == "read":
+        return any(scope in SCOPE_ACTIONS for scope in scopes)
+    return needed in scopes
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,11 @@
 """Bearer tokens: ES256-signed JWTs in Docker's token-auth format, issued and verified.
 
 An access token names what it grants in its `access` claim (`[{"type", "name", "actions"}]`),
-its audience is the registry's service name and it expires quickly. A refresh token (Docker's
+its audience is the registry's service name and it expires quickly. A token for a user is bound
+to that account, not only to its name: `uid` is the user's id and `ust` the account's creation
+stamp (microseconds), so a token outlives neither its account nor a new account of the same
+name (SQLite may hand a deleted row's id to the next user). `pat` names the personal access
+token it was minted with, if any. A refresh token (Docker's
 "identity token") has `use: refresh` and no access; the token endpoint trades it for access
 tokens after checking the account (and the access token it came from) still stands.
 
@@ -39,6 +43,7 @@ __all__ = [
     "TokenIssuer",
     "TokenVerifier",
     "UnknownKeyError",
+    "UserBinding",
     "key_id",
     "new_private_key_pem",
 ]
@@ -111,6 +116,14 @@ class SigningKey:
 
 
 @dataclass(frozen=True, slots=True)
+class UserBinding:
+    """The account a token stands for: its id and creation stamp (microseconds since 1970)."""
+
+    user_id: int
+    stamp: int
+
+
+@dataclass(frozen=True, slots=True)
 class TokenClaims:
     """The verified content of a bearer token."""
 
@@ -120,6 +133,7 @@ class TokenClaims:
     use: str  # "access" | "refresh"
     token_id: int | None  # personal access token behind it, if any
     extra: Mapping[str, Any]
+    user: UserBinding | None = None  # set exactly when `subject` is
 
     def grants(self, kind: str, name: str) -> frozenset[str]:
         """The actions granted on one resource (names compared as given)."""
@@ -143,9 +157,22 @@ class TokenIssuer:
         self.service = service
 
     def _claims(
-        self, subject: str, use: str, *, now: int, ttl: int, token_id: int | None
+        self,
+        subject: str,
+        use: str,
+        *,
+        now: int,
+        ttl: int,
+        token_id: int | None,
+        user: UserBinding | None,
     ) -> dict[str, Any]:
-        """The claims both kinds carry; `pat` names the access token they stand for, if any."""
+        """The claims both kinds carry; `pat` names the access token they stand for, if any.
+
+        Raises:
+            ValueError: a user's token without its account binding, or the reverse.
+        """
+        if bool(subject) != (user is not None):
+            raise ValueError("a user's token needs its account binding, and only a user's")
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "sub": subject,
@@ -157,6 +184,9 @@ class TokenIssuer:
         }
         if token_id is not None:
             claims["pat"] = token_id
+        if user is not None:
+            claims["uid"] = user.user_id
+            claims["ust"] = user.stamp
         return claims
 
     def _sign(self, claims: dict[str, Any]) -> str:
@@ -170,9 +200,19 @@ class TokenIssuer:
         now: int,
         ttl: int,
         token_id: int | None = None,
+        user: UserBinding | None = None,
     ) -> str:
-        """An access token granting exactly `access` until `now + ttl`."""
-        claims = self._claims(subject, "access", now=now, ttl=ttl, token_id=token_id)
+        """An access token granting exactly `access` until `now + ttl`.
+
+        Args:
+            subject: the user name; "" for an anonymous token.
+            access: what it grants.
+            now: Unix seconds.
+            ttl: seconds it lives.
+            token_id: the personal access token it is minted with, if any.
+            user: the account of `subject` (required for a user, absent for anonymous).
+        """
+        claims = self._claims(subject, "access", now=now, ttl=ttl, token_id=token_id, user=user)
         claims["nbf"] = now - _LEEWAY
         claims["access"] = [
             {"type": a.type, "name": a.name, "actions": sorted(a.actions)} for a in access
@@ -180,10 +220,17 @@ class TokenIssuer:
         return self._sign(claims)
 
     def refresh_token(
-        self, subject: str, *, now: int, ttl: int, token_id: int | None, fingerprint: str
+        self,
+        subject: str,
+        *,
+        now: int,
+        ttl: int,
+        token_id: int | None,
+        fingerprint: str,
+        user: UserBinding,
     ) -> str:
-        """A refresh token for `subject`, bound to its credential (a token id or password)."""
-        claims = self._claims(subject, "refresh", now=now, ttl=ttl, token_id=token_id)
+        """A refresh token for `subject`, bound to its account and credential (token, password)."""
+        claims = self._claims(subject, "refresh", now=now, ttl=ttl, token_id=token_id, user=user)
         claims["cred"] = fingerprint
         return self._sign(claims)
 
@@ -283,12 +330,31 @@ class TokenVerifier:
             )
         except (KeyError, TypeError) as exc:
             raise InvalidTokenError("malformed access claim") from exc
-        pat = payload.get("pat")
+        subject = str(payload["sub"])
+        user_id, stamp = _int_claim(payload, "uid"), _int_claim(payload, "ust")
+        if subject and (user_id is None or stamp is None):
+            raise InvalidTokenError("token not bound to an account")
         return TokenClaims(
-            subject=str(payload["sub"]),
+            subject=subject,
             access=access,
             expires_at=int(payload["exp"]),
             use=str(payload.get("use", "access")),
-            token_id=int(pat) if pat is not None else None,
+            token_id=_int_claim(payload, "pat"),
             extra=payload,
+            user=UserBinding(user_id, stamp) if subject and user_id is not None else None,
         )
+
+
+def _int_claim(payload: Mapping[str, Any], name: str) -> int | None:
+    """An integer claim, or None when absent.
+
+    Raises:
+        InvalidTokenError: present but not an integer (a signed token is still checked: a
+            signing key may have been shared with a less careful issuer).
+    """
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTokenError(f"malformed {name} claim")
+    return value

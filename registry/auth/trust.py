@@ -14,6 +14,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.auth.access import Access
+from registry.errors import DeniedError
 
 __all__ = ["TrustAccessCheck", "check"]
 
@@ -26,7 +27,8 @@ async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
     Args:
         request: the trust request (its credentials are the registry's: bearer token with a
             `repository:<gun>:...` access entry, or basic auth).
-        gun: the Notary GUN, e.g. `127.0.0.1:5000/alice/app`.
+        gun: the Notary GUN, e.g. `127.0.0.1:5000/alice/app`; "" for the change feed of
+            every repository (hub admins only).
         actions: e.g. `{"pull"}`, `{"pull", "push"}` or `{"*"}`.
 
     Raises:
@@ -35,5 +37,11 @@ async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
         DeniedError: authenticated but not allowed.
         TooManyRequestsError: basic auth for a throttled account or address.
     """
+    if not gun:
+        # The change feed of every repository: hub admins only.
+        principal = await request.app[keys.AUTH].account(request)
+        if not principal.acts_as_admin:
+            raise DeniedError("admins only")
+        return
     wanted = Access("repository", gun, frozenset(actions))
     await request.app[keys.ACCESS].authorize(request, [wanted])

@@ -7,17 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from registry import keys
-from registry.api.hub.common import (
-    address,
-    field,
-    json_body,
-    require_admin,
-    require_scope,
-    require_user,
-    timestamp,
-)
+from registry.api.hub.common import acting_account, address, field, json_body, timestamp
 from registry.db.account_queries import TokenRecord, UserRecord
-from registry.errors import InvalidRequestError
+from registry.errors import DeniedError, InvalidRequestError
 
 
 def user_json(user: UserRecord) -> dict[str, Any]:
@@ -36,7 +28,7 @@ def token_json(token: TokenRecord) -> dict[str, Any]:
 
 
 async def me(request: web.Request) -> web.Response:
-    principal = await require_user(request)
+    principal = acting_account(request)
     user = await request.app[keys.ACCOUNTS].user(principal.name)
     body = user_json(user)
     body["token_scopes"] = sorted(principal.scopes) if principal.scopes is not None else None
@@ -44,9 +36,13 @@ async def me(request: web.Request) -> web.Response:
 
 
 async def change_own_password(request: web.Request) -> web.Response:
-    principal = await require_user(request)
-    require_scope(principal, "admin")
-    password = field(await json_body(request), "password", str)
+    principal = acting_account(request)
+    body = await json_body(request)
+    password = field(body, "password", str)
+    # A stolen session or token must not be enough to take the account over.
+    current = field(body, "current_password", str)
+    if not await request.app[keys.AUTH].authenticator.password_matches(principal, current):
+        raise DeniedError("the current password is wrong")
     await request.app[keys.ACCOUNTS].set_password(
         principal.name, password, actor=principal.name, address=address(request)
     )
@@ -54,14 +50,13 @@ async def change_own_password(request: web.Request) -> web.Response:
 
 
 async def list_own_tokens(request: web.Request) -> web.Response:
-    principal = await require_user(request)
+    principal = acting_account(request)
     tokens = await request.app[keys.ACCOUNTS].tokens(principal.name)
     return web.json_response({"tokens": [token_json(t) for t in tokens]})
 
 
 async def create_own_token(request: web.Request) -> web.Response:
-    principal = await require_user(request)
-    require_scope(principal, "admin")
+    principal = acting_account(request)
     body = await json_body(request)
     scopes = field(body, "scopes", list)
     if not all(isinstance(scope, str) for scope in scopes):
@@ -78,7 +73,7 @@ async def create_own_token(request: web.Request) -> web.Response:
 
 
 async def revoke_own_token(request: web.Request) -> web.Response:
-    principal = await require_user(request)
+    principal = acting_account(request)
     token_id = _token_id(request)
     await request.app[keys.ACCOUNTS].revoke_token(
         principal.name, token_id, actor=principal.name, address=address(request)
@@ -95,13 +90,13 @@ def _token_id(request: web.Request) -> int:
 
 
 async def list_users(request: web.Request) -> web.Response:
-    await require_admin(request)
+    acting_account(request)
     users = await request.app[keys.ACCOUNTS].users()
     return web.json_response({"users": [user_json(u) for u in users]})
 
 
 async def create_user(request: web.Request) -> web.Response:
-    admin = await require_admin(request)
+    admin = acting_account(request)
     body = await json_body(request)
     user = await request.app[keys.ACCOUNTS].add_user(
         field(body, "name", str),
@@ -114,15 +109,17 @@ async def create_user(request: web.Request) -> web.Response:
 
 
 async def delete_user(request: web.Request) -> web.Response:
-    admin = await require_admin(request)
+    admin = acting_account(request)
     await request.app[keys.ACCOUNTS].remove_user(
         request.match_info["user"], actor=admin.name, address=address(request)
     )
+    # Its tokens die with it, here at once (other hub processes within a second).
+    request.app[keys.AUTH].revocations.account_removed()
     return web.Response(status=204)
 
 
 async def set_user_password(request: web.Request) -> web.Response:
-    admin = await require_admin(request)
+    admin = acting_account(request)
     password = field(await json_body(request), "password", str)
     await request.app[keys.ACCOUNTS].set_password(
         request.match_info["user"], password, actor=admin.name, address=address(request)

@@ -9,17 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from registry import keys
-from registry.auth.access import Access
+from registry.auth.controller import IDENTITY
 from registry.auth.policy import Principal
 from registry.auth.scopes import canonical_repository
-from registry.db.hub_queries import RepositoryInfo
-from registry.errors import (
-    DeniedError,
-    InvalidRequestError,
-    NameInvalidError,
-    NotFoundError,
-    UnauthorizedError,
-)
+from registry.db.hub_queries import RepositoryInfo, Visibility
+from registry.errors import InvalidRequestError, NameInvalidError
 from registry.oci.reference import is_valid_name
 
 MAX_BODY = 64 * 1024  # bytes; API bodies are small JSON objects
@@ -29,40 +23,44 @@ def address(request: web.Request) -> str:
     return request.remote or ""
 
 
-async def caller(request: web.Request) -> Principal | None:
-    """The authenticated user, or None for anonymous callers."""
-    return await request.app[keys.AUTH].principal(request)
+def actor(request: web.Request) -> str:
+    """Who the audit log names for the request: the credential's user, or `-`."""
+    identity = request.get(IDENTITY)
+    return identity.subject if identity is not None and identity.subject else "-"
 
 
-async def require_user(request: web.Request) -> Principal:
-    """The authenticated user.
-
-    Raises:
-        UnauthorizedError: anonymous (with a Basic challenge for API clients).
-    """
-    principal = await caller(request)
-    if principal is None:
-        exc = UnauthorizedError("log in to use this endpoint")
-        exc.headers = {"WWW-Authenticate": 'Basic realm="berth-hub"'}  # type: ignore[attr-defined]
-        raise exc
-    return principal
+ACCOUNT = web.RequestKey("berth_account", Principal)
 
 
-async def require_admin(request: web.Request) -> Principal:
-    principal = await require_user(request)
-    if not principal.acts_as_admin:
-        raise DeniedError("admins only")
-    return principal
-
-
-def require_scope(principal: Principal, scope: str) -> None:
-    """Access tokens may manage the account only with the needed scope.
+def acting_account(request: web.Request) -> Principal:
+    """The account the route's rule admitted (set by `registry.api.authorization`).
 
     Raises:
-        DeniedError: the token lacks it.
+        RuntimeError: the route's rule admits no account (a programming error).
     """
-    if not principal.may_use_scope(scope):
-        raise DeniedError(f"this access token lacks the {scope!r} scope")
+    account = request.get(ACCOUNT)
+    if account is None:
+        raise RuntimeError(f"route {request.match_info.route.name} has no account rule")
+    return account
+
+
+async def visibility(request: web.Request) -> Visibility:
+    """What the caller may see besides public repositories (listings and search)."""
+    auth = request.app[keys.AUTH]
+    return await auth.grants.visibility(await auth.listing_principal(request))
+
+
+async def require_actions(request: web.Request, name: str, actions: set[str]) -> Principal | None:
+    """The acting account, when the caller holds `actions` on the repository (anyone on an
+    open registry); for checks beyond the route's rule.
+
+    Raises:
+        NotFoundError: the caller may not even pull it (so private names do not leak).
+        UnauthorizedError, DeniedError: it may pull but not do the rest.
+    """
+    if not request.app[keys.SETTINGS].auth_enabled:
+        return request.get(ACCOUNT)
+    return await request.app[keys.AUTH].repository_actions(request, name, frozenset(actions))
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -103,29 +101,6 @@ def repository_name(request: web.Request) -> str:
     if not is_valid_name(name):
         raise NameInvalidError(name=raw)
     return name
-
-
-async def require_actions(request: web.Request, name: str, actions: set[str]) -> Principal | None:
-    """The caller, when it holds `actions` on the repository (anyone on an open registry).
-
-    Raises:
-        NotFoundError: the caller may not even pull it (so private names do not leak).
-        UnauthorizedError, DeniedError: it may pull but not do the rest.
-    """
-    principal = await caller(request)
-    if not request.app[keys.SETTINGS].auth_enabled:
-        return principal
-    grants = request.app[keys.AUTH].grants
-    held = await grants.actions(
-        principal, Access("repository", name, frozenset(actions | {"pull"}))
-    )
-    if "pull" not in held:
-        raise NotFoundError(f"no repository {name!r}", name=name)
-    if not actions <= held:
-        if principal is None:
-            raise UnauthorizedError("log in to change this repository")
-        raise DeniedError("requested access to the resource is denied", name=name)
-    return principal
 
 
 def timestamp(value: datetime | None) -> str | None:

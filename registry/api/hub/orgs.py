@@ -7,9 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from registry import keys
-from registry.api.hub.common import address, field, json_body, require_scope, require_user
-from registry.auth.policy import Principal
-from registry.errors import DeniedError, InvalidRequestError, NotFoundError
+from registry.api.hub.common import acting_account, address, field, json_body
+from registry.errors import InvalidRequestError
 from registry.hub.accounts import Organization
 
 
@@ -30,17 +29,8 @@ def org_json(org: Organization) -> dict[str, Any]:
     }
 
 
-async def _manager(request: web.Request, org: str) -> Principal:
-    principal = await require_user(request)
-    require_scope(principal, "admin")
-    if not await request.app[keys.ACCOUNTS].may_manage(principal, org):
-        raise DeniedError(f"only owners of {org!r} may do that")
-    return principal
-
-
 async def create_org(request: web.Request) -> web.Response:
-    principal = await require_user(request)
-    require_scope(principal, "admin")
+    principal = acting_account(request)
     name = field(await json_body(request), "name", str)
     org = await request.app[keys.ACCOUNTS].create_org(
         name, principal.name, actor=principal.name, address=address(request)
@@ -49,20 +39,18 @@ async def create_org(request: web.Request) -> web.Response:
 
 
 async def list_orgs(request: web.Request) -> web.Response:
-    await require_user(request)
     orgs = await request.app[keys.ACCOUNTS].orgs()
     return web.json_response({"orgs": [{"name": o.name} for o in orgs]})
 
 
 async def get_org(request: web.Request) -> web.Response:
-    await require_user(request)
     org = await request.app[keys.ACCOUNTS].org(request.match_info["org"])
     return web.json_response(org_json(org))
 
 
 async def delete_org(request: web.Request) -> web.Response:
     org = request.match_info["org"]
-    principal = await _manager(request, org)
+    principal = acting_account(request)
     await request.app[keys.ACCOUNTS].remove_org(org, actor=principal.name, address=address(request))
     return web.Response(status=204)
 
@@ -70,11 +58,10 @@ async def delete_org(request: web.Request) -> web.Response:
 async def _managed_team(request: web.Request) -> tuple[str, str, dict[str, str]]:
     """The path's organization and team, and the `actor` and `address` that change them.
 
-    Raises:
-        DeniedError: the caller does not manage the organization.
+    The route's rule admitted only the organization's managers.
     """
     org, team = request.match_info["org"], request.match_info["team"]
-    principal = await _manager(request, org)
+    principal = acting_account(request)
     return org, team, {"actor": principal.name, "address": address(request)}
 
 
@@ -120,11 +107,7 @@ async def delete_grant(request: web.Request) -> web.Response:
 
 async def put_namespace(request: web.Request) -> web.Response:
     namespace = request.match_info["namespace"]
-    principal = await require_user(request)
-    require_scope(principal, "admin")
-    own = namespace == principal.name
-    if not own and not await _may_manage_namespace(request, principal, namespace):
-        raise DeniedError(f"you may not change {namespace!r}")
+    principal = acting_account(request)  # its user, its organization's owners, admins
     body = await json_body(request)
     public = field(body, "default_public", bool, required=False)
     trust_required = field(body, "trust_required", bool, required=False)
@@ -140,12 +123,3 @@ async def put_namespace(request: web.Request) -> web.Response:
             namespace, trust_required, actor=principal.name, address=address(request)
         )
     return web.Response(status=204)
-
-
-async def _may_manage_namespace(request: web.Request, principal: Principal, name: str) -> bool:
-    if principal.acts_as_admin:
-        return True
-    try:
-        return await request.app[keys.ACCOUNTS].may_manage(principal, name)
-    except NotFoundError:
-        return False

@@ -8,31 +8,26 @@ from aiohttp import web
 
 from registry import keys
 from registry.api.hub.common import (
+    acting_account,
+    actor,
     address,
-    caller,
     field,
     json_body,
     repository_json,
     repository_name,
     require_actions,
-    require_user,
     timestamp,
+    visibility,
 )
 from registry.api.hub.paging import page, page_json
 from registry.auth.scopes import LIBRARY
-from registry.db.hub_queries import Visibility
-
-
-async def visibility_for(request: web.Request) -> Visibility:
-    """What the caller may see besides public repositories."""
-    return await request.app[keys.AUTH].grants.visibility(await caller(request))
 
 
 async def list_repositories(request: web.Request) -> web.Response:
     wanted = page(request)
     namespace = request.query.get("namespace") or None
     total, infos = await request.app[keys.REPOSITORIES].search(
-        await visibility_for(request),
+        await visibility(request),
         namespace=namespace,
         limit=wanted.size,
         offset=wanted.offset,
@@ -41,8 +36,7 @@ async def list_repositories(request: web.Request) -> web.Response:
 
 
 async def get_repository(request: web.Request) -> web.Response:
-    name = repository_name(request)
-    await require_actions(request, name, {"pull"})
+    name = repository_name(request)  # the route's rule: pull (others get 404)
     info = await request.app[keys.REPOSITORIES].get(name)
     return web.json_response(await _with_trust(request, repository_json(info)))
 
@@ -61,36 +55,29 @@ async def update_repository(request: web.Request) -> web.Response:
     # `trust_required`: true, false, or null to follow the namespace's setting.
     sets_trust = "trust_required" in body
     trust_required = field(body, "trust_required", bool, required=False)
-    # Describing needs push; changing who may see it or pull it needs the owner's "*".
-    owner_only = is_public is not None or sets_trust
-    principal = await require_actions(request, name, {"*"} if owner_only else {"push"})
-    actor = principal.name if principal else "-"
+    # Describing needs push (the route's rule); changing who may see it or pull it needs
+    # the owner's "*".
+    if is_public is not None or sets_trust:
+        await require_actions(request, name, {"*"})
+    by = {"actor": actor(request), "address": address(request)}
     if sets_trust:
-        await request.app[keys.REPOSITORIES].set_trust_required(
-            name, trust_required, actor=actor, address=address(request)
-        )
+        await request.app[keys.REPOSITORIES].set_trust_required(name, trust_required, **by)
     info = await request.app[keys.REPOSITORIES].update(
-        name,
-        description=description,
-        is_public=is_public,
-        actor=actor,
-        address=address(request),
+        name, description=description, is_public=is_public, **by
     )
     return web.json_response(await _with_trust(request, repository_json(info)))
 
 
 async def delete_repository(request: web.Request) -> web.Response:
-    name = repository_name(request)
-    principal = await require_actions(request, name, {"delete"})
+    name = repository_name(request)  # the route's rule: delete
     await request.app[keys.REPOSITORIES].delete(
-        name, actor=principal.name if principal else "-", address=address(request)
+        name, actor=actor(request), address=address(request)
     )
     return web.Response(status=204)
 
 
 async def list_tags(request: web.Request) -> web.Response:
-    name = repository_name(request)
-    await require_actions(request, name, {"pull"})
+    name = repository_name(request)  # the route's rule: pull (others get 404)
     tags = await request.app[keys.REPOSITORIES].tags(name)
     return web.json_response(
         {
@@ -126,10 +113,8 @@ async def unstar(request: web.Request) -> web.Response:
 
 
 async def _star(request: web.Request, starred: bool) -> web.Response:
-    name = repository_name(request)
-    principal = await require_user(request)
-    await require_actions(request, name, {"pull"})
-    await request.app[keys.REPOSITORIES].star(principal.user_id, name, starred)
+    name = repository_name(request)  # the route's rule: an account that may pull it
+    await request.app[keys.REPOSITORIES].star(acting_account(request).user_id, name, starred)
     return web.Response(status=204)
 
 

@@ -13,8 +13,9 @@ import math
 from aiohttp import web
 
 from registry import keys
+from registry.api.hub.common import visibility
 from registry.api.hub.paging import page, page_json
-from registry.api.hub.repositories import display_name, visibility_for
+from registry.api.hub.repositories import display_name
 from registry.errors import InvalidRequestError
 
 
@@ -29,7 +30,7 @@ async def search(request: web.Request) -> web.Response:
     wanted = page(request)
     query = request.query.get("q", "")
     total, infos = await request.app[keys.REPOSITORIES].search(
-        await visibility_for(request),
+        await visibility(request),
         query=query,
         official_only=request.query.get("is_official", "").lower() == "true",
         min_stars=_min_stars(request),
@@ -43,7 +44,7 @@ async def v1_search(request: web.Request) -> web.Response:
     wanted = page(request, size_param="n")
     query = request.query.get("q", "")
     total, infos = await request.app[keys.REPOSITORIES].search(
-        await visibility_for(request), query=query, limit=wanted.size, offset=wanted.offset
+        await visibility(request), query=query, limit=wanted.size, offset=wanted.offset
     )
     return web.json_response(
         {

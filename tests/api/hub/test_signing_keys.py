@@ -163,9 +163,10 @@ async def test_a_plain_key_from_an_older_version_is_sealed_at_start(aiohttp_clie
             )
     finally:
         await engine.dispose()
-    # A token the older version issued before the upgrade.
+    # A token the older version issued before the upgrade (an anonymous one: a user's token
+    # from before tokens named their account is refused, whatever key signed it).
     issued_before = TokenIssuer(old_key, auth_settings.auth_service).access_token(
-        "admin",
+        "",
         [Access("repository", "admin/app", frozenset({"pull"}))],
         now=int(time.time()),
         ttl=300,

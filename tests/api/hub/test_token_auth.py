@@ -9,7 +9,7 @@ import time
 import jwt
 
 from registry import keys
-from registry.auth.tokens import SigningKey, TokenIssuer, new_private_key_pem
+from registry.auth.tokens import SigningKey, TokenIssuer, UserBinding, new_private_key_pem
 from tests.api.conftest import error_code
 from tests.api.hub.conftest import ADMIN, PASSWORD, basic, bearer
 from tests.api.hub.push import pull_status, push
@@ -17,6 +17,14 @@ from tests.api.hub.push import pull_status, push
 
 def _challenge(resp) -> str:
     return resp.headers.get("WWW-Authenticate", "")
+
+
+async def _binding(hub, user: str) -> UserBinding:
+    """The account binding the hub puts in `user`'s tokens."""
+    claims = jwt.decode(
+        (await hub.token(basic(user, PASSWORD)))["token"], options={"verify_signature": False}
+    )
+    return UserBinding(claims["uid"], claims["ust"])
 
 
 async def test_anonymous_requests_get_a_bearer_challenge(hub):
@@ -149,6 +157,7 @@ async def test_expired_token_is_refused(hub):
         [Access("repository", "alice/app", frozenset({"pull"}))],
         now=int(time.time()) - 3600,
         ttl=300,
+        user=await _binding(hub, "alice"),
     )
     resp = await hub.client.get("/v2/alice/app/tags/list", headers=bearer(stale))
     assert resp.status == 401
@@ -165,6 +174,7 @@ async def test_token_signed_by_another_key_is_refused(hub):
         [Access("repository", "alice/app", frozenset({"pull", "push"}))],
         now=int(time.time()),
         ttl=300,
+        user=await _binding(hub, "alice"),
     )
     resp = await hub.client.post("/v2/alice/app/blobs/uploads/", headers=bearer(token))
     assert resp.status == 401
@@ -222,6 +232,7 @@ async def test_token_with_wrong_audience_is_refused(hub):
         [Access("repository", "alice/app", frozenset({"pull"}))],
         now=int(time.time()),
         ttl=300,
+        user=await _binding(hub, "alice"),
     )
     resp = await hub.client.get("/v2/alice/app/tags/list", headers=bearer(token))
     assert resp.status == 401
@@ -252,7 +263,9 @@ async def test_refresh_token_flow(hub):
     assert resp.status == 401
     # A password change kills refresh tokens made from the old password.
     resp = await hub.client.put(
-        "/api/v1/user/password", json={"password": "new-password-1"}, headers=alice
+        "/api/v1/user/password",
+        json={"password": "new-password-1", "current_password": PASSWORD},
+        headers=alice,
     )
     assert resp.status == 204
     resp = await hub.client.post(
