@@ -26,7 +26,7 @@ from registry.auth.controller import TokenAccessController
 from registry.auth.grants import Grants
 from registry.auth.keystore import TokenKeys
 from registry.auth.revocations import RevocationCache
-from registry.auth.throttle import LoginThrottle
+from registry.auth.throttle import LoginLimits, LoginThrottle
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
@@ -113,9 +113,13 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await accounts.ensure_library()
     throttle = LoginThrottle(
         engine,
-        window_seconds=settings.login_window_seconds,
-        per_account=settings.login_failures_per_account,
-        per_address=settings.login_failures_per_address,
+        LoginLimits(
+            window_seconds=settings.login_window_seconds,
+            per_pair=settings.login_failures_per_pair,
+            per_account=settings.login_failures_per_account,
+            per_address=settings.login_failures_per_address,
+            slowdown_seconds=settings.login_slowdown_seconds,
+        ),
     )
     authenticator = Authenticator(engine, throttle, audit)
     controller = TokenAccessController(

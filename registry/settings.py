@@ -37,9 +37,12 @@ class Settings:
     token_ttl_seconds: int = 300  # lifetime of issued bearer tokens
     refresh_ttl_seconds: int = 30 * 24 * 3600  # lifetime of refresh (identity) tokens
     admin_password: str | None = field(default=None, repr=False)  # first-start admin password
-    login_window_seconds: int = 300  # failed logins are counted over this window
-    login_failures_per_account: int = 5  # then the account is refused until the window passes
-    login_failures_per_address: int = 20  # the same, per client address
+    # Login throttling (registry/auth/throttle.py): failures counted over this window.
+    login_window_seconds: int = 300
+    login_failures_per_pair: int = 5  # from one address on one account: that pair is refused
+    login_failures_per_account: int = 20  # from all addresses: the account's logins slow down
+    login_failures_per_address: int = 20  # in all: the address keeps one try per account
+    login_slowdown_seconds: float = 1.0  # the wait before each password check when slowed
     pull_flush_seconds: float = 2.0  # pull counts are buffered in memory this long
     delete_enabled: bool = True
     auto_migrate: bool | None = None  # apply migrations at start; default: only on SQLite

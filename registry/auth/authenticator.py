@@ -94,7 +94,7 @@ class Authenticator:
 
         Raises:
             UnauthorizedError: wrong name, password or token, or a revoked token.
-            TooManyRequestsError: too many failed logins for the account or address.
+            TooManyRequestsError: this address failed too often on this account.
         """
         if credentials.is_access_token(secret):
             principal = await self._token_login(username, secret)
@@ -105,7 +105,6 @@ class Authenticator:
             await self.audit.record(username or "-", "login-failed", username, address)
             raise UnauthorizedError("incorrect username or password")
         if record:
-            await self.throttle.succeeded(username)
             if principal.token_id is not None:
                 # "last used" counts logins with the token, not every request it authorises.
                 async with self.engine.begin() as conn:
@@ -133,17 +132,18 @@ class Authenticator:
 
     async def _password_login(self, username: str, password: str, address: str) -> Principal | None:
         mac = hmac.digest(self._mac_key, f"{username}\0{password}".encode(), "sha256")
+        # Judged before anything about the password is learnt, known names or not.
+        failures = await self.throttle.check(username, address)
         async with self.engine.connect() as conn:
             user = await account_queries.user_by_name(conn, username)
         if user is None:
-            await self.throttle.check(username, address)
             return None
-        if self._verified.get((username, mac)) == user.password_hash:
-            return _principal(user)
-        await self.throttle.check(username, address)
-        ok = await asyncio.to_thread(credentials.verify_password, user.password_hash, password)
-        if not ok:
-            return None
+        if self._verified.get((username, mac)) != user.password_hash:
+            ok = await asyncio.to_thread(credentials.verify_password, user.password_hash, password)
+            if not ok:
+                return None
+        if failures.pair:
+            await self.throttle.succeeded(username, address)
         self._verified[(username, mac)] = user.password_hash
         if len(self._verified) > _VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.account_queries import now
 from registry.db.tables import audit_events, login_failures
 
-__all__ = ["AuditRecord"]
+__all__ = ["AuditRecord", "FailureCounts"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,24 +70,43 @@ async def add_failure(conn: AsyncConnection, account: str, address: str) -> None
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FailureCounts:
+    """Failed logins in a window: for one account from one address, for the account, from
+    the address."""
+
+    pair: int
+    account: int
+    address: int
+
+
 async def count_failures(
     conn: AsyncConnection, account: str, address: str, since: datetime
-) -> tuple[int, int]:
-    """Failed logins since `since`: (for the account, from the address)."""
-    by_account = await conn.scalar(
-        select(func.count())
-        .select_from(login_failures)
-        .where(login_failures.c.account == account, login_failures.c.failed_at >= since)
-    )
-    by_address = await conn.scalar(
-        select(func.count())
-        .select_from(login_failures)
-        .where(login_failures.c.address == address, login_failures.c.failed_at >= since)
-    )
-    return int(by_account or 0), int(by_address or 0)
+) -> FailureCounts:
+    """Failed logins since `since` (one query)."""
+    of_account = login_failures.c.account == account
+    from_address = login_failures.c.address == address
+    row = (
+        await conn.execute(
+            select(
+                func.coalesce(func.sum(case((and_(of_account, from_address), 1), else_=0)), 0),
+                func.coalesce(func.sum(case((of_account, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((from_address, 1), else_=0)), 0),
+            ).where(login_failures.c.failed_at >= since, or_(of_account, from_address))
+        )
+    ).one()
+    return FailureCounts(int(row[0]), int(row[1]), int(row[2]))
 
 
-async def clear_failures(conn: AsyncConnection, account: str, before: datetime) -> None:
-    """Forget the account's failures after a good login, and everyone's older than `before`."""
-    await conn.execute(delete(login_failures).where(login_failures.c.account == account))
+async def clear_failures(conn: AsyncConnection, account: str, address: str) -> None:
+    """Forget one address's failures on an account (after a good login from it)."""
+    await conn.execute(
+        delete(login_failures).where(
+            login_failures.c.account == account, login_failures.c.address == address
+        )
+    )
+
+
+async def prune_failures(conn: AsyncConnection, before: datetime) -> None:
+    """Forget every failure older than `before` (out of every window)."""
     await conn.execute(delete(login_failures).where(login_failures.c.failed_at < before))

@@ -173,28 +173,32 @@ async def test_revoked_token_is_refused_at_once(hub):
     assert listed["tokens"][0]["revoked"] is not None
 
 
-async def test_failed_logins_are_throttled_per_account(hub):
+async def test_failed_logins_are_throttled_per_account_and_address(hub):
     await hub.add_user("alice")
-    for _ in range(hub.settings.login_failures_per_account):
+    for _ in range(hub.settings.login_failures_per_pair):
         resp = await hub.client.get("/token", headers=basic("alice", "wrong-guess"))
         assert resp.status == 401
-    # Locked out now, even with the right password.
+    # This address is refused for alice now, even with the right password.
     resp = await hub.client.get("/token", headers=basic("alice", PASSWORD))
     assert resp.status == 429
     assert await error_code(resp) == "TOO_MANY_REQUESTS"
     assert resp.headers["Retry-After"] == str(hub.settings.login_window_seconds)
-    # Other accounts still log in.
+    # Other accounts still log in from here (other addresses: tests/api/hub/test_login_throttle).
     await hub.add_user("bob")
     assert (await hub.client.get("/token", headers=basic("bob", PASSWORD))).status == 200
 
 
-async def test_failed_logins_are_throttled_per_address(hub):
+async def test_an_address_spraying_names_keeps_one_try_per_account(hub):
     await hub.add_user("alice")
+    await hub.add_user("bob")
     for i in range(hub.settings.login_failures_per_address):
         resp = await hub.client.get("/token", headers=basic(f"guess{i}", "wrong-guess"))
         assert resp.status == 401
-    resp = await hub.client.get("/token", headers=basic("alice", PASSWORD))
-    assert resp.status == 429
+    # An account this address has not failed on still logs in (a user behind the same NAT)...
+    assert (await hub.client.get("/token", headers=basic("alice", PASSWORD))).status == 200
+    # ...but one failure on an account is all this address gets there now.
+    assert (await hub.client.get("/token", headers=basic("bob", "wrong-guess"))).status == 401
+    assert (await hub.client.get("/token", headers=basic("bob", PASSWORD))).status == 429
 
 
 async def test_audit_log_is_for_admins(hub):
