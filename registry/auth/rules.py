@@ -159,6 +159,8 @@ class Rule:
 
     def describe(self) -> str:
         """One line for the rule table (README, reports)."""
+        if self.resource is Resource.OPEN:
+            return "open (anyone; credentials not read)"
         kinds = ", ".join(kind.value for kind in Credential if kind in self.credentials)
         scope = f"; token scope {self.token_scope}" if self.token_scope else ""
         hidden = "; 404 when hidden" if self.hidden else ""
