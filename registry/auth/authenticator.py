@@ -96,14 +96,20 @@ class Authenticator:
             UnauthorizedError: wrong name, password or token, or a revoked token.
             TooManyRequestsError: this address failed too often on this account.
         """
-        if credentials.is_access_token(secret):
+        # Judged before anything about the secret is learnt, known names or not; access tokens
+        # cannot be guessed, so an account under attack slows only password checks.
+        is_token = credentials.is_access_token(secret)
+        failures = await self.throttle.check(username, address, slow=not is_token)
+        if is_token:
             principal = await self._token_login(username, secret)
         else:
-            principal = await self._password_login(username, secret, address)
+            principal = await self._password_login(username, secret)
         if principal is None:
             await self.throttle.failed(username, address)
             await self.audit.record(username or "-", "login-failed", username, address)
             raise UnauthorizedError("incorrect username or password")
+        if failures.pair:
+            await self.throttle.succeeded(username, address)
         if record:
             if principal.token_id is not None:
                 # "last used" counts logins with the token, not every request it authorises.
@@ -130,10 +136,8 @@ class Authenticator:
             return None
         return _principal(user, record)
 
-    async def _password_login(self, username: str, password: str, address: str) -> Principal | None:
+    async def _password_login(self, username: str, password: str) -> Principal | None:
         mac = hmac.digest(self._mac_key, f"{username}\0{password}".encode(), "sha256")
-        # Judged before anything about the password is learnt, known names or not.
-        failures = await self.throttle.check(username, address)
         async with self.engine.connect() as conn:
             user = await account_queries.user_by_name(conn, username)
         if user is None:
@@ -142,8 +146,6 @@ class Authenticator:
             ok = await asyncio.to_thread(credentials.verify_password, user.password_hash, password)
             if not ok:
                 return None
-        if failures.pair:
-            await self.throttle.succeeded(username, address)
         self._verified[(username, mac)] = user.password_hash
         if len(self._verified) > _VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)

@@ -9,17 +9,19 @@ each judged over that window:
   failures age out. Refusing the pair, not the account, means a guesser locks out only itself:
   the account's owner, from anywhere else, still logs in.
 - **Per account** (`per_account`): once an account collects that many failures from all
-  addresses together, every password check for it waits `slowdown` seconds first. Guessing
-  from many addresses gets slow; nobody is refused. (The wait does not cap parallel guesses;
+  addresses together, every password check for it waits `slowdown` seconds first (access
+  tokens, which cannot be guessed, do not wait). Guessing from many addresses gets slow;
+  nobody is refused. (The wait does not cap parallel guesses;
   the per-pair and per-address limits bound what each address may try.)
 - **Per address** (`per_address`): an address with that many failures in all (a guesser
   spraying names, or a NAT or proxy with one) keeps only one try per account: it is refused
   for every account it has failed on, while a correct login to an account it has not been
   failing on still succeeds, so users behind the same NAT keep logging in.
 
-A good login forgets that address's failures on that account only (not the account's total,
-which a victim's login must not reset for the attacker). The same checks serve the token
-endpoint and basic auth on every route (`registry.auth.authenticator`).
+Wrong access tokens count as failures like wrong passwords. A good login forgets that
+address's failures on that account only (not the account's total, which a victim's login must
+not reset for the attacker). The same checks serve the token endpoint and basic auth on every
+route (`registry.auth.authenticator`); a web login is meant to call them too.
 """
 
 from __future__ import annotations
@@ -82,9 +84,9 @@ class LoginThrottle:
         self.limits = limits
         self.window = timedelta(seconds=limits.window_seconds)
 
-    async def check(self, account: str, address: str) -> FailureCounts:
+    async def check(self, account: str, address: str, *, slow: bool = True) -> FailureCounts:
         """Return when a login attempt may be checked (after a delay if the account is under
-        attack).
+        attack and `slow`: passwords are; unguessable access tokens need not be).
 
         Returns:
             The failures counted (a good login clears the pair's, when there are some).
@@ -104,7 +106,7 @@ class LoginThrottle:
             )
             exc.headers = {"Retry-After": str(seconds)}  # type: ignore[attr-defined]
             raise exc
-        if verdict.delay:
+        if verdict.delay and slow:
             await asyncio.sleep(verdict.delay)
         return counts
 
