@@ -129,7 +129,9 @@ def start_conmon(opts: ConmonOptions) -> int:
             p for p in (package_root, os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, _OCI_SYNCPIPE=str(write_fd), PYTHONPATH=python_path)
         with open(stderr_path, "wb") as err:
-            proc = subprocess.Popen(argv, env=env, pass_fds=(write_fd,),
+            # conmon also writes an `oom` marker into its working directory after an OOM kill:
+            # keep it beside the container's state, not wherever berth was started.
+            proc = subprocess.Popen(argv, env=env, pass_fds=(write_fd,), cwd=opts.persist_dir,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=err, start_new_session=True)
         os.close(write_fd)
