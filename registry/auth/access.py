@@ -22,6 +22,9 @@ class Access:
     type: str  # "repository" or "registry"
     name: str  # repository name, or "catalog"
     actions: frozenset[str]
+    # The spelling the client used, when it differs from `name` (a Notary GUN such as
+    # `hub.example:5000/alice/app`): challenges repeat it so the client asks for that scope.
+    asked_as: str | None = None
 
 
 class AccessController(Protocol):

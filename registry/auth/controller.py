@@ -33,7 +33,7 @@ from registry.auth.authenticator import Authenticator
 from registry.auth.grants import Grants
 from registry.auth.policy import Principal
 from registry.auth.revocations import RevocationCache
-from registry.auth.scopes import canonical_repository, format_challenge_scope
+from registry.auth.scopes import format_challenge_scope
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier
 from registry.errors import (
     DeniedError,
@@ -41,6 +41,7 @@ from registry.errors import (
     RegistryError,
     UnauthorizedError,
 )
+from registry.hub.names import repository_of_scope
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +82,17 @@ def parse_basic(value: str) -> tuple[str, str]:
 
 
 def _same_resource(granted: Access, wanted: Access) -> bool:
+    """Whether a token's access entry is about the wanted resource.
+
+    `wanted.name` is a repository (routes resolve paths and GUNs before asking); a granted name
+    is spelled as the client asked for it, a path or a GUN, and is resolved the same way the
+    token endpoint resolved it when it computed the grant.
+    """
     if granted.type != wanted.type:
         return False
     if wanted.type != "repository":
         return granted.name == wanted.name
-    return canonical_repository(granted.name) == canonical_repository(wanted.name)
+    return repository_of_scope(granted.name) == wanted.name
 
 
 class TokenAccessController:

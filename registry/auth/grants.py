@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.access import Access
 from registry.auth.policy import Principal, RepositoryFacts, best_role, granted_actions
-from registry.auth.scopes import LIBRARY, canonical_repository, namespace_of
+from registry.auth.scopes import LIBRARY, namespace_of
 from registry.db import account_queries, hub_queries
 from registry.db.hub_queries import Visibility
-from registry.oci.reference import is_valid_name
+from registry.hub.names import repository_of_path
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +51,17 @@ class Grants:
     async def actions(self, principal: Principal | None, wanted: Access) -> frozenset[str]:
         """The subset of `wanted.actions` the caller holds.
 
-        Repository names may be bare (`busybox`) or Notary GUNs (`host:port/name`).
+        `wanted.name` must be a repository as the hub names it (`library/busybox`, not
+        `busybox` nor a GUN): callers resolve what the client wrote (`registry.hub.names`)
+        first, so no spelling can reach another repository's grants.
         """
         if wanted.type == "registry" and wanted.name == "catalog":
             # Everyone may list; the listing only shows what the caller may see.
             return wanted.actions & {"*"}
         if wanted.type != "repository":
             return frozenset()
-        repository = canonical_repository(wanted.name)
-        if not is_valid_name(repository):
+        repository = wanted.name
+        if repository_of_path(repository) != repository:
             return frozenset()
         facts = await self.facts(principal, repository)
         return granted_actions(principal, facts) & wanted.actions

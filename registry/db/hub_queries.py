@@ -78,7 +78,11 @@ def _visible(visibility: Visibility) -> ColumnElement[bool]:
     if visibility.everything:
         return true()
     clauses: list[ColumnElement[bool]] = [profiles.c.is_public == true()]
-    clauses += [repositories.c.name.like(f"{ns}/%") for ns in sorted(visibility.namespaces)]
+    # autoescape: `_` and `%` in a namespace name are characters, not LIKE wildcards.
+    clauses += [
+        repositories.c.name.startswith(f"{ns}/", autoescape=True)
+        for ns in sorted(visibility.namespaces)
+    ]
     if visibility.repositories:
         clauses.append(repositories.c.name.in_(sorted(visibility.repositories)))
     return or_(*clauses)
@@ -125,6 +129,11 @@ async def repository_info(conn: AsyncConnection, name: str) -> RepositoryInfo | 
         )
     ).first()
     return _info(row) if row else None
+
+
+async def repository_names(conn: AsyncConnection) -> list[str]:
+    """Every repository's name, in order (for checks over the whole hub)."""
+    return list(await conn.scalars(select(repositories.c.name).order_by(repositories.c.name)))
 
 
 async def visibility_of(conn: AsyncConnection, names: Sequence[str]) -> dict[str, bool]:
