@@ -23,7 +23,6 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -35,6 +34,7 @@ from registry.auth.policy import Principal
 from registry.auth.revocations import RevocationCache
 from registry.auth.scopes import format_challenge_scope
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier
+from registry.db.hub_queries import Visibility
 from registry.errors import (
     DeniedError,
     InsufficientScopeError,
@@ -237,5 +237,5 @@ class TokenAccessController:
             raise self.unauthorized(request, None, "the token's user is gone", "invalid_token")
         return principal
 
-    async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
-        return await self.grants.visible(await self.principal(request), names)
+    async def visibility(self, request: web.Request) -> Visibility:
+        return await self.grants.visibility(await self.principal(request))

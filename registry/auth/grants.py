@@ -7,13 +7,12 @@ caller see" (the catalog) and "which private repositories may the caller see" (s
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.access import Access
 from registry.auth.policy import Principal, RepositoryFacts, best_role, granted_actions
-from registry.auth.scopes import LIBRARY, namespace_of
+from registry.auth.scopes import namespace_of
 from registry.db import account_queries, hub_queries
 from registry.db.hub_queries import Visibility
 from registry.hub.names import repository_of_path
@@ -82,26 +81,3 @@ class Grants:
             else:
                 namespaces.add(grant.namespace)
         return Visibility(False, frozenset(namespaces), frozenset(repositories))
-
-    async def visible(self, principal: Principal | None, names: Sequence[str]) -> list[str]:
-        """The names (in order) whose repositories the caller may pull."""
-        visibility = await self.visibility(principal)
-        if visibility.everything:
-            return list(names)
-        async with self.engine.connect() as conn:
-            public = await hub_queries.visibility_of(conn, names)
-            namespaces = await account_queries.namespaces_by_names(
-                conn, [namespace_of(n) for n in names]
-            )
-        shown = []
-        for name in names:
-            namespace = namespace_of(name)
-            record = namespaces.get(namespace)
-            default = record.default_public if record is not None else namespace == LIBRARY
-            if (
-                public.get(name, default)
-                or namespace in visibility.namespaces
-                or name in visibility.repositories
-            ):
-                shown.append(name)
-        return shown
