@@ -29,6 +29,7 @@ __all__ = [
     "account_name_problem",
     "gun_path",
     "is_namespace_name",
+    "path_problem",
     "repository_of_path",
     "repository_of_scope",
     "team_name_problem",
@@ -93,6 +94,17 @@ def repository_of_path(name: str) -> str | None:
         return f"{LIBRARY}/{name}"
     namespace = name.split("/", 1)[0]
     return name if is_namespace_name(namespace) else None
+
+
+def path_problem(name: str) -> str:
+    """Why `name` names no repository on the hub (for a path `repository_of_path` refused)."""
+    namespace = name.split("/", 1)[0]
+    if "/" in name and is_valid_name(name) and not is_namespace_name(namespace):
+        return (
+            f"{namespace!r} is no namespace on this hub: a name with '.' or ':', or"
+            " 'localhost', reads as a registry host"
+        )
+    return "invalid repository name"
 
 
 def gun_path(gun: str) -> str:

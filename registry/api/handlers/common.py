@@ -6,7 +6,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.errors import NameInvalidError, PaginationInvalidError
-from registry.hub.names import repository_of_path
+from registry.hub.names import path_problem, repository_of_path
 from registry.oci.reference import is_valid_name
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
@@ -35,12 +35,13 @@ def resolve_repository(request: web.Request, raw: str) -> str:
     Raises:
         NameInvalidError: the name names no repository here.
     """
-    if request.app[keys.SETTINGS].auth_enabled:
-        name = repository_of_path(raw)
-    else:
-        name = raw if is_valid_name(raw) else None
+    if not request.app[keys.SETTINGS].auth_enabled:
+        if not is_valid_name(raw):
+            raise NameInvalidError(name=raw)
+        return raw
+    name = repository_of_path(raw)
     if name is None:
-        raise NameInvalidError(name=raw)
+        raise NameInvalidError(path_problem(raw), name=raw)
     return name
 
 

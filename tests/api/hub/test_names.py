@@ -70,7 +70,9 @@ async def test_a_host_like_name_does_not_read_another_repository(hub):
     token = bearer(body["token"])
     resp = await hub.client.get("/v2/carol.dev/secret/tags/list", headers=token)
     assert resp.status == 400
-    assert (await resp.json())["errors"][0]["code"] == "NAME_INVALID"
+    error = (await resp.json())["errors"][0]
+    assert error["code"] == "NAME_INVALID"
+    assert "'carol.dev' is no namespace on this hub" in error["message"]
     assert await pull_status(hub.client, "carol.dev/secret", "v1", token) == 400
     config = sha256(b'{"architecture": "arm64", "os": "linux", "seed": "carol.dev/secret"}')
     resp = await hub.client.get(f"/v2/carol.dev/secret/blobs/{config}", headers=token)
