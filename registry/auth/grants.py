@@ -1,7 +1,7 @@
 """What a caller holds on repositories: database facts fed through the pure policy.
 
-`Grants` answers "which actions on this repository", "which of these repositories may the
-caller see" (the catalog) and "which private repositories may the caller see" (search).
+`Grants` answers "which actions on this repository" and "which private repositories may the
+caller see" (a `Visibility` that the catalog, listings and search apply in their queries).
 """
 
 from __future__ import annotations
