@@ -18,8 +18,10 @@ from registry.app import storage_driver
 from registry.auth.keyseal import KeySealer, SigningKeyError
 from registry.auth.keystore import open_signing_keys
 from registry.config import Problem
+from registry.db import account_queries, hub_queries
 from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema
+from registry.hub.names import is_namespace_name, repository_of_path
 from registry.keysecret import MIN_SECRET_BYTES, SECRET_FILE, SECRET_SETTING, configured_secret
 from registry.settings import Settings
 from registry.storage.driver.base import StorageDriverError
@@ -84,6 +86,34 @@ async def _check_sealed_keys(settings: Settings, engine: AsyncEngine) -> list[Pr
     return []
 
 
+async def _check_names(engine: AsyncEngine) -> list[Problem]:
+    """Accounts, organisations and repositories named under older, looser rules.
+
+    The hub refuses to sign such accounts in and serves no repository under such a namespace
+    (`registry.hub.names`); they are listed here so the operator can recreate them.
+    """
+    async with engine.connect() as conn:
+        records = await account_queries.list_namespaces(conn, "user")
+        records += await account_queries.list_namespaces(conn, "org")
+        repositories = await hub_queries.repository_names(conn)
+    problems = [
+        Problem(
+            f"{record.kind} {record.name!r}",
+            "this name could read as a registry host or breaks the naming rules; the account"
+            " cannot sign in and its repositories are not served: recreate it under a valid"
+            " name (lowercase letters, digits, single '-' or '_')",
+        )
+        for record in records
+        if not is_namespace_name(record.name)
+    ]
+    problems += [
+        Problem(f"repository {name!r}", "not a valid repository name on this hub; not served")
+        for name in repositories
+        if repository_of_path(name) != name
+    ]
+    return problems
+
+
 async def _check_storage(settings: Settings) -> list[Problem]:
     try:
         driver = storage_driver(settings)
@@ -107,7 +137,10 @@ async def _check_database(settings: Settings) -> list[Problem]:
         return [Problem("database_url", f"not a usable SQLAlchemy URL: {exc}")]
     try:
         await check_schema(engine)
-        return await _check_sealed_keys(settings, engine)
+        problems = await _check_sealed_keys(settings, engine)
+        if settings.auth_enabled:
+            problems += await _check_names(engine)
+        return problems
     except SchemaBehindError as exc:
         # Keys are checked on a current schema only; on SQLite the hub migrates at start.
         if not settings.auto_migrate:

@@ -13,14 +13,14 @@ the trust package gives them); the hub's authorisation middleware enforces them 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from registry import keys
 from registry.auth.rules import Rule
-from registry.auth.scopes import strip_host
 from registry.auth.trust import check
+from registry.hub.names import gun_path, repository_of_scope
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.settings import Settings
@@ -46,6 +46,7 @@ TRUST_RULES: dict[str, Rule] = {
 }
 
 
+
 def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""
     setup_trust_routes(
@@ -57,9 +58,14 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
     app.cleanup_ctx.append(_content_trust)
 
 
+def _repository_of_gun(app: web.Application) -> Callable[[str], str | None]:
+    # The open registry keeps names as written; the hub maps them onto its namespaces.
+    return repository_of_scope if app[keys.SETTINGS].auth_enabled else gun_path
+
+
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:
     """The verification gate, over the trust service that the trust routes' context built."""
     app[keys.CONTENT_TRUST] = ContentTrustPolicy(
-        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], strip_host
+        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], _repository_of_gun(app)
     )
     yield

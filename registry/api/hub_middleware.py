@@ -1,9 +1,11 @@
 """The Hub's hooks around registry requests: official-image names, pulls, pushes, deletes.
 
-Before the handler (with auth on): a bare repository name means `library/<name>`, as on
-Docker Hub, so the path's name is rewritten before access control sees it. After a successful
-handler: a manifest GET counts a pull (in memory, see `registry.hub.pulls`), a manifest PUT
-creates or touches the repository's Hub data and is audited, and deletes are audited.
+Before a registry handler: the path's name is resolved to the repository it names (with auth
+on, a bare name means `library/<name>`, as on Docker Hub, and a first component that is no
+namespace names nothing), so access control and the handler see the same repository. After a
+successful handler: a manifest GET counts a pull (in memory, see `registry.hub.pulls`), a
+manifest PUT creates or touches the repository's Hub data and is audited, and deletes are
+audited.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from registry import keys
+from registry.api.handlers.common import resolve_repository
+from registry.api.routes import REPOSITORY_ROUTES
 from registry.auth.controller import IDENTITY
-from registry.auth.scopes import LIBRARY
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +35,12 @@ def _actor(request: web.Request) -> str:
 @web.middleware
 async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
-    name = request.match_info.get("name")
-    if name is not None and "/" not in name and app[keys.SETTINGS].auth_enabled:
-        name = f"{LIBRARY}/{name}"
-        request.match_info["name"] = name
-    response = await handler(request)
     route = request.match_info.route.name
-    if name is None or route is None:
-        return response
+    name = request.match_info.get("name")
+    if name is None or route not in REPOSITORY_ROUTES:
+        return await handler(request)
+    name = request.match_info["name"] = resolve_repository(request, name)
+    response = await handler(request)
     if route == "manifest-get" and response.status == 200:
         app[keys.PULLS].count(name)
     elif route == "manifest-put" and response.status == 201:

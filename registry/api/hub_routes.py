@@ -71,7 +71,7 @@ HUB_ROUTES: tuple[Route, ...] = (
     ),
     Route("hub-orgs", "GET", "/api/v1/orgs", orgs.list_orgs, _READ_ACCOUNT),
     Route("hub-org-add", "POST", "/api/v1/orgs", orgs.create_org, _MANAGE_ACCOUNT),
-    Route("hub-org", "GET", "/api/v1/orgs/{org}", orgs.get_org, _READ_ACCOUNT),
+    Route("hub-org", "GET", "/api/v1/orgs/{org}", orgs.get_org, _LISTING),
     Route("hub-org-rm", "DELETE", "/api/v1/orgs/{org}", orgs.delete_org, _ORG),
     Route("hub-team-put", "PUT", _TEAM, orgs.put_team, _ORG),
     Route("hub-team-rm", "DELETE", _TEAM, orgs.delete_team, _ORG),

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from registry.api.handlers import base, blobs, catalog, manifests, referrers, tags, uploads
-from registry.auth.rules import Rule
+from registry.auth.rules import Resource, Rule
 
-__all__ = ["ROUTES", "Route", "setup_routes"]
+__all__ = ["REPOSITORY_ROUTES", "ROUTES", "Route", "setup_routes"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -89,6 +89,12 @@ ROUTES: tuple[Route, ...] = (
     Route("healthz", "GET", "/healthz", base.healthz, Rule.open()),
     Route("readyz", "GET", "/readyz", base.readyz, Rule.open()),
     Route("metrics", "GET", "/metrics", base.metrics, Rule.open()),
+)
+
+
+# Routes about the repository in their path (the Hub's hooks resolve and count those).
+REPOSITORY_ROUTES = frozenset(
+    route.name for route in ROUTES if route.rule.resource is Resource.REPOSITORY
 )
 
 

@@ -6,11 +6,12 @@ and asks the configured `AccessController`. The open registry (`--no-auth`) allo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from aiohttp import web
+
+from registry.db.hub_queries import Visibility
 
 __all__ = ["Access", "AccessController", "AllowAll"]
 
@@ -22,6 +23,9 @@ class Access:
     type: str  # "repository" or "registry"
     name: str  # repository name, or "catalog"
     actions: frozenset[str]
+    # The spelling the client used, when it differs from `name` (a Notary GUN such as
+    # `hub.example:5000/alice/app`): challenges repeat it so the client asks for that scope.
+    asked_as: str | None = None
 
 
 class AccessController(Protocol):
@@ -36,8 +40,8 @@ class AccessController(Protocol):
     async def allowed(self, request: web.Request, wanted: Access) -> bool:
         """True when the caller holds the access (for optional checks like mount sources)."""
 
-    async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
-        """The repository names (in order) the caller may see, for the catalog."""
+    async def visibility(self, request: web.Request) -> Visibility:
+        """Which repositories the caller may see, for the catalog."""
 
 
 class AllowAll:
@@ -49,5 +53,5 @@ class AllowAll:
     async def allowed(self, request: web.Request, wanted: Access) -> bool:
         return True
 
-    async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
-        return list(names)
+    async def visibility(self, request: web.Request) -> Visibility:
+        return Visibility(everything=True)

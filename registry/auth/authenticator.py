@@ -29,8 +29,9 @@ from registry.auth.throttle import LoginThrottle
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier, UserBinding
 from registry.db import account_queries
 from registry.db.account_queries import TokenRecord, UserRecord
-from registry.errors import UnauthorizedError
+from registry.errors import DeniedError, UnauthorizedError
 from registry.hub.audit import AuditLog
+from registry.hub.names import is_namespace_name
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,23 @@ def _principal(user: UserRecord, token: TokenRecord | None = None) -> Principal:
     if token is None:
         return Principal(user.id, user.name, user.is_admin, stamp=stamp)
     return Principal(user.id, user.name, user.is_admin, token.id, token.scopes, stamp=stamp)
+
+
+def _refuse_invalid_name(principal: Principal) -> None:
+    """Accounts created under older, looser naming rules may not sign in.
+
+    Their names could read as a registry host (`carol.dev`, `localhost`), so their namespace
+    holds no repository the hub will serve; an admin recreates the account under a valid name.
+
+    Raises:
+        DeniedError: the account's name is not a valid namespace name.
+    """
+    if not is_namespace_name(principal.name):
+        raise DeniedError(
+            f"the account name {principal.name!r} is no longer valid (names use lowercase"
+            " letters, digits and single '-' or '_'); ask an admin to recreate the account",
+            name=principal.name,
+        )
 
 
 def password_fingerprint(password_hash: str) -> str:
@@ -108,6 +126,7 @@ class Authenticator:
             await self.throttle.failed(username, address)
             await self.audit.record(username or "-", "login-failed", username, address)
             raise UnauthorizedError("incorrect username or password")
+        _refuse_invalid_name(principal)
         if failures.pair:
             await self.throttle.succeeded(username, address)
         if record:
@@ -198,6 +217,7 @@ class Authenticator:
                 user = await account_queries.user_by_id(conn, principal.user_id)
             if user is None or claims.extra.get("cred") != password_fingerprint(user.password_hash):
                 raise UnauthorizedError("the password changed; log in again")
+        _refuse_invalid_name(principal)
         return principal
 
     async def fingerprint(self, principal: Principal) -> str:

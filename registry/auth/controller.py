@@ -28,7 +28,6 @@ import base64
 import binascii
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -39,8 +38,9 @@ from registry.auth.grants import Grants
 from registry.auth.policy import Principal
 from registry.auth.revocations import RevocationCache
 from registry.auth.rules import Credential
-from registry.auth.scopes import canonical_repository, format_challenge_scope
+from registry.auth.scopes import format_challenge_scope
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier
+from registry.db.hub_queries import Visibility
 from registry.errors import (
     DeniedError,
     InsufficientScopeError,
@@ -48,6 +48,7 @@ from registry.errors import (
     RegistryError,
     UnauthorizedError,
 )
+from registry.hub.names import repository_of_scope
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +111,17 @@ def parse_basic(value: str) -> tuple[str, str]:
 
 
 def _same_resource(granted: Access, wanted: Access) -> bool:
+    """Whether a token's access entry is about the wanted resource.
+
+    `wanted.name` is a repository (routes resolve paths and GUNs before asking); a granted name
+    is spelled as the client asked for it, a path or a GUN, and is resolved the same way the
+    token endpoint resolved it when it computed the grant.
+    """
     if granted.type != wanted.type:
         return False
     if wanted.type != "repository":
         return granted.name == wanted.name
-    return canonical_repository(granted.name) == canonical_repository(wanted.name)
+    return repository_of_scope(granted.name) == wanted.name
 
 
 class TokenAccessController:
@@ -301,5 +308,5 @@ class TokenAccessController:
         """Whose private repositories the caller may see in listings (None: public only)."""
         return (await self.identify(request)).may_list()
 
-    async def visible(self, request: web.Request, names: Sequence[str]) -> list[str]:
-        return await self.grants.visible(await self.listing_principal(request), names)
+    async def visibility(self, request: web.Request) -> Visibility:
+        return await self.grants.visibility(await self.listing_principal(request))

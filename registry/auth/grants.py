@@ -1,22 +1,21 @@
 """What a caller holds on repositories: database facts fed through the pure policy.
 
-`Grants` answers "which actions on this repository", "which of these repositories may the
-caller see" (the catalog) and "which private repositories may the caller see" (search).
+`Grants` answers "which actions on this repository" and "which private repositories may the
+caller see" (a `Visibility` that the catalog, listings and search apply in their queries).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.access import Access
 from registry.auth.policy import Principal, RepositoryFacts, best_role, granted_actions
-from registry.auth.scopes import LIBRARY, canonical_repository, namespace_of
+from registry.auth.scopes import namespace_of
 from registry.db import account_queries, hub_queries
 from registry.db.hub_queries import Visibility
-from registry.oci.reference import is_valid_name
+from registry.hub.names import repository_of_path
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,9 @@ class Grants:
     async def actions(self, principal: Principal | None, wanted: Access) -> frozenset[str]:
         """The subset of `wanted.actions` the caller holds.
 
-        Repository names may be bare (`busybox`) or Notary GUNs (`host:port/name`).
+        `wanted.name` must be a repository as the hub names it (`library/busybox`, not
+        `busybox` nor a GUN): callers resolve what the client wrote (`registry.hub.names`)
+        first, so no spelling can reach another repository's grants.
         """
         if wanted.type == "registry" and wanted.name == "catalog":
             # Everyone may list (`*`) and search (Docker asks for `search` when it holds an
@@ -59,8 +60,8 @@ class Grants:
             return wanted.actions & {"*", "search"}
         if wanted.type != "repository":
             return frozenset()
-        repository = canonical_repository(wanted.name)
-        if not is_valid_name(repository):
+        repository = wanted.name
+        if repository_of_path(repository) != repository:
             return frozenset()
         facts = await self.facts(principal, repository)
         return granted_actions(principal, facts) & wanted.actions
@@ -81,26 +82,3 @@ class Grants:
             else:
                 namespaces.add(grant.namespace)
         return Visibility(False, frozenset(namespaces), frozenset(repositories))
-
-    async def visible(self, principal: Principal | None, names: Sequence[str]) -> list[str]:
-        """The names (in order) whose repositories the caller may pull."""
-        visibility = await self.visibility(principal)
-        if visibility.everything:
-            return list(names)
-        async with self.engine.connect() as conn:
-            public = await hub_queries.visibility_of(conn, names)
-            namespaces = await account_queries.namespaces_by_names(
-                conn, [namespace_of(n) for n in names]
-            )
-        shown = []
-        for name in names:
-            namespace = namespace_of(name)
-            record = namespaces.get(namespace)
-            default = record.default_public if record is not None else namespace == LIBRARY
-            if (
-                public.get(name, default)
-                or namespace in visibility.namespaces
-                or name in visibility.repositories
-            ):
-                shown.append(name)
-        return shown

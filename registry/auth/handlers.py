@@ -26,6 +26,7 @@ from registry.auth.controller import parse_basic
 from registry.auth.policy import Principal
 from registry.auth.scopes import parse_scope
 from registry.errors import InvalidRequestError, UnauthorizedError
+from registry.hub.names import repository_of_scope
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,15 @@ async def _answer(
     auth, settings = request.app[keys.AUTH], request.app[keys.SETTINGS]
     granted = []
     for access in wanted:
-        actions = await auth.grants.actions(principal, access)
+        resource = access
+        if access.type == "repository":
+            # A path or a Notary GUN; the grant is computed on the repository it names, and
+            # the registry resolves the token's entry the same way (`_same_resource`).
+            repository = repository_of_scope(access.name)
+            if repository is None:
+                continue
+            resource = Access(access.type, repository, access.actions)
+        actions = await auth.grants.actions(principal, resource)
         if actions:
             granted.append(Access(access.type, access.name, actions))
     now = int(time.time())

@@ -1,9 +1,9 @@
 """The access check the hub hands to the trust (Notary) routes.
 
 A Notary GUN is `<host:port>/<repository path>`: the host part is dropped and the rest maps to
-the repository as registry names do (`busybox` is `library/busybox`). Actions use the registry
-scope vocabulary: `pull` to read trust data, `push` (with `pull`) to publish, `*` to rotate
-keys or delete trust data (repository owners and admins).
+the repository as registry names do (`busybox` is `library/busybox`; `registry.hub.names`).
+Actions use the registry scope vocabulary: `pull` to read trust data, `push` (with `pull`) to
+publish, `*` to rotate keys or delete trust data (repository owners and admins).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from aiohttp import web
 
 from registry import keys
 from registry.auth.access import Access
-from registry.errors import DeniedError
+from registry.errors import DeniedError, NameInvalidError
+from registry.hub.names import repository_of_scope
 
 __all__ = ["TrustAccessCheck", "check"]
 
@@ -35,13 +36,19 @@ async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
         UnauthorizedError: no or bad credentials; carries `headers` with the Bearer challenge
             `scope="repository:<gun>:<actions>"` (the hub's error middleware sends it).
         DeniedError: authenticated but not allowed.
+        NameInvalidError: the GUN names no repository this hub could hold.
         TooManyRequestsError: basic auth for a throttled account or address.
     """
+    if not request.app[keys.SETTINGS].auth_enabled:
+        return  # the open registry: every action allowed, names as written
     if not gun:
         # The change feed of every repository: hub admins only.
         principal = await request.app[keys.AUTH].account(request)
         if not principal.acts_as_admin:
             raise DeniedError("admins only")
         return
-    wanted = Access("repository", gun, frozenset(actions))
+    repository = repository_of_scope(gun)
+    if repository is None:
+        raise NameInvalidError(f"{gun!r} names no repository on this hub", name=gun)
+    wanted = Access("repository", repository, frozenset(actions), asked_as=gun)
     await request.app[keys.ACCESS].authorize(request, [wanted])

@@ -11,12 +11,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, false, func, or_, select, true, update
+from sqlalchemy import (
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from registry.db.account_queries import insert_ignore, now
 from registry.db.tables import manifests, namespaces, profiles, repositories, stars, tags
+from registry.hub.names import LIBRARY
 
 __all__ = ["RepositoryInfo", "TagInfo", "TrustSetting", "Visibility"]
 
@@ -78,10 +94,66 @@ def _visible(visibility: Visibility) -> ColumnElement[bool]:
     if visibility.everything:
         return true()
     clauses: list[ColumnElement[bool]] = [profiles.c.is_public == true()]
-    clauses += [repositories.c.name.like(f"{ns}/%") for ns in sorted(visibility.namespaces)]
+    # autoescape: `_` and `%` in a namespace name are characters, not LIKE wildcards.
+    clauses += [
+        repositories.c.name.startswith(f"{ns}/", autoescape=True)
+        for ns in sorted(visibility.namespaces)
+    ]
     if visibility.repositories:
         clauses.append(repositories.c.name.in_(sorted(visibility.repositories)))
     return or_(*clauses)
+
+
+class _namespace_of(FunctionElement[str]):
+    """A repository name's first component, in SQL (`registry.auth.scopes.namespace_of`)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_namespace_of)
+def _namespace_of_default(element: _namespace_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"split_part({compiler.process(element.clauses, **kw)}, '/', 1)"  # PostgreSQL
+
+
+@compiles(_namespace_of, "sqlite")
+def _namespace_of_sqlite(element: _namespace_of, compiler: SQLCompiler, **kw: Any) -> str:
+    name = compiler.process(element.clauses, **kw)
+    slash = f"instr({name}, '/')"
+    return f"(CASE WHEN {slash} > 0 THEN substr({name}, 1, {slash} - 1) ELSE {name} END)"
+
+
+async def catalog_page(
+    conn: AsyncConnection, visibility: Visibility, last: str, limit: int
+) -> list[str]:
+    """Names after `last`, in order, of at most `limit` repositories the caller may see.
+
+    One query per page, however many repositories are hidden. A repository is visible when it
+    is public (its profile says so; before its first manifest, its namespace's default, and
+    `library` without a namespace row), in a namespace the caller sees whole, or granted to
+    the caller. Every repository is listed, with or without a manifest, as the catalog does.
+    """
+    namespace = _namespace_of(repositories.c.name)
+    clauses: list[ColumnElement[bool]] = [
+        func.coalesce(profiles.c.is_public, namespaces.c.default_public, namespace == LIBRARY)
+    ]
+    if visibility.everything:
+        clauses.append(true())
+    if visibility.namespaces:
+        clauses.append(namespace.in_(sorted(visibility.namespaces)))
+    if visibility.repositories:
+        clauses.append(repositories.c.name.in_(sorted(visibility.repositories)))
+    stmt = (
+        select(repositories.c.name)
+        .select_from(
+            repositories.outerjoin(profiles, profiles.c.repository_id == repositories.c.id)
+            .outerjoin(namespaces, namespaces.c.name == namespace)
+        )
+        .where(repositories.c.name > last, or_(*clauses))
+        .order_by(repositories.c.name)
+        .limit(limit)
+    )
+    return list(await conn.scalars(stmt))
 
 
 _STAR_COUNT = (
@@ -125,6 +197,11 @@ async def repository_info(conn: AsyncConnection, name: str) -> RepositoryInfo | 
         )
     ).first()
     return _info(row) if row else None
+
+
+async def repository_names(conn: AsyncConnection) -> list[str]:
+    """Every repository's name, in order (for checks over the whole hub)."""
+    return list(await conn.scalars(select(repositories.c.name).order_by(repositories.c.name)))
 
 
 async def visibility_of(conn: AsyncConnection, names: Sequence[str]) -> dict[str, bool]:

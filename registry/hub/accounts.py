@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from registry.db import hub_queries
 from registry.db.account_queries import NamespaceRecord, TeamRecord, TokenRecord, UserRecord
 from registry.errors import AlreadyExistsError, InvalidRequestError, NotFoundError
 from registry.hub.audit import AuditLog
+from registry.hub.names import account_name_problem, repository_of_path, team_name_problem
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,6 @@ __all__ = ["ADMIN_USER", "AccountService", "Organization"]
 ADMIN_USER = "admin"
 OWNERS_TEAM = "owners"
 MIN_PASSWORD_LENGTH = 8
-# A namespace is one repository-name component, kept short and without separators runs.
-_NAME_RE = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-_RESERVED = {LIBRARY, "v2", "v1", "api", "token", "_catalog"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +40,11 @@ class Organization:
     teams: tuple[TeamRecord, ...]
 
 
-def _check_name(name: str, what: str) -> None:
-    if len(name) > 64 or not _NAME_RE.match(name):
-        raise InvalidRequestError(f"invalid {what} name {name!r}", name=name)
+def _check_account_name(name: str) -> None:
+    """Users and organisations are namespaces: `registry.hub.names` says which names may be."""
+    problem = account_name_problem(name)
+    if problem is not None:
+        raise InvalidRequestError(problem, name=name)
 
 
 def _check_password(password: str) -> None:
@@ -83,9 +82,7 @@ class AccountService:
             InvalidRequestError: bad name or too short a password.
             AlreadyExistsError: a user or organization has that name.
         """
-        _check_name(name, "user")
-        if name in _RESERVED:
-            raise InvalidRequestError(f"{name!r} is reserved", name=name)
+        _check_account_name(name)
         _check_password(password)
         password_hash = await asyncio.to_thread(credentials.hash_password, password)
         async with self.engine.begin() as conn:
@@ -167,9 +164,7 @@ class AccountService:
         Raises:
             InvalidRequestError, AlreadyExistsError, NotFoundError (no such owner).
         """
-        _check_name(name, "organization")
-        if name in _RESERVED:
-            raise InvalidRequestError(f"{name!r} is reserved", name=name)
+        _check_account_name(name)
         owner_user = await self.user(owner)
         async with self.engine.begin() as conn:
             if not await q.insert_namespace(conn, name, "org", False):
@@ -220,7 +215,9 @@ class AccountService:
         return namespace, team_id
 
     async def add_team(self, org: str, team: str, *, actor: str, address: str = "") -> None:
-        _check_name(team, "team")
+        problem = team_name_problem(team)
+        if problem is not None:
+            raise InvalidRequestError(problem, team=team)
         namespace = await self._namespace(org)
         async with self.engine.begin() as conn:
             if not await q.insert_team(conn, namespace.id, team):
@@ -257,6 +254,8 @@ class AccountService:
         if not repository:
             return ""
         full = repository if "/" in repository else f"{org}/{repository}"
+        if repository_of_path(full) != full:
+            raise InvalidRequestError(f"invalid repository name {full!r}", repository=full)
         if not full.startswith(f"{org}/"):
             raise InvalidRequestError(f"{full!r} is not in the namespace {org!r}")
         return full

@@ -11,7 +11,7 @@ __all__ = ["ALGORITHMS", "Digest", "DigestError", "Digester"]
 # Registered algorithms and the length of their hex encoding (image-spec descriptor.md).
 ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
 
-_DIGEST_RE = re.compile(r"^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$")
+_DIGEST_RE = re.compile(r"([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
 
 
 class DigestError(ValueError):
@@ -32,7 +32,7 @@ class Digest:
         Raises:
             DigestError: malformed, unsupported algorithm, or wrong hex length.
         """
-        match = _DIGEST_RE.match(value)
+        match = _DIGEST_RE.fullmatch(value)
         if match is None:
             raise DigestError(f"invalid digest {value!r}")
         algorithm, encoded = match.groups()

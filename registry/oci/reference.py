@@ -18,6 +18,7 @@ __all__ = [
     "ReferenceError",
     "is_valid_name",
     "is_valid_tag",
+    "looks_like_host",
 ]
 
 # distribution-spec "Pulling manifests": <name> components and separators.
@@ -31,9 +32,10 @@ _HOST_PATTERN = (
     r"(?::[0-9]+)?"
 )
 
-_NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
-_TAG_RE = re.compile(rf"^{TAG_PATTERN}$")
-_HOST_RE = re.compile(rf"^{_HOST_PATTERN}$")
+# Matched with `fullmatch`: `$` would also match before a trailing newline.
+_NAME_RE = re.compile(NAME_PATTERN)
+_TAG_RE = re.compile(TAG_PATTERN)
+_HOST_RE = re.compile(_HOST_PATTERN)
 # Names longer than this are refused by common clients; the spec recommends a limit.
 MAX_NAME_LENGTH = 255
 
@@ -44,12 +46,19 @@ class ReferenceError(ValueError):
 
 def is_valid_name(name: str) -> bool:
     """True when `name` matches the spec's repository-name expression."""
-    return len(name) <= MAX_NAME_LENGTH and _NAME_RE.match(name) is not None
+    return len(name) <= MAX_NAME_LENGTH and _NAME_RE.fullmatch(name) is not None
 
 
 def is_valid_tag(tag: str) -> bool:
     """True when `tag` matches the spec's tag expression."""
-    return _TAG_RE.match(tag) is not None
+    return _TAG_RE.fullmatch(tag) is not None
+
+
+def looks_like_host(component: str) -> bool:
+    """Docker's rule for the first component of a reference: a registry host when it holds a
+    dot or a colon, or is `localhost` (`hub.example:5000/team/app`, `localhost/app`).
+    """
+    return "." in component or ":" in component or component == "localhost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +97,8 @@ class Reference:
                 raise ReferenceError(f"invalid tag {tag!r}")
         host = default_host
         first, _, remainder = rest.partition("/")
-        if remainder and ("." in first or ":" in first or first == "localhost"):
-            if not _HOST_RE.match(first):
+        if remainder and looks_like_host(first):
+            if not _HOST_RE.fullmatch(first):
                 raise ReferenceError(f"invalid registry host {first!r}")
             host, rest = first, remainder
         if not is_valid_name(rest):

@@ -50,7 +50,7 @@ class ContentTrustPolicy:
         gate: TrustGate,
         reads: HotReads,
         engine: AsyncEngine,
-        repository_of_gun: Callable[[str], str],
+        repository_of_gun: Callable[[str], str | None],
     ) -> None:
         self.gate = gate
         self.reads = reads

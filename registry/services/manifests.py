@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import queries
+from registry.db import hub_queries, queries
 from registry.db.hotreads import HotReads
+from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
 from registry.errors import (
     DigestInvalidError,
@@ -149,9 +150,19 @@ class ManifestService:
             raise NameUnknownError(name=repository)
         return [row[0] for row in rows]
 
-    async def catalog(self, limit: int | None, last: str | None) -> list[str]:
-        params = {"last": last or "", "limit": _limit(limit)}
-        return [row[0] for row in await self.reads.fetch(queries.CATALOG_PAGE, params)]
+    async def catalog(
+        self, limit: int | None, last: str | None, visibility: Visibility
+    ) -> list[str]:
+        """One catalog page: repository names after `last`, in order, that `visibility` shows.
+
+        The filter is part of the query, so a page costs one query however many repositories
+        the caller may not see.
+        """
+        if visibility.everything:
+            params = {"last": last or "", "limit": _limit(limit)}
+            return [row[0] for row in await self.reads.fetch(queries.CATALOG_PAGE, params)]
+        async with self.engine.connect() as conn:
+            return await hub_queries.catalog_page(conn, visibility, last or "", _limit(limit))
 
     async def referrers(
         self, repository: str, subject: Digest, artifact_type: str | None

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import stat
 
-from registry.auth.scopes import strip_host
+from registry.hub.names import gun_path
 from registry.keysecret import SECRET_FILE
 from tests.api.conftest import push_image
 
 
 def test_gun_host_is_stripped():
-    assert strip_host("127.0.0.1:5000/team/app") == "team/app"
-    assert strip_host("hub.example/team/app") == "team/app"
-    assert strip_host("localhost/app") == "app"
-    assert strip_host("team/app") == "team/app"
+    assert gun_path("127.0.0.1:5000/team/app") == "team/app"
+    assert gun_path("hub.example/team/app") == "team/app"
+    assert gun_path("localhost/app") == "app"
+    assert gun_path("team/app") == "team/app"
 
 
 async def test_trust_routes_share_the_origin_with_the_registry(client, settings):

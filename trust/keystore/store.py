@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 PassphraseRetriever = Callable[[str], str]
 """Called with a role name ("root", "targets", "targets/releases", ...); returns its passphrase."""
 
-_KEY_ID_RE = re.compile(r"^[0-9a-f]{64}$")
+_KEY_ID_RE = re.compile(r"[0-9a-f]{64}")  # use fullmatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +114,7 @@ class KeyStore:
             return found
         for path in sorted(self.private_dir.glob("*.key")):
             key_id = path.stem
-            if not _KEY_ID_RE.match(key_id):
+            if not _KEY_ID_RE.fullmatch(key_id):
                 continue
             try:
                 found[key_id] = self.info(key_id)
@@ -136,7 +136,7 @@ class KeyStore:
         (self.private_dir / f"{key_id}.key").unlink(missing_ok=True)
 
     def _path(self, key_id: str) -> Path:
-        if not _KEY_ID_RE.match(key_id):
+        if not _KEY_ID_RE.fullmatch(key_id):
             raise KeyNotFoundError(f"invalid key ID {key_id!r}")
         path = self.private_dir / f"{key_id}.key"
         if not path.is_file():

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 BASE_ROLES = ("root", "targets", "snapshot", "timestamp")
-_DELEGATION_CHARS = re.compile(r"^[-a-z0-9_/]+$")  # notary data.delegationRegexp
+_DELEGATION_CHARS = re.compile(r"[-a-z0-9_/]+")  # notary data.delegationRegexp
 _TIME_RE = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:\d\d)$"
 )
@@ -78,7 +78,7 @@ def is_delegation_name(name: str) -> bool:
     """Notary's `data.IsDelegation`: `targets/...`, `[-a-z0-9_/]`, clean path, < 256 chars."""
     if not name.startswith("targets/") or len(name) >= 256:
         return False
-    if not _DELEGATION_CHARS.match(name):
+    if not _DELEGATION_CHARS.fullmatch(name):
         return False
     parts = name.split("/")
     return all(part not in ("", ".", "..") for part in parts)

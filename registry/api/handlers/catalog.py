@@ -10,16 +10,7 @@ from registry.api.handlers.common import next_link, pagination
 
 async def catalog(request: web.Request) -> web.Response:
     limit, last = pagination(request)
-    manifests, access = request.app[keys.MANIFESTS], request.app[keys.ACCESS]
-    names: list[str] = []
-    cursor = last
-    # Hidden repositories would leave holes in a page; read on until the page is full.
-    while True:
-        page = await manifests.catalog(limit, cursor)
-        names += await access.visible(request, page)
-        if limit is None or not page or len(page) < limit or len(names) >= limit:
-            break
-        cursor = page[-1]
-    if limit is not None:
-        names = names[:limit]
+    visibility = await request.app[keys.ACCESS].visibility(request)
+    # Filtered in the query: hidden repositories leave no holes in a page.
+    names = await request.app[keys.MANIFESTS].catalog(limit, last, visibility)
     return web.json_response({"repositories": names}, headers=next_link(request, limit, names))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from registry import keys
 from registry.errors import NameInvalidError, PaginationInvalidError
+from registry.hub.names import path_problem, repository_of_path
 from registry.oci.reference import is_valid_name
 
 API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
@@ -20,6 +22,26 @@ def repository_name(request: web.Request) -> str:
     name = request.match_info["name"]
     if not is_valid_name(name):
         raise NameInvalidError(name=name)
+    return name
+
+
+def resolve_repository(request: web.Request, raw: str) -> str:
+    """The repository a path's `<name>` (or a mount's `from=`) names.
+
+    On the hub (auth on) names follow `registry.hub.names`: a bare `app` is `library/app`, and
+    a first component that is no namespace (`carol.dev`, `localhost`) names nothing. The open
+    registry keeps any name the spec allows, as written.
+
+    Raises:
+        NameInvalidError: the name names no repository here.
+    """
+    if not request.app[keys.SETTINGS].auth_enabled:
+        if not is_valid_name(raw):
+            raise NameInvalidError(name=raw)
+        return raw
+    name = repository_of_path(raw)
+    if name is None:
+        raise NameInvalidError(path_problem(raw), name=raw)
     return name
 
 

@@ -8,10 +8,9 @@ from aiohttp import web
 
 from registry import keys
 from registry.api import urls
-from registry.api.handlers.common import repository_name
+from registry.api.handlers.common import repository_name, resolve_repository
 from registry.auth.access import Access
-from registry.errors import BlobUploadInvalidError, NameInvalidError
-from registry.oci.reference import is_valid_name
+from registry.errors import BlobUploadInvalidError
 from registry.services.manifests import parse_digest
 from registry.services.uploads import UploadStatus, parse_content_range
 
@@ -50,14 +49,14 @@ async def start_upload(request: web.Request) -> web.Response:
     mount, source = request.query.get("mount"), request.query.get("from")
     if mount:
         digest = parse_digest(mount)
-        if source and is_valid_name(source):
+        if source:
+            # Checked and mounted under the same resolved name: `from=` is a path like `<name>`.
+            source = resolve_repository(request, source)
             wanted = Access("repository", source, frozenset({"pull"}))
             if await request.app[keys.ACCESS].allowed(request, wanted) and await request.app[
                 keys.BLOBS
             ].mount(name, digest, source):
                 return _created(name, str(digest))
-        elif source:
-            raise NameInvalidError(name=source)
         # Spec: when the blob cannot be mounted, fall back to a regular upload session.
     elif "digest" in request.query:
         digest = parse_digest(request.query["digest"])

@@ -9,12 +9,11 @@ from typing import Any
 from aiohttp import web
 
 from registry import keys
+from registry.api.handlers.common import resolve_repository
 from registry.auth.controller import IDENTITY
 from registry.auth.policy import Principal
-from registry.auth.scopes import canonical_repository
 from registry.db.hub_queries import RepositoryInfo, Visibility
-from registry.errors import InvalidRequestError, NameInvalidError
-from registry.oci.reference import is_valid_name
+from registry.errors import InvalidRequestError
 
 MAX_BODY = 64 * 1024  # bytes; API bodies are small JSON objects
 
@@ -91,16 +90,12 @@ def field(body: dict[str, Any], name: str, kind: type, *, required: bool = True)
 
 
 def repository_name(request: web.Request) -> str:
-    """The canonical repository name from the path (a bare name is `library/<name>`).
+    """The repository the path names (`registry.api.handlers.common.resolve_repository`).
 
     Raises:
-        NameInvalidError: not a valid repository name.
+        NameInvalidError: it names no repository here.
     """
-    raw = request.match_info["name"]
-    name = canonical_repository(raw) if request.app[keys.SETTINGS].auth_enabled else raw
-    if not is_valid_name(name):
-        raise NameInvalidError(name=raw)
-    return name
+    return resolve_repository(request, request.match_info["name"])
 
 
 def timestamp(value: datetime | None) -> str | None:

@@ -1,4 +1,10 @@
-"""`/api/v1/orgs...` and `/api/v1/namespaces/...`: organizations, teams, members and grants."""
+"""`/api/v1/orgs...` and `/api/v1/namespaces/...`: organizations, teams, members and grants.
+
+Reading an organization shows as much as the caller's place in it allows, as on Docker Hub:
+anyone (anonymous included) sees its name; its members also see its default visibility, its
+teams and their members; its owners and admins also see each team's grants, which name its
+repositories, private ones included.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +18,20 @@ from registry.errors import InvalidRequestError
 from registry.hub.accounts import Organization
 
 
-def org_json(org: Organization) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "default_public": org.default_public,
-        "teams": [
-            {
-                "name": team.name,
-                "members": list(team.members),
-                "grants": [
-                    {"repository": repo or None, "role": role} for repo, role in team.grants
-                ],
-            }
-            for team in org.teams
-        ],
-    }
+def org_json(org: Organization, *, members: bool = True, grants: bool = True) -> dict[str, Any]:
+    """The organization as JSON: its name, then its teams and members, then their grants."""
+    body: dict[str, Any] = {"name": org.name}
+    if not members:
+        return body
+    teams = []
+    for team in org.teams:
+        shown: dict[str, Any] = {"name": team.name, "members": list(team.members)}
+        if grants:
+            shown["grants"] = [
+                {"repository": repo or None, "role": role} for repo, role in team.grants
+            ]
+        teams.append(shown)
+    return {**body, "default_public": org.default_public, "teams": teams}
 
 
 async def create_org(request: web.Request) -> web.Response:
@@ -44,8 +49,15 @@ async def list_orgs(request: web.Request) -> web.Response:
 
 
 async def get_org(request: web.Request) -> web.Response:
-    org = await request.app[keys.ACCOUNTS].org(request.match_info["org"])
-    return web.json_response(org_json(org))
+    # Anyone sees the name; members also its teams and members; its managers (owners with
+    # a password or an `admin` token, hub admins) also the grants, which name repositories.
+    principal = (await request.app[keys.AUTH].identify(request)).account
+    accounts = request.app[keys.ACCOUNTS]
+    org = await accounts.org(request.match_info["org"])
+    if principal is not None and await accounts.may_manage(principal, org.name):
+        return web.json_response(org_json(org))
+    member = principal is not None and any(principal.name in t.members for t in org.teams)
+    return web.json_response(org_json(org, members=member, grants=False))
 
 
 async def delete_org(request: web.Request) -> web.Response:

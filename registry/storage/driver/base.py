@@ -30,7 +30,7 @@ __all__ = [
     "StorageDriverError",
 ]
 
-PATH_RE = re.compile(r"^[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*$")
+PATH_RE = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")  # use fullmatch
 
 
 class StorageDriverError(Exception):

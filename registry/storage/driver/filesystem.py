@@ -82,7 +82,7 @@ class FilesystemDriver:
         root.mkdir(parents=True, exist_ok=True)
 
     def _full(self, path: str) -> Path:
-        if not PATH_RE.match(path) or ".." in path.split("/"):
+        if not PATH_RE.fullmatch(path) or ".." in path.split("/"):
             raise InvalidPathError(self.name, path)
         return self.root / path
 

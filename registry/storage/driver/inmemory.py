@@ -70,7 +70,7 @@ class InMemoryDriver:
         self._mtimes: dict[str, float] = {}
 
     def _check(self, path: str) -> str:
-        if not PATH_RE.match(path) or ".." in path.split("/"):
+        if not PATH_RE.fullmatch(path) or ".." in path.split("/"):
             raise InvalidPathError(self.name, path)
         return path
 

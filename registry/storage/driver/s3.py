@@ -113,7 +113,7 @@ class S3Driver:
         Raises:
             InvalidPathError: the path does not match `PATH_RE`.
         """
-        if not PATH_RE.match(path) or ".." in path.split("/"):
+        if not PATH_RE.fullmatch(path) or ".." in path.split("/"):
             raise InvalidPathError(self.name, path)
         return f"{self.prefix}/{path}" if self.prefix else path
 

@@ -23,7 +23,9 @@ def test_valid_names(name):
     assert is_valid_name(name)
 
 
-@pytest.mark.parametrize("name", ["", "A", "a//b", "a/", "-a", "a_", "x" * 256, "a/../b"])
+@pytest.mark.parametrize(
+    "name", ["", "A", "a//b", "a/", "-a", "a_", "x" * 256, "a/../b", "a/b\n", "a\n/b"]
+)
 def test_invalid_names(name):
     assert not is_valid_name(name)
 
@@ -31,6 +33,16 @@ def test_invalid_names(name):
 def test_tags():
     assert is_valid_tag("v1.0_rc-1") and is_valid_tag("_x")
     assert not is_valid_tag("-x") and not is_valid_tag("x" * 129) and not is_valid_tag("a/b")
+    assert not is_valid_tag("v1\n")
+
+
+def test_a_trailing_newline_is_no_part_of_any_pattern():
+    with pytest.raises(DigestError):
+        Digest.parse(str(Digest.of(b"abc")) + "\n")
+    with pytest.raises(ReferenceError):
+        Reference.parse("team/app:v1\n")
+    with pytest.raises(ReferenceError):
+        Reference.parse("hub.example\n/team/app")
 
 
 def test_reference_parse():
