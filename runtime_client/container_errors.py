@@ -13,7 +13,8 @@ __all__ = [
     "AmbiguousContainerError", "BadLayerError", "CommandNotExecutableError",
     "CommandNotFoundError", "ContainerError", "InvalidOptionError", "InvalidStateError",
     "MountError", "NameInUseError", "NetworkError", "NetworkInUseError", "NoSuchContainerError",
-    "NoSuchImageError", "NoSuchNetworkError", "OciRuntimeError", "SnapshotError",
+    "NoSuchImageError", "NoSuchNetworkError", "OciRuntimeError", "PortInUseError",
+    "SnapshotError",
     "UnsafeLayerError", "VolumeError",
 ]
 
@@ -82,6 +83,10 @@ class NoSuchNetworkError(NetworkError):
 
 class NetworkInUseError(NetworkError):
     """A network still has containers attached."""
+
+
+class PortInUseError(NetworkError):
+    """A host port to publish is published by another container or held by a process."""
 
 
 class VolumeError(ContainerError):

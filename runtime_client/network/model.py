@@ -53,6 +53,7 @@ class Network:
             "subnets": [{"subnet": self.subnet, "gateway": self.gateway}],
             "ipv6_enabled": False, "internal": self.internal, "dns_enabled": self.dns_enabled,
             "ipam_options": {"driver": "host-local"},
+            "options": {"isolate": "true"},
         }
 
 
@@ -84,6 +85,15 @@ def parse_subnet(subnet: str, gateway: str | None) -> tuple[str, str]:
     if gw not in net:
         raise ValueError(f"gateway {gw} is not in subnet {net}")
     return str(net), str(gw)
+
+
+def mac_for_ip(ip: str) -> str:
+    """Docker's MAC address for an IPv4 endpoint: 02:42 then the address's four bytes.
+
+    A container that comes back on the same address keeps its MAC, so the neighbour entries
+    the host and its peers hold for that address stay right and it answers at once.
+    """
+    return ":".join(f"{byte:02x}" for byte in (0x02, 0x42, *ipaddress.IPv4Address(ip).packed))
 
 
 def next_free_ip(subnet: str, gateway: str, used: set[str]) -> str:

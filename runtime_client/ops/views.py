@@ -177,6 +177,8 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Volumes": None, "WorkingDir": container.workdir,
             "Entrypoint": container.entrypoint or None, "OnBuild": None,
             "Labels": container.labels,
+            # dockerd keeps Config.MacAddress for an explicit --mac-address only
+            **({"MacAddress": container.mac_address} if container.mac_address else {}),
             **_stop_settings(container),
         },
         "NetworkSettings": {
