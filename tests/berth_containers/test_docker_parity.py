@@ -298,3 +298,34 @@ def test_resource_errors_match(docker: DockerDaemon, clean: BerthCli, image: str
     theirs = d.stderr.splitlines()[0].removeprefix("docker: ")  # type: ignore[attr-defined]
     theirs = theirs.removeprefix("Error response from daemon: ")
     assert theirs in b.stderr  # type: ignore[attr-defined]
+
+
+PRUNES = [("container", "prune"), ("image", "prune"), ("image", "prune", "-a"),
+          ("network", "prune"), ("system", "prune"), ("system", "prune", "-a", "--volumes")]
+
+
+def test_prunes_ask_first_as_docker_does(docker: DockerDaemon, clean: BerthCli,
+                                         image: str) -> None:
+    made = {}
+    for name, tool, img in (("docker", docker.run, DOCKER_ARCHIVE_TAG), ("berth", clean, image)):
+        extra = ["--label", "berth-parity"] if name == "docker" else []
+        tool("run", *extra, "--name", "parity-pruned", "--net", "none", img, "true")
+        dangling = tool("commit", "parity-pruned").stdout.strip()
+        tool("network", "create", "parity-prune-net")
+        made[name] = (tool, dangling)
+    for command in PRUNES:
+        for answer in (b"n\n", b""):
+            d = docker.run(*command, input=answer, check=False)
+            b = clean(*command, input=answer, check=False)
+            assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr), \
+                command
+    for name, (tool, dangling) in made.items():
+        assert tool("image", "inspect", dangling, check=False).returncode == 0, name
+        assert tool("inspect", "parity-pruned", check=False).returncode == 0, name
+        assert tool("network", "inspect", "parity-prune-net", check=False).returncode == 0
+        for command in (("container", "prune"), ("image", "prune")):
+            answered = tool(*command, input=b"y\n")
+            assert answered.stdout.startswith("WARNING! This will remove all "), name
+        assert tool("image", "inspect", dangling, check=False).returncode != 0, name
+        assert tool("inspect", "parity-pruned", check=False).returncode != 0, name
+        tool("network", "rm", "parity-prune-net")
