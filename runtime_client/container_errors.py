@@ -11,7 +11,8 @@ from runtime_client.errors import NoSuchContainerError, NoSuchImageError, Runtim
 
 __all__ = [
     "AmbiguousContainerError", "BadLayerError", "CommandNotExecutableError",
-    "CommandNotFoundError", "ContainerError", "InvalidOptionError", "InvalidStateError",
+    "CommandNotFoundError", "ContainerError", "InvalidFlagError", "InvalidOptionError",
+    "InvalidStateError",
     "MountError", "NameInUseError", "NetworkError", "NetworkInUseError", "NoSuchContainerError",
     "NoSuchImageError", "NoSuchNetworkError", "OciRuntimeError", "PortInUseError",
     "SnapshotError",
@@ -95,3 +96,9 @@ class VolumeError(ContainerError):
 
 class InvalidOptionError(ContainerError):
     """A command-line value (port spec, memory size, env file, ...) is malformed."""
+
+
+class InvalidFlagError(InvalidOptionError):
+    """A flag value the docker CLI itself refuses (so not worded as the daemon's answer)."""
+
+    daemon_style = False

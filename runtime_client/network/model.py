@@ -17,6 +17,7 @@ HOST = "host"
 NONE = "none"
 BUILTIN = (DEFAULT_BRIDGE, HOST, NONE)
 SUBNET_POOL = ipaddress.ip_network("10.89.0.0/16")
+DEFAULT_BRIDGE_GATEWAY = "10.89.0.1"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def builtin_networks() -> list[Network]:
     """The three networks every berth root has."""
     return [
         Network(DEFAULT_BRIDGE, network_id(DEFAULT_BRIDGE), "bridge", "berth0",
-                "10.89.0.0/24", "10.89.0.1"),
+                "10.89.0.0/24", DEFAULT_BRIDGE_GATEWAY),
         Network(HOST, network_id(HOST), "host"),
         Network(NONE, network_id(NONE), "null"),
     ]

@@ -32,6 +32,15 @@ def hosts_file(hostname: str, addresses: Sequence[str], extra_hosts: Sequence[st
     return "\n".join(lines) + "\n"
 
 
+def with_host_gateway(extra_hosts: Sequence[str], gateway: str) -> list[str]:
+    """`--add-host NAME:host-gateway` entries with the host's gateway address put in."""
+    out = []
+    for entry in extra_hosts:
+        name, _, ip = entry.partition(":")
+        out.append(f"{name}:{gateway}" if ip == "host-gateway" else entry)
+    return out
+
+
 def resolv_conf(host_resolv: str, dns_servers: Sequence[str], network_dns: Sequence[str],
                 search: Sequence[str] = ()) -> str:
     """/etc/resolv.conf: the network's DNS (aardvark) first, then --dns, else the host's.

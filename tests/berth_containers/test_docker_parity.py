@@ -8,6 +8,8 @@ codes (125, 126, 127 and the process's own), and the `inspect` fields both have.
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -329,3 +331,68 @@ def test_prunes_ask_first_as_docker_does(docker: DockerDaemon, clean: BerthCli,
         assert tool("image", "inspect", dangling, check=False).returncode != 0, name
         assert tool("inspect", "parity-pruned", check=False).returncode != 0, name
         tool("network", "rm", "parity-prune-net")
+
+
+@pytest.mark.parametrize("flags", [
+    ("--restart", "bogus"), ("--restart", "on-failure:x"), ("--restart", "always:3"),
+    ("--restart", "on-failure:-1"), ("--add-host", "bad"), ("--add-host", "h:notip"),
+    ("--dns", "notanip"), ("--mac-address", "zz:zz"),
+], ids=["restart-unknown", "restart-count-not-integer", "restart-count-with-always",
+        "restart-count-negative", "add-host-format", "add-host-ip", "dns", "mac-address"])
+def test_flag_errors_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                           flags: tuple[str, ...]) -> None:
+    d, b = both(docker, clean, image, "-d", "--name", "parity-refused", "--net", "none",
+                *flags, "true")
+    assert b.returncode == d.returncode == 125  # type: ignore[attr-defined]
+    theirs = d.stderr.splitlines()[0].removeprefix("docker: ")  # type: ignore[attr-defined]
+    theirs = theirs.removeprefix("Error response from daemon: ")
+    assert theirs in b.stderr  # type: ignore[attr-defined]
+    # Refused before anything was created.
+    assert docker.run("inspect", "parity-refused", check=False).returncode == 1
+    assert clean("inspect", "parity-refused", check=False).returncode == 1
+
+
+def test_killed_container_is_not_restarted(docker: DockerDaemon, clean: BerthCli,
+                                           image: str) -> None:
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "-d", "--name", "parity-killed", "--restart", "always", "--net", "none",
+             img, "sleep", "100")
+        tool("kill", "parity-killed")
+    time.sleep(3)  # longer than the first restart back-off of either
+    template = "{{.State.Status}} {{.RestartCount}}"
+    theirs = docker.run("inspect", "-f", template, "parity-killed").stdout
+    assert theirs == "exited 0\n"
+    assert clean("inspect", "-f", template, "parity-killed").stdout == theirs
+
+
+def test_rm_force_of_a_missing_container_matches(docker: DockerDaemon, clean: BerthCli,
+                                                 image: str) -> None:
+    results = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "-d", "--name", "parity-rmf", "--net", "none", img, "sleep", "100")
+        results.append(tool("rm", "-f", "parity-rmf", "parity-missing-box", check=False))
+    d, b = results
+    assert (b.returncode, b.stdout) == (d.returncode, d.stdout) == (0, "parity-rmf\n")
+    assert "No such container: parity-missing-box" in d.stderr
+    assert "No such container: parity-missing-box" in b.stderr
+
+
+def test_log_timestamps_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    stamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z hi$")
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "--name", "parity-logs", "--net", "none", img, "echo", "hi")
+        assert stamped.match(tool("logs", "-t", "parity-logs").stdout.strip())
+
+
+def test_stop_of_several_containers_runs_in_parallel(docker: DockerDaemon, clean: BerthCli,
+                                                     image: str) -> None:
+    names = ["parity-stop-a", "parity-stop-b", "parity-stop-c"]
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        for name in names:
+            # PID 1 ignores SIGTERM without a handler: each stop waits out its timeout.
+            tool("run", "-d", "--name", name, "--net", "none", img, "sleep", "100")
+        started = time.monotonic()
+        result = tool("stop", "-t", "2", *names)
+        elapsed = time.monotonic() - started
+        assert result.stdout == "".join(f"{n}\n" for n in names)
+        assert elapsed < 5, elapsed  # one timeout, not three

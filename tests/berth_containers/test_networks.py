@@ -224,3 +224,16 @@ def test_two_roots_never_share_an_address_or_a_port(clean: BerthCli, image: str,
         assert other("inspect", "-f", template, "fourth").stdout.strip() == first
     finally:
         clean_root(other)
+
+
+def test_add_host_host_gateway_names_the_hosts_address(clean: BerthCli, image: str) -> None:
+    # dockerd writes its default bridge's gateway; berth's default bridge has 10.89.0.1.
+    hosts = clean("run", "--rm", "--add-host", "h:host-gateway", image, "cat",
+                  "/etc/hosts").stdout
+    assert "10.89.0.1\th\n" in hosts
+    assert clean("run", "--rm", "--add-host", "h:host-gateway", image, "ping", "-c", "1",
+                 "-W", "2", "h").returncode == 0
+    clean("network", "create", "--subnet", "10.89.82.0/24", "gwnet")
+    hosts = clean("run", "--rm", "--net", "gwnet", "--add-host", "h:host-gateway", image,
+                  "cat", "/etc/hosts").stdout
+    assert "10.89.82.1\th\n" in hosts
