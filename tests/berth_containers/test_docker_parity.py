@@ -396,3 +396,69 @@ def test_stop_of_several_containers_runs_in_parallel(docker: DockerDaemon, clean
         elapsed = time.monotonic() - started
         assert result.stdout == "".join(f"{n}\n" for n in names)
         assert elapsed < 5, elapsed  # one timeout, not three
+
+
+FORMATS = [
+    "{{.Config.Cmd}}", "{{.Config.Entrypoint}}", "{{json .Config.Cmd}}", "{{len .Config.Cmd}}",
+    "{{index .Config.Cmd 0}}", '{{join .Config.Cmd ","}}',
+    "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}", "{{json .Config.Labels}}",
+    "{{if .State.Running}}up{{else}}down{{end}} {{.State.Running}} {{upper .Name}}",
+    "{{range .NetworkSettings.Networks}}[{{.IPAddress}}]{{end}}", "{{.HostConfig.Dns}}",
+    "{{.Nope}}", "{{index .Config.Cmd 5}}", "{{.Config.Cmd", "{{nofunc .Name}}",
+]
+
+
+@pytest.fixture
+def formatted(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    """The same running container and committed one-tag image on both sides."""
+    docker.run("rm", "-f", "parity-fmt", check=False)
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "-d", "--name", "parity-fmt", "--net", "none", "--label", "b=2",
+             "--label", "a=1", img, "sh", "-c", "sleep 60")
+        tool("commit", "parity-fmt", "parity-fmt:1")
+
+
+@pytest.mark.parametrize("template", FORMATS)
+def test_inspect_formats_match(docker: DockerDaemon, clean: BerthCli, formatted: None,
+                               template: str) -> None:
+    d = docker.run("inspect", "-f", template, "parity-fmt", check=False)
+    b = clean("inspect", "-f", template, "parity-fmt", check=False)
+    assert (b.returncode, b.stdout.strip(), b.stderr) == (d.returncode, d.stdout.strip(),
+                                                          d.stderr)
+
+
+@pytest.mark.parametrize("template", [
+    "{{index .RepoTags 0}}", "{{len .RepoTags}} {{.RepoTags}} {{json .RepoTags}}",
+    "{{range .RepoTags}}<{{.}}>{{end}}", '{{join .RepoTags ","}}', "{{.Config.Entrypoint}}",
+])
+def test_image_inspect_formats_match(docker: DockerDaemon, clean: BerthCli, formatted: None,
+                                     template: str) -> None:
+    d = docker.run("image", "inspect", "-f", template, "parity-fmt:1", check=False)
+    b = clean("image", "inspect", "-f", template, "parity-fmt:1", check=False)
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ("images", "--format", "table {{.Repository}}\t{{.Tag}}", "parity-fmt"),
+    ("images", "--format", "{{json .Repository}} {{.Tag}}", "parity-fmt"),
+    ("images", "--format", "{{.Nope}}", "parity-fmt"),
+    ("images", "--format", "{{.Repository", "parity-fmt"),
+])
+def test_listing_formats_match(docker: DockerDaemon, clean: BerthCli, formatted: None,
+                               args: tuple[str, ...]) -> None:
+    d = docker.run(*args, check=False)
+    b = clean(*args, check=False)
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
+def test_ps_table_format_matches(docker: DockerDaemon, clean: BerthCli,
+                                 formatted: None) -> None:
+    template = "table {{.Names}}\t{{.Command}}\t{{.State}}"
+    # dockerd runs other tests' containers too: the column widths may differ, not the cells.
+    d = [re.split(r"\s{2,}", line) for line in docker.run("ps", "--format", template).stdout
+         .splitlines()]
+    b = [re.split(r"\s{2,}", line) for line in clean("ps", "--format", template).stdout
+         .splitlines()]
+    assert b[0] == d[0] == ["NAMES", "COMMAND", "STATE"]
+    assert [cells for cells in b if cells[0] == "parity-fmt"] == [
+        cells for cells in d if cells[0] == "parity-fmt"]
