@@ -131,7 +131,9 @@ def _write_etc_files(ctx: Context, container: Container) -> list[BindMount]:
     (cdir / "hostname").write_text(container.hostname + "\n")
     (cdir / "resolv.conf").write_text(
         etcfiles.resolv_conf(host_resolv, container.dns, network_dns, search))
-    return [BindMount(str(cdir / f), f"/etc/{f}") for f in ("hosts", "hostname", "resolv.conf")]
+    # As dockerd: with --read-only these three are read-only too.
+    return [BindMount(str(cdir / f), f"/etc/{f}", readonly=container.readonly_rootfs)
+            for f in ("hosts", "hostname", "resolv.conf")]
 
 
 def build_process(ctx: Context, container: Container, rootfs: Path, args: list[str],

@@ -187,9 +187,10 @@ def test_process_privileges_match(docker: DockerDaemon, clean: BerthCli, image: 
 
 @pytest.mark.parametrize(("flags", "script"), [
     (("--read-only",), "touch /x; touch /tmp/x; touch /dev/shm/x && echo shm-ok"),
+    (("--read-only",), "for f in hosts resolv.conf hostname; do echo x >> /etc/$f; done"),
     (("--pids-limit", "5"), "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; echo all-started"),
     (("--cap-add", "NET_ADMIN"), "ip link set lo down && echo down"),
-], ids=["read-only", "pids-limit", "net-admin"])
+], ids=["read-only", "read-only-etc-files", "pids-limit", "net-admin"])
 def test_restriction_outcomes_match(docker: DockerDaemon, clean: BerthCli, image: str,
                                     flags: tuple[str, ...], script: str) -> None:
     d, b = both(docker, clean, image, "--rm", "--net", "none", *flags, f"sh\0-c\0{script}")
