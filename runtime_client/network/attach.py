@@ -234,6 +234,7 @@ def connect_one(ctx: Context, container: Container, network: Network) -> None:
         r = results[network.name]
         _record(container, network, r.ip_address, r.prefix_len, r.gateway, r.mac_address,
                 att.interface)
+        ctx.containers.save(container)  # the address is taken from here on (its lease holds)
 
 
 def disconnect_one(ctx: Context, container: Container, network: Network) -> None:
