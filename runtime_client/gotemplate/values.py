@@ -88,7 +88,7 @@ def _json(value: Any) -> str:
     return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"))
 
 
-def _strings(value: Any, what: str) -> list[str]:
+def _strings(value: Any) -> list[str]:
     if isinstance(value, TypedNil):
         return []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -97,7 +97,7 @@ def _strings(value: Any, what: str) -> list[str]:
 
 
 def _join(value: Any, sep: Any) -> str:
-    return str(sep).join(_strings(value, "join"))
+    return str(sep).join(_strings(value))
 
 
 def _split(text: Any, sep: Any) -> list[str]:
