@@ -64,7 +64,10 @@ def check_ports(ctx: Context, container: Container, ports: list[PortBinding]) ->
         if ctx.leases.port_taken(p.protocol, p.host_port, p.host_ip, _holder(ctx, container)):
             raise PortInUseError(f"{endpoint}: Bind for {host_ip}:{p.host_port} failed: "
                                  "port is already allocated")
-        with socket.socket(socket.AF_INET, _socket_kind(p.protocol)) as s:
+        if p.protocol == "sctp":
+            continue  # no userland proxy for SCTP in dockerd either
+        family = socket.AF_INET6 if ":" in host_ip else socket.AF_INET
+        with socket.socket(family, _socket_kind(p.protocol)) as s:
             if p.protocol != "udp":  # a connection in TIME_WAIT does not hold the port
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -72,7 +75,8 @@ def check_ports(ctx: Context, container: Container, ports: list[PortBinding]) ->
             except OSError as exc:
                 reason = (exc.strerror or str(exc)).lower()
                 raise PortInUseError(
-                    f"{endpoint}: Error starting userland proxy: listen {p.protocol}4 "
+                    f"{endpoint}: Error starting userland proxy: listen "
+                    f"{p.protocol}{6 if family == socket.AF_INET6 else 4} "
                     f"{host_ip}:{p.host_port}: bind: {reason}") from exc
 
 
