@@ -11,9 +11,11 @@ from runtime_client.errors import NoSuchContainerError, NoSuchImageError, Runtim
 
 __all__ = [
     "AmbiguousContainerError", "BadLayerError", "CommandNotExecutableError",
-    "CommandNotFoundError", "ContainerError", "InvalidOptionError", "InvalidStateError",
+    "CommandNotFoundError", "ContainerError", "InvalidFlagError", "InvalidOptionError",
+    "InvalidStateError",
     "MountError", "NameInUseError", "NetworkError", "NetworkInUseError", "NoSuchContainerError",
-    "NoSuchImageError", "NoSuchNetworkError", "OciRuntimeError", "SnapshotError",
+    "NoSuchImageError", "NoSuchNetworkError", "OciRuntimeError", "PortInUseError",
+    "SnapshotError",
     "UnsafeLayerError", "VolumeError",
 ]
 
@@ -84,9 +86,19 @@ class NetworkInUseError(NetworkError):
     """A network still has containers attached."""
 
 
+class PortInUseError(NetworkError):
+    """A host port to publish is published by another container or held by a process."""
+
+
 class VolumeError(ContainerError):
     """A named volume cannot be created, found or removed."""
 
 
 class InvalidOptionError(ContainerError):
     """A command-line value (port spec, memory size, env file, ...) is malformed."""
+
+
+class InvalidFlagError(InvalidOptionError):
+    """A flag value the docker CLI itself refuses (so not worded as the daemon's answer)."""
+
+    daemon_style = False

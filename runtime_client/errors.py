@@ -19,6 +19,7 @@ __all__ = [
     "PlatformNotFoundError",
     "RegistryRequestError",
     "RuntimeClientError",
+    "TemplateFormatError",
     "UsageError",
 ]
 
@@ -35,6 +36,14 @@ class UsageError(RuntimeClientError):
     """The command line or its options are inconsistent."""
 
     daemon_style = False
+
+
+class TemplateFormatError(RuntimeClientError):
+    """A --format template cannot be parsed or fails on the data (printed as it is)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class InvalidReferenceError(RuntimeClientError):

@@ -1,42 +1,88 @@
-"""A small subset of Go templates for `--format`: `{{.Field}}`, `{{.A.B}}`, `{{json .X}}`.
+"""`--format` for every berth command: Go templates (`runtime_client.gotemplate`) with what
+each kind of output needs from Docker: the typed fields of inspect documents, the column
+titles and context type of listings, and the docker CLI's error wording and exit statuses.
 
-Scope: what scripts use with Docker's `--format` on one record at a time. No pipelines,
-conditionals or ranges; an unknown field renders as `<no value>` like Go's templates.
+Inspect documents (`container inspect`, `image inspect`, `network inspect`): a template that
+cannot be parsed exits 64 and one that fails on the data exits 1, both as
+`template parsing error: ...`. Listings (`ps`, `images`, `network ls`, ...) accept `table`;
+their errors are `template parsing error: ...` and `failed to execute template: ...`
+(exit 1).
 """
 
 from __future__ import annotations
 
-import json
-import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["render"]
+from runtime_client.errors import TemplateFormatError
+from runtime_client.gotemplate import (
+    Schema,
+    TemplateExecError,
+    TemplateParseError,
+    compile_template,
+    format_rows,
+)
 
-_ACTION = re.compile(r"\{\{\s*(json\s+)?\.([A-Za-z0-9_.]*)\s*\}\}")
+__all__ = ["INSPECT", "render", "render_documents", "render_rows"]
+
+# Fields of Docker's inspect structures that its typed templates print as zero values when
+# the JSON has null or leaves them out (omitempty).
+INSPECT = Schema(
+    slices=frozenset({
+        "Args", "Binds", "CapAdd", "CapDrop", "Cmd", "DeviceCgroupRules", "Devices", "Dns",
+        "DnsOptions", "DnsSearch", "Entrypoint", "Env", "ExecIDs", "ExtraHosts", "GroupAdd",
+        "Layers", "Links", "Mounts", "OnBuild", "RepoDigests", "RepoTags", "SecurityOpt",
+        "Shell", "Ulimits", "Aliases", "Config",
+    }),
+    maps=frozenset({
+        "Containers", "DriverOpts", "ExposedPorts", "Labels", "Networks", "Options",
+        "PortBindings", "Ports", "StorageOpt", "Sysctls", "Tmpfs", "Volumes",
+    }),
+    strings=frozenset({"MacAddress", "StopSignal", "Domainname"}),
+    pointers=frozenset({"StopTimeout", "Healthcheck", "IPAMConfig"}),
+)
 
 
-def _lookup(data: Any, path: str) -> Any:
-    value = data
-    for part in filter(None, path.split(".")):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
+def render_documents(template: str, documents: Iterable[Any]) -> str:
+    """Each inspect document through `template`, one per line.
+
+    Raises:
+        TemplateFormatError: exit 64 when it cannot be parsed, 1 when it fails on a document.
+    """
+    try:
+        parsed = compile_template(template)
+    except TemplateParseError as exc:
+        raise TemplateFormatError(f"template parsing error: {exc}", 64) from None
+    try:
+        return "".join(parsed.render(doc, INSPECT) + "\n" for doc in documents)
+    except TemplateExecError as exc:
+        raise TemplateFormatError(f"template parsing error: {exc}", 1) from None
 
 
-def render(template: str, data: dict[str, Any]) -> str:
-    """Render `template` against `data` (a dict with Docker's field names)."""
+def render_rows(template: str, rows: Iterable[Mapping[str, Any]],
+                headers: Mapping[str, str] | None = None, context: str = "",
+                exec_prefix: str = "failed to execute template") -> str:
+    """Listing rows through `template` (`table ...` adds titles from `headers`).
 
-    def replace(match: re.Match[str]) -> str:
-        value = _lookup(data, match.group(2))
-        if match.group(1):
-            return json.dumps(value, separators=(",", ":"))
-        if value is None:
-            return "<no value>"
-        if isinstance(value, (dict, list)):
-            return json.dumps(value, separators=(",", ":"))
-        if isinstance(value, bool):
-            return str(value).lower()
-        return str(value)
+    Args:
+        template: the --format value.
+        rows: one mapping of Docker's field names per row.
+        headers: column titles by field name (others are the name in capitals).
+        context: Docker's row type named in its "can't evaluate field" error.
+        exec_prefix: how the docker CLI introduces an execution error for this listing
+            (`images` says "template parsing error", `ps` "failed to execute template").
 
-    return _ACTION.sub(replace, template.replace("\\t", "\t").replace("\\n", "\n"))
+    Raises:
+        TemplateFormatError: the docker CLI's wording, exit 1.
+    """
+    try:
+        return format_rows(template, rows, headers or {}, Schema(context=context))
+    except TemplateParseError as exc:
+        raise TemplateFormatError(f"template parsing error: {exc}", 1) from None
+    except TemplateExecError as exc:
+        raise TemplateFormatError(f"{exec_prefix}: {exc}", 1) from None
+
+
+def render(template: str, data: Mapping[str, Any]) -> str:
+    """One row or document through `template`, without its newline."""
+    return render_rows(template, [data]).removesuffix("\n")

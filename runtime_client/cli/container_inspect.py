@@ -11,7 +11,7 @@ from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.templating import render
+from runtime_client.templating import render_documents
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 else:
                     found.append(image)
     if args.format:
-        ctx.stdout.write("".join(render(args.format, item) + "\n" for item in found))
+        ctx.stdout.write(render_documents(args.format, found))
     else:
         ctx.stdout.write(json.dumps(found, indent=4) + "\n")
     return status

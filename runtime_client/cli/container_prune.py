@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
+from runtime_client.cli.confirm import confirmed
 from runtime_client.cli.containers_common import open_context
 from runtime_client.humanize import human_size
 
@@ -18,6 +19,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove stopped containers."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
     from runtime_client.ops.container_prune import container_prune
+    if not args.force and not confirmed(ctx, "WARNING! This will remove all stopped containers."):
+        return 0
     with open_context(ctx) as c:
         result = container_prune(c)
     if result.removed:

@@ -56,17 +56,42 @@ def fail(cli: CliContext, exc: Exception, command: str | None = None) -> int:
 
 
 def each(cli: CliContext, refs: list[str], action: Callable[[str], object],
-         echo: bool = True) -> int:
-    """Run `action` on each reference; print the reference (or the error) as Docker does."""
-    status = 0
-    for ref in refs:
+         echo: bool = True, tolerated: tuple[type[Exception], ...] = (),
+         parallel: bool = False) -> int:
+    """Run `action` on each reference; print the reference (or the error) as Docker does.
+
+    Args:
+        cli: the invocation's streams.
+        refs: container references, reported in this order.
+        action: the operation on one reference.
+        echo: print each reference that succeeded.
+        tolerated: errors printed without making the exit status 1 (`rm -f` of a missing
+            container, as docker 28 does).
+        parallel: run the actions at once (the docker CLI stops containers in parallel).
+    """
+    def outcome(ref: str) -> Exception | None:
         try:
             action(ref)
         except (ContainerError, RuntimeClientError) as exc:
+            return exc
+        return None
+
+    if parallel and len(refs) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(refs), 16)) as pool:
+            outcomes = list(pool.map(outcome, refs))
+    else:
+        outcomes = [outcome(ref) for ref in refs]
+    status = 0
+    for ref, exc in zip(refs, outcomes, strict=True):
+        if exc is None:
+            if echo:
+                cli.stdout.write(f"{ref}\n")
+        elif isinstance(exc, tolerated):
+            fail(cli, exc)
+        else:
             status = fail(cli, exc)
-            continue
-        if echo:
-            cli.stdout.write(f"{ref}\n")
     return status
 
 

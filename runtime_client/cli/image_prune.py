@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext, images_in_use, stores_of
+from runtime_client.cli.confirm import confirmed
 from runtime_client.options import ImagePruneOptions
 
 
@@ -18,6 +19,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Prune images."""
     # Imported here: argv parsing loads every verb module, each command needs only its own.
     from runtime_client.ops.image_prune import image_prune
+    what = ("all images without at least one container associated to them" if args.all
+            else "all dangling images")
+    if not args.force and not confirmed(ctx, f"WARNING! This will remove {what}."):
+        return 0
     with stores_of(ctx) as stores:
         image_prune(stores, ImagePruneOptions(args.all), ctx.stdout, images_in_use(ctx))
     return 0

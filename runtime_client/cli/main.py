@@ -25,7 +25,7 @@ from typing import BinaryIO, NoReturn, TextIO
 from runtime_client.cli import container, image, network, system, toplevel, trust
 from runtime_client.cli.base import CliContext, CommandGroup, add_verb
 from runtime_client.config import ClientConfig
-from runtime_client.errors import RuntimeClientError, UsageError
+from runtime_client.errors import RuntimeClientError, TemplateFormatError, UsageError
 
 __all__ = ["EXIT_USAGE", "command_groups", "main", "run"]
 
@@ -138,6 +138,9 @@ def run(
     except UsageError as exc:
         stderr.write(f"berth: {exc}\n")
         return EXIT_USAGE
+    except TemplateFormatError as exc:
+        stderr.write(f"{exc}\n")
+        return exc.exit_code
     except RuntimeClientError as exc:
         prefix = "Error response from daemon: " if exc.daemon_style else "Error: "
         stderr.write(f"{prefix}{exc}\n")

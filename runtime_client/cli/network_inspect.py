@@ -8,7 +8,7 @@ import json
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import fail, open_context
 from runtime_client.container_errors import ContainerError
-from runtime_client.templating import render
+from runtime_client.templating import render_documents
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             except ContainerError as exc:
                 status = fail(ctx, exc)
     if args.format:
-        ctx.stdout.write("".join(render(args.format, item) + "\n" for item in found))
+        ctx.stdout.write(render_documents(args.format, found))
     else:
         ctx.stdout.write(json.dumps(found, indent=4) + "\n")
     return status

@@ -7,7 +7,7 @@ import argparse
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.tables import write_table
-from runtime_client.templating import render
+from runtime_client.templating import render_rows
 
 COLUMNS = [("NETWORK ID", "ID"), ("NAME", "Name"), ("DRIVER", "Driver"), ("SCOPE", "Scope")]
 
@@ -26,8 +26,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         rows = network_ls(c)
     if args.quiet:
         ctx.stdout.write("".join(f"{r['ID']}\n" for r in rows))
-    elif args.format:
-        ctx.stdout.write("".join(render(args.format, r) + "\n" for r in rows))
+    elif args.format and args.format != "table":
+        ctx.stdout.write(render_rows(args.format, rows, {key: title for title, key in COLUMNS},
+                                     "*formatter.networkContext"))
     else:
         write_table(ctx.stdout, COLUMNS, rows)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
+from runtime_client.cli.confirm import confirmed
 from runtime_client.cli.containers_common import open_context
 
 
@@ -17,6 +18,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove unused user-defined networks."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
     from runtime_client.ops.network_prune import network_prune
+    if not args.force and not confirmed(
+            ctx, "WARNING! This will remove all custom networks not used by at least one "
+            "container."):
+        return 0
     with open_context(ctx) as c:
         removed = network_prune(c)
     if removed:

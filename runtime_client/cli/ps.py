@@ -7,11 +7,14 @@ import argparse
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
 from runtime_client.tables import write_table
-from runtime_client.templating import render
+from runtime_client.templating import render_rows
 
 COLUMNS = [("CONTAINER ID", "ID"), ("IMAGE", "Image"), ("COMMAND", "Command"),
            ("CREATED", "RunningFor"), ("STATUS", "Status"), ("PORTS", "Ports"),
            ("NAMES", "Names")]
+HEADERS = {key: title for title, key in COLUMNS} | {
+    "State": "STATE", "Size": "SIZE", "Labels": "LABELS", "Mounts": "MOUNTS",
+    "Networks": "NETWORKS", "CreatedAt": "CREATED AT", "LocalVolumes": "LOCAL VOLUMES"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,16 +34,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         rows = ps(c, opts)
     if opts.quiet:
         ctx.stdout.write("".join(f"{r['ID']}\n" for r in rows))
-    elif opts.format and opts.format.startswith("table "):
-        template = opts.format.removeprefix("table ")
-        headers = {key: title for title, key in COLUMNS} | {"State": "STATE"}
-        ctx.stdout.write(render(template, {k: headers.get(k, k.upper()) for k in rows[0]}
-                                if rows else {k: t for t, k in COLUMNS}) + "\n")
-        for r in rows:
-            ctx.stdout.write(render(template, r) + "\n")
     elif opts.format and opts.format != "table":
-        for r in rows:
-            ctx.stdout.write(render(opts.format, r) + "\n")
+        ctx.stdout.write(render_rows(opts.format, rows, HEADERS, "*formatter.ContainerContext"))
     else:
         write_table(ctx.stdout, COLUMNS, rows)
     return 0

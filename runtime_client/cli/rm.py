@@ -20,7 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove containers."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.errors import NoSuchContainerError
     from runtime_client.ops.rm import RmOptions, rm
     opts = RmOptions(tuple(args.containers), args.force, args.volumes)
     with open_context(ctx) as c:
-        return each(ctx, list(opts.containers), lambda ref: rm(c, ref, opts.force))
+        return each(ctx, list(opts.containers), lambda ref: rm(c, ref, opts.force),
+                    tolerated=(NoSuchContainerError,) if opts.force else ())

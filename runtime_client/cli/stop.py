@@ -20,4 +20,5 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     # Imported here: parsing argv loads every verb module; a command needs only its own.
     from runtime_client.ops.stop import stop
     with open_context(ctx) as c:
-        return each(ctx, args.containers, lambda ref: stop(c, ref, args.timeout))
+        return each(ctx, args.containers, lambda ref: stop(c, ref, args.timeout),
+                    parallel=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from runtime_client.cli.base import CliContext
+from runtime_client.cli.confirm import confirmed
 from runtime_client.cli.containers_common import open_context
 from runtime_client.humanize import human_size
 
@@ -16,10 +17,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--force", action="store_true", help="do not prompt")
 
 
+def _warning(all_images: bool, volumes: bool) -> str:
+    """The docker CLI's list (berth has no build cache: its line is kept for the same text)."""
+    items = ["all stopped containers", "all networks not used by at least one container"]
+    if volumes:
+        items.append("all anonymous volumes not used by at least one container")
+    if all_images:
+        items += ["all images without at least one container associated to them",
+                  "all build cache"]
+    else:
+        items += ["all dangling images", "unused build cache"]
+    return "WARNING! This will remove:\n" + "".join(f"  - {i}\n" for i in items)
+
+
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove stopped containers, unused networks, images and (optionally) volumes."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
     from runtime_client.ops.system_prune import SystemPruneOptions, system_prune
+    if not args.force and not confirmed(ctx, _warning(args.all, args.volumes)):
+        return 0
     with open_context(ctx) as c:
         result = system_prune(c, SystemPruneOptions(args.all, args.volumes))
     for title, items in (("Deleted Containers", result.containers),

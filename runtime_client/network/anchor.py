@@ -17,7 +17,7 @@ import logging
 
 from runtime_client.container_errors import NetworkError
 from runtime_client.network import netns
-from runtime_client.network.model import Network
+from runtime_client.network.model import Network, mac_for_ip
 from runtime_client.network.netavark import Attachment
 from runtime_client.ops.context import Context
 from runtime_client.runtime.store import file_lock
@@ -43,7 +43,7 @@ def _netns_name(network: Network) -> str:
 
 
 def _attachment(network: Network, ip: str) -> Attachment:
-    return Attachment(network, "eth0", ip)
+    return Attachment(network, "eth0", ip, mac=mac_for_ip(ip))
 
 
 def ensure(ctx: Context, network: Network) -> None:

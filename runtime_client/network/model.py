@@ -17,6 +17,7 @@ HOST = "host"
 NONE = "none"
 BUILTIN = (DEFAULT_BRIDGE, HOST, NONE)
 SUBNET_POOL = ipaddress.ip_network("10.89.0.0/16")
+DEFAULT_BRIDGE_GATEWAY = "10.89.0.1"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Network:
             "subnets": [{"subnet": self.subnet, "gateway": self.gateway}],
             "ipv6_enabled": False, "internal": self.internal, "dns_enabled": self.dns_enabled,
             "ipam_options": {"driver": "host-local"},
+            "options": {"isolate": "true"},
         }
 
 
@@ -65,7 +67,7 @@ def builtin_networks() -> list[Network]:
     """The three networks every berth root has."""
     return [
         Network(DEFAULT_BRIDGE, network_id(DEFAULT_BRIDGE), "bridge", "berth0",
-                "10.89.0.0/24", "10.89.0.1"),
+                "10.89.0.0/24", DEFAULT_BRIDGE_GATEWAY),
         Network(HOST, network_id(HOST), "host"),
         Network(NONE, network_id(NONE), "null"),
     ]
@@ -84,6 +86,15 @@ def parse_subnet(subnet: str, gateway: str | None) -> tuple[str, str]:
     if gw not in net:
         raise ValueError(f"gateway {gw} is not in subnet {net}")
     return str(net), str(gw)
+
+
+def mac_for_ip(ip: str) -> str:
+    """Docker's MAC address for an IPv4 endpoint: 02:42 then the address's four bytes.
+
+    A container that comes back on the same address keeps its MAC, so the neighbour entries
+    the host and its peers hold for that address stay right and it answers at once.
+    """
+    return ":".join(f"{byte:02x}" for byte in (0x02, 0x42, *ipaddress.IPv4Address(ip).packed))
 
 
 def next_free_ip(subnet: str, gateway: str, used: set[str]) -> str:

@@ -35,6 +35,7 @@ class Attachment:
     ip: str
     aliases: Sequence[str] = ()
     mac: str = ""
+    dns_servers: Sequence[str] = ()  # --dns: where aardvark-dns forwards other names
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Netavark:
                  ports: Sequence[PortMapping]) -> dict[str, Any]:
         networks: dict[str, Any] = {}
         info: dict[str, Any] = {}
+        dns_servers = [s for att in attachments for s in att.dns_servers]
         for att in attachments:
             per: dict[str, Any] = {"interface_name": att.interface, "static_ips": [att.ip]}
             if att.network.dns_enabled:
@@ -103,6 +105,7 @@ class Netavark:
                 for p in ports
             ],
             "networks": networks, "network_info": info,
+            **({"dns_servers": list(dict.fromkeys(dns_servers))} if dns_servers else {}),
         }
 
     def _run(self, verb: str, netns: Path, options: dict[str, Any]) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from runtime_client.layout import Layout
+from runtime_client.network.leases import Leases
 from runtime_client.network.netavark import Netavark, NetworkBackend
 from runtime_client.network.store import NetworkStore
 from runtime_client.runtime.runc import DEFAULT_RUNTIME, OciRuntime, runtime_path
@@ -80,6 +81,7 @@ class Context:
     snapshots: OverlaySnapshotter
     network_backend: NetworkBackend
     images: ImageResolver
+    leases: Leases = field(default_factory=Leases)  # shared by every root on the host
 
     @classmethod
     def open(cls, root: Path, images: ImageResolver) -> Context:

@@ -16,6 +16,7 @@ from pathlib import Path
 from runtime_client.container_errors import InvalidOptionError
 from runtime_client.network.model import HOST, NONE
 from runtime_client.ops.context import Context, ResolvedImage
+from runtime_client.ops.flag_checks import check_dns, check_extra_host, check_mac, check_restart
 from runtime_client.ops.resources import parse_memory, resolve_resources
 from runtime_client.ops.security import resolve_security
 from runtime_client.runtime.container import Container, NetworkAttachment, PortBinding
@@ -164,9 +165,14 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
 
     Raises:
         NoSuchImageError: the image is not in the local store.
-        InvalidOptionError, NameInUseError, NoSuchNetworkError: bad options.
+        InvalidOptionError, NameInUseError, NoSuchNetworkError: bad options (the flags of
+            `flag_checks` before anything else, so a refused one leaves no container).
         UnsafeLayerError, BadLayerError: the image's layers cannot be unpacked.
     """
+    restart = check_restart(opts.restart)
+    extra_hosts = [check_extra_host(h) for h in opts.add_host]
+    dns = [check_dns(d) for d in opts.dns]
+    mac = check_mac(opts.mac_address)
     image = ctx.images.resolve(opts.image)
     rc = image.run_config
     env = merge_env(list(rc.get("Env") or []),
@@ -184,7 +190,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
     network = ctx.networks.get(mode)
     networks = {network.name: NetworkAttachment(
         aliases=list(opts.network_aliases), requested_ip=opts.ip,
-        requested_mac=opts.mac_address)}
+        requested_mac=mac)}
     if network.name in (HOST, NONE) and (opts.ip or opts.mac_address or ports):
         ports = []  # Docker ignores published ports without a network namespace of its own
     labels = dict(rc.get("Labels") or {})
@@ -209,9 +215,9 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
             hostname=opts.hostname or container_id[:12], tty=opts.tty,
             open_stdin=opts.interactive, labels=labels, exposed_ports=_exposed(image, opts),
             binds=list(opts.volumes), ports=ports, publish_all=opts.publish_all,
-            network_mode=network.name, networks=networks, dns=list(opts.dns),
-            extra_hosts=list(opts.add_host), mac_address=opts.mac_address, memory=memory,
-            cpu_shares=opts.cpu_shares, restart_policy=opts.restart or "no",
+            network_mode=network.name, networks=networks, dns=dns,
+            extra_hosts=extra_hosts, mac_address=mac, memory=memory,
+            cpu_shares=opts.cpu_shares, restart_policy=restart,
             auto_remove=opts.auto_remove, runtime=opts.runtime,
             security_opt=security.security_opt, cap_add=security.cap_add,
             cap_drop=security.cap_drop, privileged=security.privileged,

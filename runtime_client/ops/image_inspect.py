@@ -11,7 +11,7 @@ from runtime_client.errors import NoSuchImageError
 from runtime_client.images.naming import familiar
 from runtime_client.images.store import Image
 from runtime_client.options import ImageInspectOptions
-from runtime_client.templating import render
+from runtime_client.templating import render_documents
 
 __all__ = ["image_inspect", "inspect_document"]
 
@@ -69,8 +69,7 @@ def image_inspect(stores: Stores, opts: ImageInspectOptions, stdout: TextIO) -> 
             continue
         documents.append(inspect_document(image, stores.images.default_registry))
     if opts.format:
-        for doc in documents:
-            stdout.write(render(opts.format, doc) + "\n")
+        stdout.write(render_documents(opts.format, documents))
     else:
         stdout.write(json.dumps(documents, indent=4) + "\n")
     if missing:

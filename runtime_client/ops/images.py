@@ -13,7 +13,7 @@ from runtime_client.images.naming import familiar, parse_reference, repository_o
 from runtime_client.images.store import Image
 from runtime_client.options import ImagesOptions
 from runtime_client.tables import write_table
-from runtime_client.templating import render
+from runtime_client.templating import render_rows
 
 __all__ = ["image_rows", "images"]
 
@@ -72,6 +72,12 @@ def _row(image: Image, repo: str, tag: str, default: str, now: datetime,
     }
 
 
+HEADERS = {"Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST", "ID": "IMAGE ID",
+           "CreatedSince": "CREATED", "CreatedAt": "CREATED AT", "Size": "SIZE",
+           "Containers": "CONTAINERS", "SharedSize": "SHARED SIZE",
+           "UniqueSize": "UNIQUE SIZE", "VirtualSize": "VIRTUAL SIZE"}
+
+
 def images(stores: Stores, opts: ImagesOptions, stdout: TextIO) -> None:
     """Write the image list to `stdout` in the format `opts` asks for."""
     rows = image_rows(stores, opts, datetime.now(UTC))
@@ -87,9 +93,9 @@ def images(stores: Stores, opts: ImagesOptions, stdout: TextIO) -> None:
         for row in rows:
             stdout.write(json.dumps(row, separators=(",", ":")) + "\n")
         return
-    if fmt and fmt != "table" and not fmt.startswith("table "):
-        for row in rows:
-            stdout.write(render(fmt, row) + "\n")
+    if fmt and fmt != "table":
+        stdout.write(render_rows(fmt, rows, HEADERS, "*formatter.imageContext",
+                                 exec_prefix="template parsing error"))
         return
     columns = [("REPOSITORY", "Repository"), ("TAG", "Tag")]
     if opts.digests:

@@ -37,5 +37,10 @@ def kill(ctx: Context, ref: str, signal: str = "KILL") -> str:
     if container.status not in (Status.RUNNING, Status.PAUSED):
         raise InvalidStateError(
             f"Cannot kill container: {ref}: Container {container.id} is not running")
+    with ctx.containers.locked(container.id):
+        current = ctx.containers.load(container.id)
+        # As dockerd: a container the user killed is not restarted by its policy.
+        current.stopped_by_user = True
+        ctx.containers.save(current)
     ctx.runtime(container.runtime).kill(container.id, name)
     return ref

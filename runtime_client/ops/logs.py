@@ -6,10 +6,12 @@ line (conmon splits long lines and lines without a newline yet), `F` the last pi
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,6 +19,8 @@ from runtime_client.container_errors import InvalidOptionError
 from runtime_client.ops.context import Context
 from runtime_client.runtime import lifecycle
 from runtime_client.runtime.container import Status
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
 @dataclass(frozen=True)
@@ -72,9 +76,21 @@ def _tail_count(tail: str) -> int | None:
     return int(tail)
 
 
+def docker_timestamp(stamp: str) -> str:
+    """conmon's `2026-12-03T23:53:57.836959660+01:00` as Docker prints it with `logs -t`:
+    UTC with `Z`, nanoseconds without trailing zeros (Go's RFC3339Nano)."""
+    match = _STAMP.match(stamp)
+    if match is None:
+        return stamp
+    seconds, fraction, offset = match.groups()
+    moment = datetime.fromisoformat(seconds + (offset or "+00:00")).astimezone(UTC)
+    fraction = (fraction or "").rstrip("0")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
+
+
 def _emit(line: LogLine, stdout: BinaryIO, stderr: BinaryIO, timestamps: bool) -> None:
     out = stderr if line.stream == "stderr" else stdout
-    prefix = (line.timestamp.encode() + b" ") if timestamps else b""
+    prefix = (docker_timestamp(line.timestamp).encode() + b" ") if timestamps else b""
     out.write(prefix + line.data)
     out.flush()
 

@@ -41,7 +41,9 @@ def port_text(ports: list[PortBinding], exposed: list[str]) -> str:
 
 
 def command_text(container: Container) -> str:
-    cmd = " ".join([*container.entrypoint, *container.cmd])
+    """`ps`'s COMMAND: dockerd puts arguments that hold a space in single quotes."""
+    path, *args = [*container.entrypoint, *container.cmd] or [""]
+    cmd = " ".join([path, *(f"'{a}'" if " " in a else a for a in args)])
     return f'"{cmd[:19]}…"' if len(cmd) > 20 else f'"{cmd}"'
 
 
@@ -176,7 +178,9 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Env": container.env, "Cmd": container.cmd or None, "Image": container.image,
             "Volumes": None, "WorkingDir": container.workdir,
             "Entrypoint": container.entrypoint or None, "OnBuild": None,
-            "Labels": container.labels,
+            "Labels": dict(sorted(container.labels.items())),  # a Go map: sorted keys
+            # dockerd keeps Config.MacAddress for an explicit --mac-address only
+            **({"MacAddress": container.mac_address} if container.mac_address else {}),
             **_stop_settings(container),
         },
         "NetworkSettings": {

@@ -32,14 +32,26 @@ def hosts_file(hostname: str, addresses: Sequence[str], extra_hosts: Sequence[st
     return "\n".join(lines) + "\n"
 
 
+def with_host_gateway(extra_hosts: Sequence[str], gateway: str) -> list[str]:
+    """`--add-host NAME:host-gateway` entries with the host's gateway address put in."""
+    out = []
+    for entry in extra_hosts:
+        name, _, ip = entry.partition(":")
+        out.append(f"{name}:{gateway}" if ip == "host-gateway" else entry)
+    return out
+
+
 def resolv_conf(host_resolv: str, dns_servers: Sequence[str], network_dns: Sequence[str],
                 search: Sequence[str] = ()) -> str:
-    """/etc/resolv.conf: --dns wins, then the network's DNS (aardvark), then the host's.
+    """/etc/resolv.conf: the network's DNS (aardvark) first, then --dns, else the host's.
 
-    Loopback nameservers of the host are dropped: they cannot be reached from the container's
+    On a network with DNS its server comes first even with --dns, so peers keep resolving by
+    name as with Docker's embedded server (which also forwards other names to --dns; berth
+    hands the --dns servers to aardvark-dns for that and lists them after it). Loopback
+    nameservers of the host are dropped: they cannot be reached from the container's
     namespace.
     """
-    servers = list(dns_servers) or list(network_dns)
+    servers = list(dict.fromkeys([*network_dns, *dns_servers]))
     host_search: list[str] = []
     options: list[str] = []
     for line in host_resolv.splitlines():

@@ -27,7 +27,7 @@ from typing import Any
 
 from runtime_client.container_errors import InvalidStateError, MountError, OciRuntimeError
 from runtime_client.network import attach
-from runtime_client.network.model import HOST
+from runtime_client.network.model import DEFAULT_BRIDGE_GATEWAY, HOST
 from runtime_client.ops.context import Context
 from runtime_client.rootfs import lookup_user
 from runtime_client.runtime import conmon, etcfiles, host, seccomp
@@ -94,6 +94,16 @@ def parse_bind(ctx: Context, value: str) -> BindMount:
     return BindMount(volume_source(ctx, parts[0]), parts[1], readonly)
 
 
+def _host_gateway(container: Container) -> str:
+    """The host's address `--add-host NAME:host-gateway` names: like Docker's (its default
+    bridge's gateway) on the default bridge; on a user network the host's address on that
+    bridge, which is up whenever the container is; `host` and `none` get the default bridge's."""
+    for att in container.networks.values():
+        if att.gateway:
+            return att.gateway
+    return DEFAULT_BRIDGE_GATEWAY
+
+
 def _write_etc_files(ctx: Context, container: Container) -> list[BindMount]:
     cdir = ctx.layout.container_dir(container.id)
     host_resolv = ""
@@ -109,19 +119,21 @@ def _write_etc_files(ctx: Context, container: Container) -> list[BindMount]:
                 search = ["dns.podman"]
         aliases += att.aliases
     hosts = cdir / "hosts"
+    extra_hosts = etcfiles.with_host_gateway(container.extra_hosts, _host_gateway(container))
     if container.network_mode == HOST:
         with contextlib.suppress(OSError):
             shutil.copyfile("/etc/hosts", hosts)
-        extra = "".join(f"{e.partition(':')[2]}\t{e.partition(':')[0]}\n"
-                        for e in container.extra_hosts)
+        extra = "".join(f"{e.partition(':')[2]}\t{e.partition(':')[0]}\n" for e in extra_hosts)
         hosts.write_text((hosts.read_text() if hosts.exists() else "") + extra)
     else:
         hosts.write_text(etcfiles.hosts_file(container.hostname, attach.all_addresses(container),
-                                             container.extra_hosts, []))
+                                             extra_hosts, []))
     (cdir / "hostname").write_text(container.hostname + "\n")
     (cdir / "resolv.conf").write_text(
         etcfiles.resolv_conf(host_resolv, container.dns, network_dns, search))
-    return [BindMount(str(cdir / f), f"/etc/{f}") for f in ("hosts", "hostname", "resolv.conf")]
+    # As dockerd: with --read-only these three are read-only too.
+    return [BindMount(str(cdir / f), f"/etc/{f}", readonly=container.readonly_rootfs)
+            for f in ("hosts", "hostname", "resolv.conf")]
 
 
 def build_process(ctx: Context, container: Container, rootfs: Path, args: list[str],

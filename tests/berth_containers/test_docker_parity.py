@@ -8,6 +8,8 @@ codes (125, 126, 127 and the process's own), and the `inspect` fields both have.
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,9 +187,10 @@ def test_process_privileges_match(docker: DockerDaemon, clean: BerthCli, image: 
 
 @pytest.mark.parametrize(("flags", "script"), [
     (("--read-only",), "touch /x; touch /tmp/x; touch /dev/shm/x && echo shm-ok"),
+    (("--read-only",), "for f in hosts resolv.conf hostname; do echo x >> /etc/$f; done"),
     (("--pids-limit", "5"), "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; echo all-started"),
     (("--cap-add", "NET_ADMIN"), "ip link set lo down && echo down"),
-], ids=["read-only", "pids-limit", "net-admin"])
+], ids=["read-only", "read-only-etc-files", "pids-limit", "net-admin"])
 def test_restriction_outcomes_match(docker: DockerDaemon, clean: BerthCli, image: str,
                                     flags: tuple[str, ...], script: str) -> None:
     d, b = both(docker, clean, image, "--rm", "--net", "none", *flags, f"sh\0-c\0{script}")
@@ -298,3 +301,165 @@ def test_resource_errors_match(docker: DockerDaemon, clean: BerthCli, image: str
     theirs = d.stderr.splitlines()[0].removeprefix("docker: ")  # type: ignore[attr-defined]
     theirs = theirs.removeprefix("Error response from daemon: ")
     assert theirs in b.stderr  # type: ignore[attr-defined]
+
+
+PRUNES = [("container", "prune"), ("image", "prune"), ("image", "prune", "-a"),
+          ("network", "prune"), ("system", "prune"), ("system", "prune", "-a", "--volumes")]
+
+
+def test_prunes_ask_first_as_docker_does(docker: DockerDaemon, clean: BerthCli,
+                                         image: str) -> None:
+    made = {}
+    for name, tool, img in (("docker", docker.run, DOCKER_ARCHIVE_TAG), ("berth", clean, image)):
+        extra = ["--label", "berth-parity"] if name == "docker" else []
+        tool("run", *extra, "--name", "parity-pruned", "--net", "none", img, "true")
+        dangling = tool("commit", "parity-pruned").stdout.strip()
+        tool("network", "create", "parity-prune-net")
+        made[name] = (tool, dangling)
+    for command in PRUNES:
+        for answer in (b"n\n", b""):
+            d = docker.run(*command, input=answer, check=False)
+            b = clean(*command, input=answer, check=False)
+            assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr), \
+                command
+    for name, (tool, dangling) in made.items():
+        assert tool("image", "inspect", dangling, check=False).returncode == 0, name
+        assert tool("inspect", "parity-pruned", check=False).returncode == 0, name
+        assert tool("network", "inspect", "parity-prune-net", check=False).returncode == 0
+        for command in (("container", "prune"), ("image", "prune")):
+            answered = tool(*command, input=b"y\n")
+            assert answered.stdout.startswith("WARNING! This will remove all "), name
+        assert tool("image", "inspect", dangling, check=False).returncode != 0, name
+        assert tool("inspect", "parity-pruned", check=False).returncode != 0, name
+        tool("network", "rm", "parity-prune-net")
+
+
+@pytest.mark.parametrize("flags", [
+    ("--restart", "bogus"), ("--restart", "on-failure:x"), ("--restart", "always:3"),
+    ("--restart", "on-failure:-1"), ("--add-host", "bad"), ("--add-host", "h:notip"),
+    ("--dns", "notanip"), ("--mac-address", "zz:zz"),
+], ids=["restart-unknown", "restart-count-not-integer", "restart-count-with-always",
+        "restart-count-negative", "add-host-format", "add-host-ip", "dns", "mac-address"])
+def test_flag_errors_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                           flags: tuple[str, ...]) -> None:
+    d, b = both(docker, clean, image, "-d", "--name", "parity-refused", "--net", "none",
+                *flags, "true")
+    assert b.returncode == d.returncode == 125  # type: ignore[attr-defined]
+    theirs = d.stderr.splitlines()[0].removeprefix("docker: ")  # type: ignore[attr-defined]
+    theirs = theirs.removeprefix("Error response from daemon: ")
+    assert theirs in b.stderr  # type: ignore[attr-defined]
+    # Refused before anything was created.
+    assert docker.run("inspect", "parity-refused", check=False).returncode == 1
+    assert clean("inspect", "parity-refused", check=False).returncode == 1
+
+
+def test_killed_container_is_not_restarted(docker: DockerDaemon, clean: BerthCli,
+                                           image: str) -> None:
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "-d", "--name", "parity-killed", "--restart", "always", "--net", "none",
+             img, "sleep", "100")
+        tool("kill", "parity-killed")
+    time.sleep(3)  # longer than the first restart back-off of either
+    template = "{{.State.Status}} {{.RestartCount}}"
+    theirs = docker.run("inspect", "-f", template, "parity-killed").stdout
+    assert theirs == "exited 0\n"
+    assert clean("inspect", "-f", template, "parity-killed").stdout == theirs
+
+
+def test_rm_force_of_a_missing_container_matches(docker: DockerDaemon, clean: BerthCli,
+                                                 image: str) -> None:
+    results = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "-d", "--name", "parity-rmf", "--net", "none", img, "sleep", "100")
+        results.append(tool("rm", "-f", "parity-rmf", "parity-missing-box", check=False))
+    d, b = results
+    assert (b.returncode, b.stdout) == (d.returncode, d.stdout) == (0, "parity-rmf\n")
+    assert "No such container: parity-missing-box" in d.stderr
+    assert "No such container: parity-missing-box" in b.stderr
+
+
+def test_log_timestamps_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    stamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z hi$")
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "--name", "parity-logs", "--net", "none", img, "echo", "hi")
+        assert stamped.match(tool("logs", "-t", "parity-logs").stdout.strip())
+
+
+def test_stop_of_several_containers_runs_in_parallel(docker: DockerDaemon, clean: BerthCli,
+                                                     image: str) -> None:
+    names = ["parity-stop-a", "parity-stop-b", "parity-stop-c"]
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        for name in names:
+            # PID 1 ignores SIGTERM without a handler: each stop waits out its timeout.
+            tool("run", "-d", "--name", name, "--net", "none", img, "sleep", "100")
+        started = time.monotonic()
+        result = tool("stop", "-t", "2", *names)
+        elapsed = time.monotonic() - started
+        assert result.stdout == "".join(f"{n}\n" for n in names)
+        assert elapsed < 5, elapsed  # one timeout, not three
+
+
+FORMATS = [
+    "{{.Config.Cmd}}", "{{.Config.Entrypoint}}", "{{json .Config.Cmd}}", "{{len .Config.Cmd}}",
+    "{{index .Config.Cmd 0}}", '{{join .Config.Cmd ","}}',
+    "{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}", "{{json .Config.Labels}}",
+    "{{if .State.Running}}up{{else}}down{{end}} {{.State.Running}} {{upper .Name}}",
+    "{{range .NetworkSettings.Networks}}[{{.IPAddress}}]{{end}}", "{{.HostConfig.Dns}}",
+    "{{.Nope}}", "{{index .Config.Cmd 5}}", "{{.Config.Cmd", "{{nofunc .Name}}",
+]
+
+
+@pytest.fixture
+def formatted(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    """The same running container and committed one-tag image on both sides."""
+    docker.run("rm", "-f", "parity-fmt", check=False)
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "-d", "--name", "parity-fmt", "--net", "none", "--label", "b=2",
+             "--label", "a=1", img, "sh", "-c", "sleep 60")
+        tool("commit", "parity-fmt", "parity-fmt:1")
+
+
+@pytest.mark.parametrize("template", FORMATS)
+def test_inspect_formats_match(docker: DockerDaemon, clean: BerthCli, formatted: None,
+                               template: str) -> None:
+    d = docker.run("inspect", "-f", template, "parity-fmt", check=False)
+    b = clean("inspect", "-f", template, "parity-fmt", check=False)
+    assert (b.returncode, b.stdout.strip(), b.stderr) == (d.returncode, d.stdout.strip(),
+                                                          d.stderr)
+
+
+@pytest.mark.parametrize("template", [
+    "{{index .RepoTags 0}}", "{{len .RepoTags}} {{.RepoTags}} {{json .RepoTags}}",
+    "{{range .RepoTags}}<{{.}}>{{end}}", '{{join .RepoTags ","}}', "{{.Config.Entrypoint}}",
+])
+def test_image_inspect_formats_match(docker: DockerDaemon, clean: BerthCli, formatted: None,
+                                     template: str) -> None:
+    d = docker.run("image", "inspect", "-f", template, "parity-fmt:1", check=False)
+    b = clean("image", "inspect", "-f", template, "parity-fmt:1", check=False)
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ("images", "--format", "table {{.Repository}}\t{{.Tag}}", "parity-fmt"),
+    ("images", "--format", "{{json .Repository}} {{.Tag}}", "parity-fmt"),
+    ("images", "--format", "{{.Nope}}", "parity-fmt"),
+    ("images", "--format", "{{.Repository", "parity-fmt"),
+])
+def test_listing_formats_match(docker: DockerDaemon, clean: BerthCli, formatted: None,
+                               args: tuple[str, ...]) -> None:
+    d = docker.run(*args, check=False)
+    b = clean(*args, check=False)
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
+def test_ps_table_format_matches(docker: DockerDaemon, clean: BerthCli,
+                                 formatted: None) -> None:
+    template = "table {{.Names}}\t{{.Command}}\t{{.State}}"
+    # dockerd runs other tests' containers too: the column widths may differ, not the cells.
+    d = [re.split(r"\s{2,}", line) for line in docker.run("ps", "--format", template).stdout
+         .splitlines()]
+    b = [re.split(r"\s{2,}", line) for line in clean("ps", "--format", template).stdout
+         .splitlines()]
+    assert b[0] == d[0] == ["NAMES", "COMMAND", "STATE"]
+    assert [cells for cells in b if cells[0] == "parity-fmt"] == [
+        cells for cells in d if cells[0] == "parity-fmt"]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import urllib.request
+from pathlib import Path
 
 import pytest
 
+from tests.berth_containers.conftest import clean_root
 from tests.support.berth_cli import BerthCli
 from tests.support.ports import free_port, wait_until
 
@@ -195,3 +197,43 @@ def test_rename_of_a_running_container_updates_name_resolution(clean: BerthCli,
     assert old.returncode != 0 and ip not in old.stdout
     assert ip in lookup("kept").stdout
     assert clean("exec", "asker", "ping", "-c", "1", "-W", "2", "after").returncode == 0
+
+
+def test_two_roots_never_share_an_address_or_a_port(clean: BerthCli, image: str,
+                                                    tmp_path: Path) -> None:
+    other = BerthCli(tmp_path / "second-root", env={})
+    try:
+        other("pull", image)
+        port = free_port()
+        clean("run", "-d", "--name", "first", "-p", f"{port}:80", image, "sleep", "300")
+        other("run", "-d", "--name", "second", image, "sleep", "300")
+        refused = other("run", "-d", "--name", "third", "-p", f"{port}:80", image, "sleep",
+                        "300", check=False)
+        assert refused.returncode == 125
+        assert f"Bind for 0.0.0.0:{port} failed: port is already allocated" in refused.stderr
+        template = "{{.NetworkSettings.IPAddress}}"
+        first = clean("inspect", "-f", template, "first").stdout.strip()
+        second = other("inspect", "-f", template, "second").stdout.strip()
+        assert first.startswith("10.89.0.") and second.startswith("10.89.0.")
+        assert first != second
+        # Each answers on its own address across the shared bridge.
+        assert clean("exec", "first", "ping", "-c", "1", "-W", "2", second).returncode == 0
+        # A container stopped in one root frees its address for the other.
+        clean("rm", "-f", "first")
+        other("run", "-d", "--name", "fourth", image, "sleep", "300")
+        assert other("inspect", "-f", template, "fourth").stdout.strip() == first
+    finally:
+        clean_root(other)
+
+
+def test_add_host_host_gateway_names_the_hosts_address(clean: BerthCli, image: str) -> None:
+    # dockerd writes its default bridge's gateway; berth's default bridge has 10.89.0.1.
+    hosts = clean("run", "--rm", "--add-host", "h:host-gateway", image, "cat",
+                  "/etc/hosts").stdout
+    assert "10.89.0.1\th\n" in hosts
+    assert clean("run", "--rm", "--add-host", "h:host-gateway", image, "ping", "-c", "1",
+                 "-W", "2", "h").returncode == 0
+    clean("network", "create", "--subnet", "10.89.82.0/24", "gwnet")
+    hosts = clean("run", "--rm", "--net", "gwnet", "--add-host", "h:host-gateway", image,
+                  "cat", "/etc/hosts").stdout
+    assert "10.89.82.1\th\n" in hosts

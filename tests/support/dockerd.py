@@ -5,7 +5,10 @@ is started with its own data root, exec root, pidfile and unix socket under a te
 directory, and with `--bridge=none --iptables=false --ip-masq=false`, so it creates no bridge,
 no iptables chains and no rules: stopping it (by its pid) and removing the directory leaves the
 host as it was. Containers then run without a network, which pushing, pulling and
-`docker run IMAGE echo` do not need. dockerd treats 127.0.0.0/8 registries as insecure by
+`docker run IMAGE echo` do not need. `start(networking=True)` keeps dockerd's iptables rules
+(port publishing, the DOCKER-ISOLATION chains between user networks) for network comparisons,
+without its default bridge and without touching the FORWARD policy (`--ip-forward=false`); its
+chains and rules are removed when it stops. dockerd treats 127.0.0.0/8 registries as insecure by
 default, so `docker push 127.0.0.1:PORT/...` talks plain http to a test hub.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -56,10 +60,12 @@ class DockerDaemon:
         docker_host: str | None,
         process: subprocess.Popen[bytes] | None = None,
         root: Path | None = None,
+        networking: bool = False,
     ) -> None:
         self.docker_host = docker_host
         self._process = process
         self.root = root
+        self.networking = networking
 
     @property
     def started_here(self) -> bool:
@@ -101,8 +107,11 @@ class DockerDaemon:
         return cls(os.environ.get("DOCKER_HOST"))
 
     @classmethod
-    def start(cls) -> DockerDaemon:
+    def start(cls, networking: bool = False) -> DockerDaemon:
         """Start a private dockerd and wait until it answers.
+
+        Args:
+            networking: let dockerd manage iptables (published ports, network isolation).
 
         Raises:
             DockerUnavailableError: dockerd or the CLI is missing, or dockerd did not come up.
@@ -118,13 +127,14 @@ class DockerDaemon:
             str(DOCKERD), "--config-file", str(root / "daemon.json"),
             "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
             "--pidfile", str(root / "dockerd.pid"), "--host", f"unix://{root}/docker.sock",
-            "--bridge=none", "--iptables=false", "--ip-masq=false", "--log-level=warn",
+            "--bridge=none", "--ip-masq=false", "--log-level=warn",
+            *(("--iptables=true", "--ip-forward=false") if networking else ("--iptables=false",)),
         ]
         log = (root / "dockerd.log").open("ab")
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        daemon = cls(f"unix://{root}/docker.sock", process, root)
+        daemon = cls(f"unix://{root}/docker.sock", process, root, networking)
         ready = wait_until(lambda: process.poll() is not None or daemon._answers(),
                            START_TIMEOUT, interval=0.3)
         if process.poll() is not None or not ready:
@@ -165,6 +175,8 @@ class DockerDaemon:
         if self.root is not None:
             _unmount_under(self.root)
             shutil.rmtree(self.root, ignore_errors=True)
+        if self.networking:
+            _remove_docker_chains()
 
 
 def _children_of(pid: int) -> list[int]:
@@ -201,3 +213,22 @@ def _unmount_under(root: Path) -> None:
     mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
     for mount_point in sorted((m for m in mounts if m.startswith(prefix)), reverse=True):
         subprocess.run(["umount", "-l", mount_point], check=False, capture_output=True)
+
+
+def _remove_docker_chains() -> None:
+    """Remove the DOCKER* chains a networking dockerd made and the rules that jump to them
+    (dockerd leaves them behind when it stops)."""
+    for table in ("filter", "nat"):
+        rules = subprocess.run(["iptables", "-t", table, "-S"], capture_output=True, text=True,
+                               check=False).stdout.splitlines()
+        chains = [rule.split()[1] for rule in rules if rule.startswith("-N DOCKER")]
+        for rule in rules:
+            words = shlex.split(rule)
+            if words[0] == "-A" and not words[1].startswith("DOCKER") and any(
+                    chain in words for chain in chains):
+                subprocess.run(["iptables", "-t", table, "-D", *words[1:]],
+                               capture_output=True, check=False)
+        for flag in ("-F", "-X"):
+            for chain in chains:
+                subprocess.run(["iptables", "-t", table, flag, chain], capture_output=True,
+                               check=False)

@@ -20,9 +20,9 @@ class Berth:
         self.root = root
         self.env = {"BERTH_DEFAULT_REGISTRY": REGISTRY, "HOME": str(root)}
 
-    def __call__(self, *argv: str) -> tuple[int, str, str]:
+    def __call__(self, *argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
-        code = run(["--root", str(self.root), *argv], stdin=io.BytesIO(), stdout=out,
+        code = run(["--root", str(self.root), *argv], stdin=io.BytesIO(stdin), stdout=out,
                    stderr=err, env=self.env)
         return code, out.getvalue(), err.getvalue()
 
@@ -90,4 +90,23 @@ def test_prune_removes_dangling_only_unless_all(berth):
     assert code == 0 and "Total reclaimed space: 0B" in out
     code, out, _ = berth("image", "prune", "-a", "-f")
     assert code == 0 and out.startswith("Deleted Images:\n")
+    assert berth("images", "-q")[1] == ""
+
+
+PRUNE_ALL_QUESTION = ("WARNING! This will remove all images without at least one container "
+                      "associated to them.\nAre you sure you want to continue? [y/N] ")
+
+
+@pytest.mark.parametrize("answer", [b"n\n", b"\n", b"", b"yes\n"],
+                         ids=["n", "empty", "closed", "yes-is-not-y"])
+def test_prune_asks_and_keeps_everything_unless_y(berth, answer):
+    before = berth("images", "-q")[1]
+    code, out, _ = berth("image", "prune", "-a", stdin=answer)
+    assert (code, out) == (0, PRUNE_ALL_QUESTION)
+    assert berth("images", "-q")[1] == before
+
+
+def test_prune_goes_ahead_on_y(berth):
+    code, out, _ = berth("image", "prune", "-a", stdin=b"Y\n")
+    assert code == 0 and out.startswith(PRUNE_ALL_QUESTION + "Deleted Images:\n")
     assert berth("images", "-q")[1] == ""

@@ -101,6 +101,9 @@ def test_etc_files() -> None:
     assert resolv_conf(host_resolv, [], []) == "search example\nnameserver 10.0.0.2\n"
     assert "nameserver 10.89.1.1" in resolv_conf(host_resolv, [], ["10.89.1.1"])
     assert "10.0.0.2" not in resolv_conf(host_resolv, ["9.9.9.9"], [])
+    # --dns on a network with DNS: the network's server stays first, so peers resolve.
+    assert resolv_conf(host_resolv, ["9.9.9.9"], ["10.89.1.1"], ["dns.podman"]) == (
+        "search dns.podman example\nnameserver 10.89.1.1\nnameserver 9.9.9.9\n")
 
 
 def test_views() -> None:
