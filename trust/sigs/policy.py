@@ -1,0 +1,326 @@
+"""The signature policy: which formats count and which signers are trusted, for one scope.
+
+One policy object answers "is this manifest signed?" for the hub's pull gate (and is meant to
+answer it for the client and the admission endpoint the same way). The caller fetches the
+signature artifacts attached to a digest (the `.sig` tag, the referrers) and, for Docker Content
+Trust, asks its own TUF verification; the policy verifies each artifact with the verifier of its
+format and decides.
+
+A policy document (stored per repository or namespace, or read from a policy file)::
+
+    {"formats": ["cosign", "notation", "dct"],     # any one accepted signature suffices
+     "cosign": {"keys": ["-----BEGIN PUBLIC KEY-----..."],
+                "identities": ["hub.example/acme/app"],  # optional docker-reference match
+                "annotations": {"team": "blue"}},       # optional, must be in the payload
+     "notation": {"trustPolicy": {...Notation trustpolicy.json...},
+                  "trustStores": {"ca:acme": {"certificates": "-----BEGIN CERTIFICATE-----...",
+                                              "revoked": ["<sha256 hex of a certificate>"]}}},
+     "platforms": true}   # an index also counts when every platform manifest is signed
+
+`version` is the SHA-256 of the canonical document, so a cache keyed by (digest, version)
+forgets every verdict the moment a key or certificate is removed.
+
+Scope: pure; artifacts and "now" are parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trust.sigs.bundle import SIGSTORE_BUNDLE_ARTIFACT_TYPE, verify_bundle_manifest
+from trust.sigs.cosign import verify_signature_manifest
+from trust.sigs.errors import (
+    MalformedSignatureError,
+    SignatureVerificationError,
+    TrustPolicyError,
+)
+from trust.sigs.keys import VerifyingKey
+from trust.sigs.notation import NOTATION_ARTIFACT_TYPE, TargetArtifact, verify_notation_manifest
+from trust.sigs.notation_policy import TrustPolicyDocument
+from trust.sigs.verdict import COSIGN, DCT, FORMATS, NOTATION, Verdict
+from trust.sigs.x509store import TrustStore
+
+__all__ = [
+    "COSIGN_SIG_TAG",
+    "NOTATION_SIGNATURE",
+    "SIGSTORE_BUNDLE",
+    "Decision",
+    "SignatureArtifact",
+    "SignaturePolicy",
+    "Subject",
+    "artifact_kind",
+]
+
+logger = logging.getLogger(__name__)
+
+COSIGN_SIG_TAG = "cosign-sig-tag"
+SIGSTORE_BUNDLE = "sigstore-bundle"
+NOTATION_SIGNATURE = "notation-signature"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The manifest being checked.
+
+    Attributes:
+        repository_uri: `host/repository` as Notation trust policy scopes name it.
+        digest: the manifest digest.
+        media_type: its media type.
+        size: its size in bytes.
+        manifest: its bytes (Ed25519 message signatures sign them directly).
+    """
+
+    repository_uri: str
+    digest: str
+    media_type: str
+    size: int
+    manifest: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SignatureArtifact:
+    """A signature artifact the caller fetched for the subject, with the blobs it names.
+
+    Attributes:
+        kind: `COSIGN_SIG_TAG`, `SIGSTORE_BUNDLE` or `NOTATION_SIGNATURE`.
+        manifest: the artifact manifest bytes.
+        blobs: its layer blobs by digest.
+    """
+
+    kind: str
+    manifest: bytes
+    blobs: Mapping[str, bytes]
+
+
+def artifact_kind(artifact_type: str | None) -> str | None:
+    """The kind of a referrer by its `artifactType` (None for anything not a signature)."""
+    return {
+        SIGSTORE_BUNDLE_ARTIFACT_TYPE: SIGSTORE_BUNDLE,
+        NOTATION_ARTIFACT_TYPE: NOTATION_SIGNATURE,
+    }.get(artifact_type or "")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the subject counts as signed, the verdicts that say so, and what failed."""
+
+    signed: bool
+    verdicts: tuple[Verdict, ...] = ()
+    failures: tuple[str, ...] = ()
+
+    def explain(self) -> str:
+        """One line for the refused client: what was accepted, or what was missing."""
+        if self.signed:
+            return "signed by " + ", ".join(f"{v.format} ({v.signer})" for v in self.verdicts)
+        return "; ".join(self.failures) or "no signature"
+
+
+@dataclass(frozen=True)
+class SignaturePolicy:
+    """Which formats count and whom each trusts.
+
+    Attributes:
+        formats: the formats whose signatures count (`dct`, `cosign`, `notation`).
+        cosign_keys: trusted keys for cosign signatures and Sigstore bundles.
+        cosign_identities: docker-references one of which a cosign payload must claim.
+        cosign_annotations: annotations a cosign payload must carry.
+        notation_policy: the Notation trust policy.
+        notation_stores: the trust stores it names, by name.
+        platforms: whether an index counts when every platform manifest is signed.
+        document: the canonical document this policy was read from.
+    """
+
+    formats: frozenset[str]
+    cosign_keys: tuple[VerifyingKey, ...] = ()
+    cosign_identities: tuple[str, ...] = ()
+    cosign_annotations: Mapping[str, str] = field(default_factory=dict)
+    notation_policy: TrustPolicyDocument | None = None
+    notation_stores: Mapping[str, TrustStore] = field(default_factory=dict)
+    platforms: bool = False
+    document: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """SHA-256 of the canonical document: changes whenever any trusted material does."""
+        canonical = json.dumps(self.document, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    @classmethod
+    def from_dict(cls, document: Any) -> SignaturePolicy:
+        """Parse and check a policy document (shape in the module docstring).
+
+        Raises:
+            TrustPolicyError: unknown formats or fields, a format without the material it
+                needs, or material that does not load.
+        """
+        if not isinstance(document, dict):
+            raise TrustPolicyError("a signature policy must be a JSON object")
+        unknown = set(document) - {"formats", "cosign", "notation", "platforms"}
+        if unknown:
+            raise TrustPolicyError(f"unknown signature policy fields {sorted(unknown)}")
+        formats = document.get("formats")
+        if not isinstance(formats, list) or not formats or any(f not in FORMATS for f in formats):
+            raise TrustPolicyError(f"formats must be a non-empty list of {', '.join(FORMATS)}")
+        policy: dict[str, Any] = {"formats": frozenset(formats)}
+        if COSIGN in formats:
+            policy.update(_cosign(document.get("cosign")))
+        if NOTATION in formats:
+            policy.update(_notation(document.get("notation")))
+        platforms = document.get("platforms", False)
+        if not isinstance(platforms, bool):
+            raise TrustPolicyError("platforms must be true or false")
+        return cls(**policy, platforms=platforms, document=document)
+
+    def decide(
+        self,
+        subject: Subject,
+        artifacts: Sequence[SignatureArtifact],
+        now: dt.datetime,
+        *,
+        dct: Verdict | None = None,
+    ) -> Decision:
+        """Whether `subject` is signed in a format this policy counts, by a signer it trusts.
+
+        Args:
+            subject: the manifest being checked.
+            artifacts: every signature artifact found for it (the `.sig` tag manifest and the
+                referrers of signature types); those of formats not counted are ignored.
+            now: the verification time.
+            dct: the caller's Docker Content Trust verdict, when the digest is signed there.
+
+        Returns:
+            The decision; `failures` says, per format, what was missing or why it failed.
+        """
+        verdicts: list[Verdict] = []
+        failures: list[str] = []
+        if DCT in self.formats:
+            if dct is not None:
+                verdicts.append(dct)
+            else:
+                failures.append("dct: no signed tag names this digest")
+        for fmt, kinds in (
+            (COSIGN, (COSIGN_SIG_TAG, SIGSTORE_BUNDLE)),
+            (NOTATION, (NOTATION_SIGNATURE,)),
+        ):
+            if fmt not in self.formats:
+                continue
+            candidates = [a for a in artifacts if a.kind in kinds]
+            if not candidates:
+                failures.append(f"{fmt}: no signature found")
+                continue
+            found, reasons = self._verify(subject, candidates, now)
+            verdicts.extend(found)
+            if not found:
+                failures.append(f"{fmt}: " + "; ".join(dict.fromkeys(reasons)))
+        return Decision(bool(verdicts), tuple(verdicts), () if verdicts else tuple(failures))
+
+    def decide_index(self, index: Decision, platforms: Sequence[Decision]) -> Decision:
+        """An index counts when it is signed or, if the policy allows, every platform is."""
+        if index.signed:
+            return index
+        if self.platforms and platforms and all(d.signed for d in platforms):
+            return Decision(True, tuple(v for d in platforms for v in d.verdicts))
+        if self.platforms and platforms:
+            return Decision(False, (), (*index.failures, "not every platform manifest is signed"))
+        return index
+
+    def _verify(
+        self, subject: Subject, candidates: Sequence[SignatureArtifact], now: dt.datetime
+    ) -> tuple[list[Verdict], list[str]]:
+        verdicts, reasons = [], []
+        for artifact in candidates:
+            try:
+                verdicts.append(self._verify_one(subject, artifact, now))
+            except SignatureVerificationError as exc:
+                logger.info("signature of %s not accepted: %s", subject.digest, exc)
+                reasons.append(str(exc))
+        return verdicts, reasons
+
+    def _verify_one(
+        self, subject: Subject, artifact: SignatureArtifact, now: dt.datetime
+    ) -> Verdict:
+        if artifact.kind == COSIGN_SIG_TAG:
+            return verify_signature_manifest(
+                artifact.manifest,
+                artifact.blobs,
+                subject.digest,
+                self.cosign_keys,
+                identities=self.cosign_identities,
+                annotations=self.cosign_annotations,
+            )
+        if artifact.kind == SIGSTORE_BUNDLE:
+            return verify_bundle_manifest(
+                artifact.manifest,
+                artifact.blobs,
+                subject.digest,
+                self.cosign_keys,
+                image_manifest=subject.manifest,
+            )
+        if artifact.kind == NOTATION_SIGNATURE and self.notation_policy is not None:
+            statement = self.notation_policy.select(subject.repository_uri)
+            target = TargetArtifact(subject.media_type, subject.digest, subject.size)
+            return verify_notation_manifest(
+                artifact.manifest, artifact.blobs, target, statement, self.notation_stores, now
+            )
+        raise MalformedSignatureError(f"unknown signature artifact kind {artifact.kind!r}")
+
+
+def _cosign(section: Any) -> dict[str, Any]:
+    if not isinstance(section, dict) or not section.get("keys"):
+        raise TrustPolicyError("the cosign format needs cosign.keys (PEM public keys)")
+    unknown = set(section) - {"keys", "identities", "annotations"}
+    if unknown:
+        raise TrustPolicyError(f"unknown cosign fields {sorted(unknown)}")
+    keys = section["keys"]
+    identities = section.get("identities", [])
+    annotations = section.get("annotations", {})
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise TrustPolicyError("cosign.keys must be a list of PEM strings")
+    if not isinstance(identities, list) or not all(isinstance(i, str) for i in identities):
+        raise TrustPolicyError("cosign.identities must be a list of strings")
+    if not isinstance(annotations, dict) or not all(
+        isinstance(v, str) for v in annotations.values()
+    ):
+        raise TrustPolicyError("cosign.annotations must map strings to strings")
+    try:
+        loaded = tuple(VerifyingKey.from_pem(k) for k in keys)
+    except SignatureVerificationError as exc:
+        raise TrustPolicyError(f"cosign.keys: {exc}") from exc
+    return {
+        "cosign_keys": loaded,
+        "cosign_identities": tuple(identities),
+        "cosign_annotations": dict(annotations),
+    }
+
+
+def _notation(section: Any) -> dict[str, Any]:
+    if not isinstance(section, dict) or "trustPolicy" not in section:
+        raise TrustPolicyError("the notation format needs notation.trustPolicy")
+    if set(section) - {"trustPolicy", "trustStores"}:
+        raise TrustPolicyError("notation takes only trustPolicy and trustStores")
+    document = TrustPolicyDocument.from_dict(section["trustPolicy"])
+    raw_stores = section.get("trustStores", {})
+    if not isinstance(raw_stores, dict):
+        raise TrustPolicyError("notation.trustStores must map names to stores")
+    stores = {}
+    for name, store in raw_stores.items():
+        if not isinstance(store, dict) or not isinstance(store.get("certificates"), str):
+            raise TrustPolicyError(f"trust store {name} needs certificates (PEM)")
+        revoked = store.get("revoked", [])
+        if not isinstance(revoked, list) or not all(isinstance(r, str) for r in revoked):
+            raise TrustPolicyError(f"trust store {name}: revoked must list fingerprints")
+        try:
+            stores[name] = TrustStore.from_pem(name, store["certificates"], revoked)
+        except SignatureVerificationError as exc:
+            raise TrustPolicyError(f"trust store {name}: {exc}") from exc
+    for statement in document.statements:
+        missing = [s for s in statement.trust_stores if s not in stores]
+        if missing:
+            raise TrustPolicyError(f"trust policy {statement.name} names unknown stores {missing}")
+    return {"notation_policy": document, "notation_stores": stores}
