@@ -234,6 +234,21 @@ class TrustPolicyDocument:
                 return statement
         raise TrustPolicyError(f"no trust policy applies to {repository_uri}")
 
+    def select_repository(self, repository: str) -> TrustPolicyStatement:
+        """The statement for `repository` reached under any host name (exact scope, else global).
+
+        A hub cannot know which host name its clients use (`localhost:5000`, a load balancer's
+        name), so a scope `<host>/<repository>` applies to the repository whatever the host,
+        as Docker Content Trust GUNs do.
+
+        Raises:
+            TrustPolicyError: no statement applies.
+        """
+        for statement in self.statements:
+            if any(_without_host(scope) == repository for scope in statement.registry_scopes):
+                return statement
+        return self.select(repository)
+
 
 def subject_matches(expected: Mapping[str, str], certificate: x509.Certificate) -> bool:
     """Whether every expected RDN appears with that value in the certificate's subject."""
@@ -241,6 +256,15 @@ def subject_matches(expected: Mapping[str, str], certificate: x509.Certificate) 
     for attribute in certificate.subject:
         subject[attribute.rfc4514_attribute_name] = str(attribute.value)
     return all(subject.get(key) == value for key, value in expected.items())
+
+
+def _without_host(scope: str) -> str:
+    """The repository part of a scope: Docker's rule, a first component with `.` or `:` or
+    `localhost` is a registry host."""
+    first, sep, rest = scope.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return rest
+    return scope
 
 
 def _parse_identity(identity: str, statement: str) -> dict[str, str]:

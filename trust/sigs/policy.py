@@ -69,18 +69,21 @@ class Subject:
     """The manifest being checked.
 
     Attributes:
-        repository_uri: `host/repository` as Notation trust policy scopes name it.
+        repository: the repository name (`acme/app`).
         digest: the manifest digest.
         media_type: its media type.
         size: its size in bytes.
         manifest: its bytes (Ed25519 message signatures sign them directly).
+        host: the registry host the client named, when known; Notation trust policy scopes
+            are matched on `host/repository`, or on the repository under any host when None.
     """
 
-    repository_uri: str
+    repository: str
     digest: str
     media_type: str
     size: int
     manifest: bytes | None = None
+    host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,7 +266,11 @@ class SignaturePolicy:
                 image_manifest=subject.manifest,
             )
         if artifact.kind == NOTATION_SIGNATURE and self.notation_policy is not None:
-            statement = self.notation_policy.select(subject.repository_uri)
+            statement = (
+                self.notation_policy.select(f"{subject.host}/{subject.repository}")
+                if subject.host
+                else self.notation_policy.select_repository(subject.repository)
+            )
             target = TargetArtifact(subject.media_type, subject.digest, subject.size)
             return verify_notation_manifest(
                 artifact.manifest, artifact.blobs, target, statement, self.notation_stores, now

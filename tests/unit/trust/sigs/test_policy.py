@@ -34,7 +34,7 @@ from trust.sigs.verdict import Verdict
 
 MANIFEST = b'{"schemaVersion":2}'
 SUBJECT = Subject(
-    "hub.example/acme/app", digest_of(MANIFEST), OCI_MANIFEST, len(MANIFEST), MANIFEST
+    "acme/app", digest_of(MANIFEST), OCI_MANIFEST, len(MANIFEST), MANIFEST, host="hub.example"
 )
 
 
@@ -170,3 +170,21 @@ def test_notation_expiry_uses_the_given_now(material):
     assert notation_only.decide(SUBJECT, [found], NOW).signed
     late = notation_only.decide(SUBJECT, [found], NOW + dt.timedelta(days=2))
     assert not late.signed and "expired" in late.explain()
+
+
+def test_notation_scope_matches_the_repository_under_any_host_when_the_host_is_unknown(material):
+    pki = material[1]
+    document = {
+        "formats": ["notation"],
+        "notation": {
+            "trustPolicy": trust_policy(scopes=["hub.example:5000/acme/app"]),
+            "trustStores": {"ca:acme": {"certificates": pki.root_pem().decode()}},
+        },
+    }
+    scoped = SignaturePolicy.from_dict(document)
+    hostless = Subject(SUBJECT.repository, SUBJECT.digest, OCI_MANIFEST, SUBJECT.size)
+    assert scoped.decide(hostless, [notation(material)], NOW).signed
+    elsewhere = Subject("acme/other", SUBJECT.digest, OCI_MANIFEST, SUBJECT.size)
+    refused = scoped.decide(elsewhere, [notation(material)], NOW)
+    assert "no trust policy applies to acme/other" in refused.explain()
+    assert not scoped.decide(SUBJECT, [notation(material)], NOW).signed  # hub.example != :5000
