@@ -19,6 +19,7 @@ from registry.auth.scopes import strip_host
 from registry.auth.trust import check
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
+from registry.services.signatures import SignatureGate
 from registry.settings import Settings
 from trust.server.app import TRUST_GATE, setup_trust_routes
 from trust.server.settings import TrustServerSettings
@@ -41,7 +42,15 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
 
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:
     """The verification gate, over the trust service that the trust routes' context built."""
+    gate = app[TRUST_GATE]
+    signatures = SignatureGate(
+        app[keys.ENGINE],
+        app[keys.MANIFESTS].reads,
+        app[keys.MANIFESTS],
+        app[keys.BLOBS],
+        gate.service.clock,
+    )
     app[keys.CONTENT_TRUST] = ContentTrustPolicy(
-        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], strip_host
+        gate, app[keys.MANIFESTS].reads, app[keys.ENGINE], strip_host, signatures
     )
     yield

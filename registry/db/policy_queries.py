@@ -10,10 +10,12 @@ Scope: queries only; returns plain values, never ORM rows.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.tables import (
@@ -97,11 +99,14 @@ async def store_policy(conn: AsyncConnection, version: str, document: str) -> No
         select(signature_policies.c.version).where(signature_policies.c.version == version)
     )
     if exists is None:
-        await conn.execute(
-            signature_policies.insert().values(
-                version=version, document=document, created_at=datetime.now(UTC)
-            )
-        )
+        # A concurrent store of the same document may win; its row is this one (same version).
+        with contextlib.suppress(IntegrityError):
+            async with conn.begin_nested():
+                await conn.execute(
+                    signature_policies.insert().values(
+                        version=version, document=document, created_at=datetime.now(UTC)
+                    )
+                )
 
 
 async def policy_document(conn: AsyncConnection, version: str) -> str | None:

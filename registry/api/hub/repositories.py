@@ -48,9 +48,17 @@ async def get_repository(request: web.Request) -> web.Response:
 
 
 async def _with_trust(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
-    """Add the content-trust setting: effective `trust_required` and `on|off|inherit`."""
+    """Add the content-trust setting: effective `trust_required` and `on|off|inherit`, and the
+    signature policy in force (its version and whose it is: `own`, `namespace` or `none`)."""
     setting = await request.app[keys.REPOSITORIES].trust_setting(body["name"])
-    return {**body, "trust_required": setting.required, "trust_required_setting": setting.label}
+    policy = await request.app[keys.SIGNATURE_POLICIES].show(body["name"])
+    return {
+        **body,
+        "trust_required": setting.required,
+        "trust_required_setting": setting.label,
+        "signature_policy": policy.version,
+        "signature_policy_setting": policy.label,
+    }
 
 
 async def update_repository(request: web.Request) -> web.Response:
@@ -61,10 +69,16 @@ async def update_repository(request: web.Request) -> web.Response:
     # `trust_required`: true, false, or null to follow the namespace's setting.
     sets_trust = "trust_required" in body
     trust_required = field(body, "trust_required", bool, required=False)
+    # `signature_policy`: a policy document (trust.sigs.policy), or null to follow the namespace.
+    sets_policy = "signature_policy" in body
     # Describing needs push; changing who may see it or pull it needs the owner's "*".
-    owner_only = is_public is not None or sets_trust
+    owner_only = is_public is not None or sets_trust or sets_policy
     principal = await require_actions(request, name, {"*"} if owner_only else {"push"})
     actor = principal.name if principal else "-"
+    if sets_policy:
+        await request.app[keys.SIGNATURE_POLICIES].set_repository(
+            name, body["signature_policy"], actor=actor, address=address(request)
+        )
     if sets_trust:
         await request.app[keys.REPOSITORIES].set_trust_required(
             name, trust_required, actor=actor, address=address(request)
