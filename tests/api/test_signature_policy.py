@@ -241,3 +241,20 @@ async def test_invalid_policies_are_refused_and_null_follows_the_namespace(clien
     assert "cosign.keys" in (await resp.json())["errors"][0]["message"]
     shown = await set_policy(client, "team/app", None, require=False)
     assert shown["signature_policy"] is None and shown["signature_policy_setting"] == "none"
+
+
+async def test_a_namespace_policy_applies_to_repositories_without_their_own(client):
+    from registry import keys
+
+    key = new_key()
+    image = await push_image(client, "library/app", "v1")
+    await sign_cosign(client, "library/app", key, image.digest)
+    policies = client.app[keys.SIGNATURE_POLICIES]
+    await policies.set_namespace("library", cosign_policy(new_key()), actor="test")
+    shown = await set_policy(client, "library/app", None)  # follow the namespace, trust on
+    assert shown["signature_policy_setting"] == "namespace"
+    await refusal(client, "library/app", "v1")
+    await policies.set_namespace("library", cosign_policy(key), actor="test")
+    assert await status(client, "library/app", "v1") == 200
+    await set_policy(client, "library/app", cosign_policy(new_key()))  # its own wins
+    await refusal(client, "library/app", "v1")
