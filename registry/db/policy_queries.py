@@ -2,8 +2,8 @@
 
 Policy documents are stored once under their version (the SHA-256 of the canonical document);
 repositories and namespaces name a version. The gate's reads are prebuilt statements for the
-hot-read path: the signature referrers of a digest in one repository, and the manifest tagged
-with cosign's `sha256-<hex>.sig` there.
+hot-read path: in one query, the signature referrers of a digest in one repository and the
+manifest tagged with cosign's `sha256-<hex>.sig` there.
 
 Scope: queries only; returns plain values, never ORM rows.
 """
@@ -14,7 +14,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import String, bindparam, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,11 +28,11 @@ from registry.db.tables import (
 )
 from trust.sigs.bundle import SIGSTORE_BUNDLE_ARTIFACT_TYPE
 from trust.sigs.notation import NOTATION_ARTIFACT_TYPE
+from trust.sigs.policy import COSIGN_SIG_TAG
 
 __all__ = [
     "INDEX_PARENTS",
-    "SIGNATURE_REFERRERS",
-    "SIG_TAG_DIGEST",
+    "SIGNATURE_ARTIFACTS",
     "PolicySetting",
     "policy_document",
     "policy_setting",
@@ -41,9 +41,14 @@ __all__ = [
     "store_policy",
 ]
 
-# Referrers of `digest` in `repo` that are signatures (Sigstore bundles, Notation signatures).
-# The types are bound with defaults, not expanded: the SQLite hot path runs precompiled SQL.
-SIGNATURE_REFERRERS = (
+# The signature artifacts of `digest` in `repo`, in one query: the manifest tagged `tag` (cosign's
+# `sha256-<hex>.sig`), marked with `sig_tag_kind`, and the referrers of `digest` that are
+# Sigstore bundles or Notation signatures, with their artifact type. Types are bound with
+# defaults, not expanded: the SQLite hot path runs precompiled SQL.
+SIGNATURE_ARTIFACTS = union_all(
+    select(tags.c.manifest_digest, literal(COSIGN_SIG_TAG, type_=String).label("kind"))
+    .select_from(repositories.join(tags, tags.c.repository_id == repositories.c.id))
+    .where(repositories.c.name == bindparam("repo"), tags.c.name == bindparam("tag")),
     select(manifests.c.digest, manifests.c.artifact_type)
     .select_from(manifests.join(repositories, repositories.c.id == manifests.c.repository_id))
     .where(
@@ -53,15 +58,7 @@ SIGNATURE_REFERRERS = (
             manifests.c.artifact_type == bindparam("bundle_type", SIGSTORE_BUNDLE_ARTIFACT_TYPE),
             manifests.c.artifact_type == bindparam("notation_type", NOTATION_ARTIFACT_TYPE),
         ),
-    )
-    .order_by(manifests.c.digest)
-)
-
-# The digest the tag `tag` points at in `repo` (cosign's `.sig` tag).
-SIG_TAG_DIGEST = (
-    select(tags.c.manifest_digest)
-    .select_from(repositories.join(tags, tags.c.repository_id == repositories.c.id))
-    .where(repositories.c.name == bindparam("repo"), tags.c.name == bindparam("tag"))
+    ),
 )
 
 # Manifests of `repo` that list `child` as a manifest (the indexes holding a platform image).

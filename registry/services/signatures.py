@@ -14,10 +14,10 @@ platform manifest pulled by digest also counts when an index of this repository 
 counts (a multi-platform pull fetches its platform by digest).
 
 Costs: the policy document is parsed once per version (versions are content hashes, so a cached
-policy is never stale). Each gated read looks up which signature artifacts exist (two indexed
-queries); the verification itself is cached by (repository, digest, policy version, the set of
-signature artifacts, DCT verdict) for `verdict_ttl` seconds, which bounds how late a
-certificate or signature expiry is noticed. Removing a key or certificate changes the policy
+policy is never stale). Each gated read looks up which signature artifacts exist (one query);
+the verification itself is cached by (repository, digest, policy version, the set of signature
+artifacts, DCT verdict) for `verdict_ttl` seconds, which bounds how late a certificate or
+signature expiry is noticed. Removing a key or certificate changes the policy
 version, so it takes effect on the next read on every replica.
 
 Scope: reads through the manifest and blob services; the decision is `trust.sigs`'.
@@ -182,18 +182,13 @@ class SignatureGate:
         return decision
 
     async def _find(self, repository: str, digest: str) -> _Found:
+        params = {"repo": repository, "digest": digest, "tag": signature_tag(digest)}
+        rows = await self.reads.fetch(policy_queries.SIGNATURE_ARTIFACTS, params)
         artifacts = []
-        rows = await self.reads.fetch(
-            policy_queries.SIG_TAG_DIGEST, {"repo": repository, "tag": signature_tag(digest)}
-        )
-        artifacts.extend((COSIGN_SIG_TAG, row[0]) for row in rows)
-        rows = await self.reads.fetch(
-            policy_queries.SIGNATURE_REFERRERS, {"repo": repository, "digest": digest}
-        )
-        for referrer_digest, artifact_type in rows:
-            kind = artifact_kind(artifact_type)
+        for artifact_digest, kind_or_type in rows:
+            kind = COSIGN_SIG_TAG if kind_or_type == COSIGN_SIG_TAG else artifact_kind(kind_or_type)
             if kind is not None:
-                artifacts.append((kind, referrer_digest))
+                artifacts.append((kind, artifact_digest))
         return _Found(tuple(artifacts))
 
     async def _record(self, repository: str, digest: str) -> ManifestRecord | None:

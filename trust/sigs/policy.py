@@ -26,6 +26,7 @@ Scope: pure; artifacts and "now" are parameters.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -148,7 +149,7 @@ class SignaturePolicy:
     platforms: bool = False
     document: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """SHA-256 of the canonical document: changes whenever any trusted material does."""
         canonical = json.dumps(self.document, sort_keys=True, separators=(",", ":"))
