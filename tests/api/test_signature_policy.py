@@ -258,3 +258,24 @@ async def test_a_namespace_policy_applies_to_repositories_without_their_own(clie
     assert await status(client, "library/app", "v1") == 200
     await set_policy(client, "library/app", cosign_policy(new_key()))  # its own wins
     await refusal(client, "library/app", "v1")
+
+
+async def test_keyless_bundle_referrer_counts_for_the_trusted_identity(client):
+    from tests.support.signatures import Sigstore, keyless_bundle
+
+    sigstore = Sigstore.create()
+    image = await push_image(client, "team/app", "v1")
+    bundle = keyless_bundle(sigstore, image.digest, email="ci@acme.test")
+    await push_artifact(
+        client, "team/app", bundle_referrer(bundle, image.digest, len(image.payload))
+    )
+    keyless = {
+        "fulcio": sigstore.trust_pems(),
+        "rekor": [sigstore.log_pem()],
+        "identities": [{"issuer": "https://issuer.acme.test", "subject": "ci@acme.test"}],
+    }
+    await set_policy(client, "team/app", {"formats": ["cosign"], "cosign": {"keyless": keyless}})
+    assert await status(client, "team/app", "v1") == 200
+    keyless["identities"] = [{"issuer": "https://issuer.acme.test", "subject": "dev@acme.test"}]
+    await set_policy(client, "team/app", {"formats": ["cosign"], "cosign": {"keyless": keyless}})
+    assert "not a trusted identity" in await refusal(client, "team/app", "v1")

@@ -395,3 +395,186 @@ def trust_policy(
         statement["trustStores"] = stores or ["ca:acme"]
         statement["trustedIdentities"] = identities or ["x509.subject: C=US, ST=WA, O=acme"]
     return {"version": "1.0", "trustPolicies": [statement]}
+
+
+# ---- keyless Sigstore (a Fulcio-like CA and a Rekor-like log) ---------------------------
+
+OIDC_ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+
+
+def _utf8_der(text: str) -> bytes:
+    raw = text.encode()
+    assert len(raw) < 128
+    return bytes([0x0C, len(raw)]) + raw
+
+
+def _tree_hash(hashes: list[bytes]) -> bytes:
+    if len(hashes) == 1:
+        return hashes[0]
+    k = 1 << ((len(hashes) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + _tree_hash(hashes[:k]) + _tree_hash(hashes[k:])).digest()
+
+
+def _audit_path(index: int, hashes: list[bytes]) -> list[bytes]:
+    """RFC 6962 PATH(m, D[n]): siblings from the leaf up."""
+    if len(hashes) == 1:
+        return []
+    k = 1 << ((len(hashes) - 1).bit_length() - 1)
+    if index < k:
+        return [*_audit_path(index, hashes[:k]), _tree_hash(hashes[k:])]
+    return [*_audit_path(index - k, hashes[k:]), _tree_hash(hashes[:k])]
+
+
+@dataclass
+class Sigstore:
+    """A Fulcio-like CA (root and intermediate) and a Rekor-like log key."""
+
+    fulcio: Pki
+    intermediate_key: Any
+    intermediate: x509.Certificate
+    log_key: Any
+
+    @classmethod
+    def create(cls) -> Sigstore:
+        fulcio = Pki.create("sigstore")
+        key = ec.generate_private_key(ec.SECP384R1())
+        intermediate = (
+            x509.CertificateBuilder()
+            .subject_name(_name("sigstore-intermediate", "sigstore"))
+            .issuer_name(fulcio.root.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=30))
+            .not_valid_after(NOW + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(_usage(cert_sign=True), critical=True)
+            .sign(fulcio.root_key, hashes.SHA384())
+        )
+        return cls(fulcio, key, intermediate, ec.generate_private_key(ec.SECP256R1()))
+
+    def trust_pems(self) -> list[str]:
+        return [
+            c.public_bytes(serialization.Encoding.PEM).decode()
+            for c in (self.fulcio.root, self.intermediate)
+        ]
+
+    def log_pem(self) -> str:
+        return public_pem(self.log_key).decode()
+
+    def log_id(self) -> bytes:
+        der = self.log_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return hashlib.sha256(der).digest()
+
+    def issue(
+        self, email: str, issuer: str, not_before: dt.datetime
+    ) -> tuple[Any, x509.Certificate]:
+        """A ten-minute code-signing certificate for an OIDC identity."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(self.intermediate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_before + dt.timedelta(minutes=10))
+            .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=True)
+            .add_extension(_usage(cert_sign=False), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), False)
+            .add_extension(x509.UnrecognizedExtension(OIDC_ISSUER_V2, _utf8_der(issuer)), False)
+            .sign(self.intermediate_key, hashes.SHA384())
+        )
+        return key, cert
+
+    def entry(self, body: dict[str, Any], integrated: dt.datetime, *, others: int = 4) -> dict:
+        """A log entry with a signed entry timestamp and an inclusion proof in a small tree."""
+        body_b64 = b64(json.dumps(body).encode())
+        raw_body = base64.b64decode(body_b64)
+        index = others // 2
+        leaves = [hashlib.sha256(b"\x00" + f"other {i}".encode()).digest() for i in range(others)]
+        leaves.insert(index, hashlib.sha256(b"\x00" + raw_body).digest())
+        root = _tree_hash(leaves)
+        log_id = self.log_id()
+        promise = canonical(
+            {
+                "body": body_b64,
+                "integratedTime": int(integrated.timestamp()),
+                "logID": log_id.hex(),
+                "logIndex": index,
+            }
+        )
+        note = f"rekor.test - 1\n{len(leaves)}\n{b64(root)}\n"
+        note_sig = self.log_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
+        return {
+            "logIndex": str(index),
+            "logId": {"keyId": b64(log_id)},
+            "kindVersion": {"kind": body["kind"], "version": "0.0.1"},
+            "integratedTime": str(int(integrated.timestamp())),
+            "inclusionPromise": {
+                "signedEntryTimestamp": b64(self.log_key.sign(promise, ec.ECDSA(hashes.SHA256())))
+            },
+            "inclusionProof": {
+                "logIndex": str(index),
+                "rootHash": b64(root),
+                "treeSize": str(len(leaves)),
+                "hashes": [b64(h) for h in _audit_path(index, leaves)],
+                "checkpoint": {
+                    "envelope": note + f"\n\u2014 rekor.test {b64(log_id[:4] + note_sig)}\n"
+                },
+            },
+            "canonicalizedBody": body_b64,
+        }
+
+
+def keyless_bundle(
+    sigstore: Sigstore,
+    image_digest: str,
+    *,
+    email: str = "dev@acme.test",
+    issuer: str = "https://issuer.acme.test",
+    signed_at: dt.datetime = NOW - dt.timedelta(hours=2),
+    logged_at: dt.datetime | None = None,
+    message: bytes | None = None,
+) -> bytes:
+    """A keyless bundle: DSSE statement about `image_digest`, or (with `message`) a message
+    signature over those bytes, with its certificate and log entry."""
+    key, cert = sigstore.issue(email, issuer, signed_at - dt.timedelta(minutes=1))
+    cert_pem_b64 = b64(cert.public_bytes(serialization.Encoding.PEM))
+    material: dict[str, Any] = {
+        "certificate": {"rawBytes": b64(cert.public_bytes(serialization.Encoding.DER))}
+    }
+    if message is None:
+        bundle = json.loads(dsse_bundle(key, image_digest))
+        envelope = bundle["dsseEnvelope"]
+        payload = base64.b64decode(envelope["payload"])
+        body = {
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {
+                "payloadHash": {
+                    "algorithm": "sha256",
+                    "value": hashlib.sha256(payload).hexdigest(),
+                },
+                "signatures": [
+                    {"signature": envelope["signatures"][0]["sig"], "verifier": cert_pem_b64}
+                ],
+            },
+        }
+    else:
+        bundle = json.loads(message_bundle(key, message))
+        signature = bundle["messageSignature"]["signature"]
+        body = {
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {
+                    "hash": {"algorithm": "sha256", "value": hashlib.sha256(message).hexdigest()}
+                },
+                "signature": {"content": signature, "publicKey": {"content": cert_pem_b64}},
+            },
+        }
+    material["tlogEntries"] = [sigstore.entry(body, logged_at or signed_at)]
+    bundle["verificationMaterial"] = material
+    return json.dumps(bundle).encode()

@@ -9,10 +9,10 @@ one layer holding the bundle JSON (cosign's BUNDLE_SPEC). A bundle carries eithe
 * `dsseEnvelope`: a DSSE envelope of an in-toto statement whose subject digest is the image
   (cosign v3 signs `https://sigstore.dev/cosign/sign/v1` statements this way).
 
-This module checks bundles signed with a key the policy trusts (`verificationMaterial.
-publicKey`). Bundles whose verification material is a Fulcio certificate (keyless) are refused
-with `UnsupportedAlgorithmError`: their chain, transparency-log proof and identity checks are
-not implemented, and a bundle is never trusted on a check that was skipped.
+A bundle signed with a key (`verificationMaterial.publicKey`) counts when one of the policy's
+keys verifies it. A keyless bundle (a Fulcio certificate) counts only when the policy gives a
+keyless trust root: certificate chain, identity and transparency-log entry are then checked
+offline by `trust.sigs.keyless`; without one it is refused with `UnsupportedAlgorithmError`.
 
 Scope: verification of bytes the caller fetched; no registry access.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from trust.sigs.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, Statement
 from trust.sigs.errors import (
@@ -32,6 +33,7 @@ from trust.sigs.errors import (
     UnsupportedAlgorithmError,
     UntrustedSignerError,
 )
+from trust.sigs.keyless import KeylessTrust, LogEntryClaim, verify_keyless
 from trust.sigs.keys import VerifyingKey
 from trust.sigs.verdict import (
     COSIGN,
@@ -68,8 +70,9 @@ def verify_bundle(
     *,
     manifest: bytes | None = None,
     predicate_types: Sequence[str] = (),
+    keyless: KeylessTrust | None = None,
 ) -> Verdict:
-    """Verify a key-signed Sigstore bundle over the image `image_digest`.
+    """Verify a Sigstore bundle over the image `image_digest`.
 
     Args:
         bundle: the bundle JSON.
@@ -78,10 +81,14 @@ def verify_bundle(
         manifest: the image manifest bytes; needed for an Ed25519 message signature, which
             signs the message itself rather than its digest.
         predicate_types: when not empty, a DSSE statement must have one of these types.
+        keyless: the trust root for keyless bundles (None: keyless bundles are refused).
 
     Raises:
         MalformedSignatureError: not a Sigstore bundle.
-        UnsupportedAlgorithmError: a keyless (certificate) bundle, or an unknown digest algorithm.
+        UnsupportedAlgorithmError: a keyless bundle without a keyless trust root, or an
+            unknown digest algorithm.
+        CertificateChainError: a keyless certificate that does not chain, or was not valid
+            when the log entry was made.
         UntrustedSignerError: no trusted key verifies the signature.
         DigestMismatchError: the signature covers another artifact.
         IdentityMismatchError: the statement's predicate type is not one the policy accepts.
@@ -94,14 +101,48 @@ def verify_bundle(
     if not isinstance(material, dict):
         raise MalformedSignatureError("Sigstore bundle has no verificationMaterial")
     if "publicKey" not in material:
-        raise UnsupportedAlgorithmError(
-            "keyless Sigstore bundles (Fulcio certificates) are not accepted; sign with a key"
-        )
+        if keyless is None:
+            raise UnsupportedAlgorithmError(
+                "keyless Sigstore bundles (Fulcio certificates) are not trusted by this policy"
+            )
+        return _verify_keyless(document, material, image_digest, keyless, predicate_types)
     if "dsseEnvelope" in document:
         return _verify_dsse(document["dsseEnvelope"], image_digest, keys, predicate_types)
     if "messageSignature" in document:
         return _verify_message(document["messageSignature"], image_digest, keys, manifest)
     raise MalformedSignatureError("Sigstore bundle has neither messageSignature nor dsseEnvelope")
+
+
+def _verify_keyless(
+    document: dict[str, Any],
+    material: dict[str, Any],
+    image_digest: str,
+    trust: KeylessTrust,
+    predicate_types: Sequence[str],
+) -> Verdict:
+    """Check the certificate and log entry first, then the signature with the certificate's key."""
+    if "dsseEnvelope" in document:
+        envelope = Envelope.from_dict(document["dsseEnvelope"])
+        if len(envelope.signatures) != 1:
+            raise MalformedSignatureError("a keyless DSSE envelope carries one signature")
+        claim = LogEntryClaim(envelope.signatures[0], dsse_payload=envelope.payload)
+        key, signed_at = verify_keyless(material, claim, trust)
+        verdict = _verify_dsse(document["dsseEnvelope"], image_digest, [key], predicate_types)
+    elif "messageSignature" in document:
+        raw = document["messageSignature"]
+        if not isinstance(raw, dict) or not isinstance(raw.get("messageDigest"), dict):
+            raise MalformedSignatureError("Sigstore messageSignature has no messageDigest")
+        digest = b64decode(raw["messageDigest"].get("digest"), "Sigstore message digest")
+        signature = b64decode(raw.get("signature"), "Sigstore message signature")
+        key, signed_at = verify_keyless(
+            material, LogEntryClaim(signature, message_digest=digest), trust
+        )
+        verdict = _verify_message(raw, image_digest, [key], None)
+    else:
+        raise MalformedSignatureError(
+            "Sigstore bundle has neither messageSignature nor dsseEnvelope"
+        )
+    return Verdict(COSIGN, image_digest, verdict.signer, "bundle", signed_at=signed_at)
 
 
 def _verify_dsse(
@@ -179,6 +220,7 @@ def verify_bundle_manifest(
     *,
     image_manifest: bytes | None = None,
     predicate_types: Sequence[str] = (),
+    keyless: KeylessTrust | None = None,
 ) -> Verdict:
     """Verify a Sigstore bundle referrer: it counts when any of its bundle layers verifies.
 
@@ -190,7 +232,12 @@ def verify_bundle_manifest(
         try:
             data = check_blob(blobs[digest], digest)
             return verify_bundle(
-                data, image_digest, keys, manifest=image_manifest, predicate_types=predicate_types
+                data,
+                image_digest,
+                keys,
+                manifest=image_manifest,
+                predicate_types=predicate_types,
+                keyless=keyless,
             )
         except KeyError:
             errors.append(MalformedSignatureError(f"bundle blob {digest} is missing"))

@@ -11,7 +11,11 @@ A policy document (stored per repository or namespace, or read from a policy fil
     {"formats": ["cosign", "notation", "dct"],     # any one accepted signature suffices
      "cosign": {"keys": ["-----BEGIN PUBLIC KEY-----..."],
                 "identities": ["hub.example/acme/app"],  # optional docker-reference match
-                "annotations": {"team": "blue"}},       # optional, must be in the payload
+                "annotations": {"team": "blue"},        # optional, must be in the payload
+                "keyless": {"fulcio": ["-----BEGIN CERTIFICATE-----..."],  # roots, intermediates
+                            "rekor": ["-----BEGIN PUBLIC KEY-----..."],
+                            "identities": [{"issuer": "https://token.actions...",
+                                            "subject": "https://github.com/acme/app/..."}]}},
      "notation": {"trustPolicy": {...Notation trustpolicy.json...},
                   "trustStores": {"ca:acme": {"certificates": "-----BEGIN CERTIFICATE-----...",
                                               "revoked": ["<sha256 hex of a certificate>"]}}},
@@ -41,11 +45,12 @@ from trust.sigs.errors import (
     SignatureVerificationError,
     TrustPolicyError,
 )
+from trust.sigs.keyless import KeylessIdentity, KeylessTrust
 from trust.sigs.keys import VerifyingKey
 from trust.sigs.notation import NOTATION_ARTIFACT_TYPE, TargetArtifact, verify_notation_manifest
 from trust.sigs.notation_policy import TrustPolicyDocument
 from trust.sigs.verdict import COSIGN, DCT, FORMATS, NOTATION, Verdict
-from trust.sigs.x509store import TrustStore
+from trust.sigs.x509store import TrustStore, load_pem_certificates
 
 __all__ = [
     "COSIGN_SIG_TAG",
@@ -134,6 +139,7 @@ class SignaturePolicy:
         cosign_keys: trusted keys for cosign signatures and Sigstore bundles.
         cosign_identities: docker-references one of which a cosign payload must claim.
         cosign_annotations: annotations a cosign payload must carry.
+        cosign_keyless: the trust root for keyless Sigstore bundles (None: refused).
         notation_policy: the Notation trust policy.
         notation_stores: the trust stores it names, by name.
         platforms: whether an index counts when every platform manifest is signed.
@@ -144,6 +150,7 @@ class SignaturePolicy:
     cosign_keys: tuple[VerifyingKey, ...] = ()
     cosign_identities: tuple[str, ...] = ()
     cosign_annotations: Mapping[str, str] = field(default_factory=dict)
+    cosign_keyless: KeylessTrust | None = None
     notation_policy: TrustPolicyDocument | None = None
     notation_stores: Mapping[str, TrustStore] = field(default_factory=dict)
     platforms: bool = False
@@ -265,6 +272,7 @@ class SignaturePolicy:
                 subject.digest,
                 self.cosign_keys,
                 image_manifest=subject.manifest,
+                keyless=self.cosign_keyless,
             )
         if artifact.kind == NOTATION_SIGNATURE and self.notation_policy is not None:
             statement = (
@@ -280,17 +288,17 @@ class SignaturePolicy:
 
 
 def _cosign(section: Any) -> dict[str, Any]:
-    if not isinstance(section, dict) or not section.get("keys"):
-        raise TrustPolicyError("the cosign format needs cosign.keys (PEM public keys)")
-    unknown = set(section) - {"keys", "identities", "annotations"}
+    if not isinstance(section, dict) or not (section.get("keys") or section.get("keyless")):
+        raise TrustPolicyError("the cosign format needs cosign.keys (PEM public keys) or keyless")
+    unknown = set(section) - {"keys", "identities", "annotations", "keyless"}
     if unknown:
         raise TrustPolicyError(f"unknown cosign fields {sorted(unknown)}")
-    keys = section["keys"]
+    keys = section.get("keys", [])
     identities = section.get("identities", [])
     annotations = section.get("annotations", {})
-    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+    if not _strings(keys):
         raise TrustPolicyError("cosign.keys must be a list of PEM strings")
-    if not isinstance(identities, list) or not all(isinstance(i, str) for i in identities):
+    if not _strings(identities):
         raise TrustPolicyError("cosign.identities must be a list of strings")
     if not isinstance(annotations, dict) or not all(
         isinstance(v, str) for v in annotations.values()
@@ -300,11 +308,48 @@ def _cosign(section: Any) -> dict[str, Any]:
         loaded = tuple(VerifyingKey.from_pem(k) for k in keys)
     except SignatureVerificationError as exc:
         raise TrustPolicyError(f"cosign.keys: {exc}") from exc
+    keyless = section.get("keyless")
     return {
         "cosign_keys": loaded,
         "cosign_identities": tuple(identities),
         "cosign_annotations": dict(annotations),
+        "cosign_keyless": None if keyless is None else _keyless(keyless),
     }
+
+
+def _keyless(section: Any) -> KeylessTrust:
+    if not isinstance(section, dict) or set(section) != {"fulcio", "rekor", "identities"}:
+        raise TrustPolicyError("cosign.keyless needs exactly fulcio, rekor and identities")
+    if not _strings(section["fulcio"]) or not _strings(section["rekor"]):
+        raise TrustPolicyError("cosign.keyless fulcio and rekor must be lists of PEM strings")
+    identities = section["identities"]
+    if (
+        not isinstance(identities, list)
+        or not identities
+        or not all(
+            isinstance(i, dict)
+            and set(i) == {"issuer", "subject"}
+            and all(isinstance(v, str) and v for v in i.values())
+            for i in identities
+        )
+    ):
+        raise TrustPolicyError("cosign.keyless.identities must list {issuer, subject} objects")
+    try:
+        certificates = tuple(c for pem in section["fulcio"] for c in load_pem_certificates(pem))
+        log_keys = tuple(VerifyingKey.from_pem(pem) for pem in section["rekor"])
+    except SignatureVerificationError as exc:
+        raise TrustPolicyError(f"cosign.keyless: {exc}") from exc
+    if not certificates or not log_keys:
+        raise TrustPolicyError("cosign.keyless needs Fulcio certificates and Rekor keys")
+    return KeylessTrust(
+        certificates,
+        log_keys,
+        tuple(KeylessIdentity(i["issuer"], i["subject"]) for i in identities),
+    )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _notation(section: Any) -> dict[str, Any]:

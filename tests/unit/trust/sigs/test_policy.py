@@ -188,3 +188,31 @@ def test_notation_scope_matches_the_repository_under_any_host_when_the_host_is_u
     refused = scoped.decide(elsewhere, [notation(material)], NOW)
     assert "no trust policy applies to acme/other" in refused.explain()
     assert not scoped.decide(SUBJECT, [notation(material)], NOW).signed  # hub.example != :5000
+
+
+def test_keyless_bundles_count_with_a_keyless_trust_root():
+    from tests.support.signatures import Sigstore, keyless_bundle
+
+    sigstore = Sigstore.create()
+    document = {
+        "formats": ["cosign"],
+        "cosign": {
+            "keyless": {
+                "fulcio": sigstore.trust_pems(),
+                "rekor": [sigstore.log_pem()],
+                "identities": [{"issuer": "https://issuer.acme.test", "subject": "dev@acme.test"}],
+            }
+        },
+    }
+    keyless = SignaturePolicy.from_dict(document)
+    artifact = bundle_referrer(keyless_bundle(sigstore, SUBJECT.digest), SUBJECT.digest, 9)
+    found = SignatureArtifact(SIGSTORE_BUNDLE, artifact.manifest, artifact.blobs)
+    decision = keyless.decide(SUBJECT, [found], NOW)
+    assert decision.signed and decision.verdicts[0].signer.startswith("dev@acme.test")
+    other = dict(document["cosign"]["keyless"], identities=[{"issuer": "x", "subject": "y"}])
+    refused = SignaturePolicy.from_dict({"formats": ["cosign"], "cosign": {"keyless": other}})
+    assert "not a trusted identity" in refused.decide(SUBJECT, [found], NOW).explain()
+    with pytest.raises(TrustPolicyError):
+        SignaturePolicy.from_dict(
+            {"formats": ["cosign"], "cosign": {"keyless": {"fulcio": [], "rekor": []}}}
+        )
