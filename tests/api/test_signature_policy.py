@@ -185,6 +185,20 @@ async def test_notation_signatures_are_verified_against_the_trust_store(client, 
     assert "revoked" in await refusal(client, "team/app", "v1")
 
 
+async def test_notation_cose_signatures_count(client, pki):
+    from tests.support.signatures import notation_cose, notation_cose_referrer
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    image = await push_image(client, "team/app", "v1")
+    descriptor = {"mediaType": mt.OCI_MANIFEST, "digest": image.digest, "size": len(image.payload)}
+    envelope = notation_cose(key, [pki.leaf(key), pki.root], descriptor)
+    await push_artifact(
+        client, "team/app", notation_cose_referrer(envelope, image.digest, len(image.payload))
+    )
+    await set_policy(client, "team/app", notation_policy(pki))
+    assert await status(client, "team/app", "v1") == 200
+
+
 async def test_an_index_counts_when_every_platform_is_signed_if_the_policy_allows(client):
     key = new_key()
     images = [await push_image(client, "team/multi", None, seed=s) for s in ("x", "y")]

@@ -578,3 +578,55 @@ def keyless_bundle(
     material["tlogEntries"] = [sigstore.entry(body, logged_at or signed_at)]
     bundle["verificationMaterial"] = material
     return json.dumps(bundle).encode()
+
+
+# ---- Notation COSE ----------------------------------------------------------------------
+
+COSE_ALGS = {"PS256": -37, "PS384": -38, "PS512": -39, "ES256": -7, "ES384": -35, "ES512": -36}
+
+
+def notation_cose(
+    key: Any,
+    chain: list[x509.Certificate],
+    target: dict[str, Any],
+    *,
+    alg: str | None = None,
+    signing_time: dt.datetime = NOW - dt.timedelta(hours=1),
+    expiry: dt.datetime | None = None,
+    protected_extra: dict[Any, Any] | None = None,
+    crit: list[Any] | None = None,
+) -> bytes:
+    """A COSE_Sign1_Tagged envelope as Notation writes it (notary.x509 scheme)."""
+    import cbor2
+
+    if alg is None:
+        alg = (
+            {2048: "PS256", 3072: "PS384", 4096: "PS512"}[key.key_size]
+            if isinstance(key, rsa.RSAPrivateKey)
+            else {256: "ES256", 384: "ES384", 521: "ES512"}[key.curve.key_size]
+        )
+    protected: dict[Any, Any] = {
+        1: COSE_ALGS.get(alg, alg),
+        2: crit if crit is not None else ["io.cncf.notary.signingScheme"],
+        3: "application/vnd.cncf.notary.payload.v1+json",
+        "io.cncf.notary.signingScheme": "notary.x509",
+        "io.cncf.notary.signingTime": cbor2.CBORTag(1, int(signing_time.timestamp())),
+    }
+    if expiry is not None:
+        protected["io.cncf.notary.expiry"] = cbor2.CBORTag(1, int(expiry.timestamp()))
+        if crit is None:
+            protected[2].append("io.cncf.notary.expiry")
+    protected.update(protected_extra or {})
+    protected_bytes = cbor2.dumps(protected)
+    payload = json.dumps({"targetArtifact": target}).encode()
+    to_be_signed = cbor2.dumps(["Signature1", protected_bytes, b"", payload])
+    signature = jws_sign(key, alg, to_be_signed)
+    unprotected = {
+        33: [c.public_bytes(serialization.Encoding.DER) for c in chain],
+        "io.cncf.notary.signingAgent": "berth-tests/1.0",
+    }
+    return cbor2.dumps(cbor2.CBORTag(18, [protected_bytes, unprotected, payload, signature]))
+
+
+def notation_cose_referrer(envelope: bytes, subject_digest: str, subject_size: int) -> Artifact:
+    return referrer(NOTATION_TYPE, "application/cose", envelope, subject_digest, subject_size)
