@@ -19,6 +19,7 @@ Scope: verification of bytes the caller fetched; no registry access.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -58,6 +59,7 @@ logger = logging.getLogger(__name__)
 SIGSTORE_BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 BUNDLE_MEDIA_TYPES = (
     SIGSTORE_BUNDLE_ARTIFACT_TYPE,
+    "application/vnd.dev.sigstore.bundle+json;version=0.3",
     "application/vnd.dev.sigstore.bundle+json;version=0.2",
     "application/vnd.dev.sigstore.bundle+json;version=0.1",
 )
@@ -71,6 +73,7 @@ def verify_bundle(
     manifest: bytes | None = None,
     predicate_types: Sequence[str] = (),
     keyless: KeylessTrust | None = None,
+    now: dt.datetime | None = None,
 ) -> Verdict:
     """Verify a Sigstore bundle over the image `image_digest`.
 
@@ -82,6 +85,7 @@ def verify_bundle(
             signs the message itself rather than its digest.
         predicate_types: when not empty, a DSSE statement must have one of these types.
         keyless: the trust root for keyless bundles (None: keyless bundles are refused).
+        now: the verification time; a keyless log entry integrated after it is refused.
 
     Raises:
         MalformedSignatureError: not a Sigstore bundle.
@@ -105,7 +109,7 @@ def verify_bundle(
             raise UnsupportedAlgorithmError(
                 "keyless Sigstore bundles (Fulcio certificates) are not trusted by this policy"
             )
-        return _verify_keyless(document, material, image_digest, keyless, predicate_types)
+        return _verify_keyless(document, material, image_digest, keyless, predicate_types, now)
     if "dsseEnvelope" in document:
         return _verify_dsse(document["dsseEnvelope"], image_digest, keys, predicate_types)
     if "messageSignature" in document:
@@ -119,6 +123,7 @@ def _verify_keyless(
     image_digest: str,
     trust: KeylessTrust,
     predicate_types: Sequence[str],
+    now: dt.datetime | None,
 ) -> Verdict:
     """Check the certificate and log entry first, then the signature with the certificate's key."""
     if "dsseEnvelope" in document:
@@ -126,7 +131,7 @@ def _verify_keyless(
         if len(envelope.signatures) != 1:
             raise MalformedSignatureError("a keyless DSSE envelope carries one signature")
         claim = LogEntryClaim(envelope.signatures[0], dsse_payload=envelope.payload)
-        key, signed_at = verify_keyless(material, claim, trust)
+        key, signed_at = verify_keyless(material, claim, trust, now)
         verdict = _verify_dsse(document["dsseEnvelope"], image_digest, [key], predicate_types)
     elif "messageSignature" in document:
         raw = document["messageSignature"]
@@ -135,7 +140,7 @@ def _verify_keyless(
         digest = b64decode(raw["messageDigest"].get("digest"), "Sigstore message digest")
         signature = b64decode(raw.get("signature"), "Sigstore message signature")
         key, signed_at = verify_keyless(
-            material, LogEntryClaim(signature, message_digest=digest), trust
+            material, LogEntryClaim(signature, message_digest=digest), trust, now
         )
         verdict = _verify_message(raw, image_digest, [key], None)
     else:
@@ -221,6 +226,7 @@ def verify_bundle_manifest(
     image_manifest: bytes | None = None,
     predicate_types: Sequence[str] = (),
     keyless: KeylessTrust | None = None,
+    now: dt.datetime | None = None,
 ) -> Verdict:
     """Verify a Sigstore bundle referrer: it counts when any of its bundle layers verifies.
 
@@ -238,6 +244,7 @@ def verify_bundle_manifest(
                 manifest=image_manifest,
                 predicate_types=predicate_types,
                 keyless=keyless,
+                now=now,
             )
         except KeyError:
             errors.append(MalformedSignatureError(f"bundle blob {digest} is missing"))

@@ -11,7 +11,8 @@ transparency-log entry of the signature (`tlogEntries`). With the trust root giv
   subject alternative name (email or URI) are one of the trusted identities;
 * the log entry's signed entry timestamp (`inclusionPromise`) verifies under a trusted Rekor key
   over the canonical JSON `{"body", "integratedTime", "logID", "logIndex"}`, and its body (a
-  `hashedrekord` or `dsse` entry) records this very signature, digest and certificate;
+  `hashedrekord`, `dsse` or `intoto` entry) records this very signature, digest and
+  certificate;
 * an inclusion proof, when present, leads from the entry to the root its checkpoint names
   (RFC 9162 §2.1.3.2), and the checkpoint is signed by the same log.
 
@@ -60,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 OIDC_ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")
 OIDC_ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")
+_CLOCK_SKEW = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,10 @@ def certificate_identity(certificate: x509.Certificate) -> tuple[str | None, lis
 
 
 def verify_keyless(
-    material: dict[str, Any], claim: LogEntryClaim, trust: KeylessTrust
+    material: dict[str, Any],
+    claim: LogEntryClaim,
+    trust: KeylessTrust,
+    now: dt.datetime | None = None,
 ) -> tuple[VerifyingKey, dt.datetime]:
     """Check a keyless bundle's certificate, identity and log entry.
 
@@ -161,6 +166,8 @@ def verify_keyless(
         material: the bundle's `verificationMaterial`.
         claim: what its log entry must record.
         trust: the Fulcio and Rekor trust root and the trusted identities.
+        now: when given, an entry integrated later than this (beyond a minute's clock skew)
+            is refused.
 
     Returns:
         The certificate's key (to verify the bundle's signature with) and the signing time.
@@ -187,6 +194,8 @@ def verify_keyless(
     for entry in entries:
         try:
             signed_at = _verify_entry(entry, claim, leaf, trust)
+            if now is not None and signed_at > now + _CLOCK_SKEW:
+                raise UntrustedSignerError(f"log entry is integrated in the future ({signed_at})")
         except (MalformedSignatureError, UntrustedSignerError) as exc:
             errors.append(str(exc))
             continue
@@ -255,26 +264,43 @@ def _verify_entry(
 
 
 def _check_body(body: bytes, claim: LogEntryClaim, leaf: x509.Certificate) -> None:
+    """The entry records this signature by this certificate over this digest or payload.
+
+    Rekor's `hashedrekord` (message signatures), `dsse` and `intoto` v0.0.2 (DSSE envelopes;
+    the latter stores signatures base64-encoded twice) entry bodies are understood.
+    """
     try:
         document = json.loads(body)
         kind, spec = document["kind"], document["spec"]
         if kind == "hashedrekord":
             recorded = [(spec["signature"]["content"], spec["signature"]["publicKey"]["content"])]
+            signatures = [(b64decode(sig, "recorded signature"), key) for sig, key in recorded]
             digest_ok = claim.message_digest is not None and (
                 spec["data"]["hash"]["value"] == claim.message_digest.hex()
             )
         elif kind == "dsse":
-            recorded = [(s["signature"], s["verifier"]) for s in spec["signatures"]]
-            digest_ok = claim.dsse_payload is not None and (
-                spec["payloadHash"]["value"] == hashlib.sha256(claim.dsse_payload).hexdigest()
-            )
+            signatures = [
+                (b64decode(s["signature"], "recorded signature"), s["verifier"])
+                for s in spec["signatures"]
+            ]
+            digest_ok = _payload_hash_is(spec["payloadHash"], claim.dsse_payload)
+        elif kind == "intoto":
+            content = spec["content"]
+            signatures = [
+                (
+                    b64decode(b64decode(s["sig"], "recorded signature").decode(), "signature"),
+                    s["publicKey"],
+                )
+                for s in content["envelope"]["signatures"]
+            ]
+            digest_ok = _payload_hash_is(content["payloadHash"], claim.dsse_payload)
         else:
             raise MalformedSignatureError(f"log entry kind {kind!r} is not supported")
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise MalformedSignatureError("log entry body is malformed") from exc
     leaf_der = leaf.public_bytes(serialization.Encoding.DER)
-    for signature, verifier in recorded:
-        if b64decode(signature, "recorded signature") != claim.signature:
+    for signature, verifier in signatures:
+        if signature != claim.signature:
             continue
         try:
             recorded_cert = x509.load_pem_x509_certificate(b64decode(verifier, "verifier"))
@@ -283,6 +309,14 @@ def _check_body(body: bytes, claim: LogEntryClaim, leaf: x509.Certificate) -> No
         if recorded_cert.public_bytes(serialization.Encoding.DER) == leaf_der and digest_ok:
             return
     raise UntrustedSignerError("log entry records another signature, digest or certificate")
+
+
+def _payload_hash_is(recorded: Any, payload: bytes | None) -> bool:
+    return (
+        payload is not None
+        and recorded["algorithm"] == "sha256"
+        and recorded["value"] == hashlib.sha256(payload).hexdigest()
+    )
 
 
 def _check_inclusion(proof: Any, body: bytes, key: VerifyingKey) -> None:

@@ -273,6 +273,7 @@ class SignaturePolicy:
                 self.cosign_keys,
                 image_manifest=subject.manifest,
                 keyless=self.cosign_keyless,
+                now=now,
             )
         if artifact.kind == NOTATION_SIGNATURE and self.notation_policy is not None:
             statement = (
