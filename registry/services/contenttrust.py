@@ -16,7 +16,9 @@ repository count (publishing under any of them needs push on this same repositor
 
 When the repository (or its namespace) names a signature policy, the policy decides instead:
 which formats count (Docker Content Trust as above, cosign, Notation) and whom they trust
-(`registry.services.signatures`). Without one, requiring trust means Docker Content Trust.
+(`registry.services.signatures`); the signature artifacts themselves (cosign `.sig` manifests,
+Sigstore bundle and Notation signature referrers that cannot run as images) are served, since
+clients read them to verify. Without a policy, requiring trust means Docker Content Trust.
 
 Scope: the decision only; the API layer turns `UnsignedContentError` into 403 DENIED.
 """
@@ -35,6 +37,7 @@ from registry.errors import UnsignedContentError
 from registry.oci.digest import Digest
 from registry.services.signatures import SignatureGate
 from trust.server.gate import TrustGate
+from trust.sigs.policy import is_signature_artifact
 from trust.sigs.verdict import DCT, Verdict
 
 logger = logging.getLogger(__name__)
@@ -81,7 +84,8 @@ class ContentTrustPolicy:
         """
         if record.signature_policy is None:
             await self._check_dct(repository, reference, record.digest)
-        else:
+        elif not is_signature_artifact(record.payload):
+            # Signatures themselves are served: clients read them to verify the image.
             await self._check_policy(repository, reference, record, record.signature_policy)
 
     async def _check_policy(

@@ -293,3 +293,19 @@ async def test_keyless_bundle_referrer_counts_for_the_trusted_identity(client):
     keyless["identities"] = [{"issuer": "https://issuer.acme.test", "subject": "dev@acme.test"}]
     await set_policy(client, "team/app", {"formats": ["cosign"], "cosign": {"keyless": keyless}})
     assert "not a trusted identity" in await refusal(client, "team/app", "v1")
+
+
+async def test_signatures_themselves_are_served_from_a_gated_repository(client):
+    key = new_key()
+    image = await push_image(client, "team/app", "v1")
+    await sign_cosign(client, "team/app", key, image.digest)
+    bundle = bundle_referrer(dsse_bundle(key, image.digest), image.digest, len(image.payload))
+    await push_artifact(client, "team/app", bundle)
+    await set_policy(client, "team/app", cosign_policy(new_key()))
+    await refusal(client, "team/app", "v1")
+    sig_tag = image.digest.replace(":", "-") + ".sig"
+    for reference in (sig_tag, bundle.digest):
+        resp = await client.get(
+            f"/v2/team/app/manifests/{reference}", headers={"Accept": mt.OCI_MANIFEST}
+        )
+        assert resp.status == 200, reference

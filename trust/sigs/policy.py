@@ -38,8 +38,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trust.sigs.bundle import SIGSTORE_BUNDLE_ARTIFACT_TYPE, verify_bundle_manifest
-from trust.sigs.cosign import verify_signature_manifest
+from trust.sigs.bundle import (
+    BUNDLE_MEDIA_TYPES,
+    SIGSTORE_BUNDLE_ARTIFACT_TYPE,
+    verify_bundle_manifest,
+)
+from trust.sigs.cosign import SIMPLE_SIGNING_MEDIA_TYPE, verify_signature_manifest
 from trust.sigs.errors import (
     MalformedSignatureError,
     SignatureVerificationError,
@@ -61,6 +65,7 @@ __all__ = [
     "SignaturePolicy",
     "Subject",
     "artifact_kind",
+    "is_signature_artifact",
 ]
 
 logger = logging.getLogger(__name__)
@@ -105,6 +110,43 @@ class SignatureArtifact:
     kind: str
     manifest: bytes
     blobs: Mapping[str, bytes]
+
+
+_IMAGE_CONFIG_TYPES = frozenset(
+    {"application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"}
+)
+_SIGNATURE_LAYER_TYPES = frozenset(
+    {*BUNDLE_MEDIA_TYPES, "application/jose+json", "application/cose"}
+)
+
+
+def is_signature_artifact(manifest: bytes) -> bool:
+    """Whether a manifest is a signature (served ungated: signatures are read to verify).
+
+    A cosign `.sig` manifest (every layer a simple-signing payload), or a Sigstore bundle or
+    Notation signature artifact whose config is not an image config and whose layers are all
+    bundles or envelopes. Nothing that passes can be run as an image, so an image disguised
+    as a signature is still gated.
+    """
+    try:
+        document = json.loads(manifest)
+    except ValueError:
+        return False
+    if not isinstance(document, dict):
+        return False
+    layers = document.get("layers")
+    config = document.get("config")
+    if not isinstance(layers, list) or not layers or not isinstance(config, dict):
+        return False
+    types = {layer.get("mediaType") if isinstance(layer, dict) else None for layer in layers}
+    if types == {SIMPLE_SIGNING_MEDIA_TYPE}:
+        return True
+    kind = artifact_kind(document.get("artifactType") or config.get("mediaType"))
+    return (
+        kind is not None
+        and config.get("mediaType") not in _IMAGE_CONFIG_TYPES
+        and types <= _SIGNATURE_LAYER_TYPES
+    )
 
 
 def artifact_kind(artifact_type: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """The signature policy: which formats count, whom they trust, and indexes."""
 
 import datetime as dt
+import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,6 +30,7 @@ from trust.sigs.policy import (
     SignaturePolicy,
     Subject,
     artifact_kind,
+    is_signature_artifact,
 )
 from trust.sigs.verdict import Verdict
 
@@ -216,3 +218,26 @@ def test_keyless_bundles_count_with_a_keyless_trust_root():
         SignaturePolicy.from_dict(
             {"formats": ["cosign"], "cosign": {"keyless": {"fulcio": [], "rekor": []}}}
         )
+
+
+def test_signature_artifacts_are_recognised_and_images_are_not(material):
+    key = material[0]
+    assert is_signature_artifact(cosign_signature(key, SUBJECT.digest).manifest)
+    bundle = bundle_referrer(dsse_bundle(key, SUBJECT.digest), SUBJECT.digest, 9)
+    assert is_signature_artifact(bundle.manifest)
+    assert is_signature_artifact(notation(material).manifest)
+    # An image in disguise: a signature artifact type over an image config and a tar layer.
+    disguised = json.loads(bundle.manifest)
+    disguised["config"]["mediaType"] = "application/vnd.oci.image.config.v1+json"
+    assert not is_signature_artifact(json.dumps(disguised).encode())
+    disguised = json.loads(bundle.manifest)
+    disguised["layers"].append(
+        {
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": SUBJECT.digest,
+            "size": 1,
+        }
+    )
+    assert not is_signature_artifact(json.dumps(disguised).encode())
+    assert not is_signature_artifact(MANIFEST)
+    assert not is_signature_artifact(b"not json")
