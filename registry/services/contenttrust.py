@@ -84,8 +84,7 @@ class ContentTrustPolicy:
         """
         if record.signature_policy is None:
             await self._check_dct(repository, reference, record.digest)
-        elif not is_signature_artifact(record.payload):
-            # Signatures themselves are served: clients read them to verify the image.
+        else:
             await self._check_policy(repository, reference, record, record.signature_policy)
 
     async def _check_policy(
@@ -111,7 +110,9 @@ class ContentTrustPolicy:
             explanation = "its signature policy cannot be read"
         else:
             decision = await self.signatures.decide(repository, record, policy, dct)
-            if decision.signed:
+            # Signatures themselves are served: clients read them to verify the image (asked
+            # only here, so that signed images do not pay for parsing their manifest).
+            if decision.signed or is_signature_artifact(record.payload):
                 return
             explanation = decision.explain()
         logger.info(

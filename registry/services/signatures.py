@@ -14,11 +14,13 @@ platform manifest pulled by digest also counts when an index of this repository 
 counts (a multi-platform pull fetches its platform by digest).
 
 Costs: the policy document is parsed once per version (versions are content hashes, so a cached
-policy is never stale). Each gated read looks up which signature artifacts exist (one query);
-the verification itself is cached by (repository, digest, policy version, the set of signature
+policy is never stale). A gated read looks up which signature artifacts exist (one query),
+except that a digest found signed is not looked up again for `recheck_after` seconds (so a
+deleted signature stops counting within that bound; DCT verdicts are always asked). The
+verification itself is cached by (repository, digest, policy version, the set of signature
 artifacts, DCT verdict) for `verdict_ttl` seconds, which bounds how late a certificate or
-signature expiry is noticed. Removing a key or certificate changes the policy
-version, so it takes effect on the next read on every replica.
+signature expiry is noticed. Removing a key or certificate changes the policy version, so it
+takes effect on the next read on every replica.
 
 Scope: reads through the manifest and blob services; the decision is `trust.sigs`'.
 """
@@ -52,7 +54,7 @@ from trust.sigs.policy import (
     Subject,
     artifact_kind,
 )
-from trust.sigs.verdict import Verdict
+from trust.sigs.verdict import DCT, Verdict
 
 __all__ = ["SignatureGate"]
 
@@ -82,6 +84,7 @@ class SignatureGate:
         blobs: reads signature layers (only those linked into the repository).
         clock: "now" for certificate and expiry checks.
         verdict_ttl: seconds a verification result is reused.
+        recheck_after: seconds a signed digest is served without looking its signatures up.
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class SignatureGate:
         blobs: BlobService,
         clock: Callable[[], dt.datetime],
         verdict_ttl: float = 60.0,
+        recheck_after: float = 1.0,
     ) -> None:
         self.engine = engine
         self.reads = reads
@@ -99,6 +103,8 @@ class SignatureGate:
         self.blobs = blobs
         self.clock = clock
         self.verdict_ttl = verdict_ttl
+        self.recheck_after = recheck_after
+        self._recent: dict[tuple[str, str, str], tuple[float, Decision]] = {}
         self._policies: dict[str, SignaturePolicy | None] = {}
         self._decisions: dict[tuple[object, ...], tuple[float, Decision]] = {}
 
@@ -160,12 +166,23 @@ class SignatureGate:
     async def _decide_digest(
         self, repository: str, record: ManifestRecord, policy: SignaturePolicy, dct: DctCheck
     ) -> Decision:
+        now = time.monotonic()
+        # A signed digest is not looked up again for `recheck_after` seconds (DCT verdicts
+        # have their own cache and are always asked).
+        recent_key = (repository, record.digest, policy.version)
+        recent = self._recent.get(recent_key)
+        if (
+            recent is not None
+            and now - recent[0] < self.recheck_after
+            and DCT not in policy.formats
+        ):
+            return recent[1]
         found = await self._find(repository, record.digest)
         dct_verdict = await dct(record.digest) if "dct" in policy.formats else None
         key = (repository, record.digest, policy.version, found, dct_verdict)
         cached = self._decisions.get(key)
-        now = time.monotonic()
         if cached is not None and now - cached[0] < self.verdict_ttl:
+            self._remember(recent_key, now, cached[1])
             return cached[1]
         artifacts = [
             artifact
@@ -179,7 +196,15 @@ class SignatureGate:
         if len(self._decisions) > _MAX_CACHED:
             self._decisions.clear()
         self._decisions[key] = (now, decision)
+        self._remember(recent_key, now, decision)
         return decision
+
+    def _remember(self, key: tuple[str, str, str], now: float, decision: Decision) -> None:
+        if not decision.signed:
+            return
+        if len(self._recent) > _MAX_CACHED:
+            self._recent.clear()
+        self._recent[key] = (now, decision)
 
     async def _find(self, repository: str, digest: str) -> _Found:
         params = {"repo": repository, "digest": digest, "tag": signature_tag(digest)}
