@@ -6,6 +6,7 @@ lay them out (made by tests.support.signatures); the policy is set through the J
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -309,3 +310,18 @@ async def test_signatures_themselves_are_served_from_a_gated_repository(client):
             f"/v2/team/app/manifests/{reference}", headers={"Accept": mt.OCI_MANIFEST}
         )
         assert resp.status == 200, reference
+
+
+async def test_a_deleted_signature_stops_counting_within_a_second(client):
+    key = new_key()
+    image = await push_image(client, "team/app", "v1")
+    await sign_cosign(client, "team/app", key, image.digest)
+    await set_policy(client, "team/app", cosign_policy(key))
+    assert await status(client, "team/app", "v1") == 200
+    sig_tag = image.digest.replace(":", "-") + ".sig"
+    resp = await client.get(f"/v2/team/app/manifests/{sig_tag}", headers=ACCEPT)
+    signature_digest = resp.headers["Docker-Content-Digest"]
+    resp = await client.delete(f"/v2/team/app/manifests/{signature_digest}")
+    assert resp.status == 202
+    await asyncio.sleep(1.1)
+    assert "cosign: no signature found" in await refusal(client, "team/app", "v1")
