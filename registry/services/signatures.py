@@ -178,7 +178,7 @@ class SignatureGate:
         ):
             return recent[1]
         found = await self._find(repository, record.digest)
-        dct_verdict = await dct(record.digest) if "dct" in policy.formats else None
+        dct_verdict = await dct(record.digest) if DCT in policy.formats else None
         key = (repository, record.digest, policy.version, found, dct_verdict)
         cached = self._decisions.get(key)
         if cached is not None and now - cached[0] < self.verdict_ttl:
