@@ -325,3 +325,23 @@ async def test_a_deleted_signature_stops_counting_within_a_second(client):
     assert resp.status == 202
     await asyncio.sleep(1.1)
     assert "cosign: no signature found" in await refusal(client, "team/app", "v1")
+
+
+async def test_dct_and_cosign_together_either_suffices(client, tmp_path):
+    from tests.api.test_trust_required import sign, signer
+
+    key = new_key()
+    dct_signed = await push_image(client, "team/app", "v1", seed="a")
+    cosign_signed = await push_image(client, "team/app", "v2", seed="b")
+    await push_image(client, "team/app", "v3", seed="c")
+    author = signer(client, tmp_path / "keys", "127.0.0.1:5000/team/app")
+    await asyncio.to_thread(author.initialize)
+    await sign(author, "v1", dct_signed.digest, len(dct_signed.payload))
+    await sign_cosign(client, "team/app", key, cosign_signed.digest)
+    await set_policy(client, "team/app", cosign_policy(key) | {"formats": ["dct", "cosign"]})
+    assert await status(client, "team/app", "v1") == 200
+    assert await status(client, "team/app", dct_signed.digest) == 200
+    assert await status(client, "team/app", "v2") == 200
+    message = await refusal(client, "team/app", "v3")
+    assert "dct: no signed tag names this digest" in message
+    assert "cosign: no signature found" in message
