@@ -630,3 +630,48 @@ def notation_cose(
 
 def notation_cose_referrer(envelope: bytes, subject_digest: str, subject_size: int) -> Artifact:
     return referrer(NOTATION_TYPE, "application/cose", envelope, subject_digest, subject_size)
+
+
+def cosign_keyless_signature(
+    sigstore: Sigstore,
+    image_digest: str,
+    *,
+    email: str = "dev@acme.test",
+    issuer: str = "https://issuer.acme.test",
+    signed_at: dt.datetime = NOW - dt.timedelta(hours=2),
+    logged_at: dt.datetime | None = None,
+) -> Artifact:
+    """A keyless `.sig` manifest as cosign v1/v2 writes it: the layer annotations carry the
+    Fulcio certificate and the Rekor entry with its signed entry timestamp."""
+    key, cert = sigstore.issue(email, issuer, signed_at - dt.timedelta(minutes=1))
+    payload = simple_signing_payload(image_digest, "hub.example/acme/app")
+    signature = b64(cosign_sign(key, payload))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    body = {
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()}},
+            "signature": {"content": signature, "publicKey": {"content": b64(cert_pem)}},
+        },
+    }
+    entry = sigstore.entry(body, logged_at or signed_at)
+    rekor_bundle = {
+        "SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {
+            "body": entry["canonicalizedBody"],
+            "integratedTime": int(entry["integratedTime"]),
+            "logIndex": int(entry["logIndex"]),
+            "logID": sigstore.log_id().hex(),
+        },
+    }
+    artifact = cosign_sig_manifest([(payload, signature)])
+    manifest = json.loads(artifact.manifest)
+    manifest["layers"][0]["annotations"].update(
+        {
+            "dev.sigstore.cosign/certificate": cert_pem.decode(),
+            "dev.sigstore.cosign/chain": "".join(sigstore.trust_pems()[::-1]),
+            "dev.sigstore.cosign/bundle": json.dumps(rekor_bundle),
+        }
+    )
+    return Artifact(json.dumps(manifest).encode(), artifact.blobs)

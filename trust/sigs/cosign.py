@@ -13,12 +13,18 @@ the simple-signing document (containers/image "atomic container signature" shape
 
 A signature counts when a trusted key verifies it over the payload bytes, the payload names
 the image's digest, and (when asked) the claimed identity and `optional` annotations match.
+A keyless signature (cosign v1 and v2: the Fulcio certificate in `dev.sigstore.cosign/
+certificate`, the Rekor entry in `dev.sigstore.cosign/bundle`) counts when the policy gives a
+keyless trust root and `trust.sigs.keyless` accepts certificate, identity and log entry; the
+certificate's key then verifies the signature.
 
 Scope: verification of bytes the caller fetched; no registry access.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,8 +35,10 @@ from trust.sigs.errors import (
     IdentityMismatchError,
     MalformedSignatureError,
     SignatureVerificationError,
+    UnsupportedAlgorithmError,
     UntrustedSignerError,
 )
+from trust.sigs.keyless import KeylessTrust, LogEntryClaim, verify_cosign_keyless
 from trust.sigs.keys import VerifyingKey
 from trust.sigs.verdict import (
     COSIGN,
@@ -59,6 +67,8 @@ logger = logging.getLogger(__name__)
 
 SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
+CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
+BUNDLE_ANNOTATION = "dev.sigstore.cosign/bundle"
 COSIGN_SIGNATURE_TYPE = "cosign container image signature"
 
 
@@ -134,6 +144,10 @@ def verify_simple_signing(
     *,
     identities: Sequence[str] = (),
     annotations: Mapping[str, str] | None = None,
+    certificate: str | None = None,
+    rekor_bundle: str | None = None,
+    keyless: KeylessTrust | None = None,
+    now: dt.datetime | None = None,
 ) -> Verdict:
     """Verify one simple-signing signature of `image_digest`.
 
@@ -144,6 +158,10 @@ def verify_simple_signing(
         keys: the trusted keys; any of them may have signed.
         identities: when not empty, the claimed docker-reference must name one of these.
         annotations: when given, each must appear with this value under `optional`.
+        certificate: the layer's certificate annotation (a keyless signature).
+        rekor_bundle: the layer's bundle annotation (its log entry).
+        keyless: the keyless trust root (None: keyless signatures are refused).
+        now: the verification time (a log entry integrated after it is refused).
 
     Returns:
         The verdict, naming the key that verified.
@@ -156,6 +174,17 @@ def verify_simple_signing(
     """
     check_digest(image_digest)
     raw_signature = b64decode(signature, "cosign signature annotation")
+    signed_at = None
+    if certificate is not None:
+        if keyless is None or rekor_bundle is None:
+            raise UnsupportedAlgorithmError(
+                "keyless cosign signatures are not trusted by this policy"
+                if keyless is None
+                else "keyless cosign signature has no transparency log bundle"
+            )
+        claim = LogEntryClaim(raw_signature, message_digest=hashlib.sha256(payload).digest())
+        key, signed_at = verify_cosign_keyless(certificate, rekor_bundle, claim, keyless, now)
+        keys = [key]
     signer = next((key for key in keys if key.verify(raw_signature, payload)), None)
     if signer is None:
         raise UntrustedSignerError("cosign signature is not verified by any trusted key")
@@ -170,15 +199,18 @@ def verify_simple_signing(
     for key, value in (annotations or {}).items():
         if claim.optional.get(key) != value:
             raise IdentityMismatchError(f"cosign signature lacks annotation {key}={value}")
-    return Verdict(COSIGN, image_digest, signer.name, "sig-tag")
+    return Verdict(COSIGN, image_digest, signer.name, "sig-tag", signed_at=signed_at)
 
 
 @dataclass(frozen=True)
 class SignatureLayer:
-    """One signature layer of a `.sig` manifest: the blob to fetch and its signature."""
+    """One signature layer of a `.sig` manifest: the blob to fetch, its signature and, for a
+    keyless signature, its certificate and log entry annotations."""
 
     digest: str
     signature: str
+    certificate: str | None = None
+    rekor_bundle: str | None = None
 
 
 def signature_layers(manifest: bytes) -> list[SignatureLayer]:
@@ -198,7 +230,16 @@ def signature_layers(manifest: bytes) -> list[SignatureLayer]:
         annotations = layer.get("annotations") or {}
         signature = annotations.get(SIGNATURE_ANNOTATION) if isinstance(annotations, dict) else None
         if isinstance(signature, str):
-            found.append(SignatureLayer(check_digest(layer.get("digest")), signature))
+            certificate = annotations.get(CERTIFICATE_ANNOTATION)
+            rekor_bundle = annotations.get(BUNDLE_ANNOTATION)
+            found.append(
+                SignatureLayer(
+                    check_digest(layer.get("digest")),
+                    signature,
+                    certificate if isinstance(certificate, str) else None,
+                    rekor_bundle if isinstance(rekor_bundle, str) else None,
+                )
+            )
     return found
 
 
@@ -210,13 +251,16 @@ def verify_signature_manifest(
     *,
     identities: Sequence[str] = (),
     annotations: Mapping[str, str] | None = None,
+    keyless: KeylessTrust | None = None,
+    now: dt.datetime | None = None,
 ) -> Verdict:
     """Verify a `.sig` manifest: the image counts as signed when any layer verifies.
 
     Args:
         manifest: the bytes of the manifest tagged `sha256-<hex>.sig`.
         blobs: the layer blobs by digest (a missing blob makes its layer not count).
-        image_digest, keys, identities, annotations: as for `verify_simple_signing`.
+        image_digest, keys, identities, annotations, keyless, now: as for
+            `verify_simple_signing`.
 
     Raises:
         SignatureVerificationError: no layer verifies; the error of the layer that came
@@ -233,6 +277,10 @@ def verify_signature_manifest(
                 keys,
                 identities=identities,
                 annotations=annotations,
+                certificate=layer.certificate,
+                rekor_bundle=layer.rekor_bundle,
+                keyless=keyless,
+                now=now,
             )
         except KeyError:
             errors.append(MalformedSignatureError(f"signature blob {layer.digest} is missing"))

@@ -29,7 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,7 @@ __all__ = [
     "certificate_identity",
     "merkle_root",
     "signing_certificate",
+    "verify_cosign_keyless",
     "verify_keyless",
 ]
 
@@ -179,7 +180,47 @@ def verify_keyless(
         IdentityMismatchError: the issuer or subject is not trusted.
         UntrustedSignerError: no log entry verifies, or it records another signature.
     """
-    leaf = signing_certificate(material)
+    entries = material.get("tlogEntries")
+    if not isinstance(entries, list) or not entries:
+        raise UntrustedSignerError("keyless bundle has no transparency log entry")
+    return _verify(signing_certificate(material), entries, _verify_entry, claim, trust, now)
+
+
+def verify_cosign_keyless(
+    certificate_pem: str,
+    rekor_bundle: str,
+    claim: LogEntryClaim,
+    trust: KeylessTrust,
+    now: dt.datetime | None = None,
+) -> tuple[VerifyingKey, dt.datetime]:
+    """Check a keyless signature in cosign's tag scheme (cosign v1 and v2 layer annotations).
+
+    The layer carries the certificate (`dev.sigstore.cosign/certificate`, PEM) and the log
+    entry (`dev.sigstore.cosign/bundle`: `{"SignedEntryTimestamp": b64, "Payload": {"body",
+    "integratedTime", "logIndex", "logID"}}`); intermediates come from the trust root only.
+
+    Raises:
+        As `verify_keyless`.
+    """
+    try:
+        leaf = x509.load_pem_x509_certificate(certificate_pem.encode())
+    except ValueError as exc:
+        raise MalformedSignatureError(f"cosign certificate is not PEM: {exc}") from exc
+    try:
+        entry = json.loads(rekor_bundle)
+    except ValueError as exc:
+        raise MalformedSignatureError("cosign bundle annotation is not JSON") from exc
+    return _verify(leaf, [entry], _verify_cosign_entry, claim, trust, now)
+
+
+def _verify(
+    leaf: x509.Certificate,
+    entries: Sequence[Any],
+    check_entry: Callable[[Any, LogEntryClaim, x509.Certificate, KeylessTrust], dt.datetime],
+    claim: LogEntryClaim,
+    trust: KeylessTrust,
+    now: dt.datetime | None,
+) -> tuple[VerifyingKey, dt.datetime]:
     chain = _build_chain(leaf, trust.certificates)
     issuer, subjects = certificate_identity(leaf)
     if not any(i.issuer == issuer and i.subject in subjects for i in trust.identities):
@@ -187,13 +228,10 @@ def verify_keyless(
             f"keyless signature by {', '.join(subjects) or '(no subject)'} from issuer"
             f" {issuer!r} is not a trusted identity"
         )
-    entries = material.get("tlogEntries")
-    if not isinstance(entries, list) or not entries:
-        raise UntrustedSignerError("keyless bundle has no transparency log entry")
     errors = []
     for entry in entries:
         try:
-            signed_at = _verify_entry(entry, claim, leaf, trust)
+            signed_at = check_entry(entry, claim, leaf, trust)
             if now is not None and signed_at > now + _CLOCK_SKEW:
                 raise UntrustedSignerError(f"log entry is integrated in the future ({signed_at})")
         except (MalformedSignatureError, UntrustedSignerError) as exc:
@@ -249,6 +287,36 @@ def _verify_entry(
         raise MalformedSignatureError("log entry lacks logIndex or integratedTime") from exc
     _check_body(body, claim, leaf)
     promise = (entry.get("inclusionPromise") or {}).get("signedEntryTimestamp")
+    _check_set(key, promise, body_b64, integrated, log_id, index)
+    if entry.get("inclusionProof") is not None:
+        _check_inclusion(entry["inclusionProof"], body, key)
+    return dt.datetime.fromtimestamp(integrated, dt.UTC)
+
+
+def _verify_cosign_entry(
+    entry: Any, claim: LogEntryClaim, leaf: x509.Certificate, trust: KeylessTrust
+) -> dt.datetime:
+    """The log entry of cosign's `dev.sigstore.cosign/bundle` annotation."""
+    try:
+        payload = entry["Payload"]
+        body_b64 = payload["body"]
+        integrated, index = int(payload["integratedTime"]), int(payload["logIndex"])
+        log_id = bytes.fromhex(payload["logID"])
+        promise = entry["SignedEntryTimestamp"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedSignatureError("cosign bundle annotation is malformed") from exc
+    key = trust.log_key(log_id)
+    if key is None:
+        raise UntrustedSignerError("log entry is from a log that is not trusted")
+    _check_body(b64decode(body_b64, "log entry body"), claim, leaf)
+    _check_set(key, promise, body_b64, integrated, log_id, index)
+    return dt.datetime.fromtimestamp(integrated, dt.UTC)
+
+
+def _check_set(
+    key: VerifyingKey, promise: Any, body_b64: str, integrated: int, log_id: bytes, index: int
+) -> None:
+    """Rekor's signed entry timestamp: its key's signature over the canonical entry summary."""
     if promise is None:
         raise UntrustedSignerError("log entry has no signed entry timestamp")
     payload = json.dumps(
@@ -258,9 +326,6 @@ def _verify_entry(
     ).encode()
     if not key.verify(b64decode(promise, "signed entry timestamp"), payload):
         raise UntrustedSignerError("signed entry timestamp does not verify")
-    if entry.get("inclusionProof") is not None:
-        _check_inclusion(entry["inclusionProof"], body, key)
-    return dt.datetime.fromtimestamp(integrated, dt.UTC)
 
 
 def _check_body(body: bytes, claim: LogEntryClaim, leaf: x509.Certificate) -> None:

@@ -306,6 +306,8 @@ class SignaturePolicy:
                 self.cosign_keys,
                 identities=self.cosign_identities,
                 annotations=self.cosign_annotations,
+                keyless=self.cosign_keyless,
+                now=now,
             )
         if artifact.kind == SIGSTORE_BUNDLE:
             return verify_bundle_manifest(

@@ -6,8 +6,15 @@ import json
 
 import pytest
 
-from tests.support.signatures import NOW, Sigstore, digest_of, keyless_bundle
+from tests.support.signatures import (
+    NOW,
+    Sigstore,
+    cosign_keyless_signature,
+    digest_of,
+    keyless_bundle,
+)
 from trust.sigs.bundle import verify_bundle
+from trust.sigs.cosign import verify_signature_manifest
 from trust.sigs.errors import (
     CertificateChainError,
     DigestMismatchError,
@@ -125,3 +132,37 @@ def test_merkle_root_of_a_one_leaf_tree_is_the_leaf():
     assert merkle_root(0, 1, b"x" * 32, []) == b"x" * 32
     with pytest.raises(UntrustedSignerError):
         merkle_root(1, 1, b"x" * 32, [])
+
+
+def test_cosign_tag_scheme_keyless_signature_verifies(sigstore):
+    artifact = cosign_keyless_signature(sigstore, IMAGE)
+    verdict = verify_signature_manifest(
+        artifact.manifest, artifact.blobs, IMAGE, [], keyless=trust(sigstore), now=NOW
+    )
+    assert verdict.layout == "sig-tag" and verdict.signer.startswith("dev@acme.test")
+    assert verdict.signed_at == (NOW - dt.timedelta(hours=2)).replace(microsecond=0)
+
+
+def test_cosign_tag_scheme_keyless_attacks_are_refused(sigstore):
+    keyless = trust(sigstore)
+    with pytest.raises(UnsupportedAlgorithmError):
+        artifact = cosign_keyless_signature(sigstore, IMAGE)
+        verify_signature_manifest(artifact.manifest, artifact.blobs, IMAGE, [])
+    with pytest.raises(IdentityMismatchError):
+        artifact = cosign_keyless_signature(sigstore, IMAGE, email="mallory@acme.test")
+        verify_signature_manifest(artifact.manifest, artifact.blobs, IMAGE, [], keyless=keyless)
+    with pytest.raises(SigningTimeError):
+        artifact = cosign_keyless_signature(sigstore, IMAGE, logged_at=NOW - dt.timedelta(hours=1))
+        verify_signature_manifest(artifact.manifest, artifact.blobs, IMAGE, [], keyless=keyless)
+    with pytest.raises(DigestMismatchError):
+        artifact = cosign_keyless_signature(sigstore, digest_of(b"other"))
+        verify_signature_manifest(artifact.manifest, artifact.blobs, IMAGE, [], keyless=keyless)
+    # Another signature's log entry attached to this layer.
+    one = json.loads(cosign_keyless_signature(sigstore, IMAGE).manifest)
+    other = cosign_keyless_signature(sigstore, IMAGE)
+    annotations = json.loads(other.manifest)["layers"][0]["annotations"]
+    one["layers"][0]["annotations"]["dev.sigstore.cosign/bundle"] = annotations[
+        "dev.sigstore.cosign/bundle"
+    ]
+    with pytest.raises(UntrustedSignerError, match="another signature"):
+        verify_signature_manifest(json.dumps(one).encode(), other.blobs, IMAGE, [], keyless=keyless)
