@@ -179,9 +179,13 @@ class TrustPolicyStatement:
                 raise TrustPolicyError(f"{name}: trust store {store!r} is not ca:NAME")
         if "*" in identities and len(identities) > 1:
             raise TrustPolicyError(f"{name}: the identity '*' must stand alone")
-        for identity in identities:
-            if identity != "*":
-                _parse_identity(identity, name)
+        parsed = [_parse_identity(i, name) for i in identities if i != "*"]
+        for index, one in enumerate(parsed):
+            for other in parsed[index + 1 :]:
+                # Overlapping identities (one's RDNs all within the other's) make the policy
+                # invalid: some certificate would match both.
+                if one.items() <= other.items() or other.items() <= one.items():
+                    raise TrustPolicyError(f"{name}: trusted identities overlap")
         return cls(name, tuple(scopes), level, tuple(stores), tuple(identities))
 
     def trusts_subject(self, certificate: x509.Certificate) -> bool:

@@ -251,6 +251,12 @@ def test_policy_scope_selection_and_validation():
         trust_policy(identities=["x509.subject: CN=only"]),
         trust_policy(stores=["acme"]),
         trust_policy(override={"integrity": "log"}),
+        trust_policy(
+            identities=[
+                "x509.subject: C=US, ST=WA, O=acme, OU=org1",
+                "x509.subject: C=US, ST=WA, O=acme",
+            ]
+        ),
         {"version": "2.0", "trustPolicies": []},
     ):
         with pytest.raises(TrustPolicyError):
