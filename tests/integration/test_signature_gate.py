@@ -2,11 +2,12 @@
 
 Signatures are attached the way the signing tools do it: Notation signatures and Sigstore
 bundles as OCI 1.1 referrers pushed by the oras client (`subject` set), cosign's tag-scheme
-signatures as `sha256-<hex>.sig` manifests pushed with the in-repo upload helpers (oras-py
-cannot set layer annotations). The policy is set with `berth-hub repo policy --file` and
-`repo trust-required on`; skopeo then pulls: the signed images come through, the unsigned and
-wrongly signed ones are refused with 403 DENIED naming what is missing, and a referrer that
-claims the subject from another repository does not sign it.
+signatures (with a key, and keyless with a test Fulcio and Rekor) as `sha256-<hex>.sig`
+manifests pushed with the in-repo upload helpers (oras-py cannot set layer annotations).
+The policy is set with `berth-hub repo policy --file` and `repo trust-required on`; skopeo
+then pulls: the signed images come through, the unsigned and wrongly signed ones are refused
+with 403 DENIED naming what is missing, and a referrer that claims the subject from another
+repository does not sign it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from tests.support.signatures import (
     BUNDLE_TYPE,
     NOTATION_TYPE,
     Pki,
+    Sigstore,
+    cosign_keyless_signature,
     cosign_signature,
     dsse_bundle,
     new_key,
@@ -98,8 +101,8 @@ def oras_attach(
     assert response.status_code == 201, response.text
 
 
-def attach_cosign(hub: HubProcess, repository: str, key, digest: str) -> None:
-    artifact = cosign_signature(key, digest, f"{hub.host}/{repository}")
+def attach_cosign(hub: HubProcess, repository: str, key, digest: str, artifact=None) -> None:
+    artifact = artifact or cosign_signature(key, digest, f"{hub.host}/{repository}")
     for blob in artifact.blobs.values():
         push_blob(hub.url, repository, blob)
     tag = digest.replace(":", "-") + ".sig"
@@ -118,10 +121,21 @@ def test_signed_images_pull_and_the_rest_are_refused(
         client = oras.provider.Registry(hostname=hub.host, insecure=True)
         images = {
             tag: push_variant(hub, repo, tag, built_image)
-            for tag in ("cosign", "bundle", "notation", "unsigned", "stranger", "elsewhere")
+            for tag in (
+                "cosign",
+                "keyless",
+                "bundle",
+                "notation",
+                "unsigned",
+                "stranger",
+                "elsewhere",
+            )
         }
         attach_cosign(hub, repo, key, images["cosign"][0])
         attach_cosign(hub, repo, stranger, images["stranger"][0])
+        sigstore = Sigstore.create()
+        keyless = cosign_keyless_signature(sigstore, images["keyless"][0], email="ci@acme.test")
+        attach_cosign(hub, repo, None, images["keyless"][0], keyless)
         oras_attach(
             client,
             hub,
@@ -161,7 +175,16 @@ def test_signed_images_pull_and_the_rest_are_refused(
 
         policy = {
             "formats": ["cosign", "notation"],
-            "cosign": {"keys": [public_pem(key).decode()]},
+            "cosign": {
+                "keys": [public_pem(key).decode()],
+                "keyless": {
+                    "fulcio": sigstore.trust_pems(),
+                    "rekor": [sigstore.log_pem()],
+                    "identities": [
+                        {"issuer": "https://issuer.acme.test", "subject": "ci@acme.test"}
+                    ],
+                },
+            },
             "notation": {
                 "trustPolicy": trust_policy(scopes=[f"{hub.host}/{repo}"]),
                 "trustStores": {"ca:acme": {"certificates": pki.root_pem().decode()}},
@@ -175,7 +198,7 @@ def test_signed_images_pull_and_the_rest_are_refused(
         hub_admin(hub.data_dir, "repo", "trust-required", repo, "on")
         assert '"formats"' in hub_admin(hub.data_dir, "repo", "policy", repo)
 
-        for tag in ("cosign", "bundle", "notation"):
+        for tag in ("cosign", "keyless", "bundle", "notation"):
             out = tmp_path / f"out-{tag}"
             skopeo.copy(f"docker://{hub.host}/{repo}:{tag}", f"oci:{out}:{tag}")
             assert (out / "index.json").exists()
