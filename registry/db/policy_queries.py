@@ -32,6 +32,7 @@ from trust.sigs.policy import COSIGN_SIG_TAG
 
 __all__ = [
     "INDEX_PARENTS",
+    "MAX_SIGNATURE_ARTIFACTS",
     "SIGNATURE_ARTIFACTS",
     "PolicySetting",
     "policy_document",
@@ -40,6 +41,10 @@ __all__ = [
     "set_repository_policy",
     "store_policy",
 ]
+
+# At most this many signature artifacts of one digest are read: a pusher cannot make a pull
+# verify an unbounded number of them.
+MAX_SIGNATURE_ARTIFACTS = 32
 
 # The signature artifacts of `digest` in `repo`, in one query: the manifest tagged `tag` (cosign's
 # `sha256-<hex>.sig`), marked with `sig_tag_kind`, and the referrers of `digest` that are
@@ -59,7 +64,7 @@ SIGNATURE_ARTIFACTS = union_all(
             manifests.c.artifact_type == bindparam("notation_type", NOTATION_ARTIFACT_TYPE),
         ),
     ),
-)
+).limit(bindparam("limit", MAX_SIGNATURE_ARTIFACTS))
 
 # Manifests of `repo` that list `child` as a manifest (the indexes holding a platform image).
 INDEX_PARENTS = (
