@@ -62,17 +62,22 @@ def run_repo_policy(args: argparse.Namespace) -> int:
 
 
 def run_org_policy(args: argparse.Namespace) -> int:
-    """Set or clear the signature policy of a namespace's repositories without their own."""
+    """Show, set or clear the signature policy of a namespace's repositories without their own."""
 
     async def action(engine: AsyncEngine) -> str:
         service = SignaturePolicyService(engine, AuditLog(engine))
+        document = None
         if args.file is None and not args.clear:
-            raise InvalidRequestError("give --file FILE or --clear")
-        document = None if args.clear else _document(args)
-        version = await service.set_namespace(args.namespace, document, actor=CLI_ACTOR)
+            version, document = await service.show_namespace(args.namespace)
+        else:
+            new = None if args.clear else _document(args)
+            version = await service.set_namespace(args.namespace, new, actor=CLI_ACTOR)
         if version is None:
             return f"{args.namespace}: no signature policy"
-        return f"{args.namespace}: signature policy {version[:12]}"
+        head = f"{args.namespace}: signature policy {version[:12]}"
+        if document is not None:
+            return head + "\n" + json.dumps(document, indent=2, sort_keys=True)
+        return head
 
     status, line = run_with_engine(args, action)
     if line:

@@ -35,6 +35,7 @@ __all__ = [
     "MAX_SIGNATURE_ARTIFACTS",
     "SIGNATURE_ARTIFACTS",
     "PolicySetting",
+    "namespace_policy",
     "policy_document",
     "policy_setting",
     "set_namespace_policy",
@@ -132,6 +133,16 @@ async def set_namespace_policy(conn: AsyncConnection, namespace: str, version: s
         update(namespaces).where(namespaces.c.name == namespace).values(signature_policy=version)
     )
     return bool(result.rowcount)
+
+
+async def namespace_policy(conn: AsyncConnection, namespace: str) -> tuple[bool, str | None]:
+    """(whether the namespace exists, its policy version)."""
+    row = (
+        await conn.execute(
+            select(namespaces.c.signature_policy).where(namespaces.c.name == namespace)
+        )
+    ).first()
+    return (False, None) if row is None else (True, row[0])
 
 
 async def policy_setting(conn: AsyncConnection, repo: str) -> PolicySetting | None:

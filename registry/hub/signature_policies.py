@@ -83,6 +83,19 @@ class SignaturePolicyService:
             setting.own, setting.namespace, None if text is None else json.loads(text)
         )
 
+    async def show_namespace(self, namespace: str) -> tuple[str | None, dict[str, Any] | None]:
+        """The namespace's policy version and document (None, None: it has none).
+
+        Raises:
+            NotFoundError: no such namespace.
+        """
+        async with self.engine.connect() as conn:
+            exists, version = await policy_queries.namespace_policy(conn, namespace)
+            if not exists:
+                raise NotFoundError(f"no namespace {namespace!r}", name=namespace)
+            text = None if version is None else await policy_queries.policy_document(conn, version)
+        return version, None if text is None else json.loads(text)
+
     async def set_repository(
         self, repository: str, document: Any, *, actor: str, address: str = ""
     ) -> PolicyView:
