@@ -34,6 +34,7 @@ from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.signature_policies import SignaturePolicyService
 from registry.keysecret import key_encryption_secret
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
@@ -139,6 +140,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.REPOSITORIES] = RepositoryService(
         engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
     )
+    app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
     if settings.auth_enabled:
         app[keys.ACCESS] = controller
         password = await accounts.bootstrap_admin(settings.admin_password)

@@ -12,6 +12,7 @@ from registry.hub.accounts import AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
 from registry.services.contenttrust import ContentTrustPolicy
@@ -36,3 +37,4 @@ REPOSITORIES = web.AppKey("repositories", RepositoryService)
 PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
+SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)

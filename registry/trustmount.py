@@ -23,6 +23,7 @@ from registry.auth.trust import check
 from registry.hub.names import gun_path, repository_of_scope
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
+from registry.services.signatures import SignatureGate
 from registry.settings import Settings
 from trust.server.app import TRUST_GATE, setup_trust_routes
 from trust.server.settings import TrustServerSettings
@@ -65,7 +66,15 @@ def _repository_of_gun(app: web.Application) -> Callable[[str], str | None]:
 
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:
     """The verification gate, over the trust service that the trust routes' context built."""
+    gate = app[TRUST_GATE]
+    signatures = SignatureGate(
+        app[keys.ENGINE],
+        app[keys.MANIFESTS].reads,
+        app[keys.MANIFESTS],
+        app[keys.BLOBS],
+        gate.service.clock,
+    )
     app[keys.CONTENT_TRUST] = ContentTrustPolicy(
-        app[TRUST_GATE], app[keys.MANIFESTS].reads, app[keys.ENGINE], _repository_of_gun(app)
+        gate, app[keys.MANIFESTS].reads, app[keys.ENGINE], _repository_of_gun(app), signatures
     )
     yield

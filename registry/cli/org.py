@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from registry.auth.policy import ROLES
 from registry.cli.hubdata import CLI_ACTOR, run_accounts
+from registry.cli.policy import add_policy_arguments, run_org_policy
 from registry.hub.accounts import AccountService
 
 
@@ -55,6 +56,13 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
         "namespace",
     )
     trust.add_argument("setting", choices=("on", "off"))
+    policy = verb(
+        "policy",
+        "the signature policy of the namespace's repositories without their own",
+        run_org_policy,
+        "namespace",
+    )
+    add_policy_arguments(policy)
 
 
 def _run(args: argparse.Namespace, action: Callable, done: str) -> int:

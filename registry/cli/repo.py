@@ -1,4 +1,5 @@
-"""`berth-hub repo ...`: repository settings; for now whether pulls need content trust."""
+"""`berth-hub repo ...`: repository settings: whether pulls need content trust, and which
+signatures count (the signature policy)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.cli.hubdata import CLI_ACTOR, run_with_engine
+from registry.cli.policy import add_policy_arguments, run_repo_policy
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
@@ -26,6 +28,14 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     trust.add_argument("setting", nargs="?", choices=tuple(_SETTINGS), help="omit to show")
     add_common(trust)
     trust.set_defaults(func=run_trust_required)
+    policy = verbs.add_parser(
+        "policy",
+        help="the signature policy: which formats and signers count when trust is required",
+    )
+    policy.add_argument("name", help="repository, e.g. team/app")
+    add_policy_arguments(policy)
+    add_common(policy)
+    policy.set_defaults(func=run_repo_policy)
 
 
 def run_trust_required(args: argparse.Namespace) -> int:

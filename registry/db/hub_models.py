@@ -53,6 +53,8 @@ class Namespace(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Content trust required for its repositories that have no setting of their own.
     trust_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The signature policy version its repositories without their own follow (or None: DCT).
+    signature_policy: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
 
 class User(Base):

@@ -19,11 +19,21 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Blob", "Manifest", "ManifestReference", "Repository", "RepositoryBlob", "Tag"]
+__all__ = [
+    "Base",
+    "Blob",
+    "Manifest",
+    "ManifestReference",
+    "Repository",
+    "RepositoryBlob",
+    "SignaturePolicyDocument",
+    "Tag",
+]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -47,6 +57,23 @@ class Repository(Base):
     # Content trust required to pull: True/False, or None to follow the namespace's setting.
     # Kept here because every manifest read already joins this row.
     trust_required: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    # The version of the signature policy that says which signatures count when trust is
+    # required (a `signature_policies` key), or None to follow the namespace's.
+    signature_policy: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+
+
+class SignaturePolicyDocument(Base):
+    """A signature policy document, stored once under its version (its SHA-256).
+
+    Content-addressed, so every hub replica that reads a repository's policy version reads the
+    same document, and a cached decision keyed by version can never outlive a change.
+    """
+
+    __tablename__ = "signature_policies"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Blob(Base):

@@ -46,6 +46,7 @@ class ManifestRecord:
     payload: bytes
     subject_digest: str | None
     trust_required: bool = False  # the repository's effective content-trust setting
+    signature_policy: str | None = None  # its effective signature policy version (None: DCT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,15 +190,16 @@ LINKED_BLOB_SIZE = (
     )
 )
 
-# The content-trust setting rides along on every manifest read (the repository's own, else its
-# namespace's, found by a unique-index probe on the `namespace` parameter), so repositories
-# that do not require trust pay no extra query.
+# The content-trust setting and the signature policy version ride along on every manifest read
+# (the repository's own, else its namespace's, found by a unique-index probe on the `namespace`
+# parameter), so repositories that do not require trust pay no extra query.
 _MANIFEST_COLUMNS = (
     manifests.c.digest,
     manifests.c.media_type,
     manifests.c.payload,
     manifests.c.subject_digest,
     func.coalesce(repositories.c.trust_required, namespaces.c.trust_required, false()),
+    func.coalesce(repositories.c.signature_policy, namespaces.c.signature_policy),
 )
 _NAMESPACE_OF_REPO = namespaces.c.name == bindparam("namespace")
 

@@ -23,7 +23,15 @@ from registry.db.hub_models import (
     TeamMember,
     User,
 )
-from registry.db.models import Blob, Manifest, ManifestReference, Repository, RepositoryBlob, Tag
+from registry.db.models import (
+    Blob,
+    Manifest,
+    ManifestReference,
+    Repository,
+    RepositoryBlob,
+    SignaturePolicyDocument,
+    Tag,
+)
 
 # The registry's content.
 repositories = cast(Table, Repository.__table__)
@@ -32,6 +40,7 @@ repository_blobs = cast(Table, RepositoryBlob.__table__)
 manifests = cast(Table, Manifest.__table__)
 manifest_references = cast(Table, ManifestReference.__table__)
 tags = cast(Table, Tag.__table__)
+signature_policies = cast(Table, SignaturePolicyDocument.__table__)
 
 # The hub: accounts, organizations, repository profiles and stars, the audit log.
 users = cast(Table, User.__table__)

@@ -14,6 +14,12 @@ repository count (publishing under any of them needs push on this same repositor
 - by digest: the digest must be signed for some tag, or be a child of a signed index held by
   the repository (a multi-platform pull fetches its platform's manifest by digest).
 
+When the repository (or its namespace) names a signature policy, the policy decides instead:
+which formats count (Docker Content Trust as above, cosign, Notation) and whom they trust
+(`registry.services.signatures`); the signature artifacts themselves (cosign `.sig` manifests,
+Sigstore bundle and Notation signature referrers that cannot run as images) are served, since
+clients read them to verify. Without a policy, requiring trust means Docker Content Trust.
+
 Scope: the decision only; the API layer turns `UnsignedContentError` into 403 DENIED.
 """
 
@@ -26,9 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.db import queries
 from registry.db.hotreads import HotReads
+from registry.db.queries import ManifestRecord
 from registry.errors import UnsignedContentError
 from registry.oci.digest import Digest
+from registry.services.signatures import SignatureGate
 from trust.server.gate import TrustGate
+from trust.sigs.policy import is_signature_artifact
+from trust.sigs.verdict import DCT, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +53,7 @@ class ContentTrustPolicy:
         reads: the hot-read path (the GUNs of a repository, on the hub's database).
         engine: the hub database (index children).
         repository_of_gun: maps a GUN to the repository it names.
+        signatures: decides under signature policies.
     """
 
     def __init__(
@@ -51,11 +62,13 @@ class ContentTrustPolicy:
         reads: HotReads,
         engine: AsyncEngine,
         repository_of_gun: Callable[[str], str | None],
+        signatures: SignatureGate,
     ) -> None:
         self.gate = gate
         self.reads = reads
         self.engine = engine
         self.repository_of_gun = repository_of_gun
+        self.signatures = signatures
 
     async def guns(self, repository: str) -> list[str]:
         """Every GUN with trust data that names `repository`, whatever its host."""
@@ -63,12 +76,58 @@ class ContentTrustPolicy:
         rows = await self.reads.fetch(queries.TRUST_GUNS, params)
         return sorted(row[0] for row in rows if self.repository_of_gun(row[0]) == repository)
 
-    async def check(self, repository: str, reference: Digest | str, digest: str) -> None:
-        """Allow the read of `digest` (found by `reference`) only when it is signed.
+    async def check(self, repository: str, reference: Digest | str, record: ManifestRecord) -> None:
+        """Allow the read of `record` (found by `reference`) only when it is signed.
 
         Raises:
             UnsignedContentError: the manifest is not signed as described in the module doc.
         """
+        if record.signature_policy is None:
+            await self._check_dct(repository, reference, record.digest)
+        else:
+            await self._check_policy(repository, reference, record, record.signature_policy)
+
+    async def _check_policy(
+        self, repository: str, reference: Digest | str, record: ManifestRecord, version: str
+    ) -> None:
+        policy = await self.signatures.policy(version)
+        tag = reference if isinstance(reference, str) else None
+
+        async def dct(digest: str) -> Verdict | None:
+            guns = await self.guns(repository)
+            if tag is not None and digest == record.digest:
+                for gun in guns:
+                    target = await self.gate.signed_target(gun, tag)
+                    if target is not None and target.digest == digest:
+                        return Verdict(DCT, digest, gun, "tuf")
+                return None
+            for gun in guns:
+                if digest in await self.gate.signed_digests(gun):
+                    return Verdict(DCT, digest, gun, "tuf")
+            return None
+
+        if policy is None:
+            explanation = "its signature policy cannot be read"
+        else:
+            decision = await self.signatures.decide(repository, record, policy, dct)
+            # Signatures themselves are served: clients read them to verify the image (asked
+            # only here, so that signed images do not pay for parsing their manifest).
+            if decision.signed or is_signature_artifact(record.payload):
+                return
+            explanation = decision.explain()
+        logger.info(
+            "refused %s@%s under its signature policy: %s", repository, record.digest, explanation
+        )
+        what = f"tag {tag!r}" if tag is not None else record.digest
+        raise UnsignedContentError(
+            f"signature required: {what} of {repository} is not signed as its policy requires"
+            f" ({explanation})",
+            name=repository,
+            digest=record.digest,
+            **({"tag": tag} if tag is not None else {}),
+        )
+
+    async def _check_dct(self, repository: str, reference: Digest | str, digest: str) -> None:
         guns = await self.guns(repository)
         if isinstance(reference, str):
             for gun in guns:

@@ -167,3 +167,30 @@ def test_a_port_in_use_is_refused_with_one_clear_line(tmp_path):
     assert serve.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in serve.stderr
     assert "Traceback" not in serve.stderr
+
+
+def test_signature_policies_from_the_command_line(auth_hub, tmp_path):
+    import json
+
+    from tests.support.signatures import new_key, public_pem
+
+    assert cli(auth_hub, "user", "add", "gina", "--password-stdin",
+               stdin="gina-password\n").returncode == 0
+    assert cli(auth_hub, "org", "add", "signed", "--owner", "gina").returncode == 0
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps(
+        {"formats": ["cosign"], "cosign": {"keys": [public_pem(new_key()).decode()]}}))
+    assert "no signature policy" in cli(auth_hub, "org", "policy", "signed").stdout
+    set_ = cli(auth_hub, "org", "policy", "signed", "--file", str(policy))
+    assert set_.returncode == 0 and "signed: signature policy" in set_.stdout
+    shown = cli(auth_hub, "org", "policy", "signed").stdout
+    assert '"formats": [\n    "cosign"\n  ]' in shown
+    policy.write_text(json.dumps({"formats": ["pgp"]}))
+    bad = cli(auth_hub, "org", "policy", "signed", "--file", str(policy))
+    assert bad.returncode == 1 and "invalid signature policy" in bad.stderr
+    missing = cli(auth_hub, "repo", "policy", "signed/none")
+    assert missing.returncode == 1 and "no repository" in missing.stderr
+    assert cli(auth_hub, "org", "policy", "signed", "--clear").returncode == 0
+    assert "no signature policy" in cli(auth_hub, "org", "policy", "signed").stdout
+    assert "signed" in cli(auth_hub, "audit", "ls", "--action",
+                           "namespace-signature-policy").stdout

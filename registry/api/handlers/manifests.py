@@ -71,7 +71,7 @@ async def _requested_manifest(request: web.Request) -> ManifestRecord:
     reference = _reference(request)
     record = await request.app[keys.MANIFESTS].get(name, reference)
     if record.trust_required:
-        await request.app[keys.CONTENT_TRUST].check(name, reference, record.digest)
+        await request.app[keys.CONTENT_TRUST].check(name, reference, record)
     if isinstance(reference, str):
         record = await _negotiate(request, name, record)
     return record

@@ -123,8 +123,14 @@ async def put_namespace(request: web.Request) -> web.Response:
     body = await json_body(request)
     public = field(body, "default_public", bool, required=False)
     trust_required = field(body, "trust_required", bool, required=False)
-    if public is None and trust_required is None:
-        raise InvalidRequestError("give default_public and/or trust_required")
+    # `signature_policy`: a policy document for repositories without their own, or null.
+    sets_policy = "signature_policy" in body
+    if public is None and trust_required is None and not sets_policy:
+        raise InvalidRequestError("give default_public, trust_required and/or signature_policy")
+    if sets_policy:
+        await request.app[keys.SIGNATURE_POLICIES].set_namespace(
+            namespace, body["signature_policy"], actor=principal.name, address=address(request)
+        )
     accounts = request.app[keys.ACCOUNTS]
     if public is not None:
         await accounts.set_default_visibility(

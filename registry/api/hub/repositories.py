@@ -42,9 +42,17 @@ async def get_repository(request: web.Request) -> web.Response:
 
 
 async def _with_trust(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
-    """Add the content-trust setting: effective `trust_required` and `on|off|inherit`."""
+    """Add the content-trust setting: effective `trust_required` and `on|off|inherit`, and the
+    signature policy in force (its version and whose it is: `own`, `namespace` or `none`)."""
     setting = await request.app[keys.REPOSITORIES].trust_setting(body["name"])
-    return {**body, "trust_required": setting.required, "trust_required_setting": setting.label}
+    policy = await request.app[keys.SIGNATURE_POLICIES].show(body["name"])
+    return {
+        **body,
+        "trust_required": setting.required,
+        "trust_required_setting": setting.label,
+        "signature_policy": policy.version,
+        "signature_policy_setting": policy.label,
+    }
 
 
 async def update_repository(request: web.Request) -> web.Response:
@@ -55,11 +63,17 @@ async def update_repository(request: web.Request) -> web.Response:
     # `trust_required`: true, false, or null to follow the namespace's setting.
     sets_trust = "trust_required" in body
     trust_required = field(body, "trust_required", bool, required=False)
-    # Describing needs push (the route's rule); changing who may see it or pull it needs
-    # the owner's "*".
-    if is_public is not None or sets_trust:
+    # `signature_policy`: a policy document (trust.sigs.policy), or null to follow the namespace.
+    sets_policy = "signature_policy" in body
+    # Describing needs push (the route's rule); changing who may see it or pull it, or which
+    # signatures it needs, takes the owner's "*".
+    if is_public is not None or sets_trust or sets_policy:
         await require_actions(request, name, {"*"})
     by = {"actor": actor(request), "address": address(request)}
+    if sets_policy:
+        await request.app[keys.SIGNATURE_POLICIES].set_repository(
+            name, body["signature_policy"], **by
+        )
     if sets_trust:
         await request.app[keys.REPOSITORIES].set_trust_required(name, trust_required, **by)
     info = await request.app[keys.REPOSITORIES].update(
