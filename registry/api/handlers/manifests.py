@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from registry import keys
@@ -18,6 +16,7 @@ from registry.errors import (
 )
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
+from registry.oci.manifest import ManifestError, parse_manifest
 from registry.services.manifests import parse_reference
 
 
@@ -51,10 +50,15 @@ async def _negotiate(request: web.Request, name: str, record: ManifestRecord) ->
         or not accepted & mt.IMAGE_TYPES
     ):
         return record
-    for child in json.loads(record.payload).get("manifests", []):
-        platform = child.get("platform") or {}
+    try:
+        index = parse_manifest(record.payload, record.media_type)
+    except ManifestError:
+        # Stored before pushes were fully validated: serve it as it is rather than fail.
+        return record
+    for child in index.manifests:
+        platform = child.platform or {}
         if platform.get("os") == "linux" and platform.get("architecture") == "amd64":
-            return await request.app[keys.MANIFESTS].get(name, Digest.parse(child["digest"]))
+            return await request.app[keys.MANIFESTS].get(name, child.digest)
     return record
 
 
