@@ -96,7 +96,11 @@ async def token_get(request: web.Request) -> web.Response:
 
 async def token_post(request: web.Request) -> web.Response:
     auth = request.app[keys.AUTH]
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (AssertionError, ValueError) as exc:
+        # aiohttp's words for a body that is not the form its Content-Type announces.
+        raise InvalidRequestError("the request body is not a valid form") from exc
     grant_type = str(form.get("grant_type", ""))
     wanted = _scopes([str(form.get("scope", ""))])
     if grant_type == "password":

@@ -17,7 +17,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from trust.server.errors import (
     ERROR_CODES,
@@ -50,6 +50,8 @@ _BY_CHECKSUM = re.compile(
 )
 _CURRENT = re.compile(rf"^{_ROLE}\.json$")
 _KEY = re.compile(r"^(?P<role>snapshot|timestamp)\.key$")
+_INT64_MAX = 2**63 - 1  # versions and change ids are 64-bit integers, as in notary
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def error_response(error: TrustServerError) -> web.Response:
@@ -77,7 +79,10 @@ class TrustHandlers:
                 public = await service.get_key(gun, key["role"])
                 return _json(public.to_dict())
             if match := _BY_VERSION.match(name):
-                stored = await service.get_version(gun, match["role"], int(match["version"]))
+                version = int(match["version"])
+                if version > _INT64_MAX:  # no stored version is that large
+                    raise MetadataNotFoundError(detail=f"{gun} has no such version")
+                stored = await service.get_version(gun, match["role"], version)
                 return self._metadata(stored, request, consistent=True)
             if match := _BY_CHECKSUM.match(name):
                 stored = await service.get_checksum(gun, match["role"], match["checksum"])
@@ -150,9 +155,12 @@ class TrustHandlers:
 
     async def _read_parts(self, request: web.Request) -> list[tuple[str, bytes]]:
         try:
-            reader = await request.multipart()
+            return await self._collect_parts(await request.multipart())
         except (AssertionError, ValueError, KeyError) as exc:
+            # aiohttp's words for a body that is not the multipart its headers announce.
             raise MalformedUploadError() from exc
+
+    async def _collect_parts(self, reader: MultipartReader) -> list[tuple[str, bytes]]:
         parts: list[tuple[str, bytes]] = []
         budget = self.max_upload
         while True:
@@ -202,7 +210,6 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
     value = request.query.get(name, "")
     if not value:
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidParametersError(detail=f"invalid {name} parameter: {value}") from None
+    if not _INTEGER.fullmatch(value) or abs(int(value)) > _INT64_MAX:
+        raise InvalidParametersError(detail=f"invalid {name} parameter: {value}")
+    return int(value)

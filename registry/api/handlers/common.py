@@ -32,7 +32,7 @@ def pagination(request: web.Request) -> tuple[int | None, str | None]:
     raw = request.query.get("n")
     limit = None
     if raw is not None:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise PaginationInvalidError(n=raw)
         limit = min(int(raw), MAX_PAGE_SIZE)
     return limit, request.query.get("last") or None

@@ -15,14 +15,15 @@ from aiohttp import web
 from registry import keys
 from registry.api.hub.paging import page, page_json
 from registry.api.hub.repositories import display_name, visibility_for
+from registry.api.params import non_negative_int
 from registry.errors import InvalidRequestError
 
 
 def _min_stars(request: web.Request) -> int:
-    raw = request.query.get("stars", "0")
-    if not raw.isdigit():
-        raise InvalidRequestError("stars must be a non-negative integer")
-    return int(raw)
+    stars = non_negative_int(request.query.get("stars", "0"))
+    if stars is None:
+        raise InvalidRequestError("stars must be a non-negative 64-bit integer")
+    return stars
 
 
 async def search(request: web.Request) -> web.Response:
