@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from registry import keys
+from registry.api.headers import set_common_headers
 from registry.api.hub_middleware import hub_middleware
 from registry.api.hub_routes import setup_hub_routes
 from registry.api.middleware import access_middleware, error_middleware, log_middleware
@@ -156,6 +157,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[log_middleware, error_middleware, hub_middleware, access_middleware],
         client_max_size=settings.max_manifest_bytes,
     )
+    app.on_response_prepare.append(set_common_headers)
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
     app[keys.DRIVER] = storage_driver(settings)

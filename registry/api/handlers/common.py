@@ -7,7 +7,6 @@ from aiohttp import web
 from registry.errors import NameInvalidError, PaginationInvalidError
 from registry.oci.reference import is_valid_name
 
-API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
 MAX_PAGE_SIZE = 10000
 
 
