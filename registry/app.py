@@ -23,6 +23,7 @@ from registry.auth.grants import Grants
 from registry.auth.keystore import TokenKeys
 from registry.auth.revocations import RevocationCache
 from registry.auth.throttle import LoginThrottle
+from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
@@ -153,6 +154,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
+    prepare_data_dir(settings)
     app = web.Application(
         middlewares=[log_middleware, error_middleware, hub_middleware, access_middleware],
         client_max_size=settings.max_manifest_bytes,

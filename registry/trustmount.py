@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from registry import keys
-from registry.auth.scopes import strip_host
+from registry.auth.scopes import canonical_repository, strip_host
 from registry.auth.trust import check
+from registry.db import hub_queries
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.settings import Settings
 from trust.server.app import TRUST_GATE, setup_trust_routes
+from trust.server.handlers import Exposure
 from trust.server.settings import TrustServerSettings
 from trust.server.store.sql import SqlMetaStore
 
@@ -35,8 +37,19 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
         store_factory=lambda app: SqlMetaStore(app[keys.ENGINE]),
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
         access_check=check,
+        exposure_check=_exposure,
     )
     app.cleanup_ctx.append(_content_trust)
+
+
+async def _exposure(request: web.Request, gun: str) -> Exposure:
+    """Public when the repository is; private otherwise (no repository profile yet too)."""
+    settings = request.app[keys.SETTINGS]
+    # The same name the access check decides on (a bare name is an official image with auth).
+    name = canonical_repository(gun) if settings.auth_enabled else strip_host(gun)
+    async with request.app[keys.ENGINE].connect() as conn:
+        public = (await hub_queries.visibility_of(conn, [name])).get(name, False)
+    return Exposure.PUBLIC if public else Exposure.PRIVATE
 
 
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:

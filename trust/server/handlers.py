@@ -10,6 +10,7 @@ Scope: HTTP only.
 from __future__ import annotations
 
 import email.utils
+import enum
 import json
 import logging
 import re
@@ -29,15 +30,35 @@ from trust.server.errors import (
 from trust.server.service import TrustService
 from trust.server.store.base import StoredMeta
 
-__all__ = ["TRUST_ACCESS", "TRUST_SERVICE", "AccessCheck", "TrustHandlers"]
+__all__ = [
+    "TRUST_ACCESS",
+    "TRUST_EXPOSURE",
+    "TRUST_SERVICE",
+    "AccessCheck",
+    "Exposure",
+    "ExposureCheck",
+    "TrustHandlers",
+]
 
 logger = logging.getLogger(__name__)
 
 AccessCheck = Callable[[web.Request, str, frozenset[str]], Awaitable[None]]
 """(request, gun, actions) -> None, or raises the hub's own 401/403 error."""
 
+
+class Exposure(enum.Enum):
+    """Who may read a GUN's trust data, as the server hosting it knows."""
+
+    PUBLIC = "public"  # anyone: shared caches may keep the metadata
+    PRIVATE = "private"  # readers need credentials: only their own caches may keep it
+
+
+ExposureCheck = Callable[[web.Request, str], Awaitable[Exposure]]
+"""(request, gun) -> Exposure, asked after the access check."""
+
 TRUST_SERVICE = web.AppKey("trust_service", TrustService)
 TRUST_ACCESS: web.AppKey[AccessCheck] = web.AppKey("trust_access")
+TRUST_EXPOSURE: web.AppKey[ExposureCheck] = web.AppKey("trust_exposure")
 
 PULL = frozenset({"pull"})
 PUSH = frozenset({"push", "pull"})
@@ -78,18 +99,19 @@ class TrustHandlers:
             if key:
                 public = await service.get_key(gun, key["role"])
                 return _json(public.to_dict())
+            exposure = await request.app[TRUST_EXPOSURE](request, gun)
             if match := _BY_VERSION.match(name):
                 version = int(match["version"])
                 if version > _INT64_MAX:  # no stored version is that large
                     raise MetadataNotFoundError(detail=f"{gun} has no such version")
                 stored = await service.get_version(gun, match["role"], version)
-                return self._metadata(stored, request, consistent=True)
+                return self._metadata(stored, request, exposure, consistent=True)
             if match := _BY_CHECKSUM.match(name):
                 stored = await service.get_checksum(gun, match["role"], match["checksum"])
-                return self._metadata(stored, request, consistent=True)
+                return self._metadata(stored, request, exposure, consistent=True)
             if match := _CURRENT.match(name):
                 stored = await service.get_current(gun, match["role"])
-                return self._metadata(stored, request, consistent=False)
+                return self._metadata(stored, request, exposure, consistent=False)
             raise MetadataNotFoundError()
         except TrustServerError as error:
             return error_response(error)
@@ -180,15 +202,17 @@ class TrustHandlers:
             parts.append((urllib.parse.unquote(part.filename or ""), b"".join(chunks)))
 
     def _metadata(
-        self, stored: StoredMeta, request: web.Request, *, consistent: bool
+        self, stored: StoredMeta, request: web.Request, exposure: Exposure, *, consistent: bool
     ) -> web.Response:
         settings = request.app[TRUST_SERVICE].settings
-        if consistent:
-            age = settings.consistent_max_age
+        age = settings.consistent_max_age if consistent else settings.current_max_age
+        if exposure is Exposure.PUBLIC:
             cache_control = f"public, max-age={age}, s-maxage={age}"
         else:
-            age = settings.current_max_age
-            cache_control = f"public, max-age={age}, s-maxage={age}, must-revalidate"
+            # A private repository's metadata names its tags: no shared cache may keep it.
+            cache_control = f"private, max-age={age}"
+        if not consistent:
+            cache_control += ", must-revalidate"
         return web.Response(
             body=stored.data,
             content_type="text/plain",
