@@ -17,6 +17,7 @@ import time
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 
 from registry import keys
 from registry.auth.access import Access
@@ -112,7 +113,7 @@ async def token_post(request: web.Request) -> web.Response:
     auth = request.app[keys.AUTH]
     try:
         form = await request.post()
-    except (AssertionError, ValueError) as exc:
+    except (AssertionError, ValueError, HttpProcessingError) as exc:
         # aiohttp's words for a body that is not the form its Content-Type announces.
         raise InvalidRequestError("the request body is not a valid form") from exc
     _check_service(request, str(form.get("service", "")))

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http import HttpProcessingError
 
 from trust.server.errors import (
     ERROR_CODES,
@@ -178,7 +179,7 @@ class TrustHandlers:
     async def _read_parts(self, request: web.Request) -> list[tuple[str, bytes]]:
         try:
             return await self._collect_parts(await request.multipart())
-        except (AssertionError, ValueError, KeyError) as exc:
+        except (AssertionError, ValueError, KeyError, HttpProcessingError) as exc:
             # aiohttp's words for a body that is not the multipart its headers announce.
             raise MalformedUploadError() from exc
 

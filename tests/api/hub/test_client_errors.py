@@ -96,6 +96,16 @@ async def test_trust_numbers_beyond_64_bits(hub):
         await _error(resp, 400, "INVALID_PARAMETERS")
 
 
+async def test_multipart_part_with_control_characters_in_its_headers(hub):
+    body, headers = _multipart("\x1f", b"{}")
+    resp = await hub.client.post("/token", data=body, headers={**ADMIN, **headers})
+    await _error(resp, 400, "INVALID_REQUEST")
+    resp = await hub.client.post(
+        "/v2/library/app/_trust/tuf/", data=body, headers={**ADMIN, **headers}
+    )
+    await _error(resp, 400, "MALFORMED_UPLOAD")
+
+
 async def test_malformed_multipart_boundary(hub):
     resp = await hub.client.post("/token", data=b"--x\r\n", headers={**ADMIN, **BAD_BOUNDARY})
     await _error(resp, 400, "INVALID_REQUEST")
