@@ -16,6 +16,7 @@ from registry.api.authorization import (
     authorization_middleware,
     check_every_route_has_a_rule,
 )
+from registry.api.headers import set_common_headers
 from registry.api.hub_middleware import hub_middleware
 from registry.api.hub_routes import HUB_ROUTES, setup_hub_routes
 from registry.api.middleware import error_middleware, log_middleware
@@ -27,6 +28,7 @@ from registry.auth.grants import Grants
 from registry.auth.keystore import TokenKeys
 from registry.auth.revocations import RevocationCache
 from registry.auth.throttle import LoginLimits, LoginThrottle
+from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
@@ -164,10 +166,12 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
+    prepare_data_dir(settings)
     app = web.Application(
         middlewares=[log_middleware, error_middleware, hub_middleware, authorization_middleware],
         client_max_size=settings.max_manifest_bytes,
     )
+    app.on_response_prepare.append(set_common_headers)
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
     app[keys.DRIVER] = storage_driver(settings)

@@ -20,12 +20,14 @@ from aiohttp import web
 from registry import keys
 from registry.auth.rules import Rule
 from registry.auth.trust import check
+from registry.db import hub_queries
 from registry.hub.names import gun_path, repository_of_scope
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.services.signatures import SignatureGate
 from registry.settings import Settings
 from trust.server.app import TRUST_GATE, setup_trust_routes
+from trust.server.handlers import Exposure
 from trust.server.settings import TrustServerSettings
 from trust.server.store.sql import SqlMetaStore
 
@@ -55,6 +57,7 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
         store_factory=lambda app: SqlMetaStore(app[keys.ENGINE]),
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
         access_check=check,
+        exposure_check=_exposure,
     )
     app.cleanup_ctx.append(_content_trust)
 
@@ -62,6 +65,17 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
 def _repository_of_gun(app: web.Application) -> Callable[[str], str | None]:
     # The open registry keeps names as written; the hub maps them onto its namespaces.
     return repository_of_scope if app[keys.SETTINGS].auth_enabled else gun_path
+
+
+async def _exposure(request: web.Request, gun: str) -> Exposure:
+    """Public when the repository is; private otherwise (no repository profile yet too)."""
+    # The same name the access check decides on (a bare name is an official image with auth).
+    name = _repository_of_gun(request.app)(gun)
+    if name is None:
+        return Exposure.PRIVATE
+    async with request.app[keys.ENGINE].connect() as conn:
+        public = (await hub_queries.visibility_of(conn, [name])).get(name, False)
+    return Exposure.PUBLIC if public else Exposure.PRIVATE
 
 
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ from registry.auth.access import Access
 from registry.auth.controller import BASIC_CHALLENGE
 from registry.auth.policy import Principal
 from registry.auth.rules import Credential, Resource, Rule
+from registry.auth.trust import check as trust_check
 from registry.errors import DeniedError, NotFoundError, UnauthorizedError
 from registry.oci.reference import is_valid_name
 
@@ -82,11 +83,11 @@ async def _repository(request: web.Request, rule: Rule, auth_enabled: bool) -> N
     app = request.app
     if not rule.hidden:  # registry and trust routes: Docker's token flow
         if "gun" in request.match_info:  # a trust route: the hub's check maps the GUN
-            name = request.match_info["gun"]
-        else:
-            name = request.match_info.get("name", "")
-            if not is_valid_name(name):
-                return  # the handler answers NAME_INVALID before touching anything
+            await trust_check(request, request.match_info["gun"], actions)
+            return
+        name = request.match_info.get("name", "")
+        if not is_valid_name(name):
+            return  # the handler answers NAME_INVALID before touching anything
         await app[keys.ACCESS].authorize(request, [Access("repository", name, actions)])
         return
     name = repository_name(request)

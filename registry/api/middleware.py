@@ -15,7 +15,6 @@ from aiohttp.typedefs import Handler
 
 from registry import keys
 from registry.api import urls
-from registry.api.handlers.common import API_VERSION_HEADER
 from registry.errors import RangeInvalidError, RegistryError
 from registry.oci.errorcodes import ERROR_CODES
 
@@ -31,6 +30,16 @@ _STATUS_OVERRIDES = {
     # as Distribution and Notary do, so clients can fetch a token with more scope.
     "InsufficientScopeError": 401,
 }
+
+
+# aiohttp's HTTP exceptions by status, as spec codes (Hub API codes beyond the spec's table).
+_CODE_BY_STATUS = {
+    404: "NOT_FOUND",
+    405: "UNSUPPORTED",
+    413: "SIZE_INVALID",
+    416: "RANGE_INVALID",
+}
+_KEPT_HEADERS = ("Allow", "Content-Range", "Retry-After")
 
 
 @web.middleware
@@ -72,7 +81,7 @@ async def log_middleware(request: web.Request, handler: Handler) -> web.StreamRe
 
 def error_response(code: str, message: str, detail: object, status: int) -> web.Response:
     body = {"errors": [{"code": code, "message": message, "detail": detail}]}
-    return web.json_response(body, status=status, headers=API_VERSION_HEADER)
+    return web.json_response(body, status=status)
 
 
 @web.middleware
@@ -102,3 +111,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             # The Bearer challenge of a 401, the Retry-After of a 429.
             response.headers.update(getattr(exc, "headers", {}))
         return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects
+        return _http_error(exc)
+
+
+def _http_error(exc: web.HTTPException) -> web.Response:
+    """aiohttp's own refusals (no such route, method, body too large) in the spec's format."""
+    code = _CODE_BY_STATUS.get(exc.status, "INVALID_REQUEST" if exc.status < 500 else "UNKNOWN")
+    response = error_response(code, exc.reason, {}, exc.status)
+    for name in _KEPT_HEADERS:
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
+

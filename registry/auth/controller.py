@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -110,6 +111,26 @@ def parse_basic(value: str) -> tuple[str, str]:
     return username, secret
 
 
+# A host name or IP address with an optional port: nothing that could end the quoted realm.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def _quoted(value: str) -> str:
+    """An RFC 9110 quoted-string: a name from the path cannot end the parameter early."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _origin_host(request: web.Request) -> str:
+    """The request's Host when it is a plain host[:port], else the address it reached."""
+    if _HOST.fullmatch(request.host):
+        return request.host
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return "localhost"
+    host, port = sockname[0], sockname[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _same_resource(granted: Access, wanted: Access) -> bool:
     """Whether a token's access entry is about the wanted resource.
 
@@ -155,13 +176,13 @@ class TokenAccessController:
 
     def challenge(self, request: web.Request, wanted: Access | None, error: str | None) -> str:
         """The `WWW-Authenticate` value sending the client to the token endpoint."""
-        realm = self.realm or f"{request.scheme}://{request.host}/token"
-        parts = [f'realm="{realm}"', f'service="{self.service}"']
+        realm = self.realm or f"{request.scheme}://{_origin_host(request)}/token"
+        params = {"realm": realm, "service": self.service}
         if wanted is not None and wanted.actions:
-            parts.append(f'scope="{format_challenge_scope(wanted)}"')
+            params["scope"] = format_challenge_scope(wanted)
         if error:
-            parts.append(f'error="{error}"')
-        return "Bearer " + ",".join(parts)
+            params["error"] = error
+        return "Bearer " + ",".join(f"{key}={_quoted(value)}" for key, value in params.items())
 
     def unauthorized(
         self, request: web.Request, wanted: Access | None, message: str, error: str | None = None

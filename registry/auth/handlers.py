@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime
 
 from aiohttp import web
+from aiohttp.http import HttpProcessingError
 
 from registry import keys
 from registry.auth.access import Access
@@ -43,6 +44,19 @@ def _scopes(values: list[str]) -> list[Access]:
             if access is not None:
                 wanted.append(access)
     return wanted[:_MAX_SCOPES]
+
+
+def _check_service(request: web.Request, service: str) -> None:
+    """A token names its audience: never mint one for a service this hub is not.
+
+    Raises:
+        InvalidRequestError: `service` names another service (absent: this hub's).
+    """
+    ours = request.app[keys.SETTINGS].auth_service
+    if service and service != ours:
+        raise InvalidRequestError(
+            f"this token server issues tokens for service {ours!r} only", service=service
+        )
 
 
 async def _answer(
@@ -93,6 +107,7 @@ async def _answer(
 
 async def token_get(request: web.Request) -> web.Response:
     auth = request.app[keys.AUTH]
+    _check_service(request, request.query.get("service", ""))
     principal = None
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "basic":
@@ -109,7 +124,12 @@ async def token_get(request: web.Request) -> web.Response:
 
 async def token_post(request: web.Request) -> web.Response:
     auth = request.app[keys.AUTH]
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (AssertionError, ValueError, HttpProcessingError) as exc:
+        # aiohttp's words for a body that is not the form its Content-Type announces.
+        raise InvalidRequestError("the request body is not a valid form") from exc
+    _check_service(request, str(form.get("service", "")))
     grant_type = str(form.get("grant_type", ""))
     wanted = _scopes([str(form.get("scope", ""))])
     if grant_type == "password":

@@ -319,7 +319,7 @@ class TokenVerifier:
                 options={"require": ["exp", "sub", "aud", "iss"], "verify_iat": False},
             )
         except jwt.PyJWTError as exc:
-            raise InvalidTokenError(str(exc)) from exc
+            raise InvalidTokenError(_reason(exc)) from exc
         # PyJWT checks expiry against the wall clock; check against our "now" too.
         if int(payload["exp"]) <= now - _LEEWAY:
             raise InvalidTokenError("token expired")
@@ -358,3 +358,23 @@ def _int_claim(payload: Mapping[str, Any], name: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTokenError(f"malformed {name} claim")
     return value
+
+
+# The JWT library's messages quote its internals (and echo decoding errors); clients get ours.
+_REASONS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not valid yet"),
+    (jwt.InvalidAudienceError, "token issued for another service"),
+    (jwt.InvalidIssuerError, "token issued by another issuer"),
+    (jwt.MissingRequiredClaimError, "token lacks a required claim"),
+    (jwt.InvalidSignatureError, "token signature does not verify"),
+    (jwt.DecodeError, "malformed token"),
+)
+
+
+def _reason(exc: jwt.PyJWTError) -> str:
+    """Berth's words for why the JWT library refused a token."""
+    for kind, reason in _REASONS:
+        if isinstance(exc, kind):
+            return reason
+    return "invalid token"

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 from registry.cli.common import settings_from_args
+from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema, upgrade_schema
 
@@ -23,7 +24,7 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
 
 async def _with_engine(args: argparse.Namespace, action: Callable) -> None:
     settings = settings_from_args(args)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     engine = create_engine(settings.database_url or "")
     try:
         await action(engine)

@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.cli.common import settings_from_args
+from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.migrate import check_schema, upgrade_schema
 from registry.errors import RegistryError
@@ -46,7 +47,7 @@ def run_with_engine(
 
     async def main() -> T:
         settings = settings_from_args(args)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_data_dir(settings)
         engine = create_engine(settings.database_url or "")
         try:
             if settings.auto_migrate:

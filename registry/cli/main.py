@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,8 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    # Everything the hub writes (database, keys, blobs) is its own user's alone.
+    os.umask(0o077)
     args = build_parser(argv).parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -17,6 +17,7 @@ from registry.app import create_app
 from registry.auth.keyseal import SigningKeyError
 from registry.cli.common import settings_from_args, setup_logging
 from registry.cli.workers import add_workers
+from registry.datadir import prepare_data_dir
 from registry.db.migrate import SchemaBehindError
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     setup_logging(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(settings)
     scheme = "https" if settings.tls_cert else "http"
     print(
         f"berth-hub serving on {scheme}://{settings.listen_host}:{settings.listen_port} "

@@ -44,6 +44,8 @@ _TABLE = [
     ErrorCode("INVALID_REQUEST", "the request is invalid", 400),
     ErrorCode("NOT_FOUND", "no such resource", 404),
     ErrorCode("ALREADY_EXISTS", "the resource already exists", 409),
+    # Distribution's code for what fits no other.
+    ErrorCode("UNKNOWN", "unknown error", 500),
 ]
 
 ERROR_CODES: dict[str, ErrorCode] = {row.code: row for row in _TABLE}

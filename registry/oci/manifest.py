@@ -29,6 +29,44 @@ class ManifestError(ValueError):
     """Pushed bytes are not a valid manifest of any supported type."""
 
 
+# image-spec descriptor.md: `size` is an int64.
+_MAX_SIZE = 2**63 - 1
+
+
+def _optional_strings(raw: dict[str, Any], names: tuple[str, ...], where: str) -> None:
+    for name in names:
+        if raw.get(name) is not None and not isinstance(raw[name], str):
+            raise ManifestError(f"{where}: {name} must be a string")
+
+
+def _string_list(raw: Any, where: str) -> None:
+    if raw is not None and (
+        not isinstance(raw, list) or not all(isinstance(item, str) for item in raw)
+    ):
+        raise ManifestError(f"{where} must be a list of strings")
+
+
+def _annotations(raw: Any, where: str) -> dict[str, str] | None:
+    """image-spec annotations.md: a map of strings to strings."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ManifestError(f"{where} must be an object of strings")
+    return raw
+
+
+def _check_platform(raw: Any, where: str) -> None:
+    """image-index.md `platform`: an object with string `os` and `architecture`."""
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{where} must be an object")
+    for name in ("os", "architecture"):
+        if not isinstance(raw.get(name), str):
+            raise ManifestError(f"{where}: {name} must be a string")
+    _optional_strings(raw, ("os.version", "variant"), where)
+    _string_list(raw.get("os.features"), f"{where}.os.features")
+    _string_list(raw.get("features"), f"{where}.features")
+
+
 @dataclass(frozen=True, slots=True)
 class Descriptor:
     """A typed pointer to content (image-spec descriptor.md)."""
@@ -42,24 +80,39 @@ class Descriptor:
 
     @classmethod
     def from_dict(cls, raw: Any, where: str) -> Descriptor:
+        """Validate every field the hub reads later, so a stored manifest is always usable.
+
+        Raises:
+            ManifestError: a field is missing or has the wrong type.
+        """
         if not isinstance(raw, dict):
             raise ManifestError(f"{where}: descriptor must be an object")
         media_type = raw.get("mediaType")
         size = raw.get("size")
         if not isinstance(media_type, str) or not media_type:
             raise ManifestError(f"{where}: mediaType is required")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise ManifestError(f"{where}: size must be a non-negative integer")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _MAX_SIZE:
+            raise ManifestError(f"{where}: size must be a non-negative 64-bit integer")
+        digest_text = raw.get("digest")
+        if not isinstance(digest_text, str):
+            raise ManifestError(f"{where}: digest must be a string")
         try:
-            digest = Digest.parse(str(raw.get("digest", "")))
+            digest = Digest.parse(digest_text)
         except DigestError as exc:
             raise ManifestError(f"{where}: {exc}") from exc
-        annotations = raw.get("annotations")
-        if annotations is not None and not isinstance(annotations, dict):
-            raise ManifestError(f"{where}: annotations must be an object")
-        artifact_type = raw.get("artifactType")
+        _optional_strings(raw, ("artifactType", "data"), where)
+        _string_list(raw.get("urls"), f"{where}.urls")
         platform = raw.get("platform")
-        return cls(media_type, digest, size, artifact_type, annotations, platform)
+        if platform is not None:
+            _check_platform(platform, f"{where}.platform")
+        return cls(
+            media_type,
+            digest,
+            size,
+            raw.get("artifactType"),
+            _annotations(raw.get("annotations"), f"{where}.annotations"),
+            platform,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -127,13 +180,16 @@ def parse_manifest(data: bytes, content_type: str | None) -> Manifest:
     """
     try:
         doc = json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ManifestError(f"manifest is not valid JSON: {exc}") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: nesting deeper than the decoder's stack (no manifest nests deeply).
+        raise ManifestError(f"manifest is not valid JSON: {type(exc).__name__}") from exc
     if not isinstance(doc, dict):
         raise ManifestError("manifest must be a JSON object")
-    if doc.get("schemaVersion") != 2:
+    if doc.get("schemaVersion") != 2 or isinstance(doc.get("schemaVersion"), bool):
         raise ManifestError("schemaVersion must be 2")
     declared = doc.get("mediaType")
+    if declared is not None and not isinstance(declared, str):
+        raise ManifestError("mediaType must be a string")
     content_type = (content_type or "").split(";")[0].strip() or None
     media_type = declared or content_type
     if media_type is None:
@@ -146,14 +202,11 @@ def parse_manifest(data: bytes, content_type: str | None) -> Manifest:
     subject = (
         Descriptor.from_dict(doc["subject"], "subject") if doc.get("subject") is not None else None
     )
-    annotations = doc.get("annotations") or {}
-    if not isinstance(annotations, dict):
-        raise ManifestError("annotations must be an object")
+    annotations = _annotations(doc.get("annotations"), "annotations") or {}
+    _optional_strings(doc, ("artifactType",), "manifest")
     artifact_type = doc.get("artifactType")
-    if artifact_type is not None and not isinstance(artifact_type, str):
-        raise ManifestError("artifactType must be a string")
     if media_type in mt.INDEX_TYPES:
-        if "manifests" not in doc:
+        if not isinstance(doc.get("manifests"), list):
             raise ManifestError("an index needs a manifests list")
         return Manifest(
             media_type,
@@ -164,7 +217,7 @@ def parse_manifest(data: bytes, content_type: str | None) -> Manifest:
         )
     if "config" not in doc:
         raise ManifestError("an image manifest needs a config descriptor")
-    if "layers" not in doc:
+    if not isinstance(doc.get("layers"), list):
         raise ManifestError("an image manifest needs a layers list")
     return Manifest(
         media_type,

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -49,7 +50,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["UploadService", "UploadStatus"]
 
-_UPLOAD_ID_LENGTH = 36
+# Session ids are str(uuid4()); anything else is unknown before it can reach a storage path.
+_UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,7 @@ class UploadService:
         return digester
 
     async def _check_session(self, repository: str, upload_id: str) -> None:
-        if len(upload_id) != _UPLOAD_ID_LENGTH:
+        if not _UPLOAD_ID.fullmatch(upload_id):
             raise BlobUploadUnknownError(upload_id=upload_id)
         try:
             info = json.loads(await self.driver.get_content(upload_info_path(upload_id)))

@@ -32,7 +32,15 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 
 from trust.server.gate import TrustGate
-from trust.server.handlers import TRUST_ACCESS, TRUST_SERVICE, AccessCheck, TrustHandlers
+from trust.server.handlers import (
+    TRUST_ACCESS,
+    TRUST_EXPOSURE,
+    TRUST_SERVICE,
+    AccessCheck,
+    Exposure,
+    ExposureCheck,
+    TrustHandlers,
+)
 from trust.server.service import TrustService
 from trust.server.settings import TrustServerSettings
 from trust.server.store.base import MetaStore
@@ -41,6 +49,7 @@ __all__ = [
     "TRUST_GATE",
     "TRUST_SERVICE",
     "allow_all",
+    "always_public",
     "create_trust_app",
     "setup_trust_routes",
 ]
@@ -55,6 +64,7 @@ def setup_trust_routes(
     store_factory: Callable[[web.Application], MetaStore],
     settings: TrustServerSettings,
     access_check: AccessCheck,
+    exposure_check: ExposureCheck | None = None,
 ) -> None:
     """Register the trust routes and a cleanup context that builds the trust service.
 
@@ -64,6 +74,8 @@ def setup_trust_routes(
             can use the hub's engine) to make the `MetaStore`.
         settings: trust-server settings.
         access_check: awaited before every handler with (request, gun, actions).
+        exposure_check: whether a GUN's metadata is public or private, for caches (default:
+            every GUN public, as a stand-alone notary server treats them).
     """
 
     async def trust_service(app: web.Application) -> AsyncIterator[None]:
@@ -74,6 +86,7 @@ def setup_trust_routes(
 
     app.cleanup_ctx.append(trust_service)
     app[TRUST_ACCESS] = access_check
+    app[TRUST_EXPOSURE] = exposure_check or always_public
     handlers = TrustHandlers(settings.max_upload_bytes)
     prefix = f"/v2/{_GUN}/_trust"
     router = app.router
@@ -90,6 +103,11 @@ def setup_trust_routes(
 
 async def allow_all(request: web.Request, gun: str, actions: frozenset[str]) -> None:
     """An access check that allows everything (stand-alone development and tests)."""
+
+
+async def always_public(request: web.Request, gun: str) -> Exposure:
+    """An exposure check for a stand-alone server: every GUN is public."""
+    return Exposure.PUBLIC
 
 
 async def _ping(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ Scope: HTTP only.
 from __future__ import annotations
 
 import email.utils
+import enum
 import json
 import logging
 import re
@@ -17,7 +18,8 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http import HttpProcessingError
 
 from trust.server.errors import (
     ERROR_CODES,
@@ -29,15 +31,35 @@ from trust.server.errors import (
 from trust.server.service import TrustService
 from trust.server.store.base import StoredMeta
 
-__all__ = ["TRUST_ACCESS", "TRUST_SERVICE", "AccessCheck", "TrustHandlers"]
+__all__ = [
+    "TRUST_ACCESS",
+    "TRUST_EXPOSURE",
+    "TRUST_SERVICE",
+    "AccessCheck",
+    "Exposure",
+    "ExposureCheck",
+    "TrustHandlers",
+]
 
 logger = logging.getLogger(__name__)
 
 AccessCheck = Callable[[web.Request, str, frozenset[str]], Awaitable[None]]
 """(request, gun, actions) -> None, or raises the hub's own 401/403 error."""
 
+
+class Exposure(enum.Enum):
+    """Who may read a GUN's trust data, as the server hosting it knows."""
+
+    PUBLIC = "public"  # anyone: shared caches may keep the metadata
+    PRIVATE = "private"  # readers need credentials: only their own caches may keep it
+
+
+ExposureCheck = Callable[[web.Request, str], Awaitable[Exposure]]
+"""(request, gun) -> Exposure, asked after the access check."""
+
 TRUST_SERVICE = web.AppKey("trust_service", TrustService)
 TRUST_ACCESS: web.AppKey[AccessCheck] = web.AppKey("trust_access")
+TRUST_EXPOSURE: web.AppKey[ExposureCheck] = web.AppKey("trust_exposure")
 
 PULL = frozenset({"pull"})
 PUSH = frozenset({"push", "pull"})
@@ -50,6 +72,8 @@ _BY_CHECKSUM = re.compile(
 )
 _CURRENT = re.compile(rf"^{_ROLE}\.json$")
 _KEY = re.compile(r"^(?P<role>snapshot|timestamp)\.key$")
+_INT64_MAX = 2**63 - 1  # versions and change ids are 64-bit integers, as in notary
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def error_response(error: TrustServerError) -> web.Response:
@@ -76,15 +100,19 @@ class TrustHandlers:
             if key:
                 public = await service.get_key(gun, key["role"])
                 return _json(public.to_dict())
+            exposure = await request.app[TRUST_EXPOSURE](request, gun)
             if match := _BY_VERSION.match(name):
-                stored = await service.get_version(gun, match["role"], int(match["version"]))
-                return self._metadata(stored, request, consistent=True)
+                version = int(match["version"])
+                if version > _INT64_MAX:  # no stored version is that large
+                    raise MetadataNotFoundError(detail=f"{gun} has no such version")
+                stored = await service.get_version(gun, match["role"], version)
+                return self._metadata(stored, request, exposure, consistent=True)
             if match := _BY_CHECKSUM.match(name):
                 stored = await service.get_checksum(gun, match["role"], match["checksum"])
-                return self._metadata(stored, request, consistent=True)
+                return self._metadata(stored, request, exposure, consistent=True)
             if match := _CURRENT.match(name):
                 stored = await service.get_current(gun, match["role"])
-                return self._metadata(stored, request, consistent=False)
+                return self._metadata(stored, request, exposure, consistent=False)
             raise MetadataNotFoundError()
         except TrustServerError as error:
             return error_response(error)
@@ -150,9 +178,12 @@ class TrustHandlers:
 
     async def _read_parts(self, request: web.Request) -> list[tuple[str, bytes]]:
         try:
-            reader = await request.multipart()
-        except (AssertionError, ValueError, KeyError) as exc:
+            return await self._collect_parts(await request.multipart())
+        except (AssertionError, ValueError, KeyError, HttpProcessingError) as exc:
+            # aiohttp's words for a body that is not the multipart its headers announce.
             raise MalformedUploadError() from exc
+
+    async def _collect_parts(self, reader: MultipartReader) -> list[tuple[str, bytes]]:
         parts: list[tuple[str, bytes]] = []
         budget = self.max_upload
         while True:
@@ -172,15 +203,17 @@ class TrustHandlers:
             parts.append((urllib.parse.unquote(part.filename or ""), b"".join(chunks)))
 
     def _metadata(
-        self, stored: StoredMeta, request: web.Request, *, consistent: bool
+        self, stored: StoredMeta, request: web.Request, exposure: Exposure, *, consistent: bool
     ) -> web.Response:
         settings = request.app[TRUST_SERVICE].settings
-        if consistent:
-            age = settings.consistent_max_age
+        age = settings.consistent_max_age if consistent else settings.current_max_age
+        if exposure is Exposure.PUBLIC:
             cache_control = f"public, max-age={age}, s-maxage={age}"
         else:
-            age = settings.current_max_age
-            cache_control = f"public, max-age={age}, s-maxage={age}, must-revalidate"
+            # A private repository's metadata names its tags: no shared cache may keep it.
+            cache_control = f"private, max-age={age}"
+        if not consistent:
+            cache_control += ", must-revalidate"
         return web.Response(
             body=stored.data,
             content_type="text/plain",
@@ -202,7 +235,6 @@ def _int_param(request: web.Request, name: str, default: int) -> int:
     value = request.query.get(name, "")
     if not value:
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidParametersError(detail=f"invalid {name} parameter: {value}") from None
+    if not _INTEGER.fullmatch(value) or abs(int(value)) > _INT64_MAX:
+        raise InvalidParametersError(detail=f"invalid {name} parameter: {value}")
+    return int(value)

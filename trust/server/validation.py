@@ -22,7 +22,6 @@ Scope: pure (bytes in, verdict out; "now" is a parameter). No storage, no keys.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from trust.server.errors import (
     UpdateValidationError,
 )
 from trust.server.store.base import MetaUpdate
+from trust.tuf.canonicaljson import loads
 from trust.tuf.errors import TrustError
 from trust.tuf.model import (
     BASE_ROLES,
@@ -86,7 +86,7 @@ def normalize_role(filename: str) -> str:
 
 def _version(data: bytes) -> int:
     try:
-        document = json.loads(data)
+        document = loads(data)
         version = document["signed"]["version"]
     except (ValueError, KeyError, TypeError) as exc:
         raise MalformedJSONError() from exc

@@ -53,9 +53,12 @@ def loads(data: bytes) -> Any:
     """Decode JSON bytes the way Go does: invalid UTF-8 becomes U+FFFD instead of an error.
 
     Raises:
-        ValueError: the bytes are not JSON.
+        ValueError: the bytes are not JSON, or nest deeper than the decoder's stack.
     """
-    return json.loads(data.decode("utf-8", errors="replace"))
+    try:
+        return json.loads(data.decode("utf-8", errors="replace"))
+    except RecursionError as exc:
+        raise ValueError("JSON nests too deeply") from exc
 
 
 def _encode(value: Any, parts: list[str]) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from registry import keys
-from registry.api.handlers.common import API_VERSION_HEADER
 
 
 async def version_check(request: web.Request) -> web.Response:
-    return web.json_response({}, headers=API_VERSION_HEADER)
+    # Docker-Distribution-API-Version, which clients look for here, is on every response.
+    return web.json_response({})
 
 
 async def healthz(request: web.Request) -> web.Response:

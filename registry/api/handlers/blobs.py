@@ -1,59 +1,74 @@
-"""`/v2/<name>/blobs/<digest>`: GET and HEAD (with Range), DELETE."""
+"""`/v2/<name>/blobs/<digest>`: GET and HEAD (with Range and conditional requests), DELETE."""
 
 from __future__ import annotations
 
-import re
+import asyncio
 
 from aiohttp import web
 
 from registry import keys
+from registry.api.conditional import (
+    ByteRange,
+    UnsatisfiableRangeError,
+    none_match,
+    select_range,
+)
 from registry.api.handlers.blobsend import BlobFileResponse
 from registry.api.handlers.common import repository_name
-from registry.errors import UnsupportedError
+from registry.errors import BlobUnknownError, UnsupportedError
 from registry.services.manifests import parse_digest
 
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+def _etag(digest: str) -> str:
+    # Content-addressed: the digest is a strong validator, the same for GET and HEAD.
+    return f'"{digest}"'
 
 
-def _blob_headers(digest: str, size: int) -> dict[str, str]:
+def _blob_headers(digest: str) -> dict[str, str]:
     return {
         "Docker-Content-Digest": digest,
         "Content-Type": "application/octet-stream",
         "Accept-Ranges": "bytes",
         "Cache-Control": "max-age=31536000",
-        "ETag": f'"{digest}"',
+        "ETag": _etag(digest),
     }
+
+
+def _not_modified(request: web.Request, digest: str) -> web.Response | None:
+    """304 when `If-None-Match` names the blob (RFC 9110 13.1.2), else None."""
+    if not none_match(request.headers.get("If-None-Match"), _etag(digest)):
+        return None
+    headers = _blob_headers(digest)
+    del headers["Content-Type"]
+    return web.Response(status=304, headers=headers)
 
 
 async def head_blob(request: web.Request) -> web.Response:
     name = repository_name(request)
     digest = parse_digest(request.match_info["digest"])
     size = await request.app[keys.BLOBS].stat(name, digest)
-    headers = _blob_headers(str(digest), size)
+    not_modified = _not_modified(request, str(digest))
+    if not_modified is not None:
+        return not_modified
+    headers = _blob_headers(str(digest))
     headers["Content-Length"] = str(size)
     return web.Response(status=200, headers=headers)
 
 
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The inclusive (start, end) of a single `bytes=` range, or None for the whole blob.
+def _requested_range(request: web.Request, digest: str, size: int) -> ByteRange | None:
+    """The single byte range to send (RFC 9110; see `registry.api.conditional`).
 
     Raises:
-        HTTPRequestRangeNotSatisfiable: the range lies outside the blob.
+        HTTPRequestRangeNotSatisfiable: the range lies outside the blob (416).
     """
-    if not header:
-        return None
-    match = _RANGE_RE.match(header.strip())
-    if match is None or match.groups() == ("", ""):
-        return None  # RFC 9110: ignore a Range header we do not understand
-    first, last = match.groups()
-    if first == "":
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
-    return start, end
+    try:
+        return select_range(
+            request.headers.get("Range"), request.headers.get("If-Range"), size, _etag(digest)
+        )
+    except UnsatisfiableRangeError as exc:
+        raise web.HTTPRequestRangeNotSatisfiable(
+            headers={"Content-Range": f"bytes */{size}"}
+        ) from exc
 
 
 async def get_blob(request: web.Request) -> web.StreamResponse:
@@ -61,30 +76,40 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
     digest = parse_digest(request.match_info["digest"])
     blobs = request.app[keys.BLOBS]
     size = await blobs.stat(name, digest)
-    headers = _blob_headers(str(digest), size)
+    not_modified = _not_modified(request, str(digest))
+    if not_modified is not None:
+        return not_modified
     local = blobs.local_path(digest)
-    if local is not None:
-        # FileResponse serves with sendfile and answers Range (206/416) itself.
-        response = BlobFileResponse(local, headers=headers)
-        response.content_type = "application/octet-stream"
-        return response
-    redirect = await blobs.redirect_url(digest)
-    if redirect is not None:
-        raise web.HTTPTemporaryRedirect(redirect, headers={"Docker-Content-Digest": str(digest)})
-    byte_range = _byte_range(request.headers.get("Range"), size)
-    start, end = byte_range or (0, size - 1)
-    stream = web.StreamResponse(status=206 if byte_range else 200, headers=headers)
-    stream.content_length = end - start + 1 if size else 0
+    if local is None:
+        redirect = await blobs.redirect_url(digest)
+        if redirect is not None:
+            # The object store answers Range and If-Range itself.
+            raise web.HTTPTemporaryRedirect(
+                redirect, headers={"Docker-Content-Digest": str(digest)}
+            )
+    headers = _blob_headers(str(digest))
+    byte_range = _requested_range(request, str(digest), size)
+    first, length = (byte_range.first, byte_range.length) if byte_range else (0, size)
+    status = 206 if byte_range else 200
     if byte_range:
-        stream.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        headers["Content-Range"] = byte_range.content_range(size)
+    if local is not None:
+        try:
+            blob_file = await asyncio.to_thread(open, local, "rb")
+        except FileNotFoundError as exc:  # collected since the lookup
+            raise BlobUnknownError(digest=str(digest)) from exc
+        return BlobFileResponse(blob_file, first, length, status=status, headers=headers)
+    stream = web.StreamResponse(status=status, headers=headers)
+    stream.content_length = length
     await stream.prepare(request)
-    remaining = end - start + 1 if size else 0
-    async for chunk in blobs.open(digest, start):
-        piece = chunk[:remaining]
-        await stream.write(piece)
-        remaining -= len(piece)
-        if remaining <= 0:
-            break
+    remaining = length
+    if remaining:
+        async for chunk in blobs.open(digest, first):
+            piece = chunk[:remaining]
+            await stream.write(piece)
+            remaining -= len(piece)
+            if remaining <= 0:
+                break
     await stream.write_eof()
     return stream
 

@@ -65,7 +65,29 @@ def _send_range(sock_fd: int, file_fd: int, offset: int, count: int) -> None:
 
 
 class BlobFileResponse(web.FileResponse):
-    """`web.FileResponse` whose large plain-TCP bodies go out from a worker thread."""
+    """One byte range of an open blob file; large plain-TCP bodies go out from a worker thread.
+
+    The handler has already decided the status, range and validators (the blob's digest is
+    its ETag; see `registry.api.conditional`), so aiohttp's own file logic (a modification-
+    time ETag, its Range parsing) is bypassed: only its sendfile machinery is used.
+    """
+
+    def __init__(self, blob_file: IO[bytes], offset: int, count: int, *, status: int,
+                 headers: dict[str, str]) -> None:
+        """Send `count` bytes of `blob_file` from `offset`; the response closes the file."""
+        super().__init__(blob_file.name, status=status, headers=headers)
+        self._blob_file = blob_file
+        self._offset = offset
+        self._count = count
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        self.content_length = self._count
+        try:
+            if self._count == 0 or request.method == "HEAD":
+                return await super(web.FileResponse, self).prepare(request)
+            return await self._sendfile(request, self._blob_file, self._offset, self._count)
+        finally:
+            await asyncio.to_thread(self._blob_file.close)
 
     async def _sendfile(self, request: web.BaseRequest, fobj: IO[Any], offset: int,
                         count: int) -> AbstractStreamWriter:

@@ -9,7 +9,6 @@ from registry.errors import NameInvalidError, PaginationInvalidError
 from registry.hub.names import path_problem, repository_of_path
 from registry.oci.reference import is_valid_name
 
-API_VERSION_HEADER = {"Docker-Distribution-API-Version": "registry/2.0"}
 MAX_PAGE_SIZE = 10000
 
 
@@ -54,7 +53,7 @@ def pagination(request: web.Request) -> tuple[int | None, str | None]:
     raw = request.query.get("n")
     limit = None
     if raw is not None:
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise PaginationInvalidError(n=raw)
         limit = min(int(raw), MAX_PAGE_SIZE)
     return limit, request.query.get("last") or None

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from registry import keys
 from registry.api import urls
+from registry.api.conditional import none_match
 from registry.api.handlers.common import repository_name
 from registry.db.queries import ManifestRecord
 from registry.errors import (
@@ -18,6 +17,7 @@ from registry.errors import (
 )
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
+from registry.oci.manifest import ManifestError, parse_manifest
 from registry.services.manifests import parse_reference
 
 
@@ -51,11 +51,44 @@ async def _negotiate(request: web.Request, name: str, record: ManifestRecord) ->
         or not accepted & mt.IMAGE_TYPES
     ):
         return record
-    for child in json.loads(record.payload).get("manifests", []):
-        platform = child.get("platform") or {}
+    try:
+        index = parse_manifest(record.payload, record.media_type)
+    except ManifestError:
+        # Stored before pushes were fully validated: serve it as it is rather than fail.
+        return record
+    for child in index.manifests:
+        platform = child.platform or {}
         if platform.get("os") == "linux" and platform.get("architecture") == "amd64":
-            return await request.app[keys.MANIFESTS].get(name, Digest.parse(child["digest"]))
+            return await request.app[keys.MANIFESTS].get(name, child.digest)
     return record
+
+
+# Distribution serves OCI types only to clients that name them; Docker types go to anyone.
+_OCI_REFUSALS = {
+    mt.OCI_MANIFEST: "OCI manifest found, but accept header does not support OCI manifests",
+    mt.OCI_INDEX: "OCI index found, but accept header does not support OCI indexes",
+}
+_ANY_TYPE = frozenset({"*/*", "application/*"})
+
+
+def _check_acceptable(request: web.Request, record: ManifestRecord) -> None:
+    """Refuse an OCI manifest or index to a client whose Accept lists other manifest types.
+
+    Like Distribution (by tag and by digest), so a client that reads only Docker schema 2
+    learns why instead of failing on a document it cannot read. A client that sends no
+    Accept, or a wildcard, or no manifest type at all accepts anything (RFC 9110 12.5.1).
+
+    Raises:
+        ManifestUnknownError: with Distribution's message.
+    """
+    refusal = _OCI_REFUSALS.get(record.media_type)
+    accepted = _accepts(request)
+    if (
+        refusal is not None
+        and accepted & mt.MANIFEST_TYPES
+        and not accepted & (_ANY_TYPE | {record.media_type})
+    ):
+        raise ManifestUnknownError(refusal, media_type=record.media_type)
 
 
 def _headers(record: ManifestRecord) -> dict[str, str]:
@@ -74,16 +107,32 @@ async def _requested_manifest(request: web.Request) -> ManifestRecord:
         await request.app[keys.CONTENT_TRUST].check(name, reference, record)
     if isinstance(reference, str):
         record = await _negotiate(request, name, record)
+    _check_acceptable(request, record)
     return record
+
+
+def _not_modified(request: web.Request, record: ManifestRecord) -> web.Response | None:
+    """304 when `If-None-Match` names the manifest served (RFC 9110 13.1.2), else None."""
+    headers = _headers(record)
+    if not none_match(request.headers.get("If-None-Match"), headers["ETag"]):
+        return None
+    del headers["Content-Type"]
+    return web.Response(status=304, headers=headers)
 
 
 async def get_manifest(request: web.Request) -> web.Response:
     record = await _requested_manifest(request)
+    not_modified = _not_modified(request, record)
+    if not_modified is not None:
+        return not_modified
     return web.Response(body=record.payload, headers=_headers(record))
 
 
 async def head_manifest(request: web.Request) -> web.Response:
     record = await _requested_manifest(request)
+    not_modified = _not_modified(request, record)
+    if not_modified is not None:
+        return not_modified
     headers = _headers(record)
     headers["Content-Length"] = str(len(record.payload))
     return web.Response(headers=headers)

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.api.hub.common import acting_account, address, field, json_body, timestamp
+from registry.api.params import non_negative_int
 from registry.db.account_queries import TokenRecord, UserRecord
 from registry.errors import DeniedError, InvalidRequestError
 
@@ -83,10 +84,10 @@ async def revoke_own_token(request: web.Request) -> web.Response:
 
 
 def _token_id(request: web.Request) -> int:
-    raw = request.match_info["token_id"]
-    if not raw.isdigit():
-        raise InvalidRequestError("token ids are integers")
-    return int(raw)
+    token_id = non_negative_int(request.match_info["token_id"])
+    if token_id is None:
+        raise InvalidRequestError("token ids are non-negative 64-bit integers")
+    return token_id
 
 
 async def list_users(request: web.Request) -> web.Response:

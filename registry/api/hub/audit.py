@@ -7,17 +7,20 @@ from aiohttp import web
 from registry import keys
 from registry.api.hub.common import timestamp
 from registry.api.hub.paging import MAX_PAGE_SIZE
+from registry.api.params import non_negative_int
 from registry.errors import InvalidRequestError
 
 
 async def list_events(request: web.Request) -> web.Response:
     # Hub admins only: the route's rule (`registry.api.hub_routes`).
-    limit_raw, before_raw = request.query.get("limit", "100"), request.query.get("before")
-    if not limit_raw.isdigit() or (before_raw is not None and not before_raw.isdigit()):
-        raise InvalidRequestError("limit and before are integers")
+    limit = non_negative_int(request.query.get("limit", "100"))
+    before_raw = request.query.get("before")
+    before = non_negative_int(before_raw) if before_raw is not None else None
+    if limit is None or (before_raw is not None and before is None):
+        raise InvalidRequestError("limit and before are non-negative 64-bit integers")
     events = await request.app[keys.AUDIT].events(
-        limit=min(int(limit_raw), MAX_PAGE_SIZE * 10),
-        before=int(before_raw) if before_raw is not None else None,
+        limit=min(limit, MAX_PAGE_SIZE * 10),
+        before=before,
         action=request.query.get("action") or None,
     )
     return web.json_response(

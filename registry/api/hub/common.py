@@ -73,7 +73,7 @@ async def json_body(request: web.Request) -> dict[str, Any]:
         raise InvalidRequestError("request body too large")
     try:
         body = json.loads(data or b"{}")
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond the decoder
         raise InvalidRequestError("request body is not JSON") from exc
     if not isinstance(body, dict):
         raise InvalidRequestError("request body must be a JSON object")

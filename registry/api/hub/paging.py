@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from registry.api.hub.common import repository_json
+from registry.api.params import INT64_MAX, non_negative_int
 from registry.db.hub_queries import RepositoryInfo
 from registry.errors import InvalidRequestError
 
@@ -53,11 +54,13 @@ def page(request: web.Request, size_param: str = "page_size") -> Page:
     Raises:
         InvalidRequestError: not integers, or below 1.
     """
-    try:
-        number = int(request.query.get("page", "1"))
-        size = int(request.query.get(size_param, str(DEFAULT_PAGE_SIZE)))
-    except ValueError as exc:
-        raise InvalidRequestError("page and page size must be integers") from exc
+    number = non_negative_int(request.query.get("page", "1"))
+    size = non_negative_int(request.query.get(size_param, str(DEFAULT_PAGE_SIZE)))
+    if number is None or size is None:
+        raise InvalidRequestError("page and page size must be non-negative 64-bit integers")
     if number < 1 or size < 1:
         raise InvalidRequestError("page and page size start at 1")
-    return Page(number, min(size, MAX_PAGE_SIZE))
+    wanted = Page(number, min(size, MAX_PAGE_SIZE))
+    if wanted.offset > INT64_MAX:
+        raise InvalidRequestError("page is beyond any listing", page=number)
+    return wanted

@@ -16,14 +16,15 @@ from registry import keys
 from registry.api.hub.common import visibility
 from registry.api.hub.paging import page, page_json
 from registry.api.hub.repositories import display_name
+from registry.api.params import non_negative_int
 from registry.errors import InvalidRequestError
 
 
 def _min_stars(request: web.Request) -> int:
-    raw = request.query.get("stars", "0")
-    if not raw.isdigit():
-        raise InvalidRequestError("stars must be a non-negative integer")
-    return int(raw)
+    stars = non_negative_int(request.query.get("stars", "0"))
+    if stars is None:
+        raise InvalidRequestError("stars must be a non-negative 64-bit integer")
+    return stars
 
 
 async def search(request: web.Request) -> web.Response:

@@ -34,7 +34,8 @@ class _FileWriter:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
         self._path = path
         self._resolve = resolve  # storage path -> file, checked like every driver path
-        self._fd: int | None = os.open(path, flags, 0o644)
+        # Blobs of private repositories: the hub's user only.
+        self._fd: int | None = os.open(path, flags, 0o600)
         self._size = os.fstat(self._fd).st_size
 
     @property
@@ -79,7 +80,7 @@ class FilesystemDriver:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _full(self, path: str) -> Path:
         if not PATH_RE.fullmatch(path) or ".." in path.split("/"):
