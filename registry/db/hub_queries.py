@@ -223,6 +223,17 @@ async def set_star(conn: AsyncConnection, user_id: int, name: str, starred: bool
     return True
 
 
+async def starred_by(conn: AsyncConnection, user_id: int) -> list[RepositoryInfo]:
+    """The repositories a user starred, by name."""
+    stmt = (
+        select(*_INFO_COLUMNS)
+        .select_from(_joined().join(stars, stars.c.repository_id == repositories.c.id))
+        .where(stars.c.user_id == user_id)
+        .order_by(repositories.c.name)
+    )
+    return [_info(row) for row in await conn.execute(stmt)]
+
+
 async def search(
     conn: AsyncConnection,
     visibility: Visibility,

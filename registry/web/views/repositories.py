@@ -1,0 +1,96 @@
+"""A repository's page (README, counts, tag table) and a tag's page (manifest, layers, config,
+referrers); starring. The route table has checked `pull` on the repository before these run.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from registry import keys
+from registry.errors import NotFoundError
+from registry.oci.digest import Digest
+from registry.services.manifests import parse_reference
+from registry.web.markdown import render_markdown
+from registry.web.render import REPOSITORY, USER, render
+from registry.web.views.common import display_name, pager, signed_in
+
+TAG_SORTS = ("pushed", "name", "size")
+
+
+def pull_line(request: web.Request, name: str, reference: str) -> str:
+    """The `docker pull` command for a tag (`@digest` for a digest)."""
+    separator = "@" if ":" in reference else ":"
+    return f"docker pull {request.host}/{display_name(name)}{separator}{reference}"
+
+
+async def _starred(request: web.Request, name: str) -> bool:
+    user = request.get(USER)
+    if user is None:
+        return False
+    starred = await request.app[keys.REPOSITORIES].starred(user.user_id)
+    return any(info.name == name for info in starred)
+
+
+async def repository(request: web.Request) -> web.Response:
+    name = request[REPOSITORY]
+    repositories = request.app[keys.REPOSITORIES]
+    info = await repositories.get(name)
+    sort = request.query.get("sort", "pushed")
+    sort = sort if sort in TAG_SORTS else "pushed"
+    descending = request.query.get("order", "desc" if sort != "name" else "asc") == "desc"
+    wanted = pager(request)
+    total, tags = await repositories.tag_page(
+        name, sort=sort, descending=descending, offset=wanted.offset, limit=wanted.size
+    )
+    return render(
+        request,
+        "repositories/repository.html",
+        {
+            "info": info,
+            "name": name,
+            "shown_name": display_name(name),
+            "readme": render_markdown(info.description),
+            "trust": await repositories.trust_setting(name),
+            "starred": await _starred(request, name),
+            "tags": [(tag, pull_line(request, name, tag.name)) for tag in tags],
+            "pull": pull_line(request, name, "latest"),
+            "sort": sort,
+            "descending": descending,
+            "pager": wanted.with_total(total),
+            "page_link": f"/r/{name}?sort={sort}&order={'desc' if descending else 'asc'}&page=",
+        },
+    )
+
+
+async def tag(request: web.Request) -> web.Response:
+    name = request[REPOSITORY]
+    raw = request.match_info["reference"]
+    try:
+        reference = parse_reference(raw)
+    except ValueError as exc:
+        raise NotFoundError("no such tag") from exc
+    images = request.app[keys.IMAGES]
+    detail = await images.describe(name, reference)
+    return render(
+        request,
+        "repositories/tag.html",
+        {
+            "name": name,
+            "shown_name": display_name(name),
+            "reference": raw,
+            "is_tag": not isinstance(reference, Digest),
+            "detail": detail,
+            "pull": pull_line(request, name, raw),
+            "referrers": await images.referrers(name, detail.digest),
+        },
+    )
+
+
+async def star(request: web.Request) -> web.Response:
+    name = request[REPOSITORY]
+    user = request.get(USER)
+    if user is None:
+        raise web.HTTPSeeOther(f"/login?next=/r/{name}")
+    starred = (await request.post()).get("starred") == "1"
+    await request.app[keys.REPOSITORIES].star(signed_in(request).user_id, name, starred)
+    raise web.HTTPSeeOther(f"/r/{name}")
