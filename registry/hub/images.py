@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from registry.db.queries import ReferrerRecord
+from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
 from registry.oci.manifest import ManifestError, parse_manifest
 from registry.services.manifests import ManifestService
@@ -133,6 +134,11 @@ def _history(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
     return made, empty
 
 
+def _artifact_type(effective: str | None) -> str | None:
+    """An artifact's type; None for a plain image (whose "type" is just its config's)."""
+    return None if effective in (mt.OCI_CONFIG, mt.DOCKER_CONFIG) else effective
+
+
 class ImageService:
     """Describes stored images of a repository.
 
@@ -190,7 +196,7 @@ class ImageService:
             layers,
             tuple(empty),
             _run_config(doc) if doc else None,
-            manifest.effective_artifact_type(),
+            _artifact_type(manifest.effective_artifact_type()),
         )
 
     async def referrers(self, repository: str, digest: str) -> tuple[ReferrerNode, ...]:

@@ -88,6 +88,7 @@ async def test_tag_page_shows_layers_history_and_config(hub, browsers):
     for fact in ("/bin/app", "--serve x", "SEED=x", "8080/tcp", "org.example.seed=x"):
         assert fact in text
     assert "linux/amd64" in text
+    assert "Artifact type" not in text  # a plain image is no artifact
 
 
 async def test_tag_page_lists_referrers_as_a_tree(hub, browsers):

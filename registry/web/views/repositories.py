@@ -8,6 +8,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.errors import NotFoundError
+from registry.hub.repositories import TagDetail
 from registry.oci.digest import Digest
 from registry.services.manifests import parse_reference
 from registry.web.markdown import render_markdown
@@ -29,6 +30,12 @@ async def _starred(request: web.Request, name: str) -> bool:
         return False
     starred = await request.app[keys.REPOSITORIES].starred(user.user_id)
     return any(info.name == name for info in starred)
+
+
+def _featured(tags: list[TagDetail]) -> str:
+    """The tag the page's main pull line names: `latest` when shown, else the first listed."""
+    names = [tag.name for tag in tags]
+    return "latest" if "latest" in names or not names else names[0]
 
 
 async def repository(request: web.Request) -> web.Response:
@@ -53,7 +60,7 @@ async def repository(request: web.Request) -> web.Response:
             "trust": await repositories.trust_setting(name),
             "starred": await _starred(request, name),
             "tags": [(tag, pull_line(request, name, tag.name)) for tag in tags],
-            "pull": pull_line(request, name, "latest"),
+            "pull": pull_line(request, name, _featured(tags)),
             "sort": sort,
             "descending": descending,
             "pager": wanted.with_total(total),
