@@ -14,13 +14,16 @@ repository count (publishing under any of them needs push on this same repositor
 - by digest: the digest must be signed for some tag, or be a child of a signed index held by
   the repository (a multi-platform pull fetches its platform's manifest by digest).
 
-Scope: the decision only; the API layer turns `UnsignedContentError` into 403 DENIED.
+Scope: the decision, and what it rests on for pages (`signatures`, `signed_tags`); the API
+layer turns `UnsignedContentError` into 403 DENIED.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,11 +31,23 @@ from registry.db import queries
 from registry.db.hotreads import HotReads
 from registry.errors import UnsignedContentError
 from registry.oci.digest import Digest
+from trust.client.updater import DOCKER_ROLES, list_targets
 from trust.server.gate import TrustGate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ContentTrustPolicy"]
+__all__ = ["ContentTrustPolicy", "TagSignature"]
+
+
+@dataclass(frozen=True, slots=True)
+class TagSignature:
+    """One verified signature of a tag: where, by which role and keys, until when."""
+
+    gun: str
+    role: str  # "targets", or a delegation such as "targets/releases"
+    key_ids: tuple[str, ...]  # keys that signed the role's document (it met its threshold)
+    digest: str  # the manifest digest signed for the tag
+    expires: dt.datetime  # when the GUN's timestamp expires (then clients refuse it)
 
 
 class ContentTrustPolicy:
@@ -98,3 +113,34 @@ class ContentTrustPolicy:
             name=repository,
             digest=digest,
         )
+
+    async def signatures(self, repository: str, tag: str) -> list[TagSignature]:
+        """Every verified signature of `tag` in the repository's trust data (any GUN)."""
+        found = []
+        for gun in await self.guns(repository):
+            trusted = await self.gate.trusted(gun)
+            if trusted is None or trusted.timestamp is None:
+                continue
+            for target in list_targets(trusted, DOCKER_ROLES).get(tag, [])[:1]:
+                role = trusted.targets[target.role]
+                found.append(
+                    TagSignature(
+                        gun,
+                        target.role,
+                        tuple(sorted(sig.keyid for sig in role.signatures)),
+                        target.digest,
+                        trusted.timestamp.signed.expires_at,
+                    )
+                )
+        return found
+
+    async def signed_tags(self, repository: str) -> dict[str, frozenset[str]]:
+        """Tag -> the digests signed for it (Docker's role priority), over every GUN."""
+        signed: dict[str, set[str]] = {}
+        for gun in await self.guns(repository):
+            trusted = await self.gate.trusted(gun)
+            if trusted is None:
+                continue
+            for name, targets in list_targets(trusted, DOCKER_ROLES).items():
+                signed.setdefault(name, set()).add(targets[0].digest)
+        return {name: frozenset(digests) for name, digests in signed.items()}

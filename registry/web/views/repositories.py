@@ -49,6 +49,7 @@ async def repository(request: web.Request) -> web.Response:
     total, tags = await repositories.tag_page(
         name, sort=sort, descending=descending, offset=wanted.offset, limit=wanted.size
     )
+    signed = await request.app[keys.CONTENT_TRUST].signed_tags(name)
     return render(
         request,
         "repositories/repository.html",
@@ -59,7 +60,10 @@ async def repository(request: web.Request) -> web.Response:
             "readme": render_markdown(info.description),
             "trust": await repositories.trust_setting(name),
             "starred": await _starred(request, name),
-            "tags": [(tag, pull_line(request, name, tag.name)) for tag in tags],
+            "tags": [
+                (tag, pull_line(request, name, tag.name), tag.digest in signed.get(tag.name, ()))
+                for tag in tags
+            ],
             "pull": pull_line(request, name, _featured(tags)),
             "sort": sort,
             "descending": descending,
@@ -89,6 +93,11 @@ async def tag(request: web.Request) -> web.Response:
             "detail": detail,
             "pull": pull_line(request, name, raw),
             "referrers": await images.referrers(name, detail.digest),
+            "signatures": (
+                []
+                if isinstance(reference, Digest)
+                else await request.app[keys.CONTENT_TRUST].signatures(name, reference)
+            ),
         },
     )
 
