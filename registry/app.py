@@ -27,6 +27,7 @@ from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
 from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
+from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
@@ -135,6 +136,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
     )
     app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
+    app[keys.FILESYSTEM] = ImageFilesystem(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.WEB_SESSIONS] = SessionStore(engine)
     if settings.auth_enabled:
         app[keys.ACCESS] = controller

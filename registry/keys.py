@@ -11,6 +11,7 @@ from registry.auth.controller import TokenAccessController
 from registry.auth.tokens import TokenIssuer
 from registry.hub.accounts import AccountService
 from registry.hub.audit import AuditLog
+from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
@@ -41,5 +42,6 @@ AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them
+FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
 WEB_TEMPLATES = web.AppKey("web_templates", jinja2.Environment)

@@ -48,6 +48,18 @@ def _short_digest(value: str) -> str:
     return f"{algorithm}:{hexpart[:12]}" if hexpart else value
 
 
+def _mode(value: int) -> str:
+    """Permission bits as `ls -l` shows them (`rwxr-xr-x`, with setuid, setgid and sticky)."""
+    out = ""
+    for shift, special, letter in ((6, 0o4000, "s"), (3, 0o2000, "s"), (0, 0o1000, "t")):
+        bits = (value >> shift) & 7
+        execute = "x" if bits & 1 else "-"
+        if value & special:
+            execute = letter if bits & 1 else letter.upper()
+        out += ("r" if bits & 4 else "-") + ("w" if bits & 2 else "-") + execute
+    return out
+
+
 def create_environment() -> jinja2.Environment:
     """The template environment of the web interface (autoescaping every template)."""
     env = jinja2.Environment(
@@ -60,6 +72,7 @@ def create_environment() -> jinja2.Environment:
     env.filters["size"] = _size
     env.filters["when"] = _when
     env.filters["short_digest"] = _short_digest
+    env.filters["mode"] = _mode
     return env
 
 

@@ -77,6 +77,7 @@ WEB_ROUTES: tuple[WebRoute, ...] = (
     # Repository routes: the more specific `/-/...` paths before the repository page.
     WebRoute("web-tag-delete-form", "GET", _TAG + "/delete", manage.delete_tag_form, A.REPO_DELETE),
     WebRoute("web-tag-delete", "POST", _TAG + "/delete", manage.delete_tag, A.REPO_DELETE),
+    WebRoute("web-files", "GET", _TAG + "/files", repositories.files, A.REPO_PULL),
     WebRoute("web-tag", "GET", _TAG, repositories.tag, A.REPO_PULL),
     WebRoute("web-star", "POST", _REPO + "/-/star", repositories.star, A.REPO_PULL),
     WebRoute("web-settings", "GET", _REPO + "/-/settings", manage.settings, A.REPO_PUSH),

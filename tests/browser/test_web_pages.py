@@ -1,5 +1,6 @@
-"""A person at a browser: searches, opens a repository and a tag, copies a pull line, signs in
-with the keyboard, makes and revokes an access token, hides a repository, deletes a tag.
+"""A person at a browser: searches, opens a repository and a tag, browses its files, copies a
+pull line, signs in with the keyboard, makes and revokes an access token, hides a repository,
+deletes a tag.
 
 Every page visited is audited with axe-core (no serious or critical violation) and kept as a
 screenshot.
@@ -71,6 +72,16 @@ def test_search_open_repository_copy_pull_line_and_see_layers(browsers, web_hub)
     assert "berth-test: busybox-static and applet links" in layers[0].text
     assert "berth-test: data files for linux/amd64" in layers[2].text
     assert "linux/amd64" in browser.text and "PATH=" in browser.text
+
+    browser.find("#browse-files").click()
+    browser.wait_for("table.files")
+    browser.assert_accessible("files")
+    browser.find("a[href$='path=/etc']").click()
+    browser.wait_for("table.files")
+    names = [row.text.split()[0] for row in browser.find_all("table.files tbody tr")]
+    assert names == ["berth-platform", "berth-release", "group", "passwd"]
+    passwd = next(r for r in browser.find_all("table.files tbody tr") if "passwd" in r.text)
+    assert "2 added" in passwd.text  # the /etc layer brought it
 
 
 def test_not_found_page_is_accessible(browsers):

@@ -26,6 +26,7 @@ PRIVATE_CASES: dict[str, tuple[str, str, dict, int, int, int]] = {
     "web-token-revoke": ("POST", "/account/tokens/{token}/revoke", {}, 303, 303, 303),
     "web-repository": ("GET", f"/r/{PRIVATE}", {}, 404, 404, 200),
     "web-tag": ("GET", f"/r/{PRIVATE}/-/tags/1", {}, 404, 404, 200),
+    "web-files": ("GET", f"/r/{PRIVATE}/-/tags/1/files?path=/", {}, 404, 404, 200),
     "web-star": ("POST", f"/r/{PRIVATE}/-/star", {"starred": "1"}, 404, 404, 303),
     "web-settings": ("GET", f"/r/{PRIVATE}/-/settings", {}, 404, 404, 200),
     "web-description": ("POST", f"/r/{PRIVATE}/-/settings/description",
@@ -44,6 +45,7 @@ PRIVATE_CASES: dict[str, tuple[str, str, dict, int, int, int]] = {
 PUBLIC_CASES: dict[str, tuple[str, str, dict, int, int]] = {
     "web-repository": ("GET", f"/r/{PUBLIC}", {}, 200, 200),
     "web-tag": ("GET", f"/r/{PUBLIC}/-/tags/1", {}, 200, 200),
+    "web-files": ("GET", f"/r/{PUBLIC}/-/tags/1/files", {}, 200, 200),
     "web-star": ("POST", f"/r/{PUBLIC}/-/star", {"starred": "1"}, 303, 303),
     "web-settings": ("GET", f"/r/{PUBLIC}/-/settings", {}, 303, 403),
     "web-description": ("POST", f"/r/{PUBLIC}/-/settings/description", {"description": "x"},
@@ -110,7 +112,13 @@ async def test_public_repository_routes_for_anonymous_and_other(hub, browsers):
 
 
 @pytest.mark.parametrize(
-    "path", ["/r/alice/app", "/r/alice/app/-/tags/1", "/r/alice/app/-/settings"]
+    "path",
+    [
+        "/r/alice/app",
+        "/r/alice/app/-/tags/1",
+        "/r/alice/app/-/tags/1/files",
+        "/r/alice/app/-/settings",
+    ],
 )
 async def test_private_and_missing_look_the_same(hub, browsers, path):
     await push_image(hub.client, PRIVATE, "1", hub.alice, public=False)

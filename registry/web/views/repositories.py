@@ -4,6 +4,8 @@ referrers); starring. The route table has checked `pull` on the repository befor
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 from registry import keys
@@ -16,6 +18,7 @@ from registry.web.render import REPOSITORY, USER, render
 from registry.web.views.common import display_name, pager, signed_in
 
 TAG_SORTS = ("pushed", "name", "size")
+FILES_PAGE_SIZE = 100
 
 
 def pull_line(request: web.Request, name: str, reference: str) -> str:
@@ -75,11 +78,7 @@ async def repository(request: web.Request) -> web.Response:
 
 async def tag(request: web.Request) -> web.Response:
     name = request[REPOSITORY]
-    raw = request.match_info["reference"]
-    try:
-        reference = parse_reference(raw)
-    except ValueError as exc:
-        raise NotFoundError("no such tag") from exc
+    raw, reference = request.match_info["reference"], _reference(request)
     images = request.app[keys.IMAGES]
     detail = await images.describe(name, reference)
     return render(
@@ -98,6 +97,42 @@ async def tag(request: web.Request) -> web.Response:
                 if isinstance(reference, Digest)
                 else await request.app[keys.CONTENT_TRUST].signatures(name, reference)
             ),
+        },
+    )
+
+
+def _reference(request: web.Request) -> Digest | str:
+    try:
+        return parse_reference(request.match_info["reference"])
+    except ValueError as exc:
+        raise NotFoundError("no such tag") from exc
+
+
+async def files(request: web.Request) -> web.Response:
+    name, raw = request[REPOSITORY], request.match_info["reference"]
+    wanted = pager(request, FILES_PAGE_SIZE)
+    path = request.query.get("path", "/")
+    listing = await request.app[keys.FILESYSTEM].directory(
+        name, _reference(request), path, offset=wanted.offset, limit=wanted.size
+    )
+    crumbs, prefix = [("/", "/")], ""
+    for part in listing.path.strip("/").split("/") if listing.path != "/" else ():
+        prefix = f"{prefix}/{part}"
+        crumbs.append((part, prefix))
+    base = f"/r/{name}/-/tags/{raw}/files"
+    return render(
+        request,
+        "repositories/files.html",
+        {
+            "name": name,
+            "shown_name": display_name(name),
+            "reference": raw,
+            "listing": listing,
+            "crumbs": crumbs,
+            "base": base,
+            "child_prefix": "" if listing.path == "/" else listing.path,
+            "pager": wanted.with_total(listing.total),
+            "page_link": f"{base}?{urlencode({'path': listing.path})}&page=",
         },
     )
 
