@@ -5,6 +5,9 @@ runs, with the same grants as the Hub API (`registry.api.hub.common.require_acti
 
 - ANYONE: anonymous included; listings show only what the caller may see.
 - SIGNED_IN: a signed-in user (anonymous browsers are sent to the sign-in page).
+- ORG_MANAGER: a signed-in owner of the organization in the path, or an admin (the Hub API's
+  `AccountService.may_manage`).
+- ADMIN: a signed-in admin.
 - REPO_PULL / REPO_PUSH / REPO_DELETE / REPO_OWNER: the caller holds `pull` / `push` /
   `delete` / `*` on the repository in the path. Whoever may not pull it gets the same 404 as
   for a repository that does not exist.
@@ -22,7 +25,7 @@ from pathlib import Path
 from aiohttp import web
 
 from registry.api.routes import Handler
-from registry.web.views import accounts, explore, manage, repositories
+from registry.web.views import accounts, admin, explore, manage, orgs, repositories
 
 __all__ = ["STATIC_PREFIX", "WEB_ROUTES", "Audience", "WebRoute", "setup_web_routes"]
 
@@ -30,22 +33,27 @@ STATIC_PREFIX = "/static"
 STATIC_ROUTE = "web-static"
 _REPO = "/r/{repo:[^?#]+?}"
 _TAG = _REPO + "/-/tags/{reference:[^/?#]+}"
+_ORG = "/orgs/{org:[a-z0-9._-]+}"
+_TEAM = _ORG + "/teams/{team:[a-z0-9._-]+}"
 
 
 class Audience(enum.Enum):
     """Who may call a web route (see the module docstring)."""
 
-    ANYONE = frozenset()
-    SIGNED_IN = frozenset({"signed-in"})
-    REPO_PULL = frozenset({"pull"})
-    REPO_PUSH = frozenset({"push"})
-    REPO_DELETE = frozenset({"delete"})
-    REPO_OWNER = frozenset({"*"})
+    ANYONE = "anyone"
+    SIGNED_IN = "signed-in"
+    ORG_MANAGER = "org-manager"
+    ADMIN = "admin"
+    REPO_PULL = "repository:pull"
+    REPO_PUSH = "repository:push"
+    REPO_DELETE = "repository:delete"
+    REPO_OWNER = "repository:*"
 
     @property
     def repository_actions(self) -> frozenset[str]:
         """The repository actions the route needs; empty for routes without a repository."""
-        return self.value - {"signed-in"}
+        kind, _, action = self.value.partition(":")
+        return frozenset({action}) if kind == "repository" else frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +82,28 @@ WEB_ROUTES: tuple[WebRoute, ...] = (
         accounts.revoke_token,
         A.SIGNED_IN,
     ),
+    WebRoute("web-orgs", "GET", "/orgs", orgs.list_orgs, A.SIGNED_IN),
+    WebRoute("web-org-add", "POST", "/orgs", orgs.create_org, A.SIGNED_IN),
+    WebRoute("web-org", "GET", _ORG, orgs.org, A.SIGNED_IN),
+    WebRoute("web-team-add", "POST", _ORG + "/teams", orgs.add_team, A.ORG_MANAGER),
+    WebRoute("web-team-rm", "POST", _TEAM + "/delete", orgs.remove_team, A.ORG_MANAGER),
+    WebRoute("web-member-add", "POST", _TEAM + "/members", orgs.add_member, A.ORG_MANAGER),
+    WebRoute(
+        "web-member-rm", "POST", _TEAM + "/members/{user}/remove", orgs.remove_member,
+        A.ORG_MANAGER,
+    ),
+    WebRoute("web-grant-put", "POST", _TEAM + "/grants", orgs.grant, A.ORG_MANAGER),
+    WebRoute("web-grant-rm", "POST", _TEAM + "/grants/remove", orgs.revoke, A.ORG_MANAGER),
+    WebRoute("web-admin-users", "GET", "/admin/users", admin.users, A.ADMIN),
+    WebRoute("web-admin-user-add", "POST", "/admin/users", admin.add_user, A.ADMIN),
+    WebRoute(
+        "web-admin-user-rm-form", "GET", "/admin/users/{user}/delete", admin.remove_user_form,
+        A.ADMIN,
+    ),
+    WebRoute("web-admin-user-rm", "POST", "/admin/users/{user}/delete", admin.remove_user, A.ADMIN),
+    WebRoute("web-admin-audit", "GET", "/admin/audit", admin.audit, A.ADMIN),
+    WebRoute("web-admin-gc", "GET", "/admin/gc", admin.gc_form, A.ADMIN),
+    WebRoute("web-admin-gc-run", "POST", "/admin/gc", admin.gc_run, A.ADMIN),
     # Repository routes: the more specific `/-/...` paths before the repository page.
     WebRoute("web-tag-delete-form", "GET", _TAG + "/delete", manage.delete_tag_form, A.REPO_DELETE),
     WebRoute("web-tag-delete", "POST", _TAG + "/delete", manage.delete_tag, A.REPO_DELETE),

@@ -28,7 +28,7 @@ from aiohttp.typedefs import Handler
 from registry import keys
 from registry.api.hub.common import require_actions
 from registry.auth.controller import IDENTITY, Identity
-from registry.errors import RegistryError, UnauthorizedError
+from registry.errors import DeniedError, RegistryError, UnauthorizedError
 from registry.oci.errorcodes import ERROR_CODES
 from registry.web.cookies import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_cookie
 from registry.web.render import CSRF, REPOSITORY, USER, render
@@ -90,9 +90,16 @@ def _sign_in_redirect(request: web.Request) -> web.HTTPSeeOther:
 async def _authorise(request: web.Request, route: WebRoute) -> None:
     if route.audience is Audience.ANYONE:
         return
-    if route.audience is Audience.SIGNED_IN:
-        if USER not in request:
+    if route.audience in (Audience.SIGNED_IN, Audience.ORG_MANAGER, Audience.ADMIN):
+        user = request.get(USER)
+        if user is None:
             raise _sign_in_redirect(request)
+        if route.audience is Audience.ADMIN and not user.acts_as_admin:
+            raise DeniedError("admins only")
+        if route.audience is Audience.ORG_MANAGER and not await request.app[
+            keys.ACCOUNTS
+        ].may_manage(user, request.match_info["org"]):
+            raise DeniedError("only the organization's owners may do that")
         return
     name = repository_from_path(request)
     # Pull first, then existence, then the rest: a private repository and a missing one give

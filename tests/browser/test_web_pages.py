@@ -158,3 +158,38 @@ def test_delete_a_tag_after_confirming(browsers, web_hub, skopeo):
     tags = [row.text.split()[0] for row in browser.find_all("table.tags tbody tr")]
     assert tags == ["1.0"]
     assert skopeo.list_tags(f"docker://{web_hub.host}/alice/webapp") == ["1.0"]
+
+
+def test_create_an_organisation_and_a_team(browsers):
+    browser = browsers()
+    sign_in_with_keyboard(browser, "alice")
+    browser.open("/orgs")
+    browser.assert_accessible("organisations")
+    browser.find("#org-name").send_keys("acme", Keys.ENTER)
+    browser.wait_for("#new-team-heading")
+    assert browser.path == "/orgs/acme"
+    browser.find("#team-name").send_keys("devs", Keys.ENTER)
+    browser.wait_for("#team-devs")
+    browser.find("#member-devs").send_keys("bob", Keys.ENTER)
+    browser.wait_for("#team-devs")
+    assert "bob" in browser.find("section.team ul.members").text
+    browser.assert_accessible("organisation")
+
+
+def test_admin_pages(browsers):
+    from tests.browser.conftest import ADMIN_PASSWORD
+
+    browser = browsers()
+    browser.open("/login")
+    tab_to(browser, "username")
+    browser.driver.switch_to.active_element.send_keys("admin", Keys.TAB, ADMIN_PASSWORD, Keys.ENTER)
+    browser.wait_for("form[action='/logout']")
+    for path, name in (("/admin/users", "admin-users"), ("/admin/audit", "admin-audit")):
+        browser.open(path)
+        browser.assert_accessible(name)
+    assert "user-add" in browser.text
+    browser.open("/admin/gc")
+    browser.find("form[action='/admin/gc'] button").click()  # the dry run
+    browser.wait_for("#gc-report")
+    assert "Would remove (dry run)" in browser.text
+    browser.assert_accessible("admin-gc")

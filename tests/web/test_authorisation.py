@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from registry.web.routes import WEB_ROUTES, Audience
+from tests.api.hub.conftest import basic
 from tests.web.support import push_image
 
 PRIVATE, PUBLIC = "alice/app", "alice/open"
@@ -24,6 +25,23 @@ PRIVATE_CASES: dict[str, tuple[str, str, dict, int, int, int]] = {
     "web-tokens": ("GET", "/account/tokens", {}, 303, 200, 200),
     "web-token-add": ("POST", "/account/tokens", {"name": "t", "scopes": "read"}, 303, 201, 201),
     "web-token-revoke": ("POST", "/account/tokens/{token}/revoke", {}, 303, 303, 303),
+    "web-orgs": ("GET", "/orgs", {}, 303, 200, 200),
+    "web-org-add": ("POST", "/orgs", {"name": "org-{who}"}, 303, 303, 303),
+    "web-org": ("GET", "/orgs/acme", {}, 303, 200, 200),
+    "web-team-add": ("POST", "/orgs/acme/teams", {"team": "t-{who}"}, 303, 403, 303),
+    "web-member-add": ("POST", "/orgs/acme/teams/devs/members", {"user": "bob"}, 303, 403, 303),
+    "web-grant-put": ("POST", "/orgs/acme/teams/devs/grants", {"role": "read"}, 303, 403, 303),
+    "web-grant-rm": ("POST", "/orgs/acme/teams/devs/grants/remove", {}, 303, 403, 303),
+    "web-member-rm": ("POST", "/orgs/acme/teams/devs/members/bob/remove", {}, 303, 403, 303),
+    "web-team-rm": ("POST", "/orgs/acme/teams/devs/delete", {}, 303, 403, 303),
+    "web-admin-users": ("GET", "/admin/users", {}, 303, 403, 403),
+    "web-admin-user-add": ("POST", "/admin/users", {"name": "carol", "password": "long-enough"},
+                           303, 403, 403),
+    "web-admin-user-rm-form": ("GET", "/admin/users/bob/delete", {}, 303, 403, 403),
+    "web-admin-user-rm": ("POST", "/admin/users/bob/delete", {}, 303, 403, 403),
+    "web-admin-audit": ("GET", "/admin/audit", {}, 303, 403, 403),
+    "web-admin-gc": ("GET", "/admin/gc", {}, 303, 403, 403),
+    "web-admin-gc-run": ("POST", "/admin/gc", {"mode": "run"}, 303, 403, 403),
     "web-repository": ("GET", f"/r/{PRIVATE}", {}, 404, 404, 200),
     "web-tag": ("GET", f"/r/{PRIVATE}/-/tags/1", {}, 404, 404, 200),
     "web-files": ("GET", f"/r/{PRIVATE}/-/tags/1/files?path=/", {}, 404, 404, 200),
@@ -64,6 +82,8 @@ def test_every_web_route_has_expectations():
     assert names == set(PRIVATE_CASES)
     repository_routes = {r.name for r in WEB_ROUTES if r.audience.repository_actions}
     assert repository_routes == set(PUBLIC_CASES)
+    admin_routes = {r.name for r in WEB_ROUTES if r.audience is Audience.ADMIN}
+    assert admin_routes == set(ADMIN_CASES)
 
 
 def test_every_route_declares_who_may_call_it():
@@ -71,16 +91,20 @@ def test_every_route_declares_who_may_call_it():
         assert isinstance(route.audience, Audience), route.name
 
 
-async def _call(browser, method, path, fields):
+async def _call(browser, method, path, fields, who=""):
     if method == "GET":
         return await browser.get(path)
     token = await browser.csrf("/login")
+    fields = {key: value.format(who=who) for key, value in fields.items()}
     return await browser.post(path, {"csrf_token": token, **fields})
 
 
 async def test_private_repository_routes_for_anonymous_other_and_owner(hub, browsers):
     await push_image(hub.client, PRIVATE, "1", hub.alice, public=False)
     alice_token = (await hub.create_token(hub.alice, "read"))
+    assert (await hub.client.post("/api/v1/orgs", json={"name": "acme"},
+                                  headers=hub.alice)).status == 201
+    assert (await hub.client.put("/api/v1/orgs/acme/teams/devs", headers=hub.alice)).status == 201
     anonymous, bob, alice = browsers(), browsers(), browsers()
     await bob.sign_in("bob")
     await alice.sign_in("alice")
@@ -93,8 +117,13 @@ async def test_private_repository_routes_for_anonymous_other_and_owner(hub, brow
             assert resp.status == 200
         for name, (method, path, fields, *expected) in PRIVATE_CASES.items():
             path = path.format(token=alice_token["id"])
-            status, text, _ = await _call(browser, method, path, fields)
-            assert status == expected[index], (name, ("anonymous", "bob", "alice")[index], text)
+            who = ("anonymous", "bob", "alice")[index]
+            status, text, _ = await _call(browser, method, path, fields, who)
+            assert status == expected[index], (name, who, text)
+    # The refused admin calls changed nothing: bob is there, carol is not.
+    assert (await hub.client.get("/token", headers=hub.bob)).status == 200
+    carol = basic("carol", "long-enough")
+    assert (await hub.client.get("/token", headers=carol)).status == 401
 
 
 async def test_public_repository_routes_for_anonymous_and_other(hub, browsers):
@@ -109,6 +138,28 @@ async def test_public_repository_routes_for_anonymous_and_other(hub, browsers):
     info = await (await hub.client.get(f"/api/v1/repositories/{PUBLIC}")).json()
     assert info["is_public"] and info["description"] == ""
     assert (await hub.client.get(f"/v2/{PUBLIC}/manifests/1", headers=hub.alice)).status == 200
+
+
+ADMIN_CASES: dict[str, tuple[str, str, dict, int]] = {
+    "web-admin-users": ("GET", "/admin/users", {}, 200),
+    "web-admin-user-add": ("POST", "/admin/users", {"name": "carol", "password": "long-enough"},
+                           303),
+    "web-admin-user-rm-form": ("GET", "/admin/users/carol/delete", {}, 200),
+    "web-admin-user-rm": ("POST", "/admin/users/carol/delete", {}, 303),
+    "web-admin-audit": ("GET", "/admin/audit", {}, 200),
+    "web-admin-gc": ("GET", "/admin/gc", {}, 200),
+    "web-admin-gc-run": ("POST", "/admin/gc", {"mode": "dry-run"}, 200),
+}
+
+
+async def test_admin_routes_for_an_admin(hub, browsers):
+    from tests.api.hub.conftest import ADMIN_PASSWORD
+
+    admin = browsers()
+    await admin.sign_in("admin", ADMIN_PASSWORD)
+    for name, (method, path, fields, expected) in ADMIN_CASES.items():
+        status, text, _ = await _call(admin, method, path, fields)
+        assert status == expected, (name, text)
 
 
 @pytest.mark.parametrize(
