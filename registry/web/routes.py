@@ -121,6 +121,13 @@ WEB_ROUTES: tuple[WebRoute, ...] = (
         manage.set_visibility,
         A.REPO_OWNER,
     ),
+    WebRoute(
+        "web-trust-required",
+        "POST",
+        _REPO + "/-/settings/trust",
+        manage.set_trust_required,
+        A.REPO_OWNER,
+    ),
     WebRoute("web-repo-delete-form", "GET", _REPO + "/-/delete", manage.delete_form, A.REPO_DELETE),
     WebRoute("web-repo-delete", "POST", _REPO + "/-/delete", manage.delete, A.REPO_DELETE),
     WebRoute("web-repository", "GET", _REPO, repositories.repository, A.REPO_PULL),

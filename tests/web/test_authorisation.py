@@ -51,6 +51,8 @@ PRIVATE_CASES: dict[str, tuple[str, str, dict, int, int, int]] = {
                         {"description": "d"}, 404, 404, 303),
     "web-visibility": ("POST", f"/r/{PRIVATE}/-/settings/visibility",
                        {"visibility": "private"}, 404, 404, 303),
+    "web-trust-required": ("POST", f"/r/{PRIVATE}/-/settings/trust", {"trust": "off"},
+                           404, 404, 303),
     "web-tag-delete-form": ("GET", f"/r/{PRIVATE}/-/tags/1/delete", {}, 404, 404, 200),
     "web-tag-delete": ("POST", f"/r/{PRIVATE}/-/tags/1/delete", {}, 404, 404, 303),
     "web-repo-delete-form": ("GET", f"/r/{PRIVATE}/-/delete", {}, 404, 404, 200),
@@ -70,6 +72,7 @@ PUBLIC_CASES: dict[str, tuple[str, str, dict, int, int]] = {
                         401, 403),
     "web-visibility": ("POST", f"/r/{PUBLIC}/-/settings/visibility", {"visibility": "private"},
                        401, 403),
+    "web-trust-required": ("POST", f"/r/{PUBLIC}/-/settings/trust", {"trust": "on"}, 401, 403),
     "web-tag-delete-form": ("GET", f"/r/{PUBLIC}/-/tags/1/delete", {}, 303, 403),
     "web-tag-delete": ("POST", f"/r/{PUBLIC}/-/tags/1/delete", {}, 401, 403),
     "web-repo-delete-form": ("GET", f"/r/{PUBLIC}/-/delete", {}, 303, 403),
@@ -137,6 +140,7 @@ async def test_public_repository_routes_for_anonymous_and_other(hub, browsers):
     # Nothing changed: the tag, the description and the visibility are as pushed.
     info = await (await hub.client.get(f"/api/v1/repositories/{PUBLIC}")).json()
     assert info["is_public"] and info["description"] == ""
+    assert info["trust_required_setting"] == "inherit"
     assert (await hub.client.get(f"/v2/{PUBLIC}/manifests/1", headers=hub.alice)).status == 200
 
 

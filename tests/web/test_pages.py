@@ -283,3 +283,24 @@ async def test_static_assets_are_served_by_the_hub(hub, browsers):
         assert "Content-Security-Policy" in resp.headers
     assert not re.search(r'(?:href|src)="(?:https?:)?//', text)  # nothing from elsewhere
     _ = PASSWORD
+
+
+async def test_owner_requires_content_trust_from_the_settings_page(hub, browsers):
+    await push_image(hub.client, "alice/app", "1", hub.alice)
+    browser = browsers()
+    await browser.sign_in("alice")
+    _, page, _ = await browser.get("/r/alice/app/-/settings")
+    assert 'id="trust-inherit" name="trust" value="inherit" checked' in page
+    status, _, _ = await browser.submit(
+        "/r/alice/app/-/settings/trust", {"trust": "on"}, page="/r/alice/app/-/settings"
+    )
+    assert status == 303
+    info = await (await hub.client.get("/api/v1/repositories/alice/app")).json()
+    assert info["trust_required"] is True and info["trust_required_setting"] == "on"
+    pulled = await hub.client.get(
+        "/v2/alice/app/manifests/1",
+        headers={**hub.alice, "Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    assert pulled.status == 403  # the gate now refuses the unsigned tag
+    _, page, _ = await browser.get("/r/alice/app")
+    assert "Content trust required" in page

@@ -1,8 +1,9 @@
-"""Repository settings: description (the README), visibility, deleting a tag or the repository.
+"""Repository settings: description (the README), visibility, content trust required, deleting
+a tag or the repository.
 
 Every destructive action has a confirmation page (readable without script) and a form posted
 from it. The route table has checked the actions each needs: `push` to describe, the owner's
-`*` to change visibility, `delete` to delete.
+`*` to change visibility or the content-trust requirement (as the Hub API), `delete` to delete.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ async def settings(request: web.Request) -> web.Response:
     name = request[REPOSITORY]
     info = await request.app[keys.REPOSITORIES].get(name)
     may_own = await holds(request, name, {"*"})
+    trust = await request.app[keys.REPOSITORIES].trust_setting(name)
     may_delete = await holds(request, name, {"delete"})
     return render(
         request,
         "manage/settings.html",
         {"info": info, "name": name, "shown_name": display_name(name), "may_own": may_own,
+         "trust": trust,
          "may_delete": may_delete},
     )
 
@@ -61,6 +64,20 @@ async def set_visibility(request: web.Request) -> web.Response:
         is_public=visibility == "public",
         actor=actor(request),
         address=address(request),
+    )
+    raise web.HTTPSeeOther(f"/r/{name}/-/settings")
+
+
+_TRUST_CHOICES = {"on": True, "off": False, "inherit": None}
+
+
+async def set_trust_required(request: web.Request) -> web.Response:
+    name = request[REPOSITORY]
+    choice = (await request.post()).get("trust")
+    if choice not in _TRUST_CHOICES:
+        raise InvalidRequestError("content trust is on, off or inherit")
+    await request.app[keys.REPOSITORIES].set_trust_required(
+        name, _TRUST_CHOICES[choice], actor=actor(request), address=address(request)
     )
     raise web.HTTPSeeOther(f"/r/{name}/-/settings")
 
