@@ -102,6 +102,7 @@ WEB_ROUTES: tuple[WebRoute, ...] = (
     ),
     WebRoute("web-admin-user-rm", "POST", "/admin/users/{user}/delete", admin.remove_user, A.ADMIN),
     WebRoute("web-admin-audit", "GET", "/admin/audit", admin.audit, A.ADMIN),
+    WebRoute("web-admin-health", "GET", "/admin/health", admin.health, A.ADMIN),
     WebRoute("web-admin-gc", "GET", "/admin/gc", admin.gc_form, A.ADMIN),
     WebRoute("web-admin-gc-run", "POST", "/admin/gc", admin.gc_run, A.ADMIN),
     # Repository routes: the more specific `/-/...` paths before the repository page.

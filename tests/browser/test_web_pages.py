@@ -184,7 +184,8 @@ def test_admin_pages(browsers):
     tab_to(browser, "username")
     browser.driver.switch_to.active_element.send_keys("admin", Keys.TAB, ADMIN_PASSWORD, Keys.ENTER)
     browser.wait_for("form[action='/logout']")
-    for path, name in (("/admin/users", "admin-users"), ("/admin/audit", "admin-audit")):
+    for path, name in (("/admin/users", "admin-users"), ("/admin/health", "admin-health"),
+                       ("/admin/audit", "admin-audit")):
         browser.open(path)
         browser.assert_accessible(name)
     assert "user-add" in browser.text

@@ -40,6 +40,7 @@ PRIVATE_CASES: dict[str, tuple[str, str, dict, int, int, int]] = {
     "web-admin-user-rm-form": ("GET", "/admin/users/bob/delete", {}, 303, 403, 403),
     "web-admin-user-rm": ("POST", "/admin/users/bob/delete", {}, 303, 403, 403),
     "web-admin-audit": ("GET", "/admin/audit", {}, 303, 403, 403),
+    "web-admin-health": ("GET", "/admin/health", {}, 303, 403, 403),
     "web-admin-gc": ("GET", "/admin/gc", {}, 303, 403, 403),
     "web-admin-gc-run": ("POST", "/admin/gc", {"mode": "run"}, 303, 403, 403),
     "web-repository": ("GET", f"/r/{PRIVATE}", {}, 404, 404, 200),
@@ -151,6 +152,7 @@ ADMIN_CASES: dict[str, tuple[str, str, dict, int]] = {
     "web-admin-user-rm-form": ("GET", "/admin/users/carol/delete", {}, 200),
     "web-admin-user-rm": ("POST", "/admin/users/carol/delete", {}, 303),
     "web-admin-audit": ("GET", "/admin/audit", {}, 200),
+    "web-admin-health": ("GET", "/admin/health", {}, 200),
     "web-admin-gc": ("GET", "/admin/gc", {}, 200),
     "web-admin-gc-run": ("POST", "/admin/gc", {"mode": "dry-run"}, 200),
 }

@@ -101,3 +101,16 @@ async def test_garbage_collection_dry_run_then_run(gc_hub):
         assert (await hub.client.get(by_digest, headers=accept)).status == 404
     finally:
         await admin.close()
+
+
+async def test_health_page_shows_checks_and_no_secret(hub, browsers):
+    admin = browsers()
+    await admin.sign_in("admin", ADMIN_PASSWORD)
+    status, page, _ = await admin.get("/admin/health")
+    assert status == 200
+    states = dict(re.findall(r"<td>(database|schema|storage)</td><td class=\"(\w+)\">", page))
+    assert states == {"database": "ok", "schema": "ok", "storage": "ok"}
+    assert "sqlite" in page and "filesystem" in page
+    assert ADMIN_PASSWORD not in page
+    secret = (hub.settings.data_dir / "trust-key-secret").read_text().strip()
+    assert secret and secret not in page

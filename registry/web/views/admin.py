@@ -1,4 +1,5 @@
-"""Admin pages: users, the audit log and garbage collection (a dry run, then a run).
+"""Admin pages: users, the audit log, the hub's health and settings, and garbage collection
+(a dry run, then a run).
 
 The route table admits admins only (a password session of an admin account, as the Hub API's
 `require_admin`). Calls go to the same services as `/api/v1/users`, `/api/v1/audit` and
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.errors import InvalidRequestError
+from registry.hub.health import check_health, public_settings
 from registry.services.gc import GarbageCollector, GcOptions
 from registry.web.render import render
 from registry.web.views.common import address, signed_in
@@ -72,6 +74,15 @@ async def audit(request: web.Request) -> web.Response:
     older = events[-1].id if len(events) == AUDIT_PAGE_SIZE else None
     return render(
         request, "admin/audit.html", {"events": events, "action": action or "", "older": older}
+    )
+
+
+async def health(request: web.Request) -> web.Response:
+    checks = await check_health(request.app[keys.ENGINE], request.app[keys.DRIVER])
+    return render(
+        request,
+        "admin/health.html",
+        {"checks": checks, "settings": public_settings(request.app[keys.SETTINGS])},
     )
 
 
