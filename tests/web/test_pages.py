@@ -304,3 +304,30 @@ async def test_owner_requires_content_trust_from_the_settings_page(hub, browsers
     assert pulled.status == 403  # the gate now refuses the unsigned tag
     _, page, _ = await browser.get("/r/alice/app")
     assert "Content trust required" in page
+
+
+async def test_controls_show_only_to_those_who_may_use_them(hub, browsers):
+    await push_image(hub.client, "alice/app", "1", hub.alice)
+    owner, other = browsers(), browsers()
+    await owner.sign_in("alice")
+    await other.sign_in("bob")
+    _, page, _ = await owner.get("/r/alice/app")
+    assert 'href="/r/alice/app/-/settings"' in page
+    _, page, _ = await owner.get("/r/alice/app/-/tags/1")
+    assert 'href="/r/alice/app/-/tags/1/delete"' in page
+    _, page, _ = await other.get("/r/alice/app")
+    assert "/-/settings" not in page and ">Star<" in page
+    _, page, _ = await other.get("/r/alice/app/-/tags/1")
+    assert "/delete" not in page
+
+
+async def test_signing_in_again_replaces_the_session(hub, browsers):
+    browser = browsers()
+    await browser.sign_in("alice")
+    first = next(c for c in browser.session.cookie_jar if c.key == "berth_session").value
+    await browser.sign_in("alice")
+    second = next(c for c in browser.session.cookie_jar if c.key == "berth_session").value
+    assert first != second
+    replay = browsers()
+    replay.session.cookie_jar.update_cookies({"berth_session": first})
+    assert (await replay.get("/account/tokens"))[0] == 303

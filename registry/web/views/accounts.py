@@ -63,7 +63,11 @@ async def login(request: web.Request) -> web.Response:
             error, status = "Too many failed sign-ins; wait a few minutes and retry.", 429
         else:
             if principal.token_id is None:
-                cookie = await request.app[keys.WEB_SESSIONS].start(principal)
+                sessions = request.app[keys.WEB_SESSIONS]
+                previous = request.cookies.get(SESSION_COOKIE)
+                if previous:
+                    await sessions.end(previous)  # a new sign-in never reuses a session
+                cookie = await sessions.start(principal)
                 response = web.HTTPSeeOther(target)
                 session_cookie(response, request, cookie)
                 _new_csrf(response, request)

@@ -15,7 +15,7 @@ from registry.oci.digest import Digest
 from registry.services.manifests import parse_reference
 from registry.web.markdown import render_markdown
 from registry.web.render import REPOSITORY, USER, render
-from registry.web.views.common import display_name, pager, signed_in
+from registry.web.views.common import display_name, holds, pager, signed_in
 
 TAG_SORTS = ("pushed", "name", "size")
 FILES_PAGE_SIZE = 100
@@ -63,6 +63,7 @@ async def repository(request: web.Request) -> web.Response:
             "readme": render_markdown(info.description),
             "trust": await repositories.trust_setting(name),
             "starred": await _starred(request, name),
+            "may_push": await holds(request, name, {"push"}),
             "tags": [
                 (tag, pull_line(request, name, tag.name), tag.digest in signed.get(tag.name, ()))
                 for tag in tags
@@ -91,6 +92,7 @@ async def tag(request: web.Request) -> web.Response:
             "is_tag": not isinstance(reference, Digest),
             "detail": detail,
             "pull": pull_line(request, name, raw),
+            "may_delete": await holds(request, name, {"delete"}),
             "referrers": await images.referrers(name, detail.digest),
             "signatures": (
                 []
