@@ -57,3 +57,25 @@ async def test_signed_tags_and_their_signature_are_shown(open_client, tmp_path):
         assert "(another digest: " in page
     finally:
         await browser.close()
+
+
+async def test_explore_filters_signed_repositories(open_client, tmp_path):
+    signed = await push_image(open_client, "team/signed", "v1", {}, seed="s", public=False)
+    await push_image(open_client, "team/plain", "v1", {}, seed="p", public=False)
+    payload = await (await open_client.get(
+        f"/v2/team/signed/manifests/{signed}",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )).read()
+    author = signer(open_client, tmp_path / "keys", "127.0.0.1:5000/team/signed")
+    await asyncio.to_thread(author.initialize)
+    await sign(author, "v1", signed, len(payload))
+    browser = WebClient(open_client)
+    try:
+        _, page, _ = await browser.get("/?q=team")
+        assert set(re.findall(r'<h3><a href="/r/([^"]+)">', page)) == {"team/signed", "team/plain"}
+        _, page, _ = await browser.get("/?q=team&signed=1")
+        assert re.findall(r'<h3><a href="/r/([^"]+)">', page) == ["team/signed"]
+        assert "1 repository" in page
+        assert 'name="signed" value="1" checked' in page
+    finally:
+        await browser.close()
