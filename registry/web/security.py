@@ -83,8 +83,9 @@ async def _check_csrf(request: web.Request) -> None:
         raise CsrfError("the form has expired or came from another site; reload and retry")
 
 
-def _sign_in_redirect(request: web.Request) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+def _sign_in_location(request: web.Request) -> str:
+    """The sign-in page, returning to this page afterwards."""
+    return f"/login?next={quote(request.path_qs, safe='')}"
 
 
 async def _authorise(request: web.Request, route: WebRoute) -> None:
@@ -93,7 +94,7 @@ async def _authorise(request: web.Request, route: WebRoute) -> None:
     if route.audience in (Audience.SIGNED_IN, Audience.ORG_MANAGER, Audience.ADMIN):
         user = request.get(USER)
         if user is None:
-            raise _sign_in_redirect(request)
+            raise web.HTTPSeeOther(_sign_in_location(request))
         if route.audience is Audience.ADMIN and not user.acts_as_admin:
             raise DeniedError("admins only")
         if route.audience is Audience.ORG_MANAGER and not await request.app[
@@ -139,7 +140,7 @@ async def web_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             response.headers.setdefault("Cache-Control", "no-store")
     except UnauthorizedError as exc:
         if request.method in _SAFE_METHODS:
-            response = web.Response(status=303, headers=_sign_in_redirect(request).headers)
+            response = web.Response(status=303, headers={"Location": _sign_in_location(request)})
         else:
             response = _error_page(request, exc)
     except RegistryError as exc:

@@ -6,7 +6,7 @@ import html
 import re
 
 from tests.api.hub.conftest import basic
-from tests.web.support import PASSWORD, push_image
+from tests.web.support import push_image
 
 
 async def test_explore_lists_what_v1_search_returns_in_the_same_order(hub, browsers):
@@ -282,7 +282,6 @@ async def test_static_assets_are_served_by_the_hub(hub, browsers):
         assert status == 200
         assert "Content-Security-Policy" in resp.headers
     assert not re.search(r'(?:href|src)="(?:https?:)?//', text)  # nothing from elsewhere
-    _ = PASSWORD
 
 
 async def test_owner_requires_content_trust_from_the_settings_page(hub, browsers):
