@@ -1,5 +1,6 @@
-"""A repository's page (README, counts, tag table) and a tag's page (manifest, layers, config,
-referrers); starring. The route table has checked `pull` on the repository before these run.
+"""A repository's page (README, counts, tag table), a tag's page (manifest, layers, config,
+trust state, referrers), an image's files, and starring. The route table has checked `pull` on
+the repository before these run.
 """
 
 from __future__ import annotations
