@@ -110,7 +110,8 @@ async def test_health_page_shows_checks_and_no_secret(hub, browsers):
     assert status == 200
     states = dict(re.findall(r"<td>(database|schema|storage)</td><td class=\"(\w+)\">", page))
     assert states == {"database": "ok", "schema": "ok", "storage": "ok"}
-    assert "sqlite" in page and "filesystem" in page
+    dialect = "postgresql" if "postgresql" in (hub.settings.database_url or "") else "sqlite"
+    assert f"<td>{dialect}, " in page and "<td>filesystem, " in page
     assert ADMIN_PASSWORD not in page
     secret = (hub.settings.data_dir / "trust-key-secret").read_text().strip()
     assert secret and secret not in page
