@@ -1,9 +1,10 @@
 """The web interface in a real headless Chromium against a real `berth-hub serve` process.
 
 One hub with authentication for the module, users `alice` and `bob`, and images pushed by
-skopeo: `alice/webapp:1.0` and `:2.0` (public), `alice/secret:1` (public until a test makes it
-private). Screenshots of every audited page go to `$BERTH_TEST_ARTIFACTS/web-screenshots`, or
-to the session's pytest temporary directory.
+skopeo: `alice/webapp:1.0` (signed with Docker Content Trust by the trust signer library) and
+`:2.0` (public), `alice/secret:1` (public until a test makes it private). Screenshots of every
+audited page go to `$BERTH_TEST_ARTIFACTS/web-screenshots`, or to the session's pytest
+temporary directory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from tests.support.browser import Browser, axe_source, new_chromium
 from tests.support.hub import HubProcess
 from tests.support.images import OciLayout
 from tests.support.skopeo import Skopeo
+from trust.keystore import KeyStore
+from trust.remote import HttpRemoteStore
+from trust.remote_auth import TokenAuthenticator
+from trust.signer import Repository
 
 ADMIN_PASSWORD = "admin-browser-1"
 PASSWORD = "correct-horse-9"
@@ -44,6 +49,16 @@ def push(skopeo: Skopeo, layout: OciLayout, hub: HubProcess, name: str) -> None:
                layout.reference, f"docker://{hub.host}/{name}")
 
 
+def sign(hub: HubProcess, layout: OciLayout, name: str, tag: str, keys: Path) -> None:
+    """Sign `name:tag` (the layout's root manifest) as alice, through the hub's trust routes."""
+    gun = f"{hub.host}/{name}"
+    remote = HttpRemoteStore(hub.url, gun, authenticator=TokenAuthenticator("alice", PASSWORD))
+    author = Repository(gun, remote, KeyStore(keys), lambda role: "signing-pass-1")
+    author.initialize()
+    payload = layout.blobs[layout.root_digest]
+    author.sign_target(tag, layout.root_digest.removeprefix("sha256:"), len(payload))
+
+
 @pytest.fixture(scope="module")
 def web_hub(tmp_path_factory, skopeo: Skopeo, oci_layout: OciLayout) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("web-hub")
@@ -60,6 +75,7 @@ def web_hub(tmp_path_factory, skopeo: Skopeo, oci_layout: OciLayout) -> Iterator
             api(hub, "PATCH", f"/api/v1/repositories/{repository}",
                 {"is_public": True, "description": f"# {repository}\n\nA test image."},
                 "alice", PASSWORD)
+        sign(hub, oci_layout, "alice/webapp", "1.0", workdir / "trust-keys")
         yield hub
     finally:
         hub.stop()

@@ -1,6 +1,7 @@
-"""A person at a browser: searches, opens a repository and a tag, browses its files, copies a
-pull line, signs in with the keyboard, makes and revokes an access token, hides a repository,
-deletes a tag.
+"""A person at a browser: searches, opens a repository and a tag, sees its layers and its
+signature, browses its files, copies a pull line, signs in with the keyboard, makes and revokes
+an access token, hides a repository, deletes a tag, creates an organization and a team, and
+visits the admin pages.
 
 Every page visited is audited with axe-core (no serious or critical violation) and kept as a
 screenshot.
@@ -51,6 +52,11 @@ def test_search_open_repository_copy_pull_line_and_see_layers(browsers, web_hub)
         "origin": web_hub.url,
         "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
     })
+    signed = {
+        row.text.split()[0]: row.find_element("css selector", "td.signed").text
+        for row in browser.find_all("table.tags tbody tr")
+    }
+    assert signed == {"1.0": "Signed", "2.0": "No"}
     row = next(r for r in browser.find_all("table.tags tbody tr") if "1.0" in r.text)
     line = row.find_element("css selector", "code[id^='pull-']").text
     assert line == f"docker pull {web_hub.host}/alice/webapp:1.0"
@@ -72,12 +78,14 @@ def test_search_open_repository_copy_pull_line_and_see_layers(browsers, web_hub)
     assert "berth-test: busybox-static and applet links" in layers[0].text
     assert "berth-test: data files for linux/amd64" in layers[2].text
     assert "linux/amd64" in browser.text and "PATH=" in browser.text
+    signature = browser.find("dl.signature").text
+    assert f"{web_hub.host}/alice/webapp" in signature and "targets" in signature
+    assert "Timestamp expires" in signature
 
     browser.find("#browse-files").click()
     browser.wait_for("table.files")
     browser.assert_accessible("files")
-    browser.find("a[href$='path=/etc']").click()
-    browser.wait_for("table.files")
+    browser.navigate(browser.find("a[href$='path=/etc']").click)
     names = [row.text.split()[0] for row in browser.find_all("table.files tbody tr")]
     assert names == ["berth-platform", "berth-release", "group", "passwd"]
     passwd = next(r for r in browser.find_all("table.files tbody tr") if "passwd" in r.text)
@@ -113,8 +121,7 @@ def test_sign_in_by_keyboard_create_and_revoke_a_token(browsers, web_hub, skopeo
 
     browser.open("/account/tokens")
     assert secret not in browser.driver.page_source
-    browser.find("button[aria-label='Revoke token ci-laptop']").click()
-    browser.wait_for("table.tokens")
+    browser.navigate(browser.find("button[aria-label='Revoke token ci-laptop']").click)
     assert "revoked" in browser.find("table.tokens").text
     result = skopeo.run(*login, check=False)
     assert result.returncode != 0
@@ -126,8 +133,7 @@ def test_make_a_repository_private(browsers):
     owner.open("/r/alice/secret/-/settings")
     owner.assert_accessible("settings")
     owner.find("#vis-private").click()
-    owner.find("form[action$='/settings/visibility'] button").click()
-    owner.wait_for("#visibility-heading")
+    owner.navigate(owner.find("form[action$='/settings/visibility'] button").click)
     assert owner.find("#vis-private").is_selected()
     owner.open("/r/alice/secret")
     assert owner.find("#visibility").text == "Private"
@@ -168,10 +174,8 @@ def test_create_an_organisation_and_a_team(browsers):
     browser.find("#org-name").send_keys("acme", Keys.ENTER)
     browser.wait_for("#new-team-heading")
     assert browser.path == "/orgs/acme"
-    browser.find("#team-name").send_keys("devs", Keys.ENTER)
-    browser.wait_for("#team-devs")
-    browser.find("#member-devs").send_keys("bob", Keys.ENTER)
-    browser.wait_for("#team-devs")
+    browser.navigate(lambda: browser.find("#team-name").send_keys("devs", Keys.ENTER))
+    browser.navigate(lambda: browser.find("#member-devs").send_keys("bob", Keys.ENTER))
     assert "bob" in browser.find("section.team ul.members").text
     browser.assert_accessible("organisation")
 

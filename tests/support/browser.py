@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 __all__ = ["AXE_VERSION", "Browser", "axe_source", "new_chromium"]
@@ -89,6 +91,16 @@ class Browser:
         return WebDriverWait(self.driver, timeout).until(
             lambda driver: driver.find_element(By.CSS_SELECTOR, css)
         )
+
+    def navigate(self, action: Callable[[], object], timeout: float = 10) -> None:
+        """Do what loads a new page (a click, Enter in a form) and wait until it replaced this one.
+
+        Waiting for an element is not enough when the next page has it too.
+        """
+        old = self.find("html")
+        action()
+        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        self.wait_for("body")
 
     @property
     def path(self) -> str:
