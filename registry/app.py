@@ -34,6 +34,8 @@ from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
 from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
+from registry.hub.filesystem import ImageFilesystem
+from registry.hub.images import ImageService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
 from registry.hub.signature_policies import SignaturePolicyService
@@ -48,6 +50,10 @@ from registry.storage.driver.base import StorageDriver
 from registry.storage.driver.factory import create_driver
 from registry.storage.driver.s3 import S3Config
 from registry.trustmount import TRUST_RULES, mount_trust
+from registry.web.render import create_environment
+from registry.web.routes import WEB_RULES, setup_web_routes
+from registry.web.security import web_middleware
+from registry.web.sessions import SessionStore
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +149,9 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
     )
     app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
+    app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
+    app[keys.FILESYSTEM] = ImageFilesystem(app[keys.MANIFESTS], app[keys.DRIVER])
+    app[keys.WEB_SESSIONS] = SessionStore(engine)
     if settings.auth_enabled:
         app[keys.ACCESS] = controller
         password = await accounts.bootstrap_admin(settings.admin_password)
@@ -168,7 +177,15 @@ def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
     prepare_data_dir(settings)
     app = web.Application(
-        middlewares=[log_middleware, error_middleware, hub_middleware, authorization_middleware],
+        # The web middleware is innermost: it renders a page's errors as HTML before the
+        # error middleware would render them as the API's JSON.
+        middlewares=[
+            log_middleware,
+            error_middleware,
+            hub_middleware,
+            authorization_middleware,
+            web_middleware,
+        ],
         client_max_size=settings.max_manifest_bytes,
     )
     app.on_response_prepare.append(set_common_headers)
@@ -176,6 +193,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.METRICS] = Metrics()
     app[keys.DRIVER] = storage_driver(settings)
     app[keys.ACCESS] = AllowAll()
+    app[keys.WEB_TEMPLATES] = create_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_hub)
     if settings.gc_interval > 0:
@@ -184,8 +202,10 @@ def create_app(settings: Settings) -> web.Application:
     mount_trust(app, settings)
     setup_hub_routes(app)
     setup_routes(app)
+    setup_web_routes(app)  # its paths (`/`, `/r/...`, `/account/...`) shadow none of the above
     app[RULES] = {
         **TRUST_RULES,
+        **WEB_RULES,
         **{route.name: route.rule for route in (*HUB_ROUTES, *ROUTES)},
     }
     check_every_route_has_a_rule(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -10,6 +11,8 @@ from registry.auth.controller import TokenAccessController
 from registry.auth.tokens import TokenIssuer
 from registry.hub.accounts import AccountService
 from registry.hub.audit import AuditLog
+from registry.hub.filesystem import ImageFilesystem
+from registry.hub.images import ImageService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
 from registry.hub.signature_policies import SignaturePolicyService
@@ -20,6 +23,7 @@ from registry.services.manifests import ManifestService
 from registry.services.uploads import UploadService
 from registry.settings import Settings
 from registry.storage.driver.base import StorageDriver
+from registry.web.sessions import SessionStore
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -38,3 +42,8 @@ PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
+# The web interface (registry.web).
+IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them
+FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing
+WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
+WEB_TEMPLATES = web.AppKey("web_templates", jinja2.Environment)

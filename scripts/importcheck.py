@@ -18,7 +18,10 @@ PACKAGES = ("registry", "trust", "runtime_client", "migrations")
 # Alembic loads these by file path inside its own context; they are checked as package data.
 NOT_IMPORTED = ("migrations.env", "migrations.versions")
 # Files the code opens at run time beside its modules: each must be in the wheel.
-PACKAGE_DATA = {"migrations": ("env.py", "script.py.mako", "versions/0001_registry_tables.py")}
+PACKAGE_DATA = {
+    "migrations": ("env.py", "script.py.mako", "versions/0001_registry_tables.py"),
+    "registry.web": ("templates/base.html", "templates/repositories/tag.html", "static/berth.js"),
+}
 
 
 def check(source_dir: Path) -> list[str]:

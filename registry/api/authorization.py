@@ -61,8 +61,10 @@ async def authorization_middleware(request: web.Request, handler: Handler) -> we
 
 
 async def _enforce(request: web.Request, rule: Rule) -> None:
-    if rule.resource in (Resource.OPEN, Resource.TOKEN):
-        return  # the token endpoint authenticates by itself
+    if rule.resource in (Resource.OPEN, Resource.TOKEN, Resource.WEB):
+        # The token endpoint authenticates by itself; pages, by their session
+        # (`registry.web.security`, the next middleware, checks their audience).
+        return
     app = request.app
     auth, access = app[keys.AUTH], app[keys.ACCESS]
     auth_enabled = app[keys.SETTINGS].auth_enabled

@@ -28,6 +28,10 @@ Resources (what a rule protects):
 - `account`: the caller's own account; `organization`: the organisation in the path (its
   owners, and hub admins); `namespace`: the namespace in the path (its user, its
   organisation's owners, hub admins); `hub`: every account (hub admins only).
+- `web`: a page of the web interface. Pages read only their session cookie (never the
+  `Authorization` header) and `registry.web.security` checks the route's audience (anyone,
+  signed in, organisation managers, admins, or an action on the path's repository) with the
+  same grants, before the view runs.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class Resource(StrEnum):
     ORGANIZATION = "organization"
     NAMESPACE = "namespace"
     HUB = "hub"
+    WEB = "web"
 
 
 _ALL = frozenset(Credential) - {Credential.REFRESH}
@@ -156,6 +161,11 @@ class Rule:
     def hub_admin(cls) -> Rule:
         """Hub administration: an admin's password or `admin` access token."""
         return cls(Resource.HUB, "manage", _ACCOUNT, "admin")
+
+    @classmethod
+    def web(cls, audience: str) -> Rule:
+        """A web page for `audience` (`registry.web.routes.Audience`), by its session."""
+        return cls(Resource.WEB, audience, frozenset({Credential.ANONYMOUS, Credential.PASSWORD}))
 
     def describe(self) -> str:
         """One line for the rule table (README, reports)."""

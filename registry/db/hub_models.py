@@ -38,6 +38,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "User",
+    "WebSession",
 ]
 
 
@@ -197,3 +198,19 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")  # JSON object
 
     __table_args__ = (Index(None, "created_at"),)
+
+
+class WebSession(Base):
+    """A signed-in browser: the SHA-256 digest of its cookie, never the cookie itself.
+
+    `credential` is the password fingerprint at sign-in: a changed password ends the session,
+    and deleting the user deletes its sessions (cascade).
+    """
+
+    __tablename__ = "web_sessions"
+
+    id_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -89,6 +89,15 @@ class Visibility:
     namespaces: frozenset[str] = frozenset()
     repositories: frozenset[str] = frozenset()
 
+    def shows(self, name: str, is_public: bool) -> bool:
+        """Whether a repository is visible (the rule `_visible` applies in SQL)."""
+        return (
+            self.everything
+            or is_public
+            or name.split("/", 1)[0] in self.namespaces
+            or name in self.repositories
+        )
+
 
 def _visible(visibility: Visibility) -> ColumnElement[bool]:
     if visibility.everything:
@@ -298,6 +307,17 @@ async def set_star(conn: AsyncConnection, user_id: int, name: str, starred: bool
             delete(stars).where(stars.c.user_id == user_id, stars.c.repository_id == repo_id)
         )
     return True
+
+
+async def starred_by(conn: AsyncConnection, user_id: int) -> list[RepositoryInfo]:
+    """The repositories a user starred, by name."""
+    stmt = (
+        select(*_INFO_COLUMNS)
+        .select_from(_joined().join(stars, stars.c.repository_id == repositories.c.id))
+        .where(stars.c.user_id == user_id)
+        .order_by(repositories.c.name)
+    )
+    return [_info(row) for row in await conn.execute(stmt)]
 
 
 async def search(

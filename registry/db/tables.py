@@ -22,6 +22,7 @@ from registry.db.hub_models import (
     Team,
     TeamMember,
     User,
+    WebSession,
 )
 from registry.db.models import (
     Blob,
@@ -54,3 +55,4 @@ profiles = cast(Table, RepositoryProfile.__table__)
 stars = cast(Table, Star.__table__)
 audit_events = cast(Table, AuditEvent.__table__)
 login_failures = cast(Table, LoginFailure.__table__)
+web_sessions = cast(Table, WebSession.__table__)

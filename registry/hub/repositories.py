@@ -184,6 +184,39 @@ class RepositoryService:
             for info in infos
         ]
 
+    async def tag_page(
+        self, name: str, *, sort: str = "pushed", descending: bool = True, offset: int, limit: int
+    ) -> tuple[int, list[TagDetail]]:
+        """One page of tags, sorted by `name`, `pushed` or `size`, and how many there are.
+
+        Sizes come from the manifests alone, so only the page's image configs are read.
+        """
+        async with self.engine.connect() as conn:
+            infos = await hub_queries.tag_infos(conn, name)
+        keys = {
+            "name": lambda info: info.name,
+            "pushed": lambda info: (info.pushed_at, info.name),
+            "size": lambda info: (_payload_size(info.payload, info.media_type), info.name),
+        }
+        infos.sort(key=keys.get(sort, keys["pushed"]), reverse=descending)
+        page = infos[offset : offset + limit]
+        return len(infos), [
+            TagDetail(
+                info.name,
+                info.digest,
+                info.media_type,
+                *await self._describe(info.payload, info.media_type),
+                info.pushed_at,
+            )
+            for info in page
+        ]
+
+    async def starred(self, user_id: int) -> list[RepositoryInfo]:
+        """The repositories a user starred, by name (callers filter what the user may see)."""
+        await self.pulls.flush()
+        async with self.engine.connect() as conn:
+            return await hub_queries.starred_by(conn, user_id)
+
     async def _describe(self, payload: bytes, media_type: str) -> tuple[int, tuple[str, ...]]:
         try:
             manifest = parse_manifest(payload, media_type)
@@ -206,6 +239,14 @@ class RepositoryService:
         except (StorageDriverError, ValueError):
             return {}
         return config if isinstance(config, dict) else {}
+
+
+def _payload_size(payload: bytes, media_type: str) -> int:
+    try:
+        manifest = parse_manifest(payload, media_type)
+    except ManifestError:
+        return len(payload)
+    return sum(d.size for d in (manifest.manifests if manifest.is_index else manifest.blobs))
 
 
 def _platform(raw: dict[str, Any]) -> str:

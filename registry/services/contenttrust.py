@@ -20,13 +20,16 @@ which formats count (Docker Content Trust as above, cosign, Notation) and whom t
 Sigstore bundle and Notation signature referrers that cannot run as images) are served, since
 clients read them to verify. Without a policy, requiring trust means Docker Content Trust.
 
-Scope: the decision only; the API layer turns `UnsignedContentError` into 403 DENIED.
+Scope: the decision, and what it rests on for pages (`tag_signatures`, `signed_tags`); the API
+layer turns `UnsignedContentError` into 403 DENIED.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,13 +39,25 @@ from registry.db.queries import ManifestRecord
 from registry.errors import UnsignedContentError
 from registry.oci.digest import Digest
 from registry.services.signatures import SignatureGate
+from trust.client.updater import DOCKER_ROLES, list_targets
 from trust.server.gate import TrustGate
 from trust.sigs.policy import is_signature_artifact
 from trust.sigs.verdict import DCT, Verdict
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ContentTrustPolicy"]
+__all__ = ["ContentTrustPolicy", "TagSignature"]
+
+
+@dataclass(frozen=True, slots=True)
+class TagSignature:
+    """One verified signature of a tag: where, by which role and keys, until when."""
+
+    gun: str
+    role: str  # "targets", or a delegation such as "targets/releases"
+    key_ids: tuple[str, ...]  # keys that signed the role's document (it met its threshold)
+    digest: str  # the manifest digest signed for the tag
+    expires: dt.datetime  # when the GUN's timestamp expires (then clients refuse it)
 
 
 class ContentTrustPolicy:
@@ -157,3 +172,34 @@ class ContentTrustPolicy:
             name=repository,
             digest=digest,
         )
+
+    async def tag_signatures(self, repository: str, tag: str) -> list[TagSignature]:
+        """Every verified signature of `tag` in the repository's trust data (any GUN)."""
+        found = []
+        for gun in await self.guns(repository):
+            trusted = await self.gate.trusted(gun)
+            if trusted is None or trusted.timestamp is None:
+                continue
+            for target in list_targets(trusted, DOCKER_ROLES).get(tag, [])[:1]:
+                role = trusted.targets[target.role]
+                found.append(
+                    TagSignature(
+                        gun,
+                        target.role,
+                        tuple(sorted(sig.keyid for sig in role.signatures)),
+                        target.digest,
+                        trusted.timestamp.signed.expires_at,
+                    )
+                )
+        return found
+
+    async def signed_tags(self, repository: str) -> dict[str, frozenset[str]]:
+        """Tag -> the digests signed for it (Docker's role priority), over every GUN."""
+        signed: dict[str, set[str]] = {}
+        for gun in await self.guns(repository):
+            trusted = await self.gate.trusted(gun)
+            if trusted is None:
+                continue
+            for name, targets in list_targets(trusted, DOCKER_ROLES).items():
+                signed.setdefault(name, set()).add(targets[0].digest)
+        return {name: frozenset(digests) for name, digests in signed.items()}

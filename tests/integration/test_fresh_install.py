@@ -78,6 +78,13 @@ def test_hub_serves_and_prints_the_admin_password(fresh_venv: Path, tmp_path: Pa
         request.add_header("Authorization", f"Basic {secret}")
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 200
+        # The web interface's templates and assets are package data of the wheel.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as answer:
+            page = answer.read().decode()
+        assert "<h1>Sign in</h1>" in page
+        for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', page):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{asset}", timeout=10) as answer:
+                assert answer.status == 200 and answer.read()
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -28,6 +28,7 @@ from registry.app import create_app
 from registry.auth.rules import Credential, Resource, Rule
 from registry.oci import mediatypes as mt
 from registry.settings import Settings
+from registry.web.routes import STATIC_PREFIX, STATIC_ROUTE
 from tests.api.conftest import image_manifest, sha256
 from tests.api.hub.conftest import ADMIN, ADMIN_PASSWORD, PASSWORD, Hub, basic, bearer
 from tests.api.hub.push import push
@@ -343,7 +344,7 @@ def refused(rule: Rule, status: int) -> bool:
 
 
 # The only routes anyone may call without their credentials being read.
-OPEN_ROUTES = {"healthz", "readyz", "metrics", "v1-ping", "trust-health"}
+OPEN_ROUTES = {"healthz", "readyz", "metrics", "v1-ping", "trust-health", "web-static"}
 TOKEN_ROUTES = {"token-get", "token-post"}
 ACCOUNT_PATH = re.compile(r"^/api/v1/(user|users|orgs|namespaces|audit)(/|$)")
 # An organisation's public profile (its name) is anyone's to read, bearer tokens included;
@@ -373,6 +374,40 @@ def broken_invariants(route: web.AbstractRoute, path: str, caller: Caller, refus
     return ""
 
 
+WEB_PARAMS = {"repo": REPO, "reference": "v1", "org": "acme", "team": "devs",
+              "token_id": "999999", "user": "victim"}
+
+
+async def web_mismatches(world: World, route: web.AbstractRoute, everyone: list) -> list[str]:
+    """A page answers every API credential exactly as it answers an anonymous browser.
+
+    Pages read only their session cookie (`registry.web.security`); who may see which page
+    with a session is walked in tests/web/test_authorisation.py.
+    """
+    if route.name == STATIC_ROUTE:
+        url = f"{STATIC_PREFIX}/berth.css"
+    else:
+        wanted = {k: WEB_PARAMS[k] for k in re.findall(r"\{(\w+)", route.resource.canonical)}
+        url = str(route.resource.url_for(**wanted))
+    client = world.hub.client
+
+    async def status(headers: dict[str, str]) -> int:
+        client.session.cookie_jar.clear()
+        resp = await client.request(route.method, url, headers=headers, allow_redirects=False)
+        await resp.read()
+        assert resp.status < 500, (route.name, await resp.text())
+        return resp.status
+
+    anonymous = await status({})
+    found = []
+    for caller in everyone:
+        seen = await status(dict(caller.headers))
+        if seen != anonymous:
+            found.append(f"{route.method} {route.name} as {caller.label}: {seen}, "
+                         f"an anonymous browser gets {anonymous}")
+    return found
+
+
 async def test_every_route_enforces_its_rule_for_every_kind_of_caller(world):
     app = world.hub.client.app
     rules = app[RULES]
@@ -385,6 +420,10 @@ async def test_every_route_enforces_its_rule_for_every_kind_of_caller(world):
     for route in routes:
         assert route.name in rules, f"{route.method} {route.resource.canonical} has no rule"
         rule = rules[route.name]
+        if rule.resource is Resource.WEB or route.name == STATIC_ROUTE:
+            mismatches += await web_mismatches(world, route, everyone)
+            walked += len(everyone)
+            continue
         for caller in everyone:
             request = request_for(world, route, caller)
             resp = await world.hub.client.request(**request)

@@ -1,0 +1,1 @@
+"""Views of the web interface, one module per area; each turns a request into one page."""
