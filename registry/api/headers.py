@@ -6,7 +6,9 @@
   (unless a handler set its own): a browser never renders a pushed blob or manifest as a page
   or runs its scripts.
 - `X-Frame-Options: DENY` and CSP `frame-ancestors 'none'`: no answer of the hub can be framed.
-- `Referrer-Policy: no-referrer`: URLs name private repositories.
+- `Referrer-Policy: no-referrer` (unless a handler set its own): URLs name private
+  repositories. Web pages say `same-origin`: a browser sends `Origin: null` with forms from
+  a `no-referrer` page, and the pages' CSRF check compares the origin.
 - `Server`: the product, not the stack and its version (aiohttp names itself and Python).
 """
 
@@ -22,7 +24,6 @@ _ALWAYS = {
     "Docker-Distribution-API-Version": API_VERSION,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
     "Server": "berth",
 }
 _DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -32,3 +33,4 @@ async def set_common_headers(request: web.Request, response: web.StreamResponse)
     """The `on_response_prepare` hook: runs for every response, errors included."""
     response.headers.update(_ALWAYS)
     response.headers.setdefault("Content-Security-Policy", _DEFAULT_CSP)
+    response.headers.setdefault("Referrer-Policy", "no-referrer")

@@ -41,7 +41,9 @@ def test_search_open_repository_copy_pull_line_and_see_layers(browsers, web_hub)
     browser.open("/")
     browser.assert_accessible("explore")
     box = browser.find("#top-q")
-    box.send_keys("webapp", Keys.ENTER)
+    # The explore page lists the repository too: wait for the results page to replace it.
+    browser.navigate(lambda: box.send_keys("webapp", Keys.ENTER))
+    assert "q=webapp" in browser.path
     browser.wait_for("a[href='/r/alice/webapp']").click()
     browser.wait_for("#tags-heading")
     assert browser.path == "/r/alice/webapp"
