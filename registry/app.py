@@ -25,6 +25,7 @@ from registry.auth.throttle import LoginThrottle
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
+from registry.db.writer import create_writer
 from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
@@ -54,13 +55,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     else:
         await check_schema(engine)
     reads = create_hot_reads(engine)
+    writer = create_writer(engine)
     app[keys.ENGINE] = engine
+    app[keys.WRITER] = writer
     app[keys.BLOBS] = BlobService(
-        app[keys.DRIVER], engine, reads, link_refresh_after=settings.gc_grace / 2
+        app[keys.DRIVER], reads, writer, link_refresh_after=settings.gc_grace / 2
     )
-    app[keys.UPLOADS] = UploadService(app[keys.DRIVER], engine)
-    app[keys.MANIFESTS] = ManifestService(engine, reads)
+    app[keys.UPLOADS] = UploadService(app[keys.DRIVER], writer)
+    app[keys.MANIFESTS] = ManifestService(engine, reads, writer)
     yield
+    writer.close()
     reads.close()
     await engine.dispose()
 
@@ -99,8 +103,8 @@ async def _periodic_gc(app: web.Application) -> AsyncIterator[None]:
 
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     """Accounts, token auth and repository data; auth replaces the open access controller."""
-    settings, engine = app[keys.SETTINGS], app[keys.ENGINE]
-    audit = AuditLog(engine)
+    settings, engine, writer = app[keys.SETTINGS], app[keys.ENGINE], app[keys.WRITER]
+    audit = AuditLog(engine, writer)
     accounts = AccountService(engine, audit)
     token_keys = await TokenKeys.load(
         engine, key_encryption_secret(settings), settings.auth_service
@@ -127,7 +131,12 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.TOKEN_ISSUER] = token_keys.issuer
     app[keys.PULLS] = pulls
     app[keys.REPOSITORIES] = RepositoryService(
-        engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
+        engine,
+        app[keys.DRIVER],
+        pulls,
+        audit,
+        open_registry=not settings.auth_enabled,
+        writer=writer,
     )
     if settings.auth_enabled:
         app[keys.ACCESS] = controller

@@ -260,6 +260,9 @@ async def unlink_blob(conn: AsyncConnection, repo_name: str, digest: str) -> boo
     return result.rowcount > 0
 
 
+_EDGES_PER_INSERT = 1000  # rows of manifest_references per INSERT
+
+
 async def put_manifest(
     conn: AsyncConnection,
     repo_id: int,
@@ -273,55 +276,48 @@ async def put_manifest(
     references: Iterable[tuple[str, str]],
 ) -> None:
     """Store a manifest (idempotent for the same digest) with its reference edges."""
-    await _upsert_touch(
-        conn,
-        manifests,
-        {
-            "repository_id": repo_id,
-            "digest": digest,
-            "media_type": media_type,
-            "artifact_type": artifact_type,
-            "subject_digest": subject_digest,
-            "annotations": json.dumps(annotations) if annotations else None,
-            "payload": payload,
-            "created_at": _now(),
-        },
-        ["repository_id", "digest"],
+    stmt = _insert(conn, manifests).values(
+        repository_id=repo_id,
+        digest=digest,
+        media_type=media_type,
+        artifact_type=artifact_type,
+        subject_digest=subject_digest,
+        annotations=json.dumps(annotations) if annotations else None,
+        payload=payload,
+        created_at=_now(),
     )
-    manifest_id = await conn.scalar(
-        select(manifests.c.id).where(
-            manifests.c.repository_id == repo_id, manifests.c.digest == digest
-        )
-    )
-    for ref_digest, kind in set(references):
-        await _insert_ignore(
-            conn,
-            manifest_references,
-            {"manifest_id": manifest_id, "digest": ref_digest, "kind": kind},
-            ["manifest_id", "digest"],
+    # One statement stores or refreshes the row (see the module docstring) and returns its id.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["repository_id", "digest"], set_={"created_at": stmt.excluded.created_at}
+    ).returning(manifests.c.id)
+    manifest_id = await conn.scalar(stmt)
+    edges = [
+        {"manifest_id": manifest_id, "digest": ref_digest, "kind": kind}
+        for ref_digest, kind in sorted(set(references))
+    ]
+    # One multi-row insert per slice: SQLite binds at most 32,766 parameters per statement.
+    for start in range(0, len(edges), _EDGES_PER_INSERT):
+        await conn.execute(
+            _insert(conn, manifest_references)
+            .values(edges[start : start + _EDGES_PER_INSERT])
+            .on_conflict_do_nothing(index_elements=["manifest_id", "digest"])
         )
 
 
 async def set_tag(conn: AsyncConnection, repo_id: int, tag: str, digest: str) -> None:
-    now = _now()
-    result = await conn.execute(
-        update(tags)
-        .where(tags.c.repository_id == repo_id, tags.c.name == tag)
-        .values(manifest_digest=digest, updated_at=now)
+    """Point `tag` at `digest`; of racing pushes of one tag, the last to commit wins."""
+    stmt = _insert(conn, tags).values(
+        repository_id=repo_id, name=tag, manifest_digest=digest, updated_at=_now()
     )
-    if result.rowcount == 0:
-        await _insert_ignore(
-            conn,
-            tags,
-            {"repository_id": repo_id, "name": tag, "manifest_digest": digest, "updated_at": now},
-            ["repository_id", "name"],
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["repository_id", "name"],
+            set_={
+                "manifest_digest": stmt.excluded.manifest_digest,
+                "updated_at": stmt.excluded.updated_at,
+            },
         )
-        # A racing insert may have won; make ours the last write either way.
-        await conn.execute(
-            update(tags)
-            .where(tags.c.repository_id == repo_id, tags.c.name == tag)
-            .values(manifest_digest=digest, updated_at=now)
-        )
+    )
 
 
 async def delete_manifest(conn: AsyncConnection, repo_name: str, digest: str) -> bool:

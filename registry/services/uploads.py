@@ -31,9 +31,10 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db import queries
+from registry.db.writer import Writer
 from registry.errors import (
     BlobUploadInvalidError,
     BlobUploadUnknownError,
@@ -61,9 +62,9 @@ class UploadStatus:
 class UploadService:
     """Upload sessions over a storage driver, committing blobs into the database."""
 
-    def __init__(self, driver: StorageDriver, engine: AsyncEngine) -> None:
+    def __init__(self, driver: StorageDriver, writer: Writer) -> None:
         self.driver = driver
-        self.engine = engine
+        self.writer = writer
         # upload id -> the running digest of the bytes this process wrote, and the writer's
         # version it holds for (see `FileWriter.version`)
         self._digesters: dict[str, tuple[Digester, str]] = {}
@@ -249,9 +250,12 @@ class UploadService:
         # Database first, bytes second: an online GC that removed this blob's row just before
         # may be moving the bytes away right now; it restores them when it sees the row again,
         # and this check finds them missing when it came later (registry.services.gc).
-        async with self.engine.begin() as conn:
+
+        async def link(conn: AsyncConnection) -> None:
             repo_id = await queries.ensure_repository(conn, repository)
             await queries.add_blob(conn, repo_id, str(digest), size)
+
+        await self.writer.run(link)
         try:
             existing = await self.driver.stat(blob_path(digest))
         except PathNotFoundError:
