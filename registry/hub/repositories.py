@@ -75,6 +75,8 @@ class RepositoryService:
         """Note a manifest push: the first one creates the profile with the default visibility."""
 
         async def mark(conn: AsyncConnection) -> tuple[bool, bool]:
+            if await hub_queries.touch_pushed(conn, name):
+                return False, False
             namespace = await account_queries.namespace_by_name(conn, namespace_of(name))
             default_public = self.open_registry or (
                 namespace.default_public if namespace is not None else False
