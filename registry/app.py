@@ -57,6 +57,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     reads = create_hot_reads(engine)
     writer = create_writer(engine)
     app[keys.ENGINE] = engine
+    app[keys.READS] = reads
     app[keys.WRITER] = writer
     app[keys.BLOBS] = BlobService(
         app[keys.DRIVER], reads, writer, link_refresh_after=settings.gc_grace / 2
@@ -120,8 +121,8 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         service=settings.auth_service,
         realm=settings.auth_realm,
         verifier=token_keys.verifier,
-        authenticator=Authenticator(engine, throttle, audit),
-        grants=Grants(engine),
+        authenticator=Authenticator(engine, throttle, audit, app[keys.READS]),
+        grants=Grants(engine, app[keys.READS]),
         revocations=RevocationCache(engine),
     )
     pulls = PullCounter(engine, settings.pull_flush_seconds)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry.auth.access import AccessController
 from registry.auth.controller import TokenAccessController
 from registry.auth.tokens import TokenIssuer
+from registry.db.hotreads import HotReads
 from registry.db.writer import Writer
 from registry.hub.accounts import AccountService
 from registry.hub.audit import AuditLog
@@ -23,6 +24,7 @@ from registry.storage.driver.base import StorageDriver
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
+READS = web.AppKey("reads", HotReads)  # prebuilt reads of every request (pulls, auth)
 WRITER = web.AppKey("writer", Writer)  # write transactions of the registry's hot paths
 DRIVER = web.AppKey("driver", StorageDriver)
 BLOBS = web.AppKey("blobs", BlobService)
