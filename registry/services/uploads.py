@@ -30,6 +30,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -163,10 +164,7 @@ class UploadService:
                 current_size=begin,
                 upload_id=upload_id,
             )
-        async for chunk in body:
-            await writer.write(chunk)
-            if digester is not None:
-                digester.update(chunk)
+        await _store(writer, body, digester)
         received = writer.size - begin
         if length is not None and received != length:
             # Bytes stay (resumable), but the client must know its chunk was not what it said.
@@ -231,9 +229,7 @@ class UploadService:
         writer = await self.driver.writer(upload_data_path(upload_id), expected_size=length)
         digester = Digester(digest.algorithm)
         try:
-            async for chunk in body:
-                await writer.write(chunk)
-                digester.update(chunk)
+            await _store(writer, body, digester)
             if length is not None and digester.size != length:
                 raise SizeInvalidError(f"declared {length} bytes, received {digester.size}")
             _verify(digester, digest)
@@ -288,6 +284,36 @@ class UploadService:
         self._locks.pop(upload_id, None)
         with contextlib.suppress(PathNotFoundError):
             await self.driver.delete(upload_dir(upload_id))
+
+
+HASH_IN_THREAD_MIN = 256 * 1024  # bytes: a chunk at least this large is hashed off the loop
+
+
+async def _store(writer: FileWriter, body: AsyncIterator[bytes], digester: Digester | None) -> None:
+    """Write and hash `body`, one chunk in the works while the loop receives the next.
+
+    Hashing a large chunk runs in a worker thread beside the driver's write (both release the
+    GIL), so receiving, hashing and writing overlap. Chunks stay in order: one at a time.
+    While a chunk is in the works, arriving bytes gather in the request's buffer, so the next
+    chunk is larger and the thread hops fewer when the disk is the slower side.
+    """
+    pending: asyncio.Future[Any] | None = None
+    try:
+        async for chunk in body:
+            if pending is not None:
+                await pending
+            if digester is None:
+                pending = asyncio.ensure_future(writer.write(chunk))
+            elif len(chunk) >= HASH_IN_THREAD_MIN:
+                pending = asyncio.gather(
+                    writer.write(chunk), asyncio.to_thread(digester.update, chunk)
+                )
+            else:
+                digester.update(chunk)
+                pending = asyncio.ensure_future(writer.write(chunk))
+    finally:
+        if pending is not None:
+            await pending  # the last chunk lands before anyone touches the writer again
 
 
 def _verify(digester: Digester, digest: Digest) -> None:
