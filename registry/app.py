@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["create_app", "storage_driver"]
 
+READ_BUFFER = 1 << 20  # bytes of a request body buffered before the connection is paused
+
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
@@ -165,6 +167,9 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[log_middleware, error_middleware, hub_middleware, access_middleware],
         client_max_size=settings.max_manifest_bytes,
+        # A request body may gather up to twice this while a blob chunk is hashed and written
+        # (`registry.services.uploads`): fewer, larger chunks for the worker threads.
+        handler_args={"read_bufsize": READ_BUFFER},
     )
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
