@@ -19,7 +19,8 @@ and measures, round by round with the servers alternating so that outside load h
   PATCHes), one upload at a time.
 
 It prints one table per database: the median of `--rounds` rounds for Berth and the reference,
-and their ratio.
+and their ratio. `--baseline DIR` adds Berth run from another checkout (on SQLite) to the same
+rounds, for a before/after comparison on one run.
 """
 
 from __future__ import annotations
@@ -224,6 +225,8 @@ def main() -> int:
     parser.add_argument("--no-postgres", action="store_true", help="only Berth on SQLite")
     parser.add_argument("--only", choices=["sqlite", "postgres"],
                         help="measure Berth on this database only (with the reference)")
+    parser.add_argument("--baseline", type=Path,
+                        help="another Berth source tree to measure too (SQLite)")
     parser.add_argument("--workloads", default=",".join(WORKLOAD_KEYS),
                         help="comma-separated subset of " + ",".join(WORKLOAD_KEYS))
     args = parser.parse_args()
@@ -248,6 +251,9 @@ def main() -> int:
                 starters["berth postgres"] = berth(workdir, "berth-postgres", env=env)
             except PostgresUnavailableError as error:
                 print(f"  no PostgreSQL: {error}", file=sys.stderr)
+        if args.baseline is not None:
+            starters["baseline sqlite"] = berth(workdir, "baseline-sqlite",
+                                                source=args.baseline.resolve())
         starters["reference"] = reference(workdir)
         servers = {name: stack.enter_context(start()) for name, start in starters.items()}
         print(f"measuring {', '.join(servers)} (Python {sys.version.split()[0]}, "
