@@ -67,10 +67,10 @@ def free_port() -> int:
 
 @contextmanager
 def running(name: str, command: list[str], url: str, probe: str, log: Path,
-            env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Start `command`, wait until `url + probe` answers, yield it, then stop it by pid."""
+            env: dict[str, str] | None = None, cwd: Path = REPO_ROOT) -> Iterator[Server]:
+    """Start `command` in `cwd`, wait until `url + probe` answers, yield it, then stop it."""
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                    stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -95,7 +95,7 @@ def _answers(url: str) -> bool:
 
 
 def berth(workdir: Path, name: str = "berth", *, auth: bool = False,
-          env: dict[str, str] | None = None) -> Starter:
+          env: dict[str, str] | None = None, source: Path = REPO_ROOT) -> Starter:
     """How to run Berth (`--no-auth` unless `auth`) with an empty data directory.
 
     Args:
@@ -103,15 +103,16 @@ def berth(workdir: Path, name: str = "berth", *, auth: bool = False,
         name: the server's name in figures and file names.
         auth: run with authentication on.
         env: variables to add to this process's environment.
+        source: the source tree to run (another checkout, to compare two versions).
     """
     port = free_port()
     command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}",
                "--data", str(workdir / f"{name}-data")]
     if not auth:
         command.append("--no-auth")
-    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+    full_env = {**os.environ, "PYTHONPATH": str(source), **(env or {})}
     return lambda: running(name, command, f"http://127.0.0.1:{port}", "/v2/",
-                           workdir / f"{name}.log", full_env)
+                           workdir / f"{name}.log", full_env, cwd=source)
 
 
 def request(server: Server, method: str, target: str, headers: dict[str, str] | None = None,

@@ -32,6 +32,7 @@ from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
 from registry.db.migrate import check_schema, upgrade_schema
+from registry.db.writer import create_writer
 from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.filesystem import ImageFilesystem
@@ -59,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["create_app", "storage_driver"]
 
+READ_BUFFER = 1 << 20  # bytes of a request body buffered before the connection is paused
+
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
@@ -68,13 +71,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     else:
         await check_schema(engine)
     reads = create_hot_reads(engine)
+    writer = create_writer(engine)
     app[keys.ENGINE] = engine
+    app[keys.READS] = reads
+    app[keys.WRITER] = writer
     app[keys.BLOBS] = BlobService(
-        app[keys.DRIVER], engine, reads, link_refresh_after=settings.gc_grace / 2
+        app[keys.DRIVER], reads, writer, link_refresh_after=settings.gc_grace / 2
     )
-    app[keys.UPLOADS] = UploadService(app[keys.DRIVER], engine)
-    app[keys.MANIFESTS] = ManifestService(engine, reads)
+    app[keys.UPLOADS] = UploadService(app[keys.DRIVER], writer)
+    app[keys.MANIFESTS] = ManifestService(engine, reads, writer)
     yield
+    writer.close()
     reads.close()
     await engine.dispose()
 
@@ -113,8 +120,8 @@ async def _periodic_gc(app: web.Application) -> AsyncIterator[None]:
 
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     """Accounts, token auth and repository data; auth replaces the open access controller."""
-    settings, engine = app[keys.SETTINGS], app[keys.ENGINE]
-    audit = AuditLog(engine)
+    settings, engine, writer = app[keys.SETTINGS], app[keys.ENGINE], app[keys.WRITER]
+    audit = AuditLog(engine, writer)
     accounts = AccountService(engine, audit)
     token_keys = await TokenKeys.load(
         engine, key_encryption_secret(settings), settings.auth_service
@@ -130,13 +137,13 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
             slowdown_seconds=settings.login_slowdown_seconds,
         ),
     )
-    authenticator = Authenticator(engine, throttle, audit)
+    authenticator = Authenticator(engine, throttle, audit, app[keys.READS])
     controller = TokenAccessController(
         service=settings.auth_service,
         realm=settings.auth_realm,
         verifier=token_keys.verifier,
         authenticator=authenticator,
-        grants=Grants(engine),
+        grants=Grants(engine, app[keys.READS]),
         revocations=RevocationCache(authenticator.bound_principal),
     )
     pulls = PullCounter(engine, settings.pull_flush_seconds)
@@ -146,7 +153,12 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.TOKEN_ISSUER] = token_keys.issuer
     app[keys.PULLS] = pulls
     app[keys.REPOSITORIES] = RepositoryService(
-        engine, app[keys.DRIVER], pulls, audit, open_registry=not settings.auth_enabled
+        engine,
+        app[keys.DRIVER],
+        pulls,
+        audit,
+        open_registry=not settings.auth_enabled,
+        writer=writer,
     )
     app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
     app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
@@ -187,6 +199,9 @@ def create_app(settings: Settings) -> web.Application:
             web_middleware,
         ],
         client_max_size=settings.max_manifest_bytes,
+        # A request body may gather up to twice this while a blob chunk is hashed and written
+        # (`registry.services.uploads`): fewer, larger chunks for the worker threads.
+        handler_args={"read_bufsize": READ_BUFFER},
     )
     app.on_response_prepare.append(set_common_headers)
     app[keys.SETTINGS] = settings

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry.auth.access import AccessController
 from registry.auth.controller import TokenAccessController
 from registry.auth.tokens import TokenIssuer
+from registry.db.hotreads import HotReads
+from registry.db.writer import Writer
 from registry.hub.accounts import AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.filesystem import ImageFilesystem
@@ -27,6 +29,8 @@ from registry.web.sessions import SessionStore
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
+READS = web.AppKey("reads", HotReads)  # prebuilt reads of every request (pulls, auth)
+WRITER = web.AppKey("writer", Writer)  # write transactions of the registry's hot paths
 DRIVER = web.AppKey("driver", StorageDriver)
 BLOBS = web.AppKey("blobs", BlobService)
 UPLOADS = web.AppKey("uploads", UploadService)

@@ -4,7 +4,8 @@ A password check is argon2 (tens of milliseconds, run in a worker thread), so a 
 (user, password) pair is remembered as an HMAC under a per-process key together with the hash
 it matched: a later request with the same pair costs one user lookup, and a password change
 (new hash) or a removed user takes effect at once. Access tokens are found by their SHA-256
-digest in one indexed query on every use, so a revoked token is refused at once.
+digest in one indexed query on every use, so a revoked token is refused at once. Both lookups
+run on the hot-read path (`registry.db.auth_reads`): no worker thread on SQLite.
 
 Bearer and refresh tokens name their account by id and creation stamp (`UserBinding`);
 `bound_principal` finds that very account again, so a token dies with its account even when a
@@ -27,8 +28,9 @@ from registry.auth import credentials
 from registry.auth.policy import Principal
 from registry.auth.throttle import LoginThrottle
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier, UserBinding
-from registry.db import account_queries
+from registry.db import account_queries, auth_reads
 from registry.db.account_queries import TokenRecord, UserRecord
+from registry.db.hotreads import HotReads
 from registry.errors import DeniedError, UnauthorizedError
 from registry.hub.audit import AuditLog
 from registry.hub.names import is_namespace_name
@@ -46,6 +48,11 @@ def account_stamp(created_at: datetime) -> int:
         created_at = created_at.replace(tzinfo=UTC)
     delta = created_at - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """A timestamp column as read: SQLite's hot reads hand back the stored text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def binding(principal: Principal) -> UserBinding:
@@ -89,10 +96,14 @@ class Authenticator:
         engine: the hub database.
         throttle: failed-login counters.
         audit: where logins and failures are recorded.
+        reads: the hot-read path for the per-request lookups.
     """
 
-    def __init__(self, engine: AsyncEngine, throttle: LoginThrottle, audit: AuditLog) -> None:
+    def __init__(
+        self, engine: AsyncEngine, throttle: LoginThrottle, audit: AuditLog, reads: HotReads
+    ) -> None:
         self.engine = engine
+        self.reads = reads
         self.throttle = throttle
         self.audit = audit
         self._mac_key = secrets.token_bytes(32)
@@ -145,30 +156,38 @@ class Authenticator:
         return principal
 
     async def _token_login(self, username: str, token: str) -> Principal | None:
-        digest = credentials.token_digest(token)
-        async with self.engine.connect() as conn:
-            record = await account_queries.token_by_digest(conn, digest)
-            if record is None or record.revoked_at is not None:
-                return None
-            user = await account_queries.user_by_id(conn, record.user_id)
-        if user is None or user.name != username:
+        rows = await self.reads.fetch(
+            auth_reads.TOKEN_LOGIN, {"digest": credentials.token_digest(token)}
+        )
+        if not rows:
             return None
-        return _principal(user, record)
+        token_id, scopes, revoked_at, user_id, name, is_admin, created_at = rows[0]
+        if revoked_at is not None or name != username:
+            return None
+        return Principal(
+            user_id,
+            name,
+            bool(is_admin),
+            token_id,
+            frozenset(filter(None, scopes.split(","))),
+            stamp=account_stamp(_as_datetime(created_at)),
+        )
 
     async def _password_login(self, username: str, password: str) -> Principal | None:
         mac = hmac.digest(self._mac_key, f"{username}\0{password}".encode(), "sha256")
-        async with self.engine.connect() as conn:
-            user = await account_queries.user_by_name(conn, username)
-        if user is None:
+        rows = await self.reads.fetch(auth_reads.USER_LOGIN, {"name": username})
+        if not rows:
             return None
-        if self._verified.get((username, mac)) != user.password_hash:
-            ok = await asyncio.to_thread(credentials.verify_password, user.password_hash, password)
+        user_id, name, password_hash, is_admin, created_at = rows[0]
+        if self._verified.get((username, mac)) != password_hash:
+            ok = await asyncio.to_thread(credentials.verify_password, password_hash, password)
             if not ok:
                 return None
-        self._verified[(username, mac)] = user.password_hash
+        self._verified[(username, mac)] = password_hash
         if len(self._verified) > _VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
-        return _principal(user)
+        stamp = account_stamp(_as_datetime(created_at))
+        return Principal(user_id, name, bool(is_admin), stamp=stamp)
 
     async def bound_principal(self, claims: TokenClaims) -> Principal | None:
         """The principal a user's token stands for, or None when its account or its access

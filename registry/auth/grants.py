@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from registry.auth.access import Access
 from registry.auth.policy import Principal, RepositoryFacts, best_role, granted_actions
 from registry.auth.scopes import namespace_of
-from registry.db import account_queries, hub_queries
+from registry.db import account_queries, auth_reads
+from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.hub.names import repository_of_path
 
@@ -25,25 +26,31 @@ __all__ = ["Grants"]
 class Grants:
     """Computes granted actions from namespaces, team grants and repository visibility."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reads: HotReads) -> None:
         self.engine = engine
+        self.reads = reads  # per-request facts, read fresh each time (`registry.db.auth_reads`)
 
     async def facts(self, principal: Principal | None, repository: str) -> RepositoryFacts:
         """The facts the policy needs about one canonical repository name."""
-        async with self.engine.connect() as conn:
-            namespace = await account_queries.namespace_by_name(conn, namespace_of(repository))
-            public = await hub_queries.visibility_of(conn, [repository])
-            role = None
-            if principal is not None and namespace is not None and namespace.kind != "user":
-                roles = await account_queries.roles_on(
-                    conn, principal.user_id, namespace.id, repository
-                )
-                role = best_role(roles)
-        default_public = namespace.default_public if namespace is not None else False
+        found = await self.reads.fetch(
+            auth_reads.NAMESPACE, {"namespace": namespace_of(repository)}
+        )
+        namespace_id, kind, default_public = found[0] if found else (None, None, False)
+        public = await self.reads.fetch(auth_reads.REPOSITORY_PUBLIC, {"repo": repository})
+        role = None
+        if principal is not None and namespace_id is not None and kind != "user":
+            params = {
+                "user_id": principal.user_id,
+                "namespace_id": namespace_id,
+                "whole": "",
+                "repo": repository,
+            }
+            rows = await self.reads.fetch(auth_reads.TEAM_ROLES, params)
+            role = best_role([row[0] for row in rows])
         return RepositoryFacts(
             repository=repository,
-            namespace_kind=namespace.kind if namespace is not None else None,
-            is_public=public.get(repository, default_public),
+            namespace_kind=kind,
+            is_public=bool(public[0][0]) if public else bool(default_public),
             role=role,
         )
 

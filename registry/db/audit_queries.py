@@ -36,15 +36,19 @@ async def add_event(
     detail: dict[str, Any],
 ) -> None:
     await conn.execute(
-        audit_events.insert().values(
-            created_at=now(),
-            actor=actor,
-            action=action,
-            target=target,
-            address=address,
-            detail=json.dumps(detail, sort_keys=True),
-        )
+        _ADD_EVENT,
+        {
+            "created_at": now(),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "address": address,
+            "detail": json.dumps(detail, sort_keys=True),
+        },
     )
+
+
+_ADD_EVENT = audit_events.insert()  # built once: one row per push makes it hot
 
 
 async def list_events(

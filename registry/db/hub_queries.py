@@ -225,6 +225,25 @@ async def visibility_of(conn: AsyncConnection, names: Sequence[str]) -> dict[str
     return {row.name: bool(row.is_public) for row in rows}
 
 
+# Every manifest push after the first of a repository only moves this timestamp.
+_TOUCH_PUSHED = (
+    update(profiles)
+    .where(
+        profiles.c.repository_id
+        == select(repositories.c.id)
+        .where(repositories.c.name == bindparam("repo"))
+        .scalar_subquery()
+    )
+    .values(last_pushed_at=bindparam("now"))
+)
+
+
+async def touch_pushed(conn: AsyncConnection, name: str) -> bool:
+    """Record a push of a repository that has a profile; False when it has none yet."""
+    result = await conn.execute(_TOUCH_PUSHED, {"repo": name, "now": now()})
+    return result.rowcount > 0
+
+
 async def mark_pushed(conn: AsyncConnection, name: str, default_public: bool) -> bool:
     """Record a push; True when this push created the repository's profile."""
     repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))

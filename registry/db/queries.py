@@ -12,6 +12,7 @@ and then spares the row, or has already removed it and the push sees the row mis
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,42 +63,47 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def _insert(conn: AsyncConnection, table: Any) -> Any:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database dialect {dialect}")  # pragma: no cover
+    try:
+        return _INSERTS[conn.dialect.name](table)
+    except KeyError:  # pragma: no cover - only the two dialects above are supported
+        raise RuntimeError(f"unsupported database dialect {conn.dialect.name}") from None
+
+
+# The write statements of every push are built once per dialect and table and executed with
+# their values as parameters: building an upsert (its `excluded` alias above all) costs more
+# than running it.
+@functools.cache
+def _upsert_touch_statement(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
+    stmt = _INSERTS[dialect](table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={"created_at": stmt.excluded.created_at}
+    )
+
+
+@functools.cache
+def _insert_ignore_statement(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
+    return _INSERTS[dialect](table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 async def _upsert_touch(
     conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
 ) -> None:
     """Insert a row, or refresh `created_at` of the existing one (see the module docstring)."""
-    stmt = _insert(conn, table).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={"created_at": stmt.excluded.created_at}
-    )
-    await conn.execute(stmt)
+    await conn.execute(_upsert_touch_statement(conn.dialect.name, table, tuple(keys)), values)
 
 
 async def _insert_ignore(
     conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
 ) -> None:
-    dialect = conn.dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    else:  # pragma: no cover - only the two dialects above are supported
-        raise RuntimeError(f"unsupported database dialect {dialect}")
-    await conn.execute(stmt)
+    await conn.execute(_insert_ignore_statement(conn.dialect.name, table, tuple(keys)), values)
 
 
 async def repository_id(conn: AsyncConnection, name: str) -> int | None:
-    return await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    return await conn.scalar(REPOSITORY_BY_NAME, {"repo": name})
 
 
 async def ensure_repository(conn: AsyncConnection, name: str) -> int:
@@ -159,18 +165,28 @@ async def touch_manifests(conn: AsyncConnection, repo_id: int, digests: Iterable
     return await _touch_repository_rows(conn, manifests, repo_id, digests)
 
 
+@functools.cache
+def _touch_statement(table: Table) -> Any:
+    return (
+        update(table)
+        .where(
+            table.c.repository_id == bindparam("repo_id"),
+            table.c.digest.in_(bindparam("digests", expanding=True)),
+        )
+        .values(created_at=bindparam("now"))
+        .returning(table.c.digest)
+    )
+
+
 async def _touch_repository_rows(
     conn: AsyncConnection, table: Table, repo_id: int, digests: Iterable[str]
 ) -> set[str]:
     """Refresh `table`'s rows of `repo_id` keyed by `digests`; return the digests found."""
-    wanted = list(set(digests))
+    wanted = sorted(set(digests))
     if not wanted:
         return set()
     rows = await conn.execute(
-        update(table)
-        .where(table.c.repository_id == repo_id, table.c.digest.in_(wanted))
-        .values(created_at=_now())
-        .returning(table.c.digest)
+        _touch_statement(table), {"repo_id": repo_id, "digests": wanted, "now": _now()}
     )
     return {row[0] for row in rows}
 
@@ -275,9 +291,9 @@ async def put_manifest(
     references: Iterable[tuple[str, str]],
 ) -> None:
     """Store a manifest (idempotent for the same digest) with its reference edges."""
-    await _upsert_touch(
-        conn,
-        manifests,
+    # One statement stores or refreshes the row (see the module docstring) and returns its id.
+    manifest_id = await conn.scalar(
+        _store_manifest_statement(conn.dialect.name),
         {
             "repository_id": repo_id,
             "digest": digest,
@@ -288,42 +304,45 @@ async def put_manifest(
             "payload": payload,
             "created_at": _now(),
         },
-        ["repository_id", "digest"],
     )
-    manifest_id = await conn.scalar(
-        select(manifests.c.id).where(
-            manifests.c.repository_id == repo_id, manifests.c.digest == digest
+    edges = [
+        {"manifest_id": manifest_id, "digest": ref_digest, "kind": kind}
+        for ref_digest, kind in sorted(set(references))
+    ]
+    if edges:  # one executemany
+        await conn.execute(
+            _insert_ignore_statement(
+                conn.dialect.name, manifest_references, ("manifest_id", "digest")
+            ),
+            edges,
         )
+
+
+@functools.cache
+def _store_manifest_statement(dialect: str) -> Any:
+    return _upsert_touch_statement(dialect, manifests, ("repository_id", "digest")).returning(
+        manifests.c.id
     )
-    for ref_digest, kind in set(references):
-        await _insert_ignore(
-            conn,
-            manifest_references,
-            {"manifest_id": manifest_id, "digest": ref_digest, "kind": kind},
-            ["manifest_id", "digest"],
-        )
+
+
+@functools.cache
+def _set_tag_statement(dialect: str) -> Any:
+    stmt = _INSERTS[dialect](tags)
+    return stmt.on_conflict_do_update(
+        index_elements=["repository_id", "name"],
+        set_={
+            "manifest_digest": stmt.excluded.manifest_digest,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
 
 
 async def set_tag(conn: AsyncConnection, repo_id: int, tag: str, digest: str) -> None:
-    now = _now()
-    result = await conn.execute(
-        update(tags)
-        .where(tags.c.repository_id == repo_id, tags.c.name == tag)
-        .values(manifest_digest=digest, updated_at=now)
+    """Point `tag` at `digest`; of racing pushes of one tag, the last to commit wins."""
+    await conn.execute(
+        _set_tag_statement(conn.dialect.name),
+        {"repository_id": repo_id, "name": tag, "manifest_digest": digest, "updated_at": _now()},
     )
-    if result.rowcount == 0:
-        await _insert_ignore(
-            conn,
-            tags,
-            {"repository_id": repo_id, "name": tag, "manifest_digest": digest, "updated_at": now},
-            ["repository_id", "name"],
-        )
-        # A racing insert may have won; make ours the last write either way.
-        await conn.execute(
-            update(tags)
-            .where(tags.c.repository_id == repo_id, tags.c.name == tag)
-            .values(manifest_digest=digest, updated_at=now)
-        )
 
 
 async def delete_manifest(conn: AsyncConnection, repo_name: str, digest: str) -> bool:

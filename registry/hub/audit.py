@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.db import audit_queries
 from registry.db.audit_queries import AuditRecord
+from registry.db.writer import EngineWriter, Writer
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +22,27 @@ CLI_ACTOR = "(cli)"  # actor recorded for changes made with `berth-hub` on the d
 
 
 class AuditLog:
-    """Appends events to the `audit_events` table and reads them back."""
+    """Appends events to the `audit_events` table and reads them back.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    Args:
+        engine: the hub database.
+        writer: runs the appends (default: a transaction each on `engine`).
+    """
+
+    def __init__(self, engine: AsyncEngine, writer: Writer | None = None) -> None:
         self.engine = engine
+        self.writer = writer or EngineWriter(engine)
 
     async def record(
         self, actor: str, action: str, target: str, address: str = "", **detail: Any
     ) -> None:
         """Append one event; a failure to write is logged, not raised, so the action stands."""
         try:
-            async with self.engine.begin() as conn:
-                await audit_queries.add_event(conn, actor, action, target, address or "", detail)
+            await self.writer.run(
+                lambda conn: audit_queries.add_event(
+                    conn, actor, action, target, address or "", detail
+                )
+            )
         except Exception:
             logger.exception("could not write audit event %s on %s", action, target)
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
 from registry.db import account_queries, hub_queries
 from registry.db.hub_queries import RepositoryInfo, TrustSetting, Visibility
+from registry.db.writer import EngineWriter, Writer
 from registry.errors import NotFoundError
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
@@ -50,6 +51,7 @@ class RepositoryService:
         pulls: the pull counter (flushed before counts are read).
         audit: the audit log.
         open_registry: no auth: every repository is public.
+        writer: runs the push hook's writes (default: a transaction each on `engine`).
     """
 
     def __init__(
@@ -60,8 +62,10 @@ class RepositoryService:
         audit: AuditLog,
         *,
         open_registry: bool = False,
+        writer: Writer | None = None,
     ) -> None:
         self.engine = engine
+        self.writer = writer or EngineWriter(engine)
         self.driver = driver
         self.pulls = pulls
         self.audit = audit
@@ -69,13 +73,19 @@ class RepositoryService:
 
     async def pushed(self, name: str) -> None:
         """Note a manifest push: the first one creates the profile with the default visibility."""
-        async with self.engine.begin() as conn:
+
+        async def mark(conn: AsyncConnection) -> tuple[bool, bool]:
+            if await hub_queries.touch_pushed(conn, name):
+                return False, False
             namespace = await account_queries.namespace_by_name(conn, namespace_of(name))
             default_public = self.open_registry or (
                 namespace.default_public if namespace is not None else False
             )
-            if await hub_queries.mark_pushed(conn, name, default_public):
-                logger.info("repository %s created (public=%s)", name, default_public)
+            return await hub_queries.mark_pushed(conn, name, default_public), default_public
+
+        created, public = await self.writer.run(mark)
+        if created:
+            logger.info("repository %s created (public=%s)", name, public)
 
     async def get(self, name: str) -> RepositoryInfo:
         """Raises NotFoundError when the repository has no manifest pushed."""

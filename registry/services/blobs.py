@@ -11,10 +11,11 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db import queries
 from registry.db.hotreads import HotReads
+from registry.db.writer import Writer
 from registry.errors import BlobUnknownError
 from registry.oci.digest import Digest
 from registry.storage.driver.base import StorageDriver
@@ -33,8 +34,8 @@ class BlobService:
     def __init__(
         self,
         driver: StorageDriver,
-        engine: AsyncEngine,
         reads: HotReads,
+        writer: Writer,
         link_refresh_after: float | None = None,
     ) -> None:
         """Args:
@@ -43,8 +44,8 @@ class BlobService:
             it is not overtaken by an online GC (`registry.services.gc`); None: never.
         """
         self.driver = driver
-        self.engine = engine
         self.reads = reads
+        self.writer = writer
         self.link_refresh_after = link_refresh_after
         # (repository, digest) -> monotonic time this process last refreshed the link.
         self._refreshed: dict[tuple[str, str], float] = {}
@@ -73,8 +74,9 @@ class BlobService:
         if len(self._refreshed) > _REFRESH_MEMO_SIZE:
             self._refreshed.clear()
         self._refreshed[(repository, digest)] = now
-        async with self.engine.begin() as conn:
-            await queries.refresh_stale_link(conn, repository, digest, after)
+        await self.writer.run(
+            lambda conn: queries.refresh_stale_link(conn, repository, digest, after)
+        )
 
     def local_path(self, digest: Digest) -> Path | None:
         return self.driver.local_path(blob_path(digest))
@@ -87,7 +89,8 @@ class BlobService:
 
     async def mount(self, repository: str, digest: Digest, source: str) -> bool:
         """Link a blob of `source` into `repository`; False when `source` lacks it."""
-        async with self.engine.begin() as conn:
+
+        async def link(conn: AsyncConnection) -> bool:
             size = await conn.scalar(
                 queries.LINKED_BLOB_SIZE, {"repo": source, "digest": str(digest)}
             )
@@ -95,7 +98,9 @@ class BlobService:
                 return False
             repo_id = await queries.ensure_repository(conn, repository)
             await queries.add_blob(conn, repo_id, str(digest), size)
-        return True
+            return True
+
+        return await self.writer.run(link)
 
     async def unlink(self, repository: str, digest: Digest) -> None:
         """Remove the blob from the repository; the bytes stay until garbage collection.
@@ -103,6 +108,7 @@ class BlobService:
         Raises:
             BlobUnknownError: it was not linked there.
         """
-        async with self.engine.begin() as conn:
-            if not await queries.unlink_blob(conn, repository, str(digest)):
-                raise BlobUnknownError(digest=str(digest))
+        if not await self.writer.run(
+            lambda conn: queries.unlink_blob(conn, repository, str(digest))
+        ):
+            raise BlobUnknownError(digest=str(digest))

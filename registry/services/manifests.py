@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
 from registry.db import hub_queries, queries
 from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
+from registry.db.writer import Writer
 from registry.errors import (
     DigestInvalidError,
     ManifestBlobUnknownError,
@@ -60,9 +61,10 @@ def parse_reference(reference: str) -> Digest | str:
 class ManifestService:
     """Manifest, tag, catalog and referrer operations."""
 
-    def __init__(self, engine: AsyncEngine, reads: HotReads) -> None:
+    def __init__(self, engine: AsyncEngine, reads: HotReads, writer: Writer) -> None:
         self.engine = engine
         self.reads = reads
+        self.writer = writer
 
     async def get(self, repository: str, reference: Digest | str) -> ManifestRecord:
         """The stored manifest.
@@ -100,7 +102,9 @@ class ManifestService:
             str(d.digest) for d in manifest.blobs if d.media_type not in _FOREIGN_LAYER_TYPES
         ]
         child_refs = [str(d.digest) for d in manifest.manifests]
-        async with self.engine.begin() as conn:
+        references = [(d, "blob") for d in blob_refs] + [(d, "manifest") for d in child_refs]
+
+        async def store(conn: AsyncConnection) -> None:
             repo_id = await queries.ensure_repository(conn, repository)
             # Touching (not just reading) what the manifest references keeps an online GC
             # from removing it before this transaction commits (see registry.db.queries).
@@ -117,10 +121,12 @@ class ManifestService:
                 subject_digest=str(manifest.subject.digest) if manifest.subject else None,
                 annotations=manifest.annotations or None,
                 payload=payload,
-                references=[(d, "blob") for d in blob_refs] + [(d, "manifest") for d in child_refs],
+                references=references,
             )
             if isinstance(reference, str):
                 await queries.set_tag(conn, repo_id, reference, str(digest))
+
+        await self.writer.run(store)
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
     async def delete(self, repository: str, reference: Digest | str) -> None:
@@ -129,11 +135,13 @@ class ManifestService:
         Raises:
             ManifestUnknownError: nothing to delete.
         """
-        async with self.engine.begin() as conn:
+
+        async def remove(conn: AsyncConnection) -> bool:
             if isinstance(reference, Digest):
-                deleted = await queries.delete_manifest(conn, repository, str(reference))
-            else:
-                deleted = await queries.delete_tag(conn, repository, reference)
+                return await queries.delete_manifest(conn, repository, str(reference))
+            return await queries.delete_tag(conn, repository, reference)
+
+        deleted = await self.writer.run(remove)
         if not deleted:
             raise ManifestUnknownError(reference=str(reference))
 

@@ -31,10 +31,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db import queries
+from registry.db.writer import Writer
 from registry.errors import (
     BlobUploadInvalidError,
     BlobUploadUnknownError,
@@ -63,9 +65,9 @@ class UploadStatus:
 class UploadService:
     """Upload sessions over a storage driver, committing blobs into the database."""
 
-    def __init__(self, driver: StorageDriver, engine: AsyncEngine) -> None:
+    def __init__(self, driver: StorageDriver, writer: Writer) -> None:
         self.driver = driver
-        self.engine = engine
+        self.writer = writer
         # upload id -> the running digest of the bytes this process wrote, and the writer's
         # version it holds for (see `FileWriter.version`)
         self._digesters: dict[str, tuple[Digester, str]] = {}
@@ -164,10 +166,7 @@ class UploadService:
                 current_size=begin,
                 upload_id=upload_id,
             )
-        async for chunk in body:
-            await writer.write(chunk)
-            if digester is not None:
-                digester.update(chunk)
+        await _store(writer, body, digester)
         received = writer.size - begin
         if length is not None and received != length:
             # Bytes stay (resumable), but the client must know its chunk was not what it said.
@@ -232,9 +231,7 @@ class UploadService:
         writer = await self.driver.writer(upload_data_path(upload_id), expected_size=length)
         digester = Digester(digest.algorithm)
         try:
-            async for chunk in body:
-                await writer.write(chunk)
-                digester.update(chunk)
+            await _store(writer, body, digester)
             if length is not None and digester.size != length:
                 raise SizeInvalidError(f"declared {length} bytes, received {digester.size}")
             _verify(digester, digest)
@@ -251,9 +248,12 @@ class UploadService:
         # Database first, bytes second: an online GC that removed this blob's row just before
         # may be moving the bytes away right now; it restores them when it sees the row again,
         # and this check finds them missing when it came later (registry.services.gc).
-        async with self.engine.begin() as conn:
+
+        async def link(conn: AsyncConnection) -> None:
             repo_id = await queries.ensure_repository(conn, repository)
             await queries.add_blob(conn, repo_id, str(digest), size)
+
+        await self.writer.run(link)
         try:
             existing = await self.driver.stat(blob_path(digest))
         except PathNotFoundError:
@@ -286,6 +286,36 @@ class UploadService:
         self._locks.pop(upload_id, None)
         with contextlib.suppress(PathNotFoundError):
             await self.driver.delete(upload_dir(upload_id))
+
+
+HASH_IN_THREAD_MIN = 256 * 1024  # bytes: a chunk at least this large is hashed off the loop
+
+
+async def _store(writer: FileWriter, body: AsyncIterator[bytes], digester: Digester | None) -> None:
+    """Write and hash `body`, one chunk in the works while the loop receives the next.
+
+    Hashing a large chunk runs in a worker thread beside the driver's write (both release the
+    GIL), so receiving, hashing and writing overlap. Chunks stay in order: one at a time.
+    While a chunk is in the works, arriving bytes gather in the request's buffer, so the next
+    chunk is larger and the thread hops fewer when the disk is the slower side.
+    """
+    pending: asyncio.Future[Any] | None = None
+    try:
+        async for chunk in body:
+            if pending is not None:
+                await pending
+            if digester is None:
+                pending = asyncio.ensure_future(writer.write(chunk))
+            elif len(chunk) >= HASH_IN_THREAD_MIN:
+                pending = asyncio.gather(
+                    writer.write(chunk), asyncio.to_thread(digester.update, chunk)
+                )
+            else:
+                digester.update(chunk)
+                pending = asyncio.ensure_future(writer.write(chunk))
+    finally:
+        if pending is not None:
+            await pending  # the last chunk lands before anyone touches the writer again
 
 
 def _verify(digester: Digester, digest: Digest) -> None:

@@ -31,9 +31,13 @@ class PostgresUnavailableError(RuntimeError):
 
 
 class PostgresCluster:
-    """One cluster in a temporary directory; databases are created per test."""
+    """One cluster in a temporary directory; databases are created per test.
 
-    def __init__(self) -> None:
+    Args:
+        durable: keep fsync on (benchmarks); tests run without it (`-F`) for speed.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
         if not (PG_BIN / "initdb").exists():
             raise PostgresUnavailableError(f"no PostgreSQL binaries in {PG_BIN}")
         self.port = free_port()
@@ -43,6 +47,7 @@ class PostgresCluster:
         self.log_path = self.workdir / "postgres.log"
         self._as_postgres = os.geteuid() == 0
         self._started = False
+        self._fsync_option = "" if durable else " -F"
 
     def _run(self, *command: str) -> subprocess.CompletedProcess[str]:
         user_prefix = ["runuser", "-u", "postgres", "--"] if self._as_postgres else []
@@ -69,7 +74,7 @@ class PostgresCluster:
             raise PostgresUnavailableError(f"initdb failed: {done.stderr}")
         # A port picked free can be taken before the server binds it: try a few fresh ones.
         for _ in range(PORT_ATTEMPTS):
-            options = (f"-p {self.port} -k {self.socket_dir} -h 127.0.0.1 -F "
+            options = (f"-p {self.port} -k {self.socket_dir} -h 127.0.0.1{self._fsync_option} "
                        "-c max_connections=300 -c shared_buffers=64MB")
             done = self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l",
                              str(self.log_path), "-o", options, "-w", "start")

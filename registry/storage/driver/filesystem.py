@@ -1,11 +1,15 @@
 """The filesystem driver: files under a root directory, atomic renames for visibility.
 
 Small operations run inline on the event loop: on a local disk they finish in microseconds,
-and a thread hop per chunk would cost more than the write itself.
+and a thread hop per chunk would cost more than the write itself. Large chunks of an upload are
+written from a worker thread, so that the loop reads the next chunk meanwhile, and a commit
+syncs the file (and, after the rename, its directory) before it returns: what a commit made
+visible stays after a power loss.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -26,6 +30,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["FilesystemDriver"]
 
 READ_CHUNK = 1 << 20  # bytes
+THREAD_WRITE_MIN = 256 * 1024  # bytes: a chunk at least this large is written off the loop
 
 
 class _FileWriter:
@@ -48,20 +53,23 @@ class _FileWriter:
 
     async def write(self, chunk: bytes) -> None:
         assert self._fd is not None, "write after close"
-        view = memoryview(chunk)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        if len(chunk) >= THREAD_WRITE_MIN:
+            await asyncio.to_thread(_write_all, self._fd, chunk)
+        else:
+            _write_all(self._fd, chunk)
         self._size += len(chunk)
 
     async def commit(self) -> None:
+        if self._fd is not None:
+            await asyncio.to_thread(os.fsync, self._fd)
         await self.close()
 
     async def commit_to(self, dest: str) -> None:
         target = self._resolve(dest)
-        await self.close()
+        await self.commit()
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._path, target)
+        await asyncio.to_thread(_sync_directory, target.parent)
 
     async def cancel(self) -> None:
         await self.close()
@@ -71,6 +79,22 @@ class _FileWriter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _write_all(fd: int, chunk: bytes) -> None:
+    view = memoryview(chunk)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _sync_directory(path: Path) -> None:
+    """Make a rename into `path` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FilesystemDriver:

@@ -6,6 +6,9 @@ import logging
 
 import jwt
 
+from registry.auth.credentials import hash_password
+from registry.db import account_queries
+from registry.db.engine import create_engine
 from tests.api.conftest import error_code
 from tests.api.hub.conftest import ADMIN, ADMIN_PASSWORD, PASSWORD, basic, bearer
 from tests.api.hub.push import pull_status, push
@@ -171,6 +174,44 @@ async def test_revoked_token_is_refused_at_once(hub):
     assert resp.status == 401
     listed = await (await hub.client.get("/api/v1/user/tokens", headers=alice)).json()
     assert listed["tokens"][0]["revoked"] is not None
+
+
+async def _change_elsewhere(hub, change) -> None:
+    """Run `change(conn, user)` for alice on a connection of its own, as a CLI process would."""
+    engine = create_engine(hub.settings.database_url)
+    try:
+        async with engine.begin() as conn:
+            await change(conn, await account_queries.user_by_name(conn, "alice"))
+    finally:
+        await engine.dispose()
+
+
+async def test_basic_auth_sees_a_revocation_from_another_process_on_the_next_request(hub):
+    alice = await hub.add_user("alice")
+    assert await push(hub.client, "alice/app", "v1", alice) == 201
+    created = await hub.create_token(alice, "read")
+    pat = basic("alice", created["token"])
+    assert await pull_status(hub.client, "alice/app", "v1", pat) == 200
+
+    async def revoke(conn, user):
+        assert await account_queries.revoke_token(conn, user.id, created["id"])
+
+    await _change_elsewhere(hub, revoke)
+    assert await pull_status(hub.client, "alice/app", "v1", pat) == 401
+    assert await pull_status(hub.client, "alice/app", "v1", alice) == 200
+
+
+async def test_basic_auth_sees_a_password_change_from_another_process_on_the_next_request(hub):
+    alice = await hub.add_user("alice")
+    assert await push(hub.client, "alice/app", "v1", alice) == 201
+    assert await pull_status(hub.client, "alice/app", "v1", alice) == 200  # now remembered
+
+    async def change_password(conn, user):
+        await account_queries.set_password_hash(conn, user.id, hash_password("new-horse-10"))
+
+    await _change_elsewhere(hub, change_password)
+    assert await pull_status(hub.client, "alice/app", "v1", alice) == 401
+    assert await pull_status(hub.client, "alice/app", "v1", basic("alice", "new-horse-10")) == 200
 
 
 async def test_failed_logins_are_throttled_per_account_and_address(hub):
