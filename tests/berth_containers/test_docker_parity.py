@@ -28,15 +28,19 @@ DOCKER_SUBNET = "10.89.201.0/24"
 
 @pytest.fixture(scope="module")
 def docker(dockerd: DockerDaemon, docker_archive: Path) -> Iterator[DockerDaemon]:
-    """dockerd with the test image loaded; removes the containers and network it made."""
+    """dockerd with the test image loaded; removes the containers and network it made.
+
+    Every container that was not there before goes, labelled or not: one left behind holds
+    the test image, and later modules' `docker rmi` of it would fail.
+    """
+    before = set(dockerd.run("ps", "-aq", "--no-trunc").stdout.split())
     dockerd.run("load", "-i", str(docker_archive))
     try:
         yield dockerd
     finally:
-        ids = dockerd.run("ps", "-aq", "--filter", "label=berth-parity",
-                          check=False).stdout.split()
+        ids = set(dockerd.run("ps", "-aq", "--no-trunc", check=False).stdout.split()) - before
         if ids:
-            dockerd.run("rm", "-f", *ids, check=False)
+            dockerd.run("rm", "-f", *sorted(ids))
         dockerd.run("network", "rm", DOCKER_NET, check=False)
 
 
