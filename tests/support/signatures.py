@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import cbor2
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -326,6 +327,13 @@ def jws_sign(key: Any, alg: str, signing_input: bytes) -> bytes:
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
+def notation_alg(key: Any) -> str:
+    """The algorithm Notation signs with for `key`: its size picks the SHA-2 variant."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return {2048: "PS256", 3072: "PS384", 4096: "PS512"}[key.key_size]
+    return {256: "ES256", 384: "ES384", 521: "ES512"}[key.curve.key_size]
+
+
 def notation_jws(
     key: Any,
     chain: list[x509.Certificate],
@@ -338,12 +346,7 @@ def notation_jws(
     crit: list[str] | None = None,
 ) -> bytes:
     """A flattened JWS JSON envelope as Notation writes it (notary.x509 scheme)."""
-    if alg is None:
-        alg = (
-            {2048: "PS256", 3072: "PS384", 4096: "PS512"}[key.key_size]
-            if isinstance(key, rsa.RSAPrivateKey)
-            else {256: "ES256", 384: "ES384", 521: "ES512"}[key.curve.key_size]
-        )
+    alg = alg or notation_alg(key)
     protected: dict[str, Any] = {
         "alg": alg,
         "cty": "application/vnd.cncf.notary.payload.v1+json",
@@ -597,14 +600,7 @@ def notation_cose(
     crit: list[Any] | None = None,
 ) -> bytes:
     """A COSE_Sign1_Tagged envelope as Notation writes it (notary.x509 scheme)."""
-    import cbor2
-
-    if alg is None:
-        alg = (
-            {2048: "PS256", 3072: "PS384", 4096: "PS512"}[key.key_size]
-            if isinstance(key, rsa.RSAPrivateKey)
-            else {256: "ES256", 384: "ES384", 521: "ES512"}[key.curve.key_size]
-        )
+    alg = alg or notation_alg(key)
     protected: dict[Any, Any] = {
         1: COSE_ALGS.get(alg, alg),
         2: crit if crit is not None else ["io.cncf.notary.signingScheme"],
