@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 __all__ = ["AXE_VERSION", "Browser", "axe_source", "new_chromium"]
@@ -95,11 +95,16 @@ class Browser:
     def navigate(self, action: Callable[[], object], timeout: float = 10) -> None:
         """Do what loads a new page (a click, Enter in a form) and wait until it replaced this one.
 
-        Waiting for an element is not enough when the next page has it too.
+        Waiting for an element is not enough when the next page has it too. The old page is
+        marked with a script global, which the new page's fresh global scope lacks; commands
+        sent while the page is being swapped may fail in transient ways (a node "does not
+        belong to the document"), so those are retried until the timeout.
         """
-        old = self.find("html")
+        self.driver.execute_script("window.berthOldPage = true")
         action()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, timeout, ignored_exceptions=(WebDriverException,)).until(
+            lambda driver: driver.execute_script(
+                "return window.berthOldPage === undefined && document.readyState !== 'loading'"))
         self.wait_for("body")
 
     @property
