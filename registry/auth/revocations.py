@@ -46,14 +46,14 @@ class RevocationCache:
         self.ttl = ttl
         self._seen: dict[_Key, tuple[Principal | Robot | None, float]] = {}
         self._revoked: set[int] = set()
-        self._revoked_robots: set[int] = set()
+        self._revoked_robots: set[tuple[int, int]] = set()  # (id, stamp): SQLite reuses ids
 
     async def holder(self, claims: TokenClaims) -> Principal | Robot | None:
         """The account or robot behind a named token; None when it (or its access token) is
         gone, or the robot expired."""
         key: _Key
         if claims.robot is not None:
-            if claims.robot.user_id in self._revoked_robots:
+            if (claims.robot.user_id, claims.robot.stamp) in self._revoked_robots:
                 return None
             key = ("robot", claims.robot.user_id, claims.robot.stamp, claims.subject, None)
         elif claims.user is not None:
@@ -80,9 +80,14 @@ class RevocationCache:
         self._seen[key] = (found, now)
         return found
 
-    def robot_revoked(self, robot_id: int) -> None:
-        """Note a robot revoked by this process (its tokens are refused from now on)."""
-        self._revoked_robots.add(robot_id)
+    def robot_revoked(self, robot_id: int, stamp: int) -> None:
+        """Note a robot revoked by this process (its tokens are refused from now on).
+
+        Args:
+            robot_id: its id.
+            stamp: its creation stamp (a later robot may get the same id).
+        """
+        self._revoked_robots.add((robot_id, stamp))
 
     def revoked(self, token_id: int) -> None:
         """Note a revocation made by this process (refused from now on)."""

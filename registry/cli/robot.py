@@ -109,7 +109,7 @@ def run_ls(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    async def remove(engine: AsyncEngine) -> int:
+    async def remove(engine: AsyncEngine) -> RobotRecord:
         return await _robots(engine).revoke(args.org, args.name, actor=CLI_ACTOR)
 
     status, _ = run_with_engine(args, remove)

@@ -150,11 +150,11 @@ class RobotService:
         async with self.engine.connect() as conn:
             return await robot_queries.robots_of(conn, namespace_id)
 
-    async def revoke(self, org: str, name: str, *, actor: str, address: str = "") -> int:
+    async def revoke(self, org: str, name: str, *, actor: str, address: str = "") -> RobotRecord:
         """Delete the robot `name` of `org`: its secret and tokens are refused from now on.
 
         Returns:
-            The robot's id (for this process's revocation cache).
+            The robot as it was (for this process's revocation cache).
 
         Raises:
             NotFoundError: no such organisation or robot.
@@ -165,4 +165,4 @@ class RobotService:
             if record is None or not await robot_queries.delete_robot(conn, record.id):
                 raise NotFoundError(f"{org!r} has no robot named {name!r}", name=name)
         await self.audit.record(actor, "robot-revoke", robot_name(org, name), address)
-        return record.id
+        return record

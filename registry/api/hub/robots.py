@@ -14,6 +14,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.api.hub.common import acting_account, address, field, json_body, timestamp
+from registry.auth.authenticator import account_stamp
 from registry.db.robot_queries import RobotRecord
 from registry.errors import InvalidRequestError
 from registry.hub.names import robot_name
@@ -93,12 +94,13 @@ async def list_robots(request: web.Request) -> web.Response:
 
 async def revoke_robot(request: web.Request) -> web.Response:
     principal = acting_account(request)
-    robot_id = await request.app[keys.ROBOTS].revoke(
+    robot = await request.app[keys.ROBOTS].revoke(
         request.match_info["org"],
         request.match_info["robot"],
         actor=principal.name,
         address=address(request),
     )
     # Its bearer tokens die here at once (other hub processes within a second).
-    request.app[keys.AUTH].revocations.robot_revoked(robot_id)
+    stamp = account_stamp(robot.created_at)
+    request.app[keys.AUTH].revocations.robot_revoked(robot.id, stamp)
     return web.Response(status=204)
