@@ -185,6 +185,8 @@ def test_a_robot_logs_in_pushes_in_its_scope_and_is_refused_outside_it_and_once_
     login, secret = "robot$acme+docker", created.strip().splitlines()[-1]
     ci = users["admin"]  # a fresh docker config: the CI machine
     assert "Login Succeeded" in ci.login(host, login, secret).stdout
+    # A robot gets no refresh (identity) token: Docker keeps its secret.
+    assert "identitytoken" not in json.loads((ci.config / "config.json").read_text())["auths"][host]
     pushed = _push(ci, loaded_image, f"{host}/acme/robot-app:v1")
     assert "digest: sha256:" in pushed.stdout
     outside = _push(ci, loaded_image, f"{host}/acme/app:robot", check=False)

@@ -254,3 +254,25 @@ async def test_removing_the_organisation_removes_its_robots(hub, acme):
     secret = (await add_robot(hub, acme["alice"]))["secret"]
     assert (await hub.client.delete("/api/v1/orgs/acme", headers=acme["alice"])).status == 204
     assert (await hub.client.get("/v2/", headers=basic(ROBOT, secret))).status == 401
+
+
+async def test_a_robot_changes_no_visibility_and_deletes_only_with_delete(hub, acme):
+    secret = (await add_robot(hub, acme["alice"], repositories=["**"]))["secret"]
+    robot = basic(ROBOT, secret)
+    assert await push(hub.client, "acme/app", "v1", robot) == 201
+    path = "/api/v1/repositories/acme/app"
+    resp = await hub.client.patch(path, json={"is_public": True}, headers=robot)
+    assert resp.status == 403  # visibility needs `*`, which no robot holds
+    assert (await hub.client.delete(path, headers=robot)).status == 403
+    resp = await hub.client.get(path, headers=acme["alice"])
+    assert (await resp.json())["is_public"] is False
+
+
+async def test_failed_robot_logins_are_throttled_per_address(hub, acme):
+    secret = (await add_robot(hub, acme["alice"]))["secret"]
+    wrong = basic(ROBOT, "bthr_" + "x" * 43)
+    for _ in range(hub.settings.login_failures_per_pair):
+        assert (await hub.client.get("/v2/", headers=wrong)).status == 401
+    # This address is refused for the robot, right secret or not, until the window passes.
+    assert (await hub.client.get("/v2/", headers=basic(ROBOT, secret))).status == 429
+    assert (await hub.client.get("/v2/", headers=acme["alice"])).status == 200
