@@ -12,6 +12,7 @@ import asyncio
 import jwt
 import pytest
 
+from registry import keys
 from tests.api.hub.conftest import ADMIN, Hub, basic, bearer
 from tests.api.hub.push import pull_status, push
 from tests.web.support import WebClient
@@ -276,3 +277,32 @@ async def test_failed_robot_logins_are_throttled_per_address(hub, acme):
     # This address is refused for the robot, right secret or not, until the window passes.
     assert (await hub.client.get("/v2/", headers=basic(ROBOT, secret))).status == 429
     assert (await hub.client.get("/v2/", headers=acme["alice"])).status == 200
+
+
+async def test_a_robots_token_cannot_be_stretched_to_an_account(hub, acme):
+    """Even signed with the hub's own key, a robot token naming a user, or both, is refused."""
+    secret = (await add_robot(hub, acme["alice"], repositories=["**"]))["secret"]
+    assert await push(hub.client, "acme/app", "v1", basic(ROBOT, secret)) == 201
+    claims = jwt.decode(
+        (await hub.token(basic(ROBOT, secret), "repository:acme/app:pull"))["token"],
+        options={"verify_signature": False},
+    )
+    alice = jwt.decode(
+        (await hub.token(acme["alice"]))["token"], options={"verify_signature": False}
+    )
+    issuer = hub.client.app[keys.TOKEN_ISSUER]
+
+    def signed(**changes) -> dict[str, str]:
+        token = jwt.encode(
+            {**claims, **changes}, issuer.key.private_key, "ES256", headers={"kid": issuer.key.kid}
+        )
+        return bearer(token)
+
+    assert await pull_status(hub.client, "acme/app", "v1", signed()) == 200
+    both = signed(uid=alice["uid"], ust=alice["ust"])
+    assert await pull_status(hub.client, "acme/app", "v1", both) == 401
+    assert (await hub.client.get("/api/v1/user", headers=both)).status == 401
+    as_alice = signed(sub="alice")
+    assert await pull_status(hub.client, "acme/app", "v1", as_alice) == 401
+    other_stamp = signed(rst=claims["rst"] + 1)
+    assert await pull_status(hub.client, "acme/app", "v1", other_stamp) == 401
