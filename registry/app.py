@@ -39,6 +39,7 @@ from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.keysecret import key_encryption_secret
 from registry.metrics import Metrics
@@ -144,11 +145,12 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         verifier=token_keys.verifier,
         authenticator=authenticator,
         grants=Grants(engine, app[keys.READS]),
-        revocations=RevocationCache(authenticator.bound_principal),
+        revocations=RevocationCache(authenticator.bound_principal, authenticator.bound_robot),
     )
     pulls = PullCounter(engine, settings.pull_flush_seconds)
     app[keys.AUDIT] = audit
     app[keys.ACCOUNTS] = accounts
+    app[keys.ROBOTS] = RobotService(engine, audit)
     app[keys.AUTH] = controller
     app[keys.TOKEN_ISSUER] = token_keys.issuer
     app[keys.PULLS] = pulls

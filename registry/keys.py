@@ -17,6 +17,7 @@ from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
@@ -41,6 +42,7 @@ METRICS = web.AppKey("metrics", Metrics)
 AUTH = web.AppKey("auth", TokenAccessController)  # credentials and grants, even with --no-auth
 TOKEN_ISSUER = web.AppKey("token_issuer", TokenIssuer)
 ACCOUNTS = web.AppKey("accounts", AccountService)
+ROBOTS = web.AppKey("robots", RobotService)  # organisations' robot accounts
 REPOSITORIES = web.AppKey("repositories", RepositoryService)
 PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)

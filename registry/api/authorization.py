@@ -109,7 +109,10 @@ async def _account(request: web.Request, rule: Rule) -> Principal:
     identity = await auth.identify(request)
     principal = identity.account
     if principal is None or identity.kind not in rule.credentials:
-        what = "a bearer token" if identity.has_credentials else "anonymous callers"
+        what = {
+            Credential.ANONYMOUS: "anonymous callers",
+            Credential.ROBOT: "a robot account",
+        }.get(identity.kind, "a bearer token")
         exc = UnauthorizedError(
             f"log in with a password or a personal access token ({what} may not do this)"
         )

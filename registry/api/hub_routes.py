@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from registry.api.hub import accounts, audit, orgs, repositories, search
+from registry.api.hub import accounts, audit, orgs, repositories, robots, search
 from registry.api.routes import Route
 from registry.auth import handlers as token
 from registry.auth.rules import Rule
@@ -79,6 +79,11 @@ HUB_ROUTES: tuple[Route, ...] = (
     Route("hub-member-rm", "DELETE", _TEAM + "/members/{user}", orgs.delete_member, _ORG),
     Route("hub-grant-put", "PUT", _TEAM + "/grants", orgs.put_grant, _ORG),
     Route("hub-grant-rm", "DELETE", _TEAM + "/grants", orgs.delete_grant, _ORG),
+    Route("hub-robots", "GET", "/api/v1/orgs/{org}/robots", robots.list_robots, _ORG),
+    Route("hub-robot-add", "POST", "/api/v1/orgs/{org}/robots", robots.create_robot, _ORG),
+    Route(
+        "hub-robot-rm", "DELETE", "/api/v1/orgs/{org}/robots/{robot}", robots.revoke_robot, _ORG
+    ),
     Route(
         "hub-namespace",
         "PUT",

@@ -10,6 +10,11 @@ run on the hot-read path (`registry.db.auth_reads`): no worker thread on SQLite.
 Bearer and refresh tokens name their account by id and creation stamp (`UserBinding`);
 `bound_principal` finds that very account again, so a token dies with its account even when a
 new account takes the name (or, on SQLite, the id).
+
+Robot accounts (`robot$<org>+<name>`) log in with their secret through `robot_login`, found by
+its digest like an access token and refused once expired or revoked; they never become a
+`Principal` (no account code can take a robot's id for a user's). Their bearer tokens name the
+robot (`bound_robot`). A robot's use is recorded at most once a minute per process.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
 
@@ -26,20 +32,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth import credentials
 from registry.auth.policy import Principal
+from registry.auth.robots import Robot
 from registry.auth.throttle import LoginThrottle
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier, UserBinding
-from registry.db import account_queries, auth_reads
+from registry.db import account_queries, auth_reads, robot_queries
 from registry.db.account_queries import TokenRecord, UserRecord
 from registry.db.hotreads import HotReads
 from registry.errors import DeniedError, UnauthorizedError
 from registry.hub.audit import AuditLog
-from registry.hub.names import is_namespace_name
+from registry.hub.names import is_namespace_name, robot_name, robot_owner
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Authenticator", "account_stamp", "binding", "password_fingerprint"]
 
 _VERIFIED_CACHE_SIZE = 1024
+_TOUCH_SECONDS = 60.0  # how often a robot's "last used" is written, at most
 
 
 def account_stamp(created_at: datetime) -> int:
@@ -108,6 +116,7 @@ class Authenticator:
         self.audit = audit
         self._mac_key = secrets.token_bytes(32)
         self._verified: OrderedDict[tuple[str, bytes], str] = OrderedDict()
+        self._robot_touched: dict[int, float] = {}
 
     async def login(
         self, username: str, secret: str, address: str, *, record: bool = False
@@ -154,6 +163,92 @@ class Authenticator:
                 token_id=principal.token_id,
             )
         return principal
+
+    async def robot_login(
+        self, username: str, secret: str, address: str, *, record: bool = False
+    ) -> Robot:
+        """The robot account behind a robot login name and its secret.
+
+        Args:
+            username: `robot$<org>+<name>`.
+            secret: the robot's secret.
+            address: the client address (for throttling and the audit log).
+            record: audit the login (the token endpoint does; per-request basic auth does not).
+
+        Raises:
+            UnauthorizedError: wrong name or secret, or the robot expired or was revoked.
+            TooManyRequestsError: this address failed too often on this robot.
+        """
+        # Secrets are unguessable, so an attacked robot is never slowed, only the pair refused.
+        failures = await self.throttle.check(username, address, slow=False)
+        robot = await self._robot(username, secret)
+        if robot is None or robot.is_expired(time.time()):
+            await self.throttle.failed(username, address)
+            await self.audit.record(username or "-", "login-failed", username, address)
+            raise UnauthorizedError("incorrect username or password, or the robot expired")
+        if failures.pair:
+            await self.throttle.succeeded(username, address)
+        if record:
+            await self.audit.record(robot.login, "login", robot.login, address, method="robot")
+        await self._touch_robot(robot.robot_id, force=record)
+        return robot
+
+    async def _robot(self, username: str, secret: str) -> Robot | None:
+        if robot_owner(username) is None:
+            return None
+        rows = await self.reads.fetch(
+            auth_reads.ROBOT_LOGIN, {"digest": credentials.token_digest(secret)}
+        )
+        if not rows:
+            return None
+        robot_id, org, name, patterns, actions, expires_at, created_at = rows[0]
+        if robot_name(org, name) != username:
+            return None
+        return Robot(
+            robot_id=robot_id,
+            org=org,
+            name=name,
+            login=username,
+            patterns=robot_queries.parse_patterns(patterns),
+            actions=robot_queries.parse_actions(actions),
+            expires_at=int(robot_queries.utc(expires_at).timestamp()),
+            stamp=account_stamp(_as_datetime(created_at)),
+        )
+
+    async def _touch_robot(self, robot_id: int, *, force: bool) -> None:
+        """Record a robot's use: every login, and basic-auth requests once a minute."""
+        now = time.monotonic()
+        last = self._robot_touched.get(robot_id)
+        if not force and last is not None and now - last < _TOUCH_SECONDS:
+            return
+        self._robot_touched[robot_id] = now
+        if len(self._robot_touched) > _VERIFIED_CACHE_SIZE:
+            self._robot_touched.clear()
+        async with self.engine.begin() as conn:
+            await robot_queries.touch_robot(conn, robot_id)
+
+    async def bound_robot(self, claims: TokenClaims) -> Robot | None:
+        """The robot a robot's bearer token stands for, or None when it was revoked, expired
+        or replaced by a new robot of the same name."""
+        if claims.robot is None:
+            return None
+        async with self.engine.connect() as conn:
+            record = await robot_queries.robot_by_id(conn, claims.robot.user_id)
+        if record is None:
+            return None
+        robot = Robot(
+            robot_id=record.id,
+            org=record.org,
+            name=record.name,
+            login=robot_name(record.org, record.name),
+            patterns=record.patterns,
+            actions=record.actions,
+            expires_at=int(record.expires_at.timestamp()),
+            stamp=account_stamp(record.created_at),
+        )
+        if robot.login != claims.subject or robot.stamp != claims.robot.stamp:
+            return None
+        return None if robot.is_expired(time.time()) else robot
 
     async def _token_login(self, username: str, token: str) -> Principal | None:
         rows = await self.reads.fetch(

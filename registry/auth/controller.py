@@ -7,7 +7,9 @@ Per request, credentials become an `Identity` once (kept on the request):
   the access token it was minted with), checked through `registry.auth.revocations` (the
   database at most once a second per token binding).
 - `Authorization: Basic ...`: a password or access token checked by the `Authenticator`, then
-  the grants computed from the database (for simple clients; slower).
+  the grants computed from the database (for simple clients; slower). A robot account's login
+  name (`robot$<org>+<name>`) with its secret is a `robot` credential: its scope's actions,
+  never an account.
 - nothing: 401 with the `WWW-Authenticate: Bearer realm=...,service=...,scope=...` challenge
   that sends Docker clients to the token endpoint (anonymous tokens for public pulls).
 
@@ -38,6 +40,7 @@ from registry.auth.authenticator import Authenticator
 from registry.auth.grants import Grants
 from registry.auth.policy import Principal
 from registry.auth.revocations import RevocationCache
+from registry.auth.robots import Robot
 from registry.auth.rules import Credential
 from registry.auth.scopes import format_challenge_scope
 from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier
@@ -49,7 +52,7 @@ from registry.errors import (
     RegistryError,
     UnauthorizedError,
 )
-from registry.hub.names import repository_of_scope
+from registry.hub.names import repository_of_scope, robot_owner
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +64,12 @@ class Identity:
     """Who is calling, and with which kind of credential."""
 
     kind: Credential
-    subject: str  # user name; "" for anonymous
+    subject: str  # user or robot login name; "" for anonymous
     # The account: for basic auth, and for a user's bearer token the account it is bound to
     # (which the token does not act as: see `TokenAccessController.held`).
     principal: Principal | None = None
     claims: TokenClaims | None = None  # set for bearer tokens
+    robot: Robot | None = None  # a robot's basic credentials, or the robot behind its token
 
     @property
     def has_credentials(self) -> bool:
@@ -216,25 +220,43 @@ class TokenAccessController:
                     raise self.unauthorized(
                         request,
                         wanted,
-                        "the token's account or access token is gone",
+                        "the token's account, access token or robot is gone",
                         "invalid_token",
                     )
-            identity = Identity(Credential.BEARER, claims.subject, holder, claims)
+            if isinstance(holder, Robot):
+                identity = Identity(Credential.BEARER, claims.subject, None, claims, holder)
+            else:
+                identity = Identity(Credential.BEARER, claims.subject, holder, claims)
         elif scheme == "basic":
             try:
                 username, secret = parse_basic(value)
             except ValueError as exc:
                 raise self.unauthorized(request, wanted, str(exc)) from exc
-            try:
-                principal = await self.authenticator.login(username, secret, request.remote or "")
-            except UnauthorizedError as exc:
-                raise self.unauthorized(request, wanted, exc.message or "unauthorized") from exc
-            kind = Credential.PASSWORD if principal.token_id is None else Credential.ACCESS_TOKEN
-            identity = Identity(kind, principal.name, principal)
+            identity = await self._basic(request, wanted, username, secret)
         else:
             identity = NOBODY
         request[IDENTITY] = identity
         return identity
+
+    async def _basic(
+        self, request: web.Request, wanted: Access | None, username: str, secret: str
+    ) -> Identity:
+        """The identity behind basic credentials: an account's, or a robot's.
+
+        Raises:
+            UnauthorizedError: wrong credentials (with the Bearer challenge).
+            TooManyRequestsError: a throttled account or address.
+        """
+        address = request.remote or ""
+        try:
+            if robot_owner(username) is not None:
+                robot = await self.authenticator.robot_login(username, secret, address)
+                return Identity(Credential.ROBOT, robot.login, robot=robot)
+            principal = await self.authenticator.login(username, secret, address)
+        except UnauthorizedError as exc:
+            raise self.unauthorized(request, wanted, exc.message or "unauthorized") from exc
+        kind = Credential.PASSWORD if principal.token_id is None else Credential.ACCESS_TOKEN
+        return Identity(kind, principal.name, principal)
 
     async def held(self, identity: Identity, wanted: Access) -> frozenset[str]:
         """The subset of the wanted actions the identity holds (a bearer token: its claims)."""
@@ -250,6 +272,8 @@ class TokenAccessController:
             return actions & wanted.actions
         if identity.account is not None:
             return await self.grants.actions(identity.account, wanted)
+        if identity.kind is Credential.ROBOT and identity.robot is not None:
+            return await self.grants.actions(identity.robot, wanted)
         return frozenset()
 
     async def authorize(self, request: web.Request, wanted: list[Access]) -> None:

@@ -1,8 +1,8 @@
-"""Passwords and personal access tokens: generating, hashing and checking them.
+"""Passwords, personal access tokens and robot secrets: generating, hashing and checking them.
 
-Passwords are hashed with argon2id (slow on purpose). Access tokens are 256-bit random strings,
-so a SHA-256 digest is enough to store them and lets a token be found by its digest in one
-indexed query. Neither is ever stored or logged in clear.
+Passwords are hashed with argon2id (slow on purpose). Access tokens and robot secrets are
+256-bit random strings, so a SHA-256 digest is enough to store them and lets one be found by its
+digest in one indexed query. None is ever stored or logged in clear.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ __all__ = [
     "is_access_token",
     "new_access_token",
     "new_password",
+    "new_robot_secret",
     "token_digest",
     "verify_password",
 ]
 
 ACCESS_TOKEN_PREFIX = "bth_"
+ROBOT_SECRET_PREFIX = "bthr_"
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): slow for guessing, yet a login
 # costs tens of milliseconds, not the half second the library default takes on small hosts.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -52,11 +54,16 @@ def new_access_token() -> str:
     return ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def new_robot_secret() -> str:
+    """A new robot account secret, `bthr_` followed by 256 random bits."""
+    return ROBOT_SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
 def is_access_token(secret: str) -> bool:
     """Whether a secret sent as a password is a personal access token."""
     return secret.startswith(ACCESS_TOKEN_PREFIX)
 
 
 def token_digest(token: str) -> str:
-    """The SHA-256 hex digest under which an access token is stored."""
+    """The SHA-256 hex digest under which an access token or a robot secret is stored."""
     return hashlib.sha256(token.encode()).hexdigest()

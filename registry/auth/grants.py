@@ -2,6 +2,7 @@
 
 `Grants` answers "which actions on this repository" and "which private repositories may the
 caller see" (a `Visibility` that the catalog, listings and search apply in their queries).
+A robot account holds what its scope grants (`registry.auth.robots`), never a team role.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.access import Access
 from registry.auth.policy import Principal, RepositoryFacts, best_role, granted_actions
+from registry.auth.robots import Robot
 from registry.auth.scopes import namespace_of
 from registry.db import account_queries, auth_reads
 from registry.db.hotreads import HotReads
@@ -54,8 +56,8 @@ class Grants:
             role=role,
         )
 
-    async def actions(self, principal: Principal | None, wanted: Access) -> frozenset[str]:
-        """The subset of `wanted.actions` the caller holds.
+    async def actions(self, principal: Principal | Robot | None, wanted: Access) -> frozenset[str]:
+        """The subset of `wanted.actions` the caller (an account, a robot, or anonymous) holds.
 
         `wanted.name` must be a repository as the hub names it (`library/busybox`, not
         `busybox` nor a GUN): callers resolve what the client wrote (`registry.hub.names`)
@@ -70,6 +72,12 @@ class Grants:
         repository = wanted.name
         if repository_of_path(repository) != repository:
             return frozenset()
+        if isinstance(principal, Robot):
+            facts = await self.facts(None, repository)  # a robot holds no team role
+            held = principal.actions_on(
+                repository, is_public=facts.is_public, namespace_kind=facts.namespace_kind
+            )
+            return held & wanted.actions
         facts = await self.facts(principal, repository)
         return granted_actions(principal, facts) & wanted.actions
 

@@ -9,6 +9,10 @@ The token's `access` claim holds only the actions the caller holds. A bearer hea
 credential here: an access token never mints another one. With `offline_token=true`
 (Docker's login does that) or `access_type=offline`, the answer also carries a refresh token
 that Docker keeps as its "identity token" instead of the password.
+
+A robot account (`robot$<org>+<name>` and its secret) gets the intersection of the scopes it
+asks for and its own scope, in a token bound to the robot; it never gets a refresh token
+(clients keep its secret), so a revoked or expired robot cannot trade one in.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from registry.auth.access import Access
 from registry.auth.authenticator import binding
 from registry.auth.controller import parse_basic
 from registry.auth.policy import Principal
+from registry.auth.robots import Robot
 from registry.auth.scopes import parse_scope
+from registry.auth.tokens import UserBinding
 from registry.errors import InvalidRequestError, UnauthorizedError
-from registry.hub.names import repository_of_scope
+from registry.hub.names import repository_of_scope, robot_owner
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +65,21 @@ def _check_service(request: web.Request, service: str) -> None:
         )
 
 
+async def _login(request: web.Request, username: str, secret: str) -> Principal | Robot:
+    """The account or robot behind a user name and a password, access token or robot secret.
+
+    Raises:
+        UnauthorizedError, TooManyRequestsError: as the authenticator's logins.
+    """
+    authenticator = request.app[keys.AUTH].authenticator
+    address = request.remote or ""
+    if robot_owner(username) is not None:
+        return await authenticator.robot_login(username, secret, address, record=True)
+    return await authenticator.login(username, secret, address, record=True)
+
+
 async def _answer(
-    request: web.Request, principal: Principal | None, wanted: list[Access], offline: bool
+    request: web.Request, principal: Principal | Robot | None, wanted: list[Access], offline: bool
 ) -> web.Response:
     auth, settings = request.app[keys.AUTH], request.app[keys.SETTINGS]
     granted = []
@@ -78,22 +97,33 @@ async def _answer(
             granted.append(Access(access.type, access.name, actions))
     now = int(time.time())
     issuer = request.app[keys.TOKEN_ISSUER]
-    token = issuer.access_token(
-        principal.name if principal else "",
-        granted,
-        now=now,
-        ttl=settings.token_ttl_seconds,
-        token_id=principal.token_id if principal else None,
-        user=binding(principal) if principal else None,
-    )
+    ttl = settings.token_ttl_seconds
+    if isinstance(principal, Robot):
+        ttl = max(1, min(ttl, principal.expires_at - now))  # never outlives the robot
+        token = issuer.access_token(
+            principal.login,
+            granted,
+            now=now,
+            ttl=ttl,
+            robot=UserBinding(principal.robot_id, principal.stamp),
+        )
+    else:
+        token = issuer.access_token(
+            principal.name if principal else "",
+            granted,
+            now=now,
+            ttl=ttl,
+            token_id=principal.token_id if principal else None,
+            user=binding(principal) if principal else None,
+        )
     body: dict[str, object] = {
         "token": token,
         "access_token": token,
-        "expires_in": settings.token_ttl_seconds,
+        "expires_in": ttl,
         "issued_at": datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z"),
         "scope": " ".join(f"{a.type}:{a.name}:{','.join(sorted(a.actions))}" for a in granted),
     }
-    if offline and principal is not None:
+    if offline and isinstance(principal, Principal):
         body["refresh_token"] = issuer.refresh_token(
             principal.name,
             now=now,
@@ -106,18 +136,15 @@ async def _answer(
 
 
 async def token_get(request: web.Request) -> web.Response:
-    auth = request.app[keys.AUTH]
     _check_service(request, request.query.get("service", ""))
-    principal = None
+    principal: Principal | Robot | None = None
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "basic":
         try:
             username, secret = parse_basic(value)
         except ValueError as exc:
             raise UnauthorizedError(str(exc)) from exc
-        principal = await auth.authenticator.login(
-            username, secret, request.remote or "", record=True
-        )
+        principal = await _login(request, username, secret)
     offline = request.query.get("offline_token", "").lower() == "true"
     return await _answer(request, principal, _scopes(request.query.getall("scope", [])), offline)
 
@@ -133,11 +160,8 @@ async def token_post(request: web.Request) -> web.Response:
     grant_type = str(form.get("grant_type", ""))
     wanted = _scopes([str(form.get("scope", ""))])
     if grant_type == "password":
-        principal = await auth.authenticator.login(
-            str(form.get("username", "")),
-            str(form.get("password", "")),
-            request.remote or "",
-            record=True,
+        principal = await _login(
+            request, str(form.get("username", "")), str(form.get("password", ""))
         )
         return await _answer(request, principal, wanted, form.get("access_type") == "offline")
     if grant_type == "refresh_token":

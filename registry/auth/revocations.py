@@ -1,10 +1,11 @@
-"""Whether the account (and access token) behind a user's bearer token still stands.
+"""Whether the account (and access token), or the robot, behind a bearer token still stands.
 
 Bearer tokens are verified without the database, but a user's token names its account
-(`uid`, `ust`) and maybe the personal access token it was minted with (`pat`); this cache asks
-the database whether they still stand at most once per `ttl` seconds per binding. A token
-revoked, or an account removed, through this process is refused at once; one revoked or removed
-elsewhere (the CLI, another hub process) within `ttl` seconds.
+(`uid`, `ust`) and maybe the personal access token it was minted with (`pat`), and a robot's
+token names the robot (`rid`, `rst`); this cache asks the database whether they still stand at
+most once per `ttl` seconds per binding. A token, robot or account revoked or removed through
+this process is refused at once; one revoked or removed elsewhere (the CLI, another hub
+process) within `ttl` seconds. An expired robot is refused like a revoked one.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import time
 from collections.abc import Awaitable, Callable
 
 from registry.auth.policy import Principal
+from registry.auth.robots import Robot
 from registry.auth.tokens import TokenClaims
 
 __all__ = ["RevocationCache"]
 
-_Key = tuple[int, int, str, int | None]  # user id, account stamp, name, access-token id
+# "user" or "robot", its id, its creation stamp, its name, the access-token id (users).
+_Key = tuple[str, int, int, str, int | None]
 _MAX_ENTRIES = 10000
 
 
@@ -25,35 +28,66 @@ class RevocationCache:
     """Remembers, for a short time, the principal each token binding stands for.
 
     Args:
-        lookup: the principal a token's binding stands for, or None when gone (the
+        lookup: the principal a user's token binding stands for, or None when gone (the
             authenticator's `bound_principal`).
+        robot_lookup: the robot a robot's token stands for, or None when revoked or expired
+            (the authenticator's `bound_robot`).
         ttl: seconds an answer is reused.
     """
 
     def __init__(
-        self, lookup: Callable[[TokenClaims], Awaitable[Principal | None]], ttl: float = 1.0
+        self,
+        lookup: Callable[[TokenClaims], Awaitable[Principal | None]],
+        robot_lookup: Callable[[TokenClaims], Awaitable[Robot | None]],
+        ttl: float = 1.0,
     ) -> None:
         self.lookup = lookup
+        self.robot_lookup = robot_lookup
         self.ttl = ttl
-        self._seen: dict[_Key, tuple[Principal | None, float]] = {}
+        self._seen: dict[_Key, tuple[Principal | Robot | None, float]] = {}
         self._revoked: set[int] = set()
+        self._revoked_robots: set[tuple[int, int]] = set()  # (id, stamp): SQLite reuses ids
 
-    async def holder(self, claims: TokenClaims) -> Principal | None:
-        """The principal behind a user's token; None when its account or access token is gone."""
-        if claims.user is None:
+    async def holder(self, claims: TokenClaims) -> Principal | Robot | None:
+        """The account or robot behind a named token; None when it (or its access token) is
+        gone, or the robot expired."""
+        key: _Key
+        if claims.robot is not None:
+            if (claims.robot.user_id, claims.robot.stamp) in self._revoked_robots:
+                return None
+            key = ("robot", claims.robot.user_id, claims.robot.stamp, claims.subject, None)
+        elif claims.user is not None:
+            if claims.token_id is not None and claims.token_id in self._revoked:
+                return None
+            key = ("user", claims.user.user_id, claims.user.stamp, claims.subject, claims.token_id)
+        else:
             return None
-        if claims.token_id is not None and claims.token_id in self._revoked:
-            return None
-        key = (claims.user.user_id, claims.user.stamp, claims.subject, claims.token_id)
         now = time.monotonic()
         seen = self._seen.get(key)
         if seen is not None and now - seen[1] < self.ttl:
-            return seen[0]
-        principal = await self.lookup(claims)
+            holder = seen[0]
+            # A cached robot may still expire within the ttl.
+            if isinstance(holder, Robot) and holder.is_expired(time.time()):
+                return None
+            return holder
+        found: Principal | Robot | None
+        if claims.robot is not None:
+            found = await self.robot_lookup(claims)
+        else:
+            found = await self.lookup(claims)
         if len(self._seen) > _MAX_ENTRIES:
             self._seen.clear()
-        self._seen[key] = (principal, now)
-        return principal
+        self._seen[key] = (found, now)
+        return found
+
+    def robot_revoked(self, robot_id: int, stamp: int) -> None:
+        """Note a robot revoked by this process (its tokens are refused from now on).
+
+        Args:
+            robot_id: its id.
+            stamp: its creation stamp (a later robot may get the same id).
+        """
+        self._revoked_robots.add((robot_id, stamp))
 
     def revoked(self, token_id: int) -> None:
         """Note a revocation made by this process (refused from now on)."""

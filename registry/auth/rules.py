@@ -13,6 +13,9 @@ Credential kinds:
 - `bearer`: a registry access token (JWT) from `/token`, limited to its `access` claims; an
   anonymous one has no account at all. Never an account credential.
 - `refresh`: a refresh token (Docker's identity token); only the token endpoint takes it.
+- `robot`: basic auth with a robot account's secret (`robot$<org>+<name>`): the repository
+  actions its scope grants, wherever a bearer token is taken, and never an account. Its bearer
+  tokens from `/token` are `bearer` credentials like any other.
 
 Resources (what a rule protects):
 
@@ -54,6 +57,7 @@ class Credential(StrEnum):
     ACCESS_TOKEN = "access-token"
     BEARER = "bearer"
     REFRESH = "refresh"
+    ROBOT = "robot"
 
 
 class Resource(StrEnum):
@@ -73,7 +77,9 @@ class Resource(StrEnum):
 
 
 _ALL = frozenset(Credential) - {Credential.REFRESH}
-_REGISTRY = frozenset({Credential.PASSWORD, Credential.ACCESS_TOKEN, Credential.BEARER})
+_REGISTRY = frozenset(
+    {Credential.PASSWORD, Credential.ACCESS_TOKEN, Credential.BEARER, Credential.ROBOT}
+)
 _ACCOUNT = frozenset({Credential.PASSWORD, Credential.ACCESS_TOKEN})
 
 
@@ -105,8 +111,9 @@ class Rule:
 
     @classmethod
     def token(cls) -> Rule:
-        """The token endpoint: anonymous, password, access token or refresh token."""
-        return cls(Resource.TOKEN, "issue", _ACCOUNT | {Credential.ANONYMOUS, Credential.REFRESH})
+        """The token endpoint: anonymous, password, access token, robot or refresh token."""
+        kinds = _ACCOUNT | {Credential.ANONYMOUS, Credential.REFRESH, Credential.ROBOT}
+        return cls(Resource.TOKEN, "issue", kinds)
 
     @classmethod
     def registry(cls) -> Rule:

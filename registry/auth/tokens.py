@@ -5,9 +5,10 @@ its audience is the registry's service name and it expires quickly. A token for 
 to that account, not only to its name: `uid` is the user's id and `ust` the account's creation
 stamp (microseconds), so a token outlives neither its account nor a new account of the same
 name (SQLite may hand a deleted row's id to the next user). `pat` names the personal access
-token it was minted with, if any. A refresh token (Docker's
-"identity token") has `use: refresh` and no access; the token endpoint trades it for access
-tokens after checking the account (and the access token it came from) still stands.
+token it was minted with, if any. A robot account's token carries `rid` and `rst` (the robot's
+id and creation stamp) instead, never `uid`: it names no user account at all. A refresh token
+(Docker's "identity token") has `use: refresh` and no access; the token endpoint trades it for
+access tokens after checking the account (and the access token it came from) still stands.
 
 Verifying ECDSA costs more than serving a manifest, so verified tokens are cached by their full
 text until they expire: a hit is one dictionary lookup. "Now" is always a parameter. A token
@@ -133,7 +134,8 @@ class TokenClaims:
     use: str  # "access" | "refresh"
     token_id: int | None  # personal access token behind it, if any
     extra: Mapping[str, Any]
-    user: UserBinding | None = None  # set exactly when `subject` is
+    user: UserBinding | None = None  # a user's token: its account
+    robot: UserBinding | None = None  # a robot's token: the robot (its id and creation stamp)
 
     def grants(self, kind: str, name: str) -> frozenset[str]:
         """The actions granted on one resource (names compared as given)."""
@@ -165,14 +167,16 @@ class TokenIssuer:
         ttl: int,
         token_id: int | None,
         user: UserBinding | None,
+        robot: UserBinding | None = None,
     ) -> dict[str, Any]:
         """The claims both kinds carry; `pat` names the access token they stand for, if any.
 
         Raises:
-            ValueError: a user's token without its account binding, or the reverse.
+            ValueError: a named token without exactly one binding (account or robot), or a
+                binding without a name.
         """
-        if bool(subject) != (user is not None):
-            raise ValueError("a user's token needs its account binding, and only a user's")
+        if bool(subject) != ((user is not None) + (robot is not None) == 1):
+            raise ValueError("a named token needs one binding (account or robot), and only it")
         claims: dict[str, Any] = {
             "iss": ISSUER,
             "sub": subject,
@@ -187,6 +191,9 @@ class TokenIssuer:
         if user is not None:
             claims["uid"] = user.user_id
             claims["ust"] = user.stamp
+        if robot is not None:
+            claims["rid"] = robot.user_id
+            claims["rst"] = robot.stamp
         return claims
 
     def _sign(self, claims: dict[str, Any]) -> str:
@@ -201,18 +208,23 @@ class TokenIssuer:
         ttl: int,
         token_id: int | None = None,
         user: UserBinding | None = None,
+        robot: UserBinding | None = None,
     ) -> str:
         """An access token granting exactly `access` until `now + ttl`.
 
         Args:
-            subject: the user name; "" for an anonymous token.
+            subject: the user or robot login name; "" for an anonymous token.
             access: what it grants.
             now: Unix seconds.
             ttl: seconds it lives.
             token_id: the personal access token it is minted with, if any.
-            user: the account of `subject` (required for a user, absent for anonymous).
+            user: the account of a user's `subject`.
+            robot: the robot of a robot's `subject` (one of `user` and `robot` for a named
+                token, neither for anonymous).
         """
-        claims = self._claims(subject, "access", now=now, ttl=ttl, token_id=token_id, user=user)
+        claims = self._claims(
+            subject, "access", now=now, ttl=ttl, token_id=token_id, user=user, robot=robot
+        )
         claims["nbf"] = now - _LEEWAY
         claims["access"] = [
             {"type": a.type, "name": a.name, "actions": sorted(a.actions)} for a in access
@@ -332,7 +344,12 @@ class TokenVerifier:
             raise InvalidTokenError("malformed access claim") from exc
         subject = str(payload["sub"])
         user_id, stamp = _int_claim(payload, "uid"), _int_claim(payload, "ust")
-        if subject and (user_id is None or stamp is None):
+        robot_id, robot_stamp = _int_claim(payload, "rid"), _int_claim(payload, "rst")
+        user = UserBinding(user_id, stamp) if user_id is not None and stamp is not None else None
+        robot = None
+        if robot_id is not None and robot_stamp is not None:
+            robot = UserBinding(robot_id, robot_stamp)
+        if subject and (user is None) == (robot is None):
             raise InvalidTokenError("token not bound to an account")
         return TokenClaims(
             subject=subject,
@@ -341,7 +358,8 @@ class TokenVerifier:
             use=str(payload.get("use", "access")),
             token_id=_int_claim(payload, "pat"),
             extra=payload,
-            user=UserBinding(user_id, stamp) if subject and user_id is not None else None,
+            user=user if subject else None,
+            robot=robot if subject else None,
         )
 
 

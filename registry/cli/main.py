@@ -23,6 +23,7 @@ COMMAND_GROUPS = {
     "org": "organizations, teams and roles",
     "repo": "repository settings",
     "token": "personal access tokens",
+    "robot": "organisations' robot accounts",
     "keys": "the hub's sealed private keys",
     "trust": "content-trust data (Notary) administration",
     "audit": "the audit log",

@@ -16,11 +16,19 @@ from registry.db.tables import (
     namespaces,
     profiles,
     repositories,
+    robot_accounts,
     team_members,
     users,
 )
 
-__all__ = ["NAMESPACE", "REPOSITORY_PUBLIC", "TEAM_ROLES", "TOKEN_LOGIN", "USER_LOGIN"]
+__all__ = [
+    "NAMESPACE",
+    "REPOSITORY_PUBLIC",
+    "ROBOT_LOGIN",
+    "TEAM_ROLES",
+    "TOKEN_LOGIN",
+    "USER_LOGIN",
+]
 
 # (id, name, password_hash, is_admin, created_at) of the user `name`.
 USER_LOGIN = select(
@@ -64,4 +72,22 @@ TEAM_ROLES = (
         grants.c.namespace_id == bindparam("namespace_id"),
         or_(grants.c.repository == bindparam("whole"), grants.c.repository == bindparam("repo")),
     )
+)
+
+# (id, org name, robot name, repositories, actions, expires_at, created_at) of the robot whose
+# secret is hashed `digest`.
+ROBOT_LOGIN = (
+    select(
+        robot_accounts.c.id,
+        namespaces.c.name,
+        robot_accounts.c.name,
+        robot_accounts.c.repositories,
+        robot_accounts.c.actions,
+        robot_accounts.c.expires_at,
+        robot_accounts.c.created_at,
+    )
+    .select_from(
+        robot_accounts.join(namespaces, namespaces.c.id == robot_accounts.c.namespace_id)
+    )
+    .where(robot_accounts.c.secret_hash == bindparam("digest"))
 )

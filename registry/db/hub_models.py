@@ -33,6 +33,7 @@ __all__ = [
     "LoginFailure",
     "Namespace",
     "RepositoryProfile",
+    "RobotAccount",
     "SigningKey",
     "Star",
     "Team",
@@ -128,6 +129,30 @@ class AccessToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index(None, "user_id"),)
+
+
+class RobotAccount(Base):
+    """An organisation's robot account: only the SHA-256 digest of its secret is kept.
+
+    `repositories` is a JSON list of patterns relative to the organisation
+    (`registry.auth.robots`); deleting the organisation deletes its robots.
+    """
+
+    __tablename__ = "robot_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    namespace_id: Mapped[int] = mapped_column(ForeignKey("namespaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    repositories: Mapped[str] = mapped_column(Text)
+    actions: Mapped[str] = mapped_column(String(64))  # comma-separated: pull,push,delete
+    description: Mapped[str] = mapped_column(String(255), default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("namespace_id", "name"),)
 
 
 class RepositoryProfile(Base):

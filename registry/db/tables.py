@@ -17,6 +17,7 @@ from registry.db.hub_models import (
     LoginFailure,
     Namespace,
     RepositoryProfile,
+    RobotAccount,
     SigningKey,
     Star,
     Team,
@@ -56,3 +57,4 @@ stars = cast(Table, Star.__table__)
 audit_events = cast(Table, AuditEvent.__table__)
 login_failures = cast(Table, LoginFailure.__table__)
 web_sessions = cast(Table, WebSession.__table__)
+robot_accounts = cast(Table, RobotAccount.__table__)

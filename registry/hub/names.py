@@ -32,6 +32,9 @@ __all__ = [
     "path_problem",
     "repository_of_path",
     "repository_of_scope",
+    "robot_name",
+    "robot_name_problem",
+    "robot_owner",
     "team_name_problem",
 ]
 
@@ -42,6 +45,11 @@ NAMESPACE_PATTERN = r"[a-z0-9]+(?:[_-][a-z0-9]+)*"
 TEAM_PATTERN = r"[a-z0-9]+(?:[._-][a-z0-9]+)*"
 # Names taken by the hub itself or by its URL space; `localhost` reads as a registry host.
 RESERVED_NAMESPACES = frozenset({LIBRARY, "localhost", "v1", "v2", "api", "token", "_catalog"})
+
+# A robot account logs in as `robot$<org>+<name>`: `$` and `+` appear in no user name, so a
+# robot's login name can never be a user's, and Docker takes any user name without a colon.
+ROBOT_PREFIX = "robot$"
+_ROBOT_RE = re.compile(re.escape(ROBOT_PREFIX) + f"({NAMESPACE_PATTERN})\\+({NAMESPACE_PATTERN})")
 
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
 _TEAM_RE = re.compile(TEAM_PATTERN)
@@ -124,3 +132,29 @@ def repository_of_scope(name: str) -> str | None:
     host-like first component can never turn one repository's name into another's.
     """
     return repository_of_path(gun_path(name))
+
+
+def robot_name(org: str, name: str) -> str:
+    """The login name of the robot `name` of organisation `org`: `robot$acme+ci`."""
+    return f"{ROBOT_PREFIX}{org}+{name}"
+
+
+def robot_name_problem(org: str, name: str) -> str | None:
+    """Why `name` cannot be a new robot of `org`, or None when it can.
+
+    The short name follows the namespace grammar; the login name fits the account columns.
+    """
+    if _NAMESPACE_RE.fullmatch(name) is None:
+        return (
+            f"invalid robot name {name!r}: use lowercase letters and digits, with single"
+            " '-' or '_' between them"
+        )
+    if len(robot_name(org, name)) > MAX_NAMESPACE_LENGTH:
+        return f"robot login names have at most {MAX_NAMESPACE_LENGTH} characters"
+    return None
+
+
+def robot_owner(login: str) -> tuple[str, str] | None:
+    """The organisation and short name of a robot login name, or None for any other name."""
+    match = _ROBOT_RE.fullmatch(login)
+    return (match[1], match[2]) if match else None

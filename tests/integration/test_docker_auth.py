@@ -176,6 +176,28 @@ def test_read_only_token_pulls_not_pushes_and_revoked_token_is_refused(
     assert relogin.returncode != 0
 
 
+def test_a_robot_logs_in_pushes_in_its_scope_and_is_refused_outside_it_and_once_revoked(
+    auth_hub, users, loaded_image
+):
+    host = auth_hub.host
+    created = berth_hub(auth_hub, "robot", "add", "acme", "docker", "--repo", "robot-*",
+                        "--action", "push", "--expires", "1h")
+    login, secret = "robot$acme+docker", created.strip().splitlines()[-1]
+    ci = users["admin"]  # a fresh docker config: the CI machine
+    assert "Login Succeeded" in ci.login(host, login, secret).stdout
+    # A robot gets no refresh (identity) token: Docker keeps its secret.
+    assert "identitytoken" not in json.loads((ci.config / "config.json").read_text())["auths"][host]
+    pushed = _push(ci, loaded_image, f"{host}/acme/robot-app:v1")
+    assert "digest: sha256:" in pushed.stdout
+    outside = _push(ci, loaded_image, f"{host}/acme/app:robot", check=False)
+    assert outside.returncode != 0 and "denied" in outside.stderr, outside.stderr
+    berth_hub(auth_hub, "robot", "rm", "acme", "docker")
+    revoked = _push(ci, loaded_image, f"{host}/acme/robot-app:v2", check=False)
+    assert revoked.returncode != 0
+    assert "unauthorized" in revoked.stderr.lower() or "denied" in revoked.stderr, revoked.stderr
+    assert ci.login(host, login, secret, check=False).returncode != 0
+
+
 def test_wrong_password_fails_cleanly(auth_hub, users):
     failed = users["alice"].login(auth_hub.host, "alice", "not-the-password", check=False)
     assert failed.returncode != 0

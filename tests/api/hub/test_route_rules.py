@@ -5,7 +5,9 @@ each route's `Rule`, and calls the route as each caller below: anonymous, alice 
 of the private repository `alice/app` and the organisation `acme`) with her password, an
 anonymous bearer token, another user, alice's read-only and write access tokens, her bearer
 tokens for the right and for the wrong repository, her revoked access token, the token of a
-deleted and recreated user, her refresh token used as a bearer token, and an admin.
+deleted and recreated user, her refresh token used as a bearer token, an admin, and a robot
+account of alice's organisation `bots` (with every robot action on all of `bots`) by its
+secret and by its bearer token.
 `expected` says, from the rule alone, who may pass; a refusal is a 401 or 403 (or a 404 where
 the rule hides the repository). `broken_invariants` holds every rule to what no rule may
 allow (a read-only token changing anything, a bearer token managing an account, ...), so a
@@ -57,6 +59,7 @@ class Caller:
     password: str | None = None
     token_form: dict[str, str] | None = None  # how it asks POST /token
     basic: bool = False  # sends basic credentials (GET /token reads them)
+    robot: bool = False  # a robot account's credential (its secret or its bearer token)
 
 
 def holds(caller: Caller, repository: str) -> set[str]:
@@ -140,6 +143,13 @@ class World:
     async def restore_team(self) -> None:
         resp = await self.hub.client.put("/api/v1/orgs/acme/teams/devs", headers=self.alice)
         assert resp.status in (201, 409), await resp.text()
+        await self.restore_robot()
+
+    async def restore_robot(self) -> None:
+        resp = await self.hub.client.post(
+            "/api/v1/orgs/acme/robots", json=robot_body("walker"), headers=self.alice
+        )
+        assert resp.status in (201, 409), await resp.text()
 
 
 RESTORE: dict[str, Callable[[World], Awaitable[None]]] = {
@@ -149,7 +159,13 @@ RESTORE: dict[str, Callable[[World], Awaitable[None]]] = {
     "hub-user-rm": World.restore_victim,
     "hub-org-rm": World.restore_org,
     "hub-team-rm": World.restore_team,
+    "hub-robot-rm": World.restore_robot,
 }
+
+
+def robot_body(name: str, org_wide: bool = False) -> dict:
+    actions = ["pull", "push", "delete"] if org_wide else ["pull"]
+    return {"name": name, "repositories": ["**"], "actions": actions, "expires_in": 3600}
 
 
 def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
@@ -167,6 +183,7 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "namespace": "acme",
         "file": "root.json",
         "role": "snapshot",
+        "robot": "walker",
     }
     canonical = route.resource.canonical
     wanted = {key: params[key] for key in re.findall(r"\{(\w+)", canonical)}
@@ -194,6 +211,7 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-grant-put": {"role": "read"},
         "hub-namespace": {"default_public": False},
         "hub-repo-update": {"description": "walked"},
+        "hub-robot-add": robot_body(f"walkbot{next(world.counter)}"),
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])
@@ -223,6 +241,9 @@ async def world(aiohttp_client, tmp_path) -> World:
     ).status == 201
     world = World(hub, alice, manifest, sha256(config), sha256(manifest))
     await world.restore_team()
+    # The robot callers belong to `bots`, which the walk never removes (it removes `acme`).
+    resp = await hub.client.post("/api/v1/orgs", json={"name": "bots"}, headers=alice)
+    assert resp.status == 201
     return world
 
 
@@ -246,6 +267,15 @@ async def callers(world: World) -> list[Caller]:
     await hub.add_user("dave")
     refresh = (await hub.token(alice, offline=True))["refresh_token"]
     read_pat, write_pat = await pat("read"), await pat("write")
+    resp = await hub.client.post(
+        "/api/v1/orgs/bots/robots", json=robot_body("walk", org_wide=True), headers=alice
+    )
+    assert resp.status == 201, await resp.text()
+    robot = (await resp.json())["secret"]
+    robot_login = "robot$bots+walk"
+    robot_token = await hub.bearer_for(
+        basic(robot_login, robot), f"repository:bots/app:{everything}", "registry:catalog:*"
+    )
     return [
         Caller("anonymous", {}, Credential.ANONYMOUS),
         Caller(
@@ -336,6 +366,21 @@ async def callers(world: World) -> list[Caller]:
             token_form={"grant_type": "password", "username": "admin", "password": ADMIN_PASSWORD},
             basic=True,
         ),
+        Caller(
+            "robot account",
+            basic(robot_login, robot),
+            Credential.ROBOT,
+            token_form={"grant_type": "password", "username": robot_login, "password": robot},
+            basic=True,
+            robot=True,
+        ),
+        Caller(
+            "robot account's bearer token",
+            robot_token,
+            Credential.BEARER,
+            claims={"bots/app": {"pull", "push", "delete"}, "catalog": {"*"}},
+            robot=True,
+        ),
     ]
 
 
@@ -365,6 +410,10 @@ def broken_invariants(route: web.AbstractRoute, path: str, caller: Caller, refus
     if (caller.kind is Credential.BEARER and ACCOUNT_PATH.match(path)
             and route.name not in PUBLIC_PROFILES):
         return "a registry bearer token acted on an account"
+    if caller.robot and ACCOUNT_PATH.match(path) and route.name not in PUBLIC_PROFILES:
+        return "a robot account acted on an account or an organisation"
+    if caller.robot and unsafe and ("alice" in path or "acme" in path):
+        return "a robot account of bots changed something outside bots"
     if unsafe and caller.kind is Credential.ANONYMOUS:
         return "an anonymous caller changed something"
     if unsafe and caller.scopes == frozenset({"read"}):
