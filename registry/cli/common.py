@@ -1,10 +1,11 @@
-"""Turning parsed arguments into `Settings`, shared by the command groups."""
+"""What the command groups share: `Settings` from parsed arguments, logging, tables."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +35,12 @@ def setup_logging(level: str) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print rows under headers, each column as wide as its widest cell (three spaces apart)."""
+    cells = [list(map(str, headers)), *([str(cell) for cell in row] for row in rows)]
+    widths = [max(len(line[column]) for line in cells) for column in range(len(headers))]
+    for line in cells:
+        padded = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        print("   ".join(padded).rstrip())

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.auth.robots import ROBOT_ACTIONS
+from registry.cli.common import print_table
 from registry.cli.hubdata import CLI_ACTOR, run_with_engine
 from registry.cli.token import duration
 from registry.db.robot_queries import RobotRecord
@@ -95,16 +96,19 @@ def run_ls(args: argparse.Namespace) -> int:
     status, robots = run_with_engine(args, lambda engine: _robots(engine).robots(args.org))
     if robots is not None:
         now = datetime.now(UTC)
-        print(f"{'LOGIN':<40} {'ACTIONS':<18} {'EXPIRES':<20} {'LAST USED':<20} REPOSITORIES")
-        for robot in robots:
-            login = robot_name(robot.org, robot.name)
-            expires = _when(robot.expires_at) + (" (expired)" if robot.expires_at <= now else "")
-            actions = ",".join(sorted(robot.actions))
-            repositories = " ".join(robot.patterns)
-            print(
-                f"{login:<40} {actions:<18} {expires:<20} {_when(robot.last_used_at):<20} "
-                f"{repositories}"
-            )
+        print_table(
+            ("LOGIN", "ACTIONS", "EXPIRES", "LAST USED", "REPOSITORIES"),
+            [
+                (
+                    robot_name(robot.org, robot.name),
+                    ",".join(sorted(robot.actions)),
+                    _when(robot.expires_at) + (" (expired)" if robot.expires_at <= now else ""),
+                    _when(robot.last_used_at),
+                    " ".join(robot.patterns),
+                )
+                for robot in robots
+            ],
+        )
     return status
 
 

@@ -20,7 +20,7 @@ from registry.auth.keystore import (
     signing_key_records,
 )
 from registry.auth.policy import TOKEN_SCOPES
-from registry.cli.common import settings_from_args
+from registry.cli.common import print_table, settings_from_args
 from registry.cli.hubdata import CLI_ACTOR, run_accounts, run_with_engine
 from registry.hub.accounts import AccountService
 from registry.keysecret import key_encryption_secret
@@ -105,12 +105,19 @@ def run_add(args: argparse.Namespace) -> int:
 def run_ls(args: argparse.Namespace) -> int:
     status, tokens = run_accounts(args, lambda accounts: accounts.tokens(args.user))
     if tokens is not None:
-        print(f"{'ID':<6} {'NAME':<20} {'SCOPES':<24} {'CREATED':<20} STATE")
-        for token in tokens:
-            created = token.created_at.strftime("%Y-%m-%d %H:%M:%S")
-            state = "revoked" if token.revoked_at else "active"
-            scopes = ",".join(sorted(token.scopes))
-            print(f"{token.id:<6} {token.name:<20} {scopes:<24} {created:<20} {state}")
+        print_table(
+            ("ID", "NAME", "SCOPES", "CREATED", "STATE"),
+            [
+                (
+                    token.id,
+                    token.name,
+                    ",".join(sorted(token.scopes)),
+                    token.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "revoked" if token.revoked_at else "active",
+                )
+                for token in tokens
+            ],
+        )
     return status
 
 
@@ -127,11 +134,17 @@ def run_rm(args: argparse.Namespace) -> int:
 def run_keys(args: argparse.Namespace) -> int:
     status, records = run_with_engine(args, signing_key_records)
     if records:
-        print(f"{'KEY ID':<60} {'CREATED':<20} STATE")
-        for index, record in enumerate(records):
-            created = record.created_at.strftime("%Y-%m-%d %H:%M:%S")
-            state = "signs" if index == len(records) - 1 else "verifies"
-            print(f"{record.kid:<60} {created:<20} {state}")
+        print_table(
+            ("KEY ID", "CREATED", "STATE"),
+            [
+                (
+                    record.kid,
+                    record.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "signs" if index == len(records) - 1 else "verifies",
+                )
+                for index, record in enumerate(records)
+            ],
+        )
     return status
 
 

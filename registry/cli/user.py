@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from registry.auth.credentials import new_password
+from registry.cli.common import print_table
 from registry.cli.hubdata import CLI_ACTOR, read_password, run_accounts
 from registry.hub.accounts import AccountService
 
@@ -75,8 +76,12 @@ def run_rm(args: argparse.Namespace) -> int:
 def run_ls(args: argparse.Namespace) -> int:
     status, users = run_accounts(args, lambda accounts: accounts.users())
     if users is not None:
-        print(f"{'NAME':<24} {'ADMIN':<6} CREATED")
-        for user in users:
-            created = user.created_at.strftime("%Y-%m-%d %H:%M:%S")
-            print(f"{user.name:<24} {'yes' if user.is_admin else 'no':<6} {created}")
+        print_table(
+            ("NAME", "ADMIN", "CREATED"),
+            [
+                (user.name, "yes" if user.is_admin else "no",
+                 user.created_at.strftime("%Y-%m-%d %H:%M:%S"))
+                for user in users
+            ],
+        )
     return status
