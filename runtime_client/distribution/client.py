@@ -44,6 +44,7 @@ UPLOAD_CHUNK = 16 * 1024 * 1024  # bytes per PATCH of a chunked upload
 WRITE_BATCH = 1024 * 1024  # bytes handed to the writer thread at once
 RETRIES = 4  # per blob transfer, after the first attempt
 _TRANSIENT = (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError)
+SEARCH_SCOPE = "registry:catalog:search"  # what a token must claim to search as its account
 
 
 def worth_retrying(error: BaseException) -> bool:
@@ -431,8 +432,23 @@ class RegistryClient:
     # -- search ----------------------------------------------------------------------------
 
     async def search(self, term: str, limit: int) -> dict[str, Any]:
-        """Docker's v1 search: `GET /v1/search?q=&n=&page=1`."""
-        response = await self.request("GET", "/v1/search", [],
+        """Docker's v1 search: `GET /v1/search?q=&n=&page=1`.
+
+        Search answers anyone, so no challenge would ever ask for the saved login: with one,
+        the token for `registry:catalog:search` (or basic auth) is fetched up front, as the
+        Docker daemon does, so that the user's private repositories are found too.
+        """
+        scopes = [SEARCH_SCOPE]
+        if self._credentials is not None and tuple(scopes) not in self._auth:
+            target = self.url("/v2/")
+            try:
+                async with self._session.get(target) as ping:
+                    challenge = ping.headers.get("WWW-Authenticate", "")
+            except _TRANSIENT as exc:
+                raise RegistryRequestError(f'GET "{target}": {exc}') from exc
+            if ping.status == 401 and challenge:
+                await self._answer(challenge, tuple(scopes))
+        response = await self.request("GET", "/v1/search", scopes,
                                       params={"q": term, "n": str(limit), "page": "1"})
         if response.status != 200:
             raise await self._fail(response, f"search {self.host}")

@@ -147,7 +147,11 @@ def test_login_push_pull_search_against_the_hub(berth: BerthCli, hub_factory, tm
     assert berth("push", official).stderr.count("Mounted from admin/app") == 3
     search = berth("search", "--format", "{{.Name}} {{.IsOfficial}}", f"{hub.host}/busybox")
     assert search.stdout.splitlines() == ["busybox [OK]"]
+    # The saved login finds the user's own private repository, as `docker search` does.
+    mine = berth("search", "--format", "{{.Name}}", f"{hub.host}/app").stdout
+    assert mine.split() == ["admin/app"]
     berth("logout", hub.host)
+    assert berth("search", "--format", "{{.Name}}", f"{hub.host}/app").stdout == ""
     other = BerthCli(tmp_path / "anonymous")
     other("pull", official)  # official images are public
     result = other("pull", private, check=False)
