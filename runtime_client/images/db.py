@@ -11,6 +11,8 @@ failing on lock upgrades. The schema is created on first open (inside such a tra
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +136,24 @@ def _add_generation(conn: Connection) -> None:
         conn.exec_driver_sql(trigger)
 
 
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the database to WAL (a no-op once it is), waiting out other processes.
+
+    SQLite does not call the busy handler for this pragma while another connection is opening
+    the same new database, so a second `berth` started at once got "database is locked"; the
+    switch is retried for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def open_engine(root: Path) -> Engine:
     """Open (creating when needed) `<root>/images.db`."""
     root.mkdir(parents=True, exist_ok=True)
@@ -146,7 +166,7 @@ def open_engine(root: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
