@@ -28,12 +28,13 @@ def async_url(url: str) -> str:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # First, so that the pragmas below wait for another process's lock instead of failing.
+    cursor.execute("PRAGMA busy_timeout=10000")
     # WAL lets readers run beside a writer; several hub processes may share the file.
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a commit returns (and becomes visible) only once the WAL is on disk.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
