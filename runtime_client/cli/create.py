@@ -30,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="publish all exposed ports to random ports")
     parser.add_argument("--expose", action="append", default=[], help="expose a port")
     parser.add_argument("--dns", action="append", default=[], help="set custom DNS servers")
+    parser.add_argument("--dns-search", action="append", default=[],
+                        help="set custom DNS search domains ('.' for none)")
+    parser.add_argument("--dns-option", "--dns-opt", action="append", default=[],
+                        dest="dns_option", help="set DNS options")
     parser.add_argument("--mac-address", default="", help="container MAC address")
     parser.add_argument("--add-host", action="append", default=[],
                         help="add a custom host-to-IP mapping (host:ip)")
@@ -95,7 +99,9 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
         image=args.image, command=tuple(args.command), name=args.name, tty=args.tty,
         interactive=args.interactive, detach=detach, auto_remove=args.auto_remove,
         restart=args.restart, publish=tuple(args.publish), publish_all=args.publish_all,
-        expose=tuple(args.expose), dns=tuple(args.dns), mac_address=args.mac_address,
+        expose=tuple(args.expose), dns=tuple(args.dns),
+        dns_search=tuple(args.dns_search), dns_options=tuple(args.dns_option),
+        mac_address=args.mac_address,
         add_host=tuple(args.add_host), network=args.network,
         network_aliases=tuple(args.network_alias), ip=args.ip, cpu_shares=args.cpu_shares,
         memory=args.memory, volumes=tuple(args.volume), env=tuple(args.env),

@@ -16,7 +16,13 @@ from pathlib import Path
 from runtime_client.container_errors import InvalidOptionError
 from runtime_client.network.model import HOST, NONE
 from runtime_client.ops.context import Context, ResolvedImage
-from runtime_client.ops.flag_checks import check_dns, check_extra_host, check_mac, check_restart
+from runtime_client.ops.flag_checks import (
+    check_dns,
+    check_dns_search,
+    check_extra_host,
+    check_mac,
+    check_restart,
+)
 from runtime_client.ops.resources import parse_memory, resolve_resources
 from runtime_client.ops.security import resolve_security
 from runtime_client.runtime.container import Container, NetworkAttachment, PortBinding
@@ -46,6 +52,8 @@ class CreateOptions:
     publish_all: bool = False
     expose: tuple[str, ...] = ()
     dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
     mac_address: str = ""
     add_host: tuple[str, ...] = ()
     network: str = ""
@@ -172,6 +180,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
     restart = check_restart(opts.restart)
     extra_hosts = [check_extra_host(h) for h in opts.add_host]
     dns = [check_dns(d) for d in opts.dns]
+    dns_search = [check_dns_search(d) for d in opts.dns_search]
     mac = check_mac(opts.mac_address)
     image = ctx.images.resolve(opts.image)
     rc = image.run_config
@@ -216,6 +225,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
             open_stdin=opts.interactive, labels=labels, exposed_ports=_exposed(image, opts),
             binds=list(opts.volumes), ports=ports, publish_all=opts.publish_all,
             network_mode=network.name, networks=networks, dns=dns,
+            dns_search=dns_search, dns_options=list(opts.dns_options),
             extra_hosts=extra_hosts, mac_address=mac, memory=memory,
             cpu_shares=opts.cpu_shares, restart_policy=restart,
             auto_remove=opts.auto_remove, runtime=opts.runtime,

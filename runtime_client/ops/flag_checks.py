@@ -1,5 +1,6 @@
 """Checks of `create`/`run` flags the docker CLI or dockerd refuses before a container exists:
-the restart policy, `--add-host`, `--dns` and `--mac-address`, with Docker's messages."""
+the restart policy, `--add-host`, `--dns`, `--dns-search` and `--mac-address`, with Docker's
+messages."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import re
 
 from runtime_client.container_errors import InvalidFlagError, InvalidOptionError
 
-__all__ = ["HOST_GATEWAY", "check_dns", "check_extra_host", "check_mac", "check_restart"]
+__all__ = [
+    "HOST_GATEWAY",
+    "check_dns",
+    "check_dns_search",
+    "check_extra_host",
+    "check_mac",
+    "check_restart",
+]
 
 HOST_GATEWAY = "host-gateway"
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
@@ -17,6 +25,10 @@ _MAC = re.compile(r"^(?:[0-9A-Fa-f]{2}([:-]))(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{
                   r"(?:(?:\1[0-9A-Fa-f]{2}){2}(?:(?:\1[0-9A-Fa-f]{2}){12})?)?$"
                   r"|^[0-9A-Fa-f]{4}(?:\.[0-9A-Fa-f]{4}){2}(?:(?:\.[0-9A-Fa-f]{4}){1}"
                   r"(?:(?:\.[0-9A-Fa-f]{4}){6})?)?$")
+
+# Labels of letters, digits and inner hyphens, joined by dots (the docker CLI's check).
+_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*"
+                     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 
 
 def check_restart(value: str) -> str:
@@ -81,6 +93,20 @@ def check_dns(value: str) -> str:
         raise _flag_error("--dns", value,
                           f"IP address is not correctly formatted: {value}") from None
     return value
+
+
+def check_dns_search(value: str) -> str:
+    """`--dns-search DOMAIN` ("." for none), without its trailing dot, as the docker CLI keeps it.
+
+    Raises:
+        InvalidFlagError: not a domain name.
+    """
+    if value == ".":
+        return value
+    domain = value.removesuffix(".")
+    if len(domain) > 255 or not _DOMAIN.fullmatch(domain):
+        raise _flag_error("--dns-search", value, f"{domain} is not a valid domain")
+    return domain
 
 
 def check_mac(value: str) -> str:

@@ -136,6 +136,8 @@ class Container:
     network_mode: str = "bridge"
     networks: dict[str, NetworkAttachment] = field(default_factory=dict)
     dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)  # replaces the host's; "." for none
+    dns_options: list[str] = field(default_factory=list)  # replaces the host's
     extra_hosts: list[str] = field(default_factory=list)
     mac_address: str = ""
     memory: int = 0  # bytes, 0 = unlimited

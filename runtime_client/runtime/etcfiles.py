@@ -42,8 +42,12 @@ def with_host_gateway(extra_hosts: Sequence[str], gateway: str) -> list[str]:
 
 
 def resolv_conf(host_resolv: str, dns_servers: Sequence[str], network_dns: Sequence[str],
-                search: Sequence[str] = ()) -> str:
+                search: Sequence[str] = (), dns_search: Sequence[str] = (),
+                dns_options: Sequence[str] = ()) -> str:
     """/etc/resolv.conf: the network's DNS (aardvark) first, then --dns, else the host's.
+
+    As dockerd: --dns-search replaces every search domain (a lone "." leaves none), and
+    --dns-option replaces the host's options.
 
     On a network with DNS its server comes first even with --dns, so peers keep resolving by
     name as with Docker's embedded server (which also forwards other names to --dns; berth
@@ -68,6 +72,10 @@ def resolv_conf(host_resolv: str, dns_servers: Sequence[str], network_dns: Seque
             options += fields[1:]
     out = []
     all_search = list(search) + host_search
+    if dns_search:
+        all_search = [] if list(dns_search) == ["."] else list(dns_search)
+    if dns_options:
+        options = list(dns_options)
     if all_search:
         out.append("search " + " ".join(all_search))
     out += [f"nameserver {s}" for s in servers]

@@ -130,7 +130,8 @@ def _write_etc_files(ctx: Context, container: Container) -> list[BindMount]:
                                              extra_hosts, []))
     (cdir / "hostname").write_text(container.hostname + "\n")
     (cdir / "resolv.conf").write_text(
-        etcfiles.resolv_conf(host_resolv, container.dns, network_dns, search))
+        etcfiles.resolv_conf(host_resolv, container.dns, network_dns, search,
+                             container.dns_search, container.dns_options))
     # As dockerd: with --read-only these three are read-only too.
     return [BindMount(str(cdir / f), f"/etc/{f}", readonly=container.readonly_rootfs)
             for f in ("hosts", "hostname", "resolv.conf")]

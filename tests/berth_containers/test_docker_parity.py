@@ -467,3 +467,21 @@ def test_ps_table_format_matches(docker: DockerDaemon, clean: BerthCli,
     assert b[0] == d[0] == ["NAMES", "COMMAND", "STATE"]
     assert [cells for cells in b if cells[0] == "parity-fmt"] == [
         cells for cells in d if cells[0] == "parity-fmt"]
+
+
+def test_dns_search_and_options_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    # The search and options lines; the nameservers depend on each tool's network.
+    def lines(result: object) -> list[str]:
+        text = result.stdout  # type: ignore[attr-defined]
+        return [line for line in text.splitlines() if line.startswith(("search", "options"))]
+
+    for flags in (("--dns-search", "corp.test", "--dns-search", "lab.test.",
+                   "--dns-option", "ndots:2", "--dns-opt", "timeout:3"),
+                  ("--dns-search", ".")):
+        d, b = both(docker, clean, image, "--rm", "--net", "none", *flags, "cat\0/etc/resolv.conf")
+        assert d.returncode == b.returncode == 0  # type: ignore[attr-defined]
+        assert lines(b) == lines(d), flags
+    d, b = both(docker, clean, image, "--rm", "--dns-search", "bad_domain!", "true")
+    assert d.returncode == b.returncode == 125  # type: ignore[attr-defined]
+    assert "bad_domain! is not a valid domain" in b.stderr  # type: ignore[attr-defined]
+    assert "bad_domain! is not a valid domain" in d.stderr  # type: ignore[attr-defined]

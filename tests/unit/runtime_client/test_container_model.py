@@ -104,6 +104,13 @@ def test_etc_files() -> None:
     # --dns on a network with DNS: the network's server stays first, so peers resolve.
     assert resolv_conf(host_resolv, ["9.9.9.9"], ["10.89.1.1"], ["dns.podman"]) == (
         "search dns.podman example\nnameserver 10.89.1.1\nnameserver 9.9.9.9\n")
+    # --dns-search replaces every search domain ("." leaves none); --dns-option the options.
+    with_options = host_resolv + "options edns0\n"
+    assert resolv_conf(with_options, [], ["10.89.1.1"], ["dns.podman"], ["corp.test"],
+                       ["ndots:2"]) == (
+        "search corp.test\nnameserver 10.89.1.1\noptions ndots:2\n")
+    assert resolv_conf(with_options, [], [], [], ["."]) == (
+        "nameserver 10.0.0.2\noptions edns0\n")
 
 
 def test_views() -> None:
