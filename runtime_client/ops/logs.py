@@ -1,7 +1,9 @@
-"""`berth logs [-f] [--tail N] [-t]`: read conmon's k8s-file log.
+"""`berth logs [-f] [--tail N] [-t] [--since T] [--until T]`: read conmon's k8s-file log.
 
 Each log line is `<RFC3339Nano timestamp> <stdout|stderr> <F|P> <text>`; `P` marks a partial
 line (conmon splits long lines and lines without a newline yet), `F` the last piece.
+As with dockerd's json-file logs, `--tail` picks the last lines first and `--since`/`--until`
+(both inclusive) then filter them; `--follow` ends once lines pass `--until`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,6 +33,8 @@ class LogsOptions:
     follow: bool = False
     tail: str = "all"
     timestamps: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,34 @@ def docker_timestamp(stamp: str) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
 
 
+def _moment(stamp: str) -> datetime | None:
+    match = _STAMP.match(stamp)
+    if match is None:
+        return None
+    seconds, fraction, offset = match.groups()
+    moment = datetime.fromisoformat(seconds + (offset or "+00:00"))
+    return moment + timedelta(microseconds=int((fraction or "0")[:6].ljust(6, "0")))
+
+
+class _Window:
+    """Which lines `--since`/`--until` let through, and when following may stop."""
+
+    def __init__(self, since: datetime | None, until: datetime | None) -> None:
+        self.since, self.until = since, until
+        self.passed_until = False
+
+    def admits(self, line: LogLine) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        moment = _moment(line.timestamp)
+        if moment is None:
+            return True
+        if self.until is not None and moment > self.until:
+            self.passed_until = True
+            return False
+        return self.since is None or moment >= self.since
+
+
 def _emit(line: LogLine, stdout: BinaryIO, stderr: BinaryIO, timestamps: bool) -> None:
     out = stderr if line.stream == "stderr" else stdout
     prefix = (docker_timestamp(line.timestamp).encode() + b" ") if timestamps else b""
@@ -102,6 +134,7 @@ def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) ->
         NoSuchContainerError, InvalidOptionError: bad --tail.
     """
     count = _tail_count(opts.tail)
+    window = _Window(opts.since, opts.until)
     container = ctx.containers.find(opts.container)
     path = ctx.layout.container_log(container.id)
     if count == 0:
@@ -109,8 +142,9 @@ def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) ->
     else:
         lines = deque(read_lines(path), maxlen=count)
     for line in lines:
-        _emit(line, stdout, stderr, opts.timestamps)
-    if not opts.follow:
+        if window.admits(line):
+            _emit(line, stdout, stderr, opts.timestamps)
+    if not opts.follow or window.passed_until:
         return
     offset = path.stat().st_size if path.exists() else 0
     pending: dict[str, bytes] = {}
@@ -127,9 +161,11 @@ def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) ->
             *complete, buffer = buffer.split(b"\n")
             for raw in complete:
                 parsed = _parse(raw, pending)
-                if parsed is not None:
+                if parsed is not None and window.admits(parsed):
                     _emit(parsed, stdout, stderr, opts.timestamps)
+            if window.passed_until:
+                return
             continue
-        if not still_running:
+        if not still_running or (opts.until is not None and datetime.now(UTC) > opts.until):
             return
         time.sleep(0.1)

@@ -389,6 +389,28 @@ def test_log_timestamps_match(docker: DockerDaemon, clean: BerthCli, image: str)
         assert stamped.match(tool("logs", "-t", "parity-logs").stdout.strip())
 
 
+def test_log_since_and_until_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    outcomes = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "--name", "parity-window", "--net", "none", img, "sh", "-c",
+             "echo one; sleep 1.2; echo two; sleep 1.2; echo three")
+        stamps = [line.split()[0] for line in
+                  tool("logs", "-t", "parity-window").stdout.splitlines()]
+        seen = []
+        for flags in (("--since", stamps[1]), ("--until", stamps[1]),
+                      ("--since", stamps[1], "--until", stamps[1]), ("--since", "1h"),
+                      ("--until", "1h"), ("--tail", "2", "--since", stamps[2]),
+                      ("--since", "yesterday")):
+            result = tool("logs", *flags, "parity-window", check=False)
+            seen.append((result.returncode, result.stdout))
+        outcomes.append(seen)
+    docker_seen, berth_seen = outcomes
+    assert docker_seen[:6] == [(0, "two\nthree\n"), (0, "one\ntwo\n"), (0, "two\n"),
+                               (0, "one\ntwo\nthree\n"), (0, ""), (0, "three\n")]
+    assert berth_seen[:6] == docker_seen[:6]
+    assert docker_seen[6][0] != 0 and berth_seen[6][0] != 0
+
+
 def test_stop_of_several_containers_runs_in_parallel(docker: DockerDaemon, clean: BerthCli,
                                                      image: str) -> None:
     names = ["parity-stop-a", "parity-stop-b", "parity-stop-c"]
