@@ -1,13 +1,16 @@
-"""`berth ps` / `berth container ls [-a] [-q]`."""
+"""`berth ps` / `berth container ls [-a] [-q] [-n N] [-l] [--filter KEY=VALUE]`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from runtime_client.container_errors import NoSuchContainerError
+from runtime_client.errors import RuntimeClientError
+from runtime_client.humanize import parse_time
 from runtime_client.ops.context import Context
+from runtime_client.ops.ps_filters import ContainerFilter
 from runtime_client.ops.views import ps_row
 from runtime_client.runtime import lifecycle
 from runtime_client.runtime.container import Status
@@ -21,18 +24,41 @@ class PsOptions:
     quiet: bool = False
     format: str | None = None
     no_trunc: bool = False
+    last: int = -1  # -n: the N most recently created, in every state (-1: not given)
+    filters: ContainerFilter = field(default_factory=lambda: ContainerFilter({}))
 
 
 def ps(ctx: Context, opts: PsOptions) -> list[dict[str, Any]]:
-    """Rows for `ps`, newest first (only running containers without -a)."""
+    """Rows for `ps`, newest first (only running containers without -a, -n or a filter
+    that asks for stopped ones).
+
+    Raises:
+        NoSuchContainerError: a `before`/`since` filter names no container.
+    """
     now = datetime.now(UTC)
+    every_state = opts.all or opts.last != -1 or opts.filters.shows_stopped()
+
+    def created_of(ref: str) -> datetime:
+        return parse_time(ctx.containers.find(ref).created) or now
+
+    def image_id(ref: str) -> str | None:
+        try:
+            return ctx.images.resolve(ref).id
+        except RuntimeClientError:
+            return None
+
     rows = []
-    for container in ctx.containers.list():
+    for container in sorted(ctx.containers.list(), key=lambda c: parse_time(c.created) or now,
+                            reverse=True):
+        if 0 < opts.last <= len(rows):  # dockerd: a limit of 0 is none
+            break
         try:
             container = lifecycle.refresh(ctx, container)
         except NoSuchContainerError:
             continue  # removed meanwhile (an --rm container's cleanup)
-        if not opts.all and container.status not in (Status.RUNNING, Status.PAUSED):
+        if not every_state and container.status not in (Status.RUNNING, Status.PAUSED):
+            continue
+        if opts.filters and not opts.filters.keeps(container, image_id, created_of):
             continue
         row = ps_row(container, now)
         if opts.no_trunc:

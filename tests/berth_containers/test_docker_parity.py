@@ -411,6 +411,39 @@ def test_log_since_and_until_match(docker: DockerDaemon, clean: BerthCli, image:
     assert docker_seen[6][0] != 0 and berth_seen[6][0] != 0
 
 
+def test_ps_filters_and_last_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    queries = [
+        ("--filter", "name=pf-"), ("--filter", "name=^/pf-a$"), ("-a", "--filter", "name=pf-"),
+        ("--filter", "status=exited", "--filter", "name=pf-"),
+        ("--filter", "exited=3"), ("-a", "--filter", "exited=0", "--filter", "exited=3"),
+        ("-a", "--filter", "label=pf"), ("-a", "--filter", "label=pf=two"),
+        ("-a", "--filter", "label=pf", "--filter", "label=other"),
+        ("-a", "--filter", "before=pf-c", "--filter", "name=pf-"),
+        ("-a", "--filter", "since=pf-a", "--filter", "name=pf-"),
+        ("-a", "--filter", "status=created", "--filter", "name=pf-"),
+        ("-n", "2", "--filter", "name=pf-"), ("-l", "--filter", "name=pf-"),
+        ("--filter", "bogus=1"), ("--filter", "status=sleepy"), ("--filter", "nonsense"),
+    ]
+    outcomes = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        tool("run", "--name", "pf-a", "--label", "pf=one", "--net", "none", img,
+             "sh", "-c", "exit 3", check=False)
+        tool("run", "-d", "--name", "pf-b", "--label", "pf=two", "--label", "other=x",
+             "--net", "none", img, "sleep", "60")
+        tool("create", "--name", "pf-c", "--net", "none", img, "true")
+        seen = []
+        for query in queries:
+            result = tool("ps", *query, "--format", "{{.Names}}", check=False)
+            seen.append((query, result.returncode, sorted(result.stdout.split())))
+        tool("rm", "-f", "pf-a", "pf-b", "pf-c")
+        outcomes.append(seen)
+    docker_seen, berth_seen = outcomes
+    assert docker_seen[0][2] == ["pf-b"] and docker_seen[2][2] == ["pf-a", "pf-b", "pf-c"]
+    for theirs, ours in zip(docker_seen, berth_seen, strict=True):
+        assert ours[2] == theirs[2], ours[0]
+        assert (ours[1] == 0) == (theirs[1] == 0), ours[0]
+
+
 def test_stop_of_several_containers_runs_in_parallel(docker: DockerDaemon, clean: BerthCli,
                                                      image: str) -> None:
     names = ["parity-stop-a", "parity-stop-b", "parity-stop-c"]
