@@ -5,7 +5,9 @@ Container-side options (issue 6) are added here beside these, one dataclass per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from runtime_client.ops.image_filters import ImageFilter
 
 __all__ = [
     "ImageInspectOptions",
@@ -59,6 +61,7 @@ class ImagesOptions:
     quiet: bool = False
     format: str | None = None  # "table", "json" or a {{.Field}} template
     no_trunc: bool = False
+    filters: ImageFilter = field(default_factory=lambda: ImageFilter({}))
 
 
 @dataclass(frozen=True, slots=True)

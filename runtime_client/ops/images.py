@@ -27,12 +27,23 @@ def image_rows(stores: Stores, opts: ImagesOptions, now: datetime) -> list[dict[
     if opts.repository:
         ref = parse_reference(opts.repository, default, default_tag=None)
         wanted_repo, wanted_tag = repository_of(ref), ref.tag
+    filters = opts.filters
+
+    def created_of(ref: str) -> datetime | None:
+        return parse_time(stores.images.resolve(ref).created)
+
     rows = []
     for image in stores.images.list():
+        if filters and not filters.keeps(image, created_of):
+            continue
         for repo, tag in _names(image) or [("<none>", "<none>")]:
             if wanted_repo and (repo != wanted_repo or (wanted_tag and tag != wanted_tag)):
                 continue
-            rows.append(_row(image, repo, tag, default, now, opts.no_trunc))
+            row = _row(image, repo, tag, default, now, opts.no_trunc)
+            name = row["Repository"] + (f":{tag}" if tag != "<none>" else "")
+            if filters and not filters.keeps_name(name):
+                continue
+            rows.append(row)
     return rows
 
 

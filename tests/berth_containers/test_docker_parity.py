@@ -444,6 +444,36 @@ def test_ps_filters_and_last_match(docker: DockerDaemon, clean: BerthCli, image:
         assert (ours[1] == 0) == (theirs[1] == 0), ours[0]
 
 
+def test_image_filters_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    names = ["pfimg/one:v1", "pfimg/one:v2", "pfimg/team/two:v1", "other/pfimg:v1"]
+    queries = [
+        ("--filter", "reference=pfimg/*"), ("--filter", "reference=pfimg/*:v1"),
+        ("--filter", "reference=pfimg/**"), ("--filter", "reference=*/pfimg"),
+        ("--filter", "reference=pfimg/one"), ("--filter", "reference=pfimg/[ot]*"),
+        ("--filter", "reference=pfimg/one:v?", "--filter", "reference=other/*"),
+        ("--filter", "reference=pfimg/*", "--filter", "dangling=false"),
+        ("--filter", "reference=pfimg/*", "--filter", "dangling=true"),
+        ("--filter", "reference=pfimg/*", "--filter", "label=no-such"),
+        ("--filter", "reference=pfimg/*", "--filter", "before=pfimg/one:v1"),
+        ("--filter", "bogus=1"), ("--filter", "dangling=maybe"),
+    ]
+    outcomes = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        for name in names:
+            tool("tag", img, name)
+        seen = []
+        for query in queries:
+            result = tool("images", *query, "--format", "{{.Repository}}:{{.Tag}}", check=False)
+            seen.append((query, result.returncode, sorted(result.stdout.split())))
+        tool("rmi", *names)
+        outcomes.append(seen)
+    docker_seen, berth_seen = outcomes
+    assert docker_seen[1][2] == ["pfimg/one:v1"]
+    for theirs, ours in zip(docker_seen, berth_seen, strict=True):
+        assert ours[2] == theirs[2], ours[0]
+        assert (ours[1] == 0) == (theirs[1] == 0), ours[0]
+
+
 def test_stop_of_several_containers_runs_in_parallel(docker: DockerDaemon, clean: BerthCli,
                                                      image: str) -> None:
     names = ["parity-stop-a", "parity-stop-b", "parity-stop-c"]
