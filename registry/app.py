@@ -37,6 +37,7 @@ from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
+from registry.hub.immutability import ImmutabilityService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
 from registry.hub.signature_policies import SignaturePolicyService
@@ -161,6 +162,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         writer=writer,
     )
     app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
+    app[keys.IMMUTABILITY] = ImmutabilityService(engine, audit)
     app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.FILESYSTEM] = ImageFilesystem(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.WEB_SESSIONS] = SessionStore(engine)

@@ -27,6 +27,7 @@ __all__ = [
     "RangeInvalidError",
     "RegistryError",
     "SizeInvalidError",
+    "TagImmutableError",
     "TagInvalidError",
     "TooManyRequestsError",
     "UnauthorizedError",
@@ -148,6 +149,24 @@ class DeniedError(RegistryError):
 
 class UnsignedContentError(DeniedError):
     """The repository requires content trust and the manifest asked for is not signed."""
+
+
+class TagImmutableError(DeniedError):
+    """An immutability rule holds the tag: it may not move to another digest or be deleted."""
+
+    @classmethod
+    def held(
+        cls, repository: str, tag: str, rule: int, pattern: str, scope: str, refused: str
+    ) -> TagImmutableError:
+        """The refusal of `refused` (e.g. `delete tag`) naming the tag and the rule."""
+        return cls(
+            f"tag {tag!r} of {repository} is immutable (rule {rule} {pattern!r} on {scope}):"
+            f" cannot {refused}; remove the rule first",
+            tag=tag,
+            rule=rule,
+            pattern=pattern,
+            scope=scope,
+        )
 
 
 class InsufficientScopeError(DeniedError):

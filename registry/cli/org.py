@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from registry.auth.policy import ROLES
 from registry.cli.hubdata import CLI_ACTOR, run_accounts
+from registry.cli.immutable import add_immutable_arguments, run_immutable
 from registry.cli.policy import add_policy_arguments, run_org_policy
 from registry.hub.accounts import AccountService
 
@@ -63,6 +64,13 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
         "namespace",
     )
     add_policy_arguments(policy)
+    immutable = verb(
+        "immutable",
+        "immutability rules: tag patterns no one may overwrite or delete in the namespace",
+        run_immutable,
+        "scope",
+    )
+    add_immutable_arguments(immutable)
 
 
 def _run(args: argparse.Namespace, action: Callable, done: str) -> int:

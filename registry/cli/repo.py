@@ -1,5 +1,5 @@
-"""`berth-hub repo ...`: repository settings: whether pulls need content trust, and which
-signatures count (the signature policy)."""
+"""`berth-hub repo ...`: repository settings: whether pulls need content trust, which
+signatures count (the signature policy), and which tags are immutable."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.cli.hubdata import CLI_ACTOR, run_with_engine
+from registry.cli.immutable import add_immutable_arguments, run_immutable
 from registry.cli.policy import add_policy_arguments, run_repo_policy
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
@@ -36,6 +37,13 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     add_policy_arguments(policy)
     add_common(policy)
     policy.set_defaults(func=run_repo_policy)
+    immutable = verbs.add_parser(
+        "immutable", help="immutability rules: tag patterns no one may overwrite or delete"
+    )
+    immutable.add_argument("scope", metavar="name", help="repository, e.g. team/app")
+    add_immutable_arguments(immutable)
+    add_common(immutable)
+    immutable.set_defaults(func=run_immutable)
 
 
 def run_trust_required(args: argparse.Namespace) -> int:

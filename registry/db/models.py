@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "Blob",
+    "ImmutableTagRule",
     "Manifest",
     "ManifestReference",
     "Repository",
@@ -74,6 +75,24 @@ class SignaturePolicyDocument(Base):
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImmutableTagRule(Base):
+    """Tags matching `pattern` in `scope` keep their digest and cannot be deleted.
+
+    `scope` is a namespace (every repository in it) or a full repository name; the two never
+    collide, as repository names hold a `/` and namespace names do not.
+    """
+
+    __tablename__ = "immutable_tag_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(255))
+    pattern: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("scope", "pattern"),)
 
 
 class Blob(Base):

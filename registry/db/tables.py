@@ -26,6 +26,7 @@ from registry.db.hub_models import (
 )
 from registry.db.models import (
     Blob,
+    ImmutableTagRule,
     Manifest,
     ManifestReference,
     Repository,
@@ -42,6 +43,7 @@ manifests = cast(Table, Manifest.__table__)
 manifest_references = cast(Table, ManifestReference.__table__)
 tags = cast(Table, Tag.__table__)
 signature_policies = cast(Table, SignaturePolicyDocument.__table__)
+immutable_tag_rules = cast(Table, ImmutableTagRule.__table__)
 
 # The hub: accounts, organizations, repository profiles and stars, the audit log.
 users = cast(Table, User.__table__)

@@ -118,6 +118,8 @@ class World:
     config_digest: str
     manifest_digest: str
     counter: itertools.count = field(default_factory=itertools.count)
+    # The immutability rule each scope's removal route removes (made again once removed).
+    rule_ids: dict[str, str] = field(default_factory=dict)
 
     async def restore_repository(self) -> None:
         assert await push(self.hub.client, REPO, "v1", self.alice) == 201
@@ -137,6 +139,19 @@ class World:
             assert resp.status == 204, await resp.text()
         await self.restore_team()
 
+    async def restore_rule(self, scope_path: str) -> None:
+        resp = await self.hub.client.post(
+            f"{scope_path}/immutable-tags", json={"pattern": "walk-*"}, headers=self.alice
+        )
+        assert resp.status == 201, await resp.text()
+        self.rule_ids[scope_path] = str((await resp.json())["id"])
+
+    async def restore_repository_rule(self) -> None:
+        await self.restore_rule(f"/api/v1/repositories/{REPO}")
+
+    async def restore_namespace_rule(self) -> None:
+        await self.restore_rule("/api/v1/namespaces/acme")
+
     async def restore_team(self) -> None:
         resp = await self.hub.client.put("/api/v1/orgs/acme/teams/devs", headers=self.alice)
         assert resp.status in (201, 409), await resp.text()
@@ -149,6 +164,8 @@ RESTORE: dict[str, Callable[[World], Awaitable[None]]] = {
     "hub-user-rm": World.restore_victim,
     "hub-org-rm": World.restore_org,
     "hub-team-rm": World.restore_team,
+    "hub-repo-immutable-rm": World.restore_repository_rule,
+    "hub-namespace-immutable-rm": World.restore_namespace_rule,
 }
 
 
@@ -168,10 +185,12 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "file": "root.json",
         "role": "snapshot",
     }
+    name = route.name
+    scope = f"/api/v1/repositories/{REPO}" if "-repo-" in name else "/api/v1/namespaces/acme"
+    params["rule_id"] = world.rule_ids.get(scope, "0")
     canonical = route.resource.canonical
     wanted = {key: params[key] for key in re.findall(r"\{(\w+)", canonical)}
     url = str(route.resource.url_for(**wanted))
-    name = route.name
     headers = dict(caller.headers)
     body: dict = {}
     own_password = caller.password or PASSWORD
@@ -194,6 +213,8 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-grant-put": {"role": "read"},
         "hub-namespace": {"default_public": False},
         "hub-repo-update": {"description": "walked"},
+        "hub-repo-immutable-add": {"pattern": "walk-*"},
+        "hub-namespace-immutable-add": {"pattern": "walk-*"},
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])
@@ -223,6 +244,8 @@ async def world(aiohttp_client, tmp_path) -> World:
     ).status == 201
     world = World(hub, alice, manifest, sha256(config), sha256(manifest))
     await world.restore_team()
+    await world.restore_repository_rule()
+    await world.restore_namespace_rule()
     return world
 
 
