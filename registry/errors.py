@@ -26,6 +26,7 @@ __all__ = [
     "PaginationInvalidError",
     "RangeInvalidError",
     "RegistryError",
+    "RetentionBusyError",
     "SizeInvalidError",
     "TagImmutableError",
     "TagInvalidError",
@@ -199,5 +200,11 @@ class NotFoundError(RegistryError):
 
 class AlreadyExistsError(RegistryError):
     """A Hub API resource with that name already exists."""
+
+    code = "ALREADY_EXISTS"
+
+
+class RetentionBusyError(RegistryError):
+    """A real retention run of the repository is already in progress (on some replica)."""
 
     code = "ALREADY_EXISTS"

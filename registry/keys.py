@@ -18,6 +18,7 @@ from registry.hub.images import ImageService
 from registry.hub.immutability import ImmutabilityService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.retention import RetentionService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
 from registry.services.blobs import BlobService
@@ -48,6 +49,7 @@ AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
 IMMUTABILITY = web.AppKey("immutability", ImmutabilityService)  # immutable tag rules
+RETENTION = web.AppKey("retention", RetentionService)  # retention policies and runs
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them
 FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing

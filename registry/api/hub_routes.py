@@ -2,15 +2,23 @@
 
 Each route carries its `Rule` (see `registry.auth.rules`), enforced before the handler by
 `registry.api.authorization`. Account management takes a password or a personal access token,
-never a registry bearer token. Names contain `/`: the `.../tags`, `.../immutable-tags` and
-`.../star` routes come first.
+never a registry bearer token. Names contain `/`: the `.../tags`, `.../immutable-tags`,
+`.../retention` and `.../star` routes come first.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from registry.api.hub import accounts, audit, immutability, orgs, repositories, search
+from registry.api.hub import (
+    accounts,
+    audit,
+    immutability,
+    orgs,
+    repositories,
+    retention,
+    search,
+)
 from registry.api.routes import Route
 from registry.auth import handlers as token
 from registry.auth.rules import Rule
@@ -22,6 +30,7 @@ _TEAM = "/api/v1/orgs/{org}/teams/{team}"
 _REPO_RULES = _REPO + "/immutable-tags"
 _NAMESPACE_RULES = "/api/v1/namespaces/{namespace}/immutable-tags"
 _RULE_ID = "/{rule_id:[0-9]{1,9}}"
+_REPO_RETENTION = _REPO + "/retention"
 
 _OPEN, _LISTING, _ADMIN, _ORG = Rule.open(), Rule.listing(), Rule.hub_admin(), Rule.organization()
 _READ_ACCOUNT = Rule.account("read", "read")
@@ -111,6 +120,20 @@ HUB_ROUTES: tuple[Route, ...] = (
         immutability.remove_namespace_rule,
         Rule.namespace(),
     ),
+    Route(
+        "hub-namespace-retention",
+        "GET",
+        "/api/v1/namespaces/{namespace}/retention",
+        retention.get_namespace_policy,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-namespace-retention-put",
+        "PUT",
+        "/api/v1/namespaces/{namespace}/retention",
+        retention.put_namespace_policy,
+        Rule.namespace(),
+    ),
     Route("hub-audit", "GET", "/api/v1/audit", audit.list_events, _ADMIN),
     Route("hub-repos", "GET", "/api/v1/repositories", repositories.list_repositories, _LISTING),
     Route("hub-repo-tags", "GET", _REPO + "/tags", repositories.list_tags, _REPO_PULL),
@@ -127,6 +150,34 @@ HUB_ROUTES: tuple[Route, ...] = (
         "DELETE",
         _REPO_RULES + _RULE_ID,
         immutability.remove_repository_rule,
+        _REPO_OWNER,
+    ),
+    Route(
+        "hub-repo-retention-runs",
+        "GET",
+        _REPO_RETENTION + "/runs",
+        retention.list_runs,
+        _REPO_PULL,
+    ),
+    Route(
+        "hub-repo-retention-run",
+        "POST",
+        _REPO_RETENTION + "/runs",
+        retention.start_run,
+        _REPO_OWNER,
+    ),
+    Route(
+        "hub-repo-retention",
+        "GET",
+        _REPO_RETENTION,
+        retention.get_repository_policy,
+        _REPO_PULL,
+    ),
+    Route(
+        "hub-repo-retention-put",
+        "PUT",
+        _REPO_RETENTION,
+        retention.put_repository_policy,
         _REPO_OWNER,
     ),
     Route("hub-repo-star", "PUT", _REPO + "/star", repositories.star, _STAR),

@@ -215,6 +215,9 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-repo-update": {"description": "walked"},
         "hub-repo-immutable-add": {"pattern": "walk-*"},
         "hub-namespace-immutable-add": {"pattern": "walk-*"},
+        "hub-repo-retention-put": {"policy": {"keep_newest": 100}},
+        "hub-namespace-retention-put": {"policy": {"keep_newest": 100}},
+        "hub-repo-retention-run": {"dry_run": True},
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])
@@ -246,6 +249,13 @@ async def world(aiohttp_client, tmp_path) -> World:
     await world.restore_team()
     await world.restore_repository_rule()
     await world.restore_namespace_rule()
+    # A policy for the run route to run (dry: the walk changes no tag).
+    resp = await hub.client.put(
+        f"/api/v1/repositories/{REPO}/retention",
+        json={"policy": {"keep_newest": 100}},
+        headers=alice,
+    )
+    assert resp.status == 200, await resp.text()
     return world
 
 
