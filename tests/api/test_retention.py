@@ -54,8 +54,11 @@ async def _tags(client) -> list[str]:
 
 async def test_dry_run_and_real_run_agree_on_500_tags(client):
     digests = await _push_tags(client)
-    for tag in PULLED:  # a pull by tag, and one by the digest a tag names
-        resp = await client.get(f"/v2/{REPO}/manifests/{tag}", headers={"Accept": mt.OCI_MANIFEST})
+    # Pulls by tag, and one by the digest a tag names.
+    for reference in [*PULLED[:-1], digests[PULLED[-1]]]:
+        resp = await client.get(
+            f"/v2/{REPO}/manifests/{reference}", headers={"Accept": mt.OCI_MANIFEST}
+        )
         assert resp.status == 200
     resp = await client.post(
         f"/api/v1/repositories/{REPO}/immutable-tags", json={"pattern": IMMUTABLE}
