@@ -1,5 +1,5 @@
-"""Immutable tags seen by real clients: skopeo re-pushing another image over a held tag, and
-the rules managed with `berth-hub`."""
+"""Immutable tags seen by real clients: skopeo and `berth push` putting another image over a
+held tag, and the rules managed with `berth-hub`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.berth_cli import BerthCli
 from tests.support.commands import CommandError
 from tests.support.http import http_request
 from tests.support.hub import REPO_ROOT, HubProcess, repo_env
@@ -76,3 +77,33 @@ def test_rules_from_the_command_line(hub: HubProcess, built_image: BuiltImage) -
     removed = hub_cli(hub, "repo", "immutable", "cli/app", "--remove", rule_id)
     assert removed.returncode == 0, removed.stderr
     assert http_request("DELETE", f"{hub.url}/v2/cli/app/manifests/v1").status == 202
+
+
+@pytest.mark.skopeo
+def test_berth_push_over_an_immutable_tag_fails_with_the_rule(
+    shared_hub: HubProcess,
+    skopeo: Skopeo,
+    oci_layout: OciLayout,
+    built_image: BuiltImage,
+    tmp_path: Path,
+) -> None:
+    held = f"{shared_hub.host}/berth-immutable/app:v1"
+    other = f"{shared_hub.host}/berth-immutable/other:v1"
+    skopeo.copy(oci_layout.reference, f"docker://{held}", "--preserve-digests")
+    arm64 = write_oci_layout(tmp_path / "arm64", "v1", build_image("arm64", built_image.layers[:2]))
+    skopeo.copy(arm64.reference, f"docker://{other}", "--preserve-digests")
+    added = http_request(
+        "POST",
+        f"{shared_hub.url}/api/v1/repositories/berth-immutable/app/immutable-tags",
+        body=json.dumps({"pattern": "v*"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert added.status == 201, added.body
+
+    berth = BerthCli(tmp_path / "berth")
+    berth("pull", other)
+    berth("tag", other, held)
+    pushed = berth("push", held, check=False)
+    assert pushed.returncode != 0
+    assert "immutable" in pushed.stderr and "'v*'" in pushed.stderr
+    assert skopeo.inspect_json(f"docker://{held}")["Digest"] == oci_layout.root_digest
