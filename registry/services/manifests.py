@@ -147,8 +147,10 @@ class ManifestService:
                 held = await queries.tags_at(conn, repository, str(reference))
                 await _refuse_held(conn, repository, held, "delete manifest")
                 return await queries.delete_manifest(conn, repository, str(reference))
-            await _refuse_held(conn, repository, [reference], "delete tag")
-            return await queries.delete_tag(conn, repository, reference)
+            deleted = await queries.delete_tag(conn, repository, reference)
+            if deleted:  # a tag that is not there is unknown, held or not; raising undoes this
+                await _refuse_held(conn, repository, [reference], "delete tag")
+            return deleted
 
         deleted = await self.writer.run(remove)
         if not deleted:

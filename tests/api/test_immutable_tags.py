@@ -64,6 +64,8 @@ async def test_deleting_a_matching_tag_by_tag_or_by_digest_is_refused(client):
     assert "'release-1'" in message
     assert await _tag_digest(client, "team/app", "release-1") == kept.digest
 
+    resp = await client.delete("/v2/team/app/manifests/release-9")  # held, but not there
+    assert resp.status == 404 and await error_code(resp) == "MANIFEST_UNKNOWN"
     assert (await client.delete("/v2/team/app/manifests/dev")).status == 202
     assert (await client.delete(f"/v2/team/app/manifests/{loose.digest}")).status == 202
 
