@@ -129,16 +129,18 @@ class RetentionService:
             InvalidRequestError: the document is not a valid retention policy.
             NotFoundError: no such namespace or repository.
         """
+        policy = None
+        if document is not None:
+            try:
+                policy = RetentionPolicy.from_dict(document)
+            except RetentionPolicyError as exc:
+                raise InvalidRequestError(f"invalid retention policy: {exc}") from exc
         now = self.clock()
         async with self.engine.begin() as conn:
             await _require(conn, scope)
-            if document is None:
+            if policy is None:
                 await retention_queries.delete_policy(conn, scope)
             else:
-                try:
-                    policy = RetentionPolicy.from_dict(document)
-                except RetentionPolicyError as exc:
-                    raise InvalidRequestError(f"invalid retention policy: {exc}") from exc
                 hours = policy.schedule_hours
                 await retention_queries.set_policy(
                     conn,
@@ -149,9 +151,8 @@ class RetentionService:
                     actor,
                     now,
                 )
-        await self.audit.record(
-            actor, "retention-policy", scope, address, policy=document and policy.to_dict()
-        )
+        shown = None if policy is None else policy.to_dict()
+        await self.audit.record(actor, "retention-policy", scope, address, policy=shown)
         return await self.show(scope)
 
     async def run(
