@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from registry.oci import mediatypes as mt
 from tests.api.conftest import error_code, push_image
 
@@ -91,3 +93,23 @@ async def test_bad_patterns_and_unknown_scopes_are_refused(client):
     assert resp.status == 404
     resp = await client.delete("/api/v1/repositories/team/app/immutable-tags/999")
     assert resp.status == 404
+
+
+async def test_racing_pushes_of_a_new_held_tag_leave_one_winner(client):
+    await push_image(client, "team/app", "seed")
+    await _add_rule(client, "/api/v1/repositories/team/app", "v*")
+    images = [await push_image(client, "team/app", None, seed=str(i)) for i in range(6)]
+
+    async def put(tag: str, payload: bytes) -> int:
+        resp = await client.put(
+            f"/v2/team/app/manifests/{tag}",
+            data=payload,
+            headers={"Content-Type": mt.OCI_MANIFEST},
+        )
+        return resp.status
+
+    for tag in ("v1", "v2", "v3"):
+        statuses = await asyncio.gather(*(put(tag, image.payload) for image in images))
+        assert sorted(statuses) == [201] + [403] * 5, (tag, statuses)
+        winner = images[statuses.index(201)].digest
+        assert await _tag_digest(client, "team/app", tag) == winner
