@@ -37,8 +37,10 @@ from registry.hub.accounts import ADMIN_USER, AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
+from registry.hub.immutability import ImmutabilityService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.retention import RetentionService, run_schedule
 from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.keysecret import key_encryption_secret
@@ -119,6 +121,17 @@ async def _periodic_gc(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _retention_schedule(app: web.Application) -> AsyncIterator[None]:
+    """Scheduled retention runs: every replica checks, one at a time runs (a database lease)."""
+    task = asyncio.create_task(
+        run_schedule(app[keys.RETENTION], app[keys.SETTINGS].retention_check_interval)
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _hub(app: web.Application) -> AsyncIterator[None]:
     """Accounts, token auth and repository data; auth replaces the open access controller."""
     settings, engine, writer = app[keys.SETTINGS], app[keys.ENGINE], app[keys.WRITER]
@@ -163,6 +176,8 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         writer=writer,
     )
     app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
+    app[keys.IMMUTABILITY] = ImmutabilityService(engine, audit)
+    app[keys.RETENTION] = RetentionService(engine, writer, audit, pulls)
     app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.FILESYSTEM] = ImageFilesystem(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.WEB_SESSIONS] = SessionStore(engine)
@@ -215,6 +230,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_hub)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
+    if settings.retention_check_interval > 0:
+        app.cleanup_ctx.append(_retention_schedule)
     # Trust routes first: a GUN may contain anything a repository name can.
     mount_trust(app, settings)
     setup_hub_routes(app)

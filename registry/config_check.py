@@ -46,6 +46,8 @@ def _check_values(settings: Settings) -> list[Problem]:
         problems.append(
             Problem("gc_grace", "a periodic GC with less than 60 s of grace races slow pushes")
         )
+    if settings.retention_check_interval < 0:
+        problems.append(Problem("retention_check_interval", "must not be negative"))
     if bool(settings.tls_cert) != bool(settings.tls_key):
         problems.append(Problem("tls", "set both tls_cert and tls_key, or neither"))
     elif settings.tls_cert and settings.tls_key:

@@ -26,7 +26,9 @@ __all__ = [
     "PaginationInvalidError",
     "RangeInvalidError",
     "RegistryError",
+    "RetentionBusyError",
     "SizeInvalidError",
+    "TagImmutableError",
     "TagInvalidError",
     "TooManyRequestsError",
     "UnauthorizedError",
@@ -150,6 +152,24 @@ class UnsignedContentError(DeniedError):
     """The repository requires content trust and the manifest asked for is not signed."""
 
 
+class TagImmutableError(DeniedError):
+    """An immutability rule holds the tag: it may not move to another digest or be deleted."""
+
+    @classmethod
+    def held(
+        cls, repository: str, tag: str, rule: int, pattern: str, scope: str, refused: str
+    ) -> TagImmutableError:
+        """The refusal of `refused` (e.g. `delete tag`) naming the tag and the rule."""
+        return cls(
+            f"tag {tag!r} of {repository} is immutable (rule {rule} {pattern!r} on {scope}):"
+            f" cannot {refused}; remove the rule first",
+            tag=tag,
+            rule=rule,
+            pattern=pattern,
+            scope=scope,
+        )
+
+
 class InsufficientScopeError(DeniedError):
     """A bearer token does not hold the actions; the client may fetch a better one (401)."""
 
@@ -180,5 +200,11 @@ class NotFoundError(RegistryError):
 
 class AlreadyExistsError(RegistryError):
     """A Hub API resource with that name already exists."""
+
+    code = "ALREADY_EXISTS"
+
+
+class RetentionBusyError(RegistryError):
+    """A real retention run of the repository is already in progress (on some replica)."""
 
     code = "ALREADY_EXISTS"

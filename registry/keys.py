@@ -15,8 +15,10 @@ from registry.hub.accounts import AccountService
 from registry.hub.audit import AuditLog
 from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
+from registry.hub.immutability import ImmutabilityService
 from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
+from registry.hub.retention import RetentionService
 from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
@@ -48,6 +50,8 @@ PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
+IMMUTABILITY = web.AppKey("immutability", ImmutabilityService)  # immutable tag rules
+RETENTION = web.AppKey("retention", RetentionService)  # retention policies and runs
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them
 FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing

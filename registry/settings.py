@@ -56,6 +56,8 @@ class Settings:
     s3_redirect: bool = False  # answer blob GETs with 307 to a presigned S3 URL
     gc_interval: float = 0.0  # seconds between online GC runs in `serve`; 0: never
     gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
+    # Seconds between checks for due scheduled retention runs (one replica runs them); 0: never
+    retention_check_interval: float = 60.0
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)

@@ -42,7 +42,7 @@ async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     name = request.match_info["name"] = resolve_repository(request, name)
     response = await handler(request)
     if route == "manifest-get" and response.status == 200:
-        app[keys.PULLS].count(name)
+        app[keys.PULLS].count(name, request.match_info.get("reference"))
     elif route == "manifest-put" and response.status == 201:
         await app[keys.REPOSITORIES].pushed(name)
         await app[keys.AUDIT].record(

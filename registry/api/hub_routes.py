@@ -2,15 +2,24 @@
 
 Each route carries its `Rule` (see `registry.auth.rules`), enforced before the handler by
 `registry.api.authorization`. Account management takes a password or a personal access token,
-never a registry bearer token. Names contain `/`: the `.../tags` and `.../star` routes come
-first.
+never a registry bearer token. Names contain `/`: the `.../tags`, `.../immutable-tags`,
+`.../retention` and `.../star` routes come first.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from registry.api.hub import accounts, audit, orgs, repositories, robots, search
+from registry.api.hub import (
+    accounts,
+    audit,
+    immutability,
+    orgs,
+    repositories,
+    retention,
+    robots,
+    search,
+)
 from registry.api.routes import Route
 from registry.auth import handlers as token
 from registry.auth.rules import Rule
@@ -19,6 +28,10 @@ __all__ = ["HUB_ROUTES", "setup_hub_routes"]
 
 _REPO = "/api/v1/repositories/{name:[^?#]+?}"
 _TEAM = "/api/v1/orgs/{org}/teams/{team}"
+_REPO_RULES = _REPO + "/immutable-tags"
+_NAMESPACE_RULES = "/api/v1/namespaces/{namespace}/immutable-tags"
+_RULE_ID = "/{rule_id:[0-9]{1,9}}"
+_REPO_RETENTION = _REPO + "/retention"
 
 _OPEN, _LISTING, _ADMIN, _ORG = Rule.open(), Rule.listing(), Rule.hub_admin(), Rule.organization()
 _READ_ACCOUNT = Rule.account("read", "read")
@@ -26,6 +39,7 @@ _MANAGE_ACCOUNT = Rule.account("admin")
 _REPO_PULL, _REPO_PUSH, _REPO_DELETE = (
     Rule.repository(action, anonymous=True, hidden=True) for action in ("pull", "push", "delete")
 )
+_REPO_OWNER = Rule.repository("*", anonymous=True, hidden=True)
 _STAR = Rule.account_on_repository("write")
 
 HUB_ROUTES: tuple[Route, ...] = (
@@ -91,9 +105,87 @@ HUB_ROUTES: tuple[Route, ...] = (
         orgs.put_namespace,
         Rule.namespace(),
     ),
+    Route(
+        "hub-namespace-immutable",
+        "GET",
+        _NAMESPACE_RULES,
+        immutability.list_namespace_rules,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-namespace-immutable-add",
+        "POST",
+        _NAMESPACE_RULES,
+        immutability.add_namespace_rule,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-namespace-immutable-rm",
+        "DELETE",
+        _NAMESPACE_RULES + _RULE_ID,
+        immutability.remove_namespace_rule,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-namespace-retention",
+        "GET",
+        "/api/v1/namespaces/{namespace}/retention",
+        retention.get_namespace_policy,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-namespace-retention-put",
+        "PUT",
+        "/api/v1/namespaces/{namespace}/retention",
+        retention.put_namespace_policy,
+        Rule.namespace(),
+    ),
     Route("hub-audit", "GET", "/api/v1/audit", audit.list_events, _ADMIN),
     Route("hub-repos", "GET", "/api/v1/repositories", repositories.list_repositories, _LISTING),
     Route("hub-repo-tags", "GET", _REPO + "/tags", repositories.list_tags, _REPO_PULL),
+    Route("hub-repo-immutable", "GET", _REPO_RULES, immutability.list_repository_rules, _REPO_PULL),
+    Route(
+        "hub-repo-immutable-add",
+        "POST",
+        _REPO_RULES,
+        immutability.add_repository_rule,
+        _REPO_OWNER,
+    ),
+    Route(
+        "hub-repo-immutable-rm",
+        "DELETE",
+        _REPO_RULES + _RULE_ID,
+        immutability.remove_repository_rule,
+        _REPO_OWNER,
+    ),
+    Route(
+        "hub-repo-retention-runs",
+        "GET",
+        _REPO_RETENTION + "/runs",
+        retention.list_runs,
+        _REPO_PULL,
+    ),
+    Route(
+        "hub-repo-retention-run",
+        "POST",
+        _REPO_RETENTION + "/runs",
+        retention.start_run,
+        _REPO_OWNER,
+    ),
+    Route(
+        "hub-repo-retention",
+        "GET",
+        _REPO_RETENTION,
+        retention.get_repository_policy,
+        _REPO_PULL,
+    ),
+    Route(
+        "hub-repo-retention-put",
+        "PUT",
+        _REPO_RETENTION,
+        retention.put_repository_policy,
+        _REPO_OWNER,
+    ),
     Route("hub-repo-star", "PUT", _REPO + "/star", repositories.star, _STAR),
     Route("hub-repo-unstar", "DELETE", _REPO + "/star", repositories.unstar, _STAR),
     Route("hub-repo", "GET", _REPO, repositories.get_repository, _REPO_PULL),

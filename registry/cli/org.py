@@ -7,7 +7,10 @@ from collections.abc import Callable
 
 from registry.auth.policy import ROLES
 from registry.cli.hubdata import CLI_ACTOR, run_accounts
+from registry.cli.immutable import add_immutable_arguments, run_immutable
 from registry.cli.policy import add_policy_arguments, run_org_policy
+from registry.cli.retention import add_policy_arguments as add_retention_arguments
+from registry.cli.retention import run_policy as run_retention_policy
 from registry.hub.accounts import AccountService
 
 
@@ -63,6 +66,20 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
         "namespace",
     )
     add_policy_arguments(policy)
+    immutable = verb(
+        "immutable",
+        "immutability rules: tag patterns no one may overwrite or delete in the namespace",
+        run_immutable,
+        "scope",
+    )
+    add_immutable_arguments(immutable)
+    kept = verb(
+        "retention",
+        "the retention policy of the namespace's repositories without their own",
+        run_retention_policy,
+        "scope",
+    )
+    add_retention_arguments(kept)
 
 
 def _run(args: argparse.Namespace, action: Callable, done: str) -> int:

@@ -1,5 +1,6 @@
-"""`berth-hub repo ...`: repository settings: whether pulls need content trust, and which
-signatures count (the signature policy)."""
+"""`berth-hub repo ...`: repository settings: whether pulls need content trust, which
+signatures count (the signature policy), which tags are immutable, and which tags retention
+keeps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.cli import retention
 from registry.cli.hubdata import CLI_ACTOR, run_with_engine
+from registry.cli.immutable import add_immutable_arguments, run_immutable
 from registry.cli.policy import add_policy_arguments, run_repo_policy
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
@@ -36,6 +39,28 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
     add_policy_arguments(policy)
     add_common(policy)
     policy.set_defaults(func=run_repo_policy)
+    immutable = verbs.add_parser(
+        "immutable", help="immutability rules: tag patterns no one may overwrite or delete"
+    )
+    immutable.add_argument("scope", metavar="name", help="repository, e.g. team/app")
+    add_immutable_arguments(immutable)
+    add_common(immutable)
+    immutable.set_defaults(func=run_immutable)
+    policy_help = "the retention policy (its own, else its namespace's)"
+    kept = verbs.add_parser("retention", help=policy_help)
+    kept.add_argument("scope", metavar="name", help="repository, e.g. team/app")
+    retention.add_policy_arguments(kept)
+    add_common(kept)
+    kept.set_defaults(func=retention.run_policy)
+    run = verbs.add_parser("retention-run", help="run the retention policy (dry unless --delete)")
+    run.add_argument("name", help="repository, e.g. team/app")
+    retention.add_run_arguments(run)
+    add_common(run)
+    run.set_defaults(func=retention.run_retention)
+    runs = verbs.add_parser("retention-runs", help="the latest retention runs")
+    runs.add_argument("name", help="repository, e.g. team/app")
+    add_common(runs)
+    runs.set_defaults(func=retention.run_history)
 
 
 def run_trust_required(args: argparse.Namespace) -> int:

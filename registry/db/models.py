@@ -27,10 +27,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "Blob",
+    "ImmutableTagRule",
+    "Lease",
     "Manifest",
     "ManifestReference",
     "Repository",
     "RepositoryBlob",
+    "RetentionPolicyRow",
+    "RetentionRun",
     "SignaturePolicyDocument",
     "Tag",
 ]
@@ -74,6 +78,24 @@ class SignaturePolicyDocument(Base):
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ImmutableTagRule(Base):
+    """Tags matching `pattern` in `scope` keep their digest and cannot be deleted.
+
+    `scope` is a namespace (every repository in it) or a full repository name; the two never
+    collide, as repository names hold a `/` and namespace names do not.
+    """
+
+    __tablename__ = "immutable_tag_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(255))
+    pattern: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("scope", "pattern"),)
 
 
 class Blob(Base):
@@ -142,3 +164,47 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     manifest_digest: Mapped[str] = mapped_column(String(150))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The last pull by this tag or by the digest it names (buffered, see registry.hub.pulls);
+    # retention keeps recently pulled tags.
+    pulled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RetentionPolicyRow(Base):
+    """The retention policy of a namespace or repository (`registry.hub.retention_policy`)."""
+
+    __tablename__ = "retention_policies"
+
+    scope: Mapped[str] = mapped_column(String(255), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)  # the policy as canonical JSON
+    schedule_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RetentionRun(Base):
+    """One retention run of one repository: when, started by whom, and the tags it removed."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(255))
+    started_by: Mapped[str] = mapped_column(String(64))  # an account, `berth-hub`, `schedule`
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed: Mapped[str] = mapped_column(Text)  # JSON list of the tag names removed
+    kept: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index(None, "repository", "id"),)
+
+
+class Lease(Base):
+    """A named lease: the one hub process (of all replicas) that holds it until `expires_at`
+    does the work it names, such as scheduled retention runs."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -345,6 +345,40 @@ async def set_tag(conn: AsyncConnection, repo_id: int, tag: str, digest: str) ->
     )
 
 
+async def claim_tag(conn: AsyncConnection, repo_id: int, tag: str, digest: str) -> str:
+    """Create `tag` at `digest` unless it exists; the digest it points at afterwards.
+
+    Never moves an existing tag. Of two pushes racing to create it, the second waits on the
+    unique key for the first to commit and then reads the first one's digest.
+    """
+    await _insert_ignore(
+        conn,
+        tags,
+        {
+            "repository_id": repo_id,
+            "name": tag,
+            "manifest_digest": digest,
+            "updated_at": _now(),
+        },
+        ["repository_id", "name"],
+    )
+    current = await conn.scalar(
+        select(tags.c.manifest_digest).where(tags.c.repository_id == repo_id, tags.c.name == tag)
+    )
+    return str(current)
+
+
+async def tags_at(conn: AsyncConnection, repo_name: str, digest: str) -> list[str]:
+    """The tags of `repo_name` pointing at `digest`, in lexical order."""
+    rows = await conn.execute(
+        select(tags.c.name)
+        .select_from(tags.join(repositories, repositories.c.id == tags.c.repository_id))
+        .where(repositories.c.name == repo_name, tags.c.manifest_digest == digest)
+        .order_by(tags.c.name)
+    )
+    return [row[0] for row in rows]
+
+
 async def delete_manifest(conn: AsyncConnection, repo_name: str, digest: str) -> bool:
     """Delete a manifest and every tag pointing at it; False when it was not there."""
     repo = await repository_id(conn, repo_name)

@@ -27,10 +27,14 @@ from registry.db.hub_models import (
 )
 from registry.db.models import (
     Blob,
+    ImmutableTagRule,
+    Lease,
     Manifest,
     ManifestReference,
     Repository,
     RepositoryBlob,
+    RetentionPolicyRow,
+    RetentionRun,
     SignaturePolicyDocument,
     Tag,
 )
@@ -43,6 +47,10 @@ manifests = cast(Table, Manifest.__table__)
 manifest_references = cast(Table, ManifestReference.__table__)
 tags = cast(Table, Tag.__table__)
 signature_policies = cast(Table, SignaturePolicyDocument.__table__)
+immutable_tag_rules = cast(Table, ImmutableTagRule.__table__)
+retention_policies = cast(Table, RetentionPolicyRow.__table__)
+retention_runs = cast(Table, RetentionRun.__table__)
+leases = cast(Table, Lease.__table__)
 
 # The hub: accounts, organizations, repository profiles and stars, the audit log.
 users = cast(Table, User.__table__)

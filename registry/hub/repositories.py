@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import account_queries, hub_queries
+from registry.db import account_queries, hub_queries, immutability_queries
 from registry.db.hub_queries import RepositoryInfo, TrustSetting, Visibility
 from registry.db.writer import EngineWriter, Writer
-from registry.errors import NotFoundError
+from registry.errors import NotFoundError, TagImmutableError
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
 from registry.oci.digest import Digest
@@ -168,8 +168,19 @@ class RepositoryService:
         return await self.trust_setting(name)
 
     async def delete(self, name: str, *, actor: str, address: str = "") -> None:
-        """Delete the repository and everything it holds (blob bytes wait for GC)."""
+        """Delete the repository and everything it holds (blob bytes wait for GC).
+
+        Raises:
+            NotFoundError: no such repository.
+            TagImmutableError: an immutability rule holds one of its tags.
+        """
         async with self.engine.begin() as conn:
+            held = await immutability_queries.held_tag(conn, name)
+            if held is not None:
+                tag, rule = held
+                raise TagImmutableError.held(
+                    name, tag, rule.id, rule.pattern, rule.scope, "delete the repository"
+                )
             if not await hub_queries.delete_repository(conn, name):
                 raise NotFoundError(f"no repository {name!r}", name=name)
         await self.audit.record(actor, "repository-delete", name, address)

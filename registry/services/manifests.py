@@ -4,6 +4,11 @@ A pushed manifest is accepted only when it parses, its digest matches the refere
 reference is a digest, and every blob and child manifest it references is present in the same
 repository (distribution-spec "Pushing Manifests"). A `subject` need not exist yet: the spec lets
 referrers arrive before their subject.
+
+A tag an immutability rule holds (`registry.hub.immutability`) is created once and then never
+moves to another digest nor goes away (by tag, or with its manifest by digest), whoever asks;
+re-pushing the digest it already names succeeds, as in Harbor. The check runs in the write's
+own transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import hub_queries, queries
+from registry.db import hub_queries, immutability_queries, queries
 from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
@@ -25,6 +30,7 @@ from registry.errors import (
     ManifestInvalidError,
     ManifestUnknownError,
     NameUnknownError,
+    TagImmutableError,
 )
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
@@ -124,7 +130,7 @@ class ManifestService:
                 references=references,
             )
             if isinstance(reference, str):
-                await queries.set_tag(conn, repo_id, reference, str(digest))
+                await _tag(conn, repository, repo_id, reference, str(digest))
 
         await self.writer.run(store)
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
@@ -138,8 +144,13 @@ class ManifestService:
 
         async def remove(conn: AsyncConnection) -> bool:
             if isinstance(reference, Digest):
+                held = await queries.tags_at(conn, repository, str(reference))
+                await _refuse_held(conn, repository, held, "delete manifest")
                 return await queries.delete_manifest(conn, repository, str(reference))
-            return await queries.delete_tag(conn, repository, reference)
+            deleted = await queries.delete_tag(conn, repository, reference)
+            if deleted:  # a tag that is not there is unknown, held or not; raising undoes this
+                await _refuse_held(conn, repository, [reference], "delete tag")
+            return deleted
 
         deleted = await self.writer.run(remove)
         if not deleted:
@@ -177,6 +188,35 @@ class ManifestService:
     ) -> list[ReferrerRecord]:
         async with self.engine.connect() as conn:
             return await queries.referrers(conn, repository, str(subject), artifact_type)
+
+
+async def _tag(conn: AsyncConnection, repository: str, repo_id: int, tag: str, digest: str) -> None:
+    """Point `tag` at `digest`, unless an immutability rule holds it at another digest."""
+    held = await immutability_queries.matching_rule(conn, repository, [tag])
+    if held is None:
+        await queries.set_tag(conn, repo_id, tag, digest)
+        return
+    current = await queries.claim_tag(conn, repo_id, tag, digest)
+    if current != digest:
+        tag_name, rule = held
+        raise TagImmutableError.held(
+            repository,
+            tag_name,
+            rule.id,
+            rule.pattern,
+            rule.scope,
+            f"overwrite (it names {current})",
+        )
+
+
+async def _refuse_held(
+    conn: AsyncConnection, repository: str, tag_names: list[str], what: str
+) -> None:
+    """Raise when an immutability rule holds one of `tag_names`."""
+    held = await immutability_queries.matching_rule(conn, repository, tag_names)
+    if held is not None:
+        tag, rule = held
+        raise TagImmutableError.held(repository, tag, rule.id, rule.pattern, rule.scope, what)
 
 
 def _limit(limit: int | None) -> int:

@@ -121,6 +121,8 @@ class World:
     config_digest: str
     manifest_digest: str
     counter: itertools.count = field(default_factory=itertools.count)
+    # The immutability rule each scope's removal route removes (made again once removed).
+    rule_ids: dict[str, str] = field(default_factory=dict)
 
     async def restore_repository(self) -> None:
         assert await push(self.hub.client, REPO, "v1", self.alice) == 201
@@ -139,6 +141,19 @@ class World:
             )
             assert resp.status == 204, await resp.text()
         await self.restore_team()
+
+    async def restore_rule(self, scope_path: str) -> None:
+        resp = await self.hub.client.post(
+            f"{scope_path}/immutable-tags", json={"pattern": "walk-*"}, headers=self.alice
+        )
+        assert resp.status == 201, await resp.text()
+        self.rule_ids[scope_path] = str((await resp.json())["id"])
+
+    async def restore_repository_rule(self) -> None:
+        await self.restore_rule(f"/api/v1/repositories/{REPO}")
+
+    async def restore_namespace_rule(self) -> None:
+        await self.restore_rule("/api/v1/namespaces/acme")
 
     async def restore_team(self) -> None:
         resp = await self.hub.client.put("/api/v1/orgs/acme/teams/devs", headers=self.alice)
@@ -160,6 +175,8 @@ RESTORE: dict[str, Callable[[World], Awaitable[None]]] = {
     "hub-org-rm": World.restore_org,
     "hub-team-rm": World.restore_team,
     "hub-robot-rm": World.restore_robot,
+    "hub-repo-immutable-rm": World.restore_repository_rule,
+    "hub-namespace-immutable-rm": World.restore_namespace_rule,
 }
 
 
@@ -185,10 +202,12 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "role": "snapshot",
         "robot": "walker",
     }
+    name = route.name
+    scope = f"/api/v1/repositories/{REPO}" if "-repo-" in name else "/api/v1/namespaces/acme"
+    params["rule_id"] = world.rule_ids.get(scope, "0")
     canonical = route.resource.canonical
     wanted = {key: params[key] for key in re.findall(r"\{(\w+)", canonical)}
     url = str(route.resource.url_for(**wanted))
-    name = route.name
     headers = dict(caller.headers)
     body: dict = {}
     own_password = caller.password or PASSWORD
@@ -212,6 +231,11 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-namespace": {"default_public": False},
         "hub-repo-update": {"description": "walked"},
         "hub-robot-add": robot_body(f"walkbot{next(world.counter)}"),
+        "hub-repo-immutable-add": {"pattern": "walk-*"},
+        "hub-namespace-immutable-add": {"pattern": "walk-*"},
+        "hub-repo-retention-put": {"policy": {"keep_newest": 100}},
+        "hub-namespace-retention-put": {"policy": {"keep_newest": 100}},
+        "hub-repo-retention-run": {"dry_run": True},
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])
@@ -244,6 +268,15 @@ async def world(aiohttp_client, tmp_path) -> World:
     # The robot callers belong to `bots`, which the walk never removes (it removes `acme`).
     resp = await hub.client.post("/api/v1/orgs", json={"name": "bots"}, headers=alice)
     assert resp.status == 201
+    await world.restore_repository_rule()
+    await world.restore_namespace_rule()
+    # A policy for the run route to run (dry: the walk changes no tag).
+    resp = await hub.client.put(
+        f"/api/v1/repositories/{REPO}/retention",
+        json={"policy": {"keep_newest": 100}},
+        headers=alice,
+    )
+    assert resp.status == 200, await resp.text()
     return world
 
 
