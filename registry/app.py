@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from registry import keys
@@ -28,6 +29,7 @@ from registry.auth.grants import Grants
 from registry.auth.keystore import TokenKeys
 from registry.auth.revocations import RevocationCache
 from registry.auth.throttle import LoginLimits, LoginThrottle
+from registry.config import ConfigError, Problem
 from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
@@ -42,6 +44,11 @@ from registry.hub.repositories import RepositoryService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.keysecret import key_encryption_secret
 from registry.metrics import Metrics
+from registry.proxy.blobfetch import BlobFetcher
+from registry.proxy.cache import ProxyCache
+from registry.proxy.credentials import CredentialSealer, SealedCredentialError
+from registry.proxy.middleware import proxy_middleware
+from registry.proxy.upstream import UpstreamClient
 from registry.services.blobs import BlobService
 from registry.services.gc import GarbageCollector, GcOptions
 from registry.services.manifests import ManifestService
@@ -185,6 +192,38 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await pulls.stop()
 
 
+async def _proxy(app: web.Application) -> AsyncIterator[None]:
+    """The pull-through cache: one client session and a client per proxy namespace."""
+    settings = app[keys.SETTINGS]
+    sealer = CredentialSealer(key_encryption_secret(settings))
+    passwords = {}
+    for namespace in settings.proxy_namespaces:
+        if namespace.sealed_password is not None:
+            try:
+                passwords[namespace.name] = sealer.open(namespace.name, namespace.sealed_password)
+            except SealedCredentialError as exc:
+                where = f"proxy.namespaces.{namespace.name}"
+                raise ConfigError([Problem(where, str(exc))]) from exc
+    # Blob bytes must reach the store exactly as the upstream sent them: no decompression.
+    session = aiohttp.ClientSession(auto_decompress=False, trust_env=False)
+    fetcher = BlobFetcher(app[keys.UPLOADS])
+    app[keys.PROXY] = ProxyCache(
+        [
+            UpstreamClient(namespace, passwords.get(namespace.name), session)
+            for namespace in settings.proxy_namespaces
+        ],
+        app[keys.MANIFESTS],
+        app[keys.BLOBS],
+        app[keys.REPOSITORIES],
+        fetcher,
+        tag_ttl=settings.proxy_tag_ttl,
+        max_manifest_bytes=settings.max_manifest_bytes,
+    )
+    yield
+    await fetcher.close()
+    await session.close()
+
+
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
     prepare_data_dir(settings)
@@ -196,6 +235,7 @@ def create_app(settings: Settings) -> web.Application:
             error_middleware,
             hub_middleware,
             authorization_middleware,
+            *([proxy_middleware] if settings.proxy_namespaces else []),
             web_middleware,
         ],
         client_max_size=settings.max_manifest_bytes,
@@ -211,6 +251,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.WEB_TEMPLATES] = create_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_hub)
+    if settings.proxy_namespaces:
+        app.cleanup_ctx.append(_proxy)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
     # Trust routes first: a GUN may contain anything a repository name can.

@@ -19,6 +19,7 @@ from registry.hub.pulls import PullCounter
 from registry.hub.repositories import RepositoryService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
+from registry.proxy.cache import ProxyCache
 from registry.services.blobs import BlobService
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.services.manifests import ManifestService
@@ -46,6 +47,7 @@ PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
+PROXY = web.AppKey("proxy", ProxyCache)  # the pull-through cache of proxy namespaces
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them
 FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing

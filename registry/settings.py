@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from registry.proxy.config import ProxyNamespace
+
 __all__ = ["Settings"]
 
 DEFAULT_LISTEN = "127.0.0.1:5000"
@@ -57,6 +59,9 @@ class Settings:
     gc_interval: float = 0.0  # seconds between online GC runs in `serve`; 0: never
     gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
+    # Pull-through cache (registry/proxy): namespaces served from upstreams; file only.
+    proxy_namespaces: tuple[ProxyNamespace, ...] = ()
+    proxy_tag_ttl: float = 300.0  # seconds a cached tag is served before a HEAD revalidates it
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

@@ -24,6 +24,7 @@ COMMAND_GROUPS = {
     "repo": "repository settings",
     "token": "personal access tokens",
     "keys": "the hub's sealed private keys",
+    "proxy": "the pull-through cache's upstream credentials",
     "trust": "content-trust data (Notary) administration",
     "audit": "the audit log",
 }
