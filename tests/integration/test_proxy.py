@@ -340,3 +340,34 @@ def test_a_blob_cut_mid_transfer_is_never_stored(
     finally:
         hub.stop()
         front.stop()
+
+
+def test_with_auth_access_follows_the_namespaces_permissions(
+    tmp_path: Path, upstream: ReferenceRegistry, skopeo: Skopeo, oci_layout: OciLayout,
+    built_image: BuiltImage,
+) -> None:
+    skopeo.copy(oci_layout.reference, f"docker://{upstream.host}/team/app:v1")
+    front = RegistryProxy(upstream.host).start()
+    config = write_config(tmp_path / "berth.toml", {"up": {"url": f"http://{front.host}"}})
+    hub = HubProcess(tmp_path / "hub-data", tmp_path / "hub.log", no_auth=False,
+                     env={"BERTH_ADMIN_PASSWORD": "proxy-admin-password"},
+                     extra_args=["--config", str(config)]).start()
+
+    def cli(*args: str) -> None:
+        subprocess.run([sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
+                       cwd=REPO_ROOT, env=repo_env(), check=True, capture_output=True)
+
+    try:
+        # No organisation grants anything yet: anonymous callers never reach the upstream.
+        refused = skopeo.copy(f"docker://{hub.host}/up/team/app:v1",
+                              f"oci:{tmp_path / 'refused'}:v1", check=False)
+        assert refused.returncode != 0
+        assert front.requests == []
+        cli("org", "add", "up", "--owner", "admin")
+        cli("org", "default", "up", "public")
+        skopeo.copy(f"docker://{hub.host}/up/team/app:v1", f"oci:{tmp_path / 'out'}:v1")
+        root, blobs = read_layout(tmp_path / "out", "v1")
+        assert root == built_image.manifest_digest and blobs == oci_layout.blobs
+    finally:
+        hub.stop()
+        front.stop()
