@@ -47,7 +47,7 @@ from registry.metrics import Metrics
 from registry.proxy.blobfetch import BlobFetcher
 from registry.proxy.cache import ProxyCache
 from registry.proxy.credentials import CredentialSealer, SealedCredentialError
-from registry.proxy.middleware import proxy_middleware
+from registry.proxy.middleware import mirror_middleware, proxy_middleware
 from registry.proxy.upstream import UpstreamClient
 from registry.services.blobs import BlobService
 from registry.services.gc import GarbageCollector, GcOptions
@@ -205,7 +205,8 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
                 where = f"proxy.namespaces.{namespace.name}"
                 raise ConfigError([Problem(where, str(exc))]) from exc
     # Blob bytes must reach the store exactly as the upstream sent them: no decompression.
-    session = aiohttp.ClientSession(auto_decompress=False, trust_env=False)
+    # HTTPS_PROXY and NO_PROXY apply, for hubs that reach the internet through a proxy.
+    session = aiohttp.ClientSession(auto_decompress=False, trust_env=True)
     fetcher = BlobFetcher(app[keys.UPLOADS])
     app[keys.PROXY] = ProxyCache(
         [
@@ -218,14 +219,26 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         fetcher,
         tag_ttl=settings.proxy_tag_ttl,
         max_manifest_bytes=settings.max_manifest_bytes,
+        mirror=settings.proxy_mirror,
     )
     yield
     await fetcher.close()
     await session.close()
 
 
+def _check_proxy_settings(settings: Settings) -> None:
+    """Raises ConfigError when `[proxy] mirror` names no proxy namespace."""
+    names = {namespace.name for namespace in settings.proxy_namespaces}
+    if settings.proxy_mirror is not None and settings.proxy_mirror not in names:
+        raise ConfigError([Problem(
+            "proxy.mirror",
+            f"names no proxy namespace ({', '.join(sorted(names)) or 'none configured'})",
+        )])
+
+
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
+    _check_proxy_settings(settings)
     prepare_data_dir(settings)
     app = web.Application(
         # The web middleware is innermost: it renders a page's errors as HTML before the
@@ -234,6 +247,7 @@ def create_app(settings: Settings) -> web.Application:
             log_middleware,
             error_middleware,
             hub_middleware,
+            *([mirror_middleware] if settings.proxy_mirror else []),
             authorization_middleware,
             *([proxy_middleware] if settings.proxy_namespaces else []),
             web_middleware,

@@ -62,6 +62,7 @@ class Settings:
     # Pull-through cache (registry/proxy): namespaces served from upstreams; file only.
     proxy_namespaces: tuple[ProxyNamespace, ...] = ()
     proxy_tag_ttl: float = 300.0  # seconds a cached tag is served before a HEAD revalidates it
+    proxy_mirror: str | None = None  # the proxy namespace behind dockerd's registry-mirrors
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

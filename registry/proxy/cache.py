@@ -61,6 +61,7 @@ class ProxyCache:
         manifests, blobs, repositories: the hub's services the cache fills.
         fetcher: single-flight blob fetches.
         tag_ttl: seconds a tag is served from the cache before it is revalidated.
+        mirror: the proxy namespace serving pulls of repositories the hub lacks, if any.
         max_manifest_bytes: the largest manifest taken from an upstream.
         clock: monotonic seconds (tests pass their own).
     """
@@ -75,6 +76,7 @@ class ProxyCache:
         *,
         tag_ttl: float,
         max_manifest_bytes: int,
+        mirror: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.upstreams = {client.namespace.name: client for client in upstreams}
@@ -84,6 +86,7 @@ class ProxyCache:
         self.fetcher = fetcher
         self.tag_ttl = tag_ttl
         self.max_manifest_bytes = max_manifest_bytes
+        self.mirror = mirror
         self.clock = clock
         # (repository, tag) -> (digest the upstream gave, clock time it was checked)
         self._validated: dict[tuple[str, str], tuple[str, float]] = {}

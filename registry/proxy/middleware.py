@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 
 from registry import keys
 from registry.api.handlers.blobs import blob_headers
+from registry.db import queries
 from registry.errors import DeniedError
 from registry.oci.digest import Digest, DigestError
 from registry.proxy.cache import Proxied, ProxyCache
@@ -24,7 +25,7 @@ from registry.services.manifests import parse_digest, parse_reference
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["proxy_middleware"]
+__all__ = ["mirror_middleware", "proxy_middleware"]
 
 _PUSH_ROUTES = frozenset(
     {"upload-start", "upload-status", "upload-patch", "upload-put", "upload-delete",
@@ -32,6 +33,27 @@ _PUSH_ROUTES = frozenset(
 )
 _MANIFEST_ROUTES = frozenset({"manifest-get", "manifest-head"})
 _BLOB_ROUTES = frozenset({"blob-get", "blob-head"})
+_PULL_ROUTES = _MANIFEST_ROUTES | _BLOB_ROUTES | {"tags-list"}
+
+
+@web.middleware
+async def mirror_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Pulls of repositories the hub lacks go to the mirror namespace (`[proxy] mirror`).
+
+    This is how dockerd's `registry-mirrors` reach an upstream through the hub: dockerd asks
+    for `library/busybox`, not for `<namespace>/library/busybox`. The name is rewritten before
+    authorisation, so the mirror namespace's permissions apply. A repository the hub has
+    (pushed, or in a proxy namespace already) is served as it is.
+    """
+    name = request.match_info.get("name")
+    if name is None or request.match_info.route.name not in _PULL_ROUTES:
+        return await handler(request)
+    cache = request.app[keys.PROXY]
+    if cache.mirror is None or cache.proxied(name) is not None:
+        return await handler(request)
+    if not await request.app[keys.READS].fetch(queries.REPOSITORY_BY_NAME, {"repo": name}):
+        request.match_info["name"] = f"{cache.mirror}/{name}"
+    return await handler(request)
 
 
 @web.middleware

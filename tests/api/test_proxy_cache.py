@@ -140,3 +140,42 @@ async def test_unknown_upstream_content_is_the_specs_unknown_error(proxy_client,
     blob = await proxy_client.get(f"/v2/up/team/app/blobs/{sha256(b'missing')}")
     assert blob.status == 404
     assert (await blob.json())["errors"][0]["code"] == "BLOB_UNKNOWN"
+
+
+@pytest.fixture
+async def mirror_client(aiohttp_client, settings, upstream):
+    assert upstream.server is not None
+    url = str(upstream.server.make_url("")).rstrip("/")
+    mirrored = replace(settings, proxy_namespaces=(ProxyNamespace("up", url),),
+                       proxy_mirror="up")
+    return await aiohttp_client(create_app(mirrored))
+
+
+async def test_registry_mirror_requests_without_a_prefix_go_to_the_mirror(mirror_client,
+                                                                         upstream):
+    # As dockerd's registry-mirrors ask: the upstream's own name, no proxy namespace.
+    response = await mirror_client.get("/v2/team/app/manifests/v1",
+                                       headers={"Accept": mt.OCI_MANIFEST})
+    assert response.status == 200 and await response.read() == MANIFEST
+    blob = await mirror_client.get(f"/v2/team/app/blobs/{sha256(LAYER)}")
+    assert await blob.read() == LAYER
+    # Cached under the mirror namespace, and served from there without the upstream.
+    assert upstream.blob_gets == [sha256(LAYER)]
+    cached = await mirror_client.get(f"/v2/up/team/app/blobs/{sha256(LAYER)}")
+    assert await cached.read() == LAYER and upstream.blob_gets == [sha256(LAYER)]
+    # A repository the hub has is served as it is, and pushes are not redirected.
+    start = await mirror_client.post(f"/v2/mine/app/blobs/uploads/?digest={sha256(CONFIG)}",
+                                     data=CONFIG)
+    assert start.status == 201
+    pushed = await mirror_client.put("/v2/mine/app/manifests/cfg",
+                                     data=json.dumps({
+                                         "schemaVersion": 2, "mediaType": mt.OCI_MANIFEST,
+                                         "config": {"mediaType": "application/json",
+                                                    "digest": sha256(CONFIG),
+                                                    "size": len(CONFIG)},
+                                         "layers": []}).encode(),
+                                     headers={"Content-Type": mt.OCI_MANIFEST})
+    assert pushed.status == 201
+    local = await mirror_client.get("/v2/mine/app/manifests/cfg")
+    assert local.status == 200
+    assert (await mirror_client.get("/v2/mine/app/tags/list")).status == 200

@@ -49,8 +49,10 @@ def upstream(tmp_path: Path) -> Iterator[ReferenceRegistry]:
         registry.stop()
 
 
-def write_config(path: Path, namespaces: dict[str, dict[str, str]], tag_ttl: float = 300) -> Path:
-    lines = ["[proxy]", f"tag_ttl = {tag_ttl}", ""]
+def write_config(path: Path, namespaces: dict[str, dict[str, str]], tag_ttl: float = 300,
+                 mirror: str | None = None) -> Path:
+    lines = ["[proxy]", f"tag_ttl = {tag_ttl}"]
+    lines += [f"mirror = {json.dumps(mirror)}", ""] if mirror else [""]
     for name, table in namespaces.items():
         lines.append(f"[proxy.namespaces.{name}]")
         lines += [f"{key} = {json.dumps(value)}" for key, value in table.items()]
@@ -60,8 +62,8 @@ def write_config(path: Path, namespaces: dict[str, dict[str, str]], tag_ttl: flo
 
 
 def start_hub(tmp_path: Path, namespaces: dict[str, dict[str, str]],
-              tag_ttl: float = 300) -> HubProcess:
-    config = write_config(tmp_path / "berth.toml", namespaces, tag_ttl)
+              tag_ttl: float = 300, mirror: str | None = None) -> HubProcess:
+    config = write_config(tmp_path / "berth.toml", namespaces, tag_ttl, mirror)
     return HubProcess(tmp_path / "hub-data", tmp_path / "hub.log",
                       extra_args=["--config", str(config)]).start()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from registry.app import create_app
 from registry.config import ConfigError, load_settings
 from registry.proxy.challenge import parse_challenge
 from registry.proxy.config import ProxyNamespace
@@ -82,3 +83,12 @@ def test_challenges_as_registries_send_them() -> None:
     basic = parse_challenge('Basic realm="Registry Realm"')
     assert basic is not None and basic.scheme == "basic"
     assert parse_challenge("") is None
+
+
+def test_a_mirror_must_name_a_proxy_namespace(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path, '[proxy]\nmirror = "hub"\n[proxy.namespaces.quay]\nurl = "https://quay.io"'
+    )
+    assert settings.proxy_mirror == "hub"
+    with pytest.raises(ConfigError, match="names no proxy namespace"):
+        create_app(settings)
