@@ -5,9 +5,10 @@ that goes away does not stop it); later requests for the same digest in this pro
 The fetch writes through `UploadService.put_monolithic`, which verifies size and digest before
 the bytes reach their content-addressed path and the database links them: a cut or corrupt
 fetch is never stored as complete. Readers get every chunk as it arrives, except the last one,
-which is held back until the blob is verified and stored, so no client receives a complete
-body that is not the blob. A fetch that fails ends every reader's stream short (their
-connections are cut, so `Content-Length` tells them).
+which is held back until the whole blob matched its digest, so no client receives a complete
+body that is not the blob; the store's commit then runs while that chunk goes out. A fetch
+that fails before that ends every reader's stream short (their connections are cut, so
+`Content-Length` tells them).
 
 FIXME: the chunks of a fetch in flight are kept in memory for readers that joined late (the
 storage contract lets readers see bytes only once committed); a blob of several GiB costs that
@@ -134,14 +135,19 @@ class BlobFetcher:
             try:
                 await fetch.started(response.content_length)
                 held: list[bytes] = []
+
+                async def release_held() -> None:
+                    # Verified: the last bytes may go out while the blob is being stored.
+                    for chunk in held:
+                        await fetch.add(chunk)
+
                 await self.uploads.put_monolithic(
                     repository,
                     fetch.digest,
                     _relayed(response, fetch, held, upstream.url),
                     response.content_length,
+                    on_verified=release_held,
                 )
-                for chunk in held:  # verified and stored: the last bytes may go out now
-                    await fetch.add(chunk)
             finally:
                 response.release()
             logger.info("cached %s from %s", fetch.digest, upstream.url)
