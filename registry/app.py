@@ -206,7 +206,9 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
                 raise ConfigError([Problem(where, str(exc))]) from exc
     # Blob bytes must reach the store exactly as the upstream sent them: no decompression.
     # HTTPS_PROXY and NO_PROXY apply, for hubs that reach the internet through a proxy.
-    session = aiohttp.ClientSession(auto_decompress=False, trust_env=True)
+    session = aiohttp.ClientSession(
+        auto_decompress=False, trust_env=True, read_bufsize=READ_BUFFER
+    )
     fetcher = BlobFetcher(app[keys.UPLOADS])
     app[keys.PROXY] = ProxyCache(
         [

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["BlobFetch", "BlobFetcher"]
 
-READ_CHUNK = 1 << 20  # bytes read from the upstream at a time, at most
+RELAY_CHUNK = 1 << 20  # bytes gathered from the upstream before they go to store and readers
 
 
 class BlobFetch:
@@ -43,6 +43,7 @@ class BlobFetch:
         self.size: int | None = None  # the upstream's Content-Length, once it answered
         self._chunks: list[bytes] = []
         self._started = False
+        self.verified = False  # every byte arrived and matched the digest; storing may go on
         self._finished = False
         self._error: BaseException | None = None
         self._changed = asyncio.Condition()
@@ -66,6 +67,11 @@ class BlobFetch:
             self._finished, self._error = True, error
 
         await self._update(change)
+
+    async def wait_finished(self) -> None:
+        """Wait until the fetch stored the blob or failed."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._finished)
 
     async def wait_started(self) -> None:
         """Wait until the upstream answered.
@@ -113,6 +119,10 @@ class BlobFetcher:
         self._fetches: dict[Digest, BlobFetch] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def running(self, digest: Digest) -> BlobFetch | None:
+        """The fetch of `digest` in flight in this process, if any."""
+        return self._fetches.get(digest)
+
     def fetch(self, upstream: UpstreamClient, upstream_repository: str, repository: str,
               digest: Digest) -> BlobFetch:
         """The fetch of `digest` in flight, or a new one storing it into `repository`."""
@@ -138,6 +148,7 @@ class BlobFetcher:
 
                 async def release_held() -> None:
                     # Verified: the last bytes may go out while the blob is being stored.
+                    fetch.verified = True
                     for chunk in held:
                         await fetch.add(chunk)
 
@@ -167,15 +178,31 @@ class BlobFetcher:
 
 async def _relayed(response: aiohttp.ClientResponse, fetch: BlobFetch, held: list[bytes],
                    url: str) -> AsyncIterator[bytes]:
-    """The upstream's body for the store, relayed to readers one chunk behind."""
+    """The upstream's body for the store, relayed to readers one chunk behind.
+
+    Pieces are gathered into chunks of `RELAY_CHUNK` bytes: the store hashes and writes large
+    chunks in worker threads, and the socket's small reads would cost a thread hop each.
+    """
+    pieces: list[bytes] = []
+    gathered = 0
     try:
-        async for chunk in response.content.iter_chunked(READ_CHUNK):
+        async for piece in response.content.iter_any():
+            pieces.append(piece)
+            gathered += len(piece)
+            if gathered < RELAY_CHUNK:
+                continue
             if held:
                 await fetch.add(held.pop())
-            held.append(chunk)
-            yield chunk
+            held.append(b"".join(pieces))
+            pieces, gathered = [], 0
+            yield held[0]
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise UpstreamUnavailableError(
             f"upstream {url} broke off sending {fetch.digest}: {exc or type(exc).__name__}",
             upstream=url,
         ) from exc
+    if pieces:
+        if held:
+            await fetch.add(held.pop())
+        held.append(b"".join(pieces))
+        yield held[0]

@@ -191,6 +191,18 @@ class ProxyCache:
         except BlobUnknownError:
             return await self.blobs.link_stored(proxied.repository, digest)
 
+    async def stored_by_fetch(self, proxied: Proxied, digest: Digest) -> bool:
+        """Whether a fetch in flight that already delivered every byte stored the blob.
+
+        A client that got a blob's last byte may ask again (a range, a HEAD) while the fetch
+        is still committing: it waits for that, then the stored blob answers.
+        """
+        fetch = self.fetcher.running(digest)
+        if fetch is None or not fetch.verified:
+            return False
+        await fetch.wait_finished()
+        return await self.has_blob(proxied, digest)
+
     async def upstream_blob_size(self, proxied: Proxied, digest: Digest) -> int | None:
         """The blob's size as the upstream reports it (a HEAD; nothing is stored).
 

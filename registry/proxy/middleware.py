@@ -95,7 +95,7 @@ async def _blob(
     request: web.Request, handler: Handler, cache: ProxyCache, proxied: Proxied
 ) -> web.StreamResponse:
     digest = parse_digest(request.match_info["digest"])
-    if await cache.has_blob(proxied, digest):
+    if await cache.has_blob(proxied, digest) or await cache.stored_by_fetch(proxied, digest):
         return await handler(request)
     if request.method == "HEAD":
         size = await cache.upstream_blob_size(proxied, digest)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_proxy import start_hub, stored_blob, upstream  # noqa: F401
+from tests.integration.test_proxy import start_hub, upstream, wait_stored  # noqa: F401
 from tests.support.dockerd import DockerDaemon, DockerUnavailableError
 from tests.support.images import BuiltImage, OciLayout
 from tests.support.reference_registry import ReferenceRegistry
@@ -45,7 +45,7 @@ def test_dockerd_pulls_through_the_hub_as_its_registry_mirror(
             daemon.stop()
         # The layers are in the hub's storage, cached under the mirror namespace.
         for layer in built_image.layers:
-            assert stored_blob(hub, layer.digest).read_bytes() == layer.gzipped
+            assert wait_stored(hub, layer.digest) == layer.gzipped
         assert "hub/library/berth-mirror" in hub.log_text()
     finally:
         hub.stop()

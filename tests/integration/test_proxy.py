@@ -23,6 +23,7 @@ from tests.support.berth_cli import BerthCli
 from tests.support.http import http_request
 from tests.support.hub import REPO_ROOT, HubProcess, repo_env
 from tests.support.images import BuiltImage, OciLayout, write_oci_layout
+from tests.support.ports import wait_until
 from tests.support.reference_registry import (
     ReferenceRegistry,
     ReferenceRegistryUnavailableError,
@@ -73,6 +74,13 @@ def stored_blob(hub: HubProcess, digest: str) -> Path:
     return hub.data_dir / "storage" / "blobs" / "sha256" / hexa[:2] / hexa / "data"
 
 
+def wait_stored(hub: HubProcess, digest: str) -> bytes:
+    """The blob's stored bytes, once the hub committed them (just after the last byte went out)."""
+    path = stored_blob(hub, digest)
+    assert wait_until(path.exists, 30), f"{digest} was not stored"
+    return path.read_bytes()
+
+
 def read_layout(path: Path, tag: str) -> tuple[str, dict[str, bytes]]:
     index = json.loads((path / "index.json").read_bytes())
     [root] = [entry["digest"] for entry in index["manifests"]
@@ -96,7 +104,7 @@ def test_skopeo_and_berth_pull_through_the_proxy(
         assert blobs == oci_layout.blobs
         # Every blob is now in the hub's own content-addressed storage, byte for byte.
         for digest, data in built_image.blobs().items():
-            assert stored_blob(hub, digest).read_bytes() == data
+            assert wait_stored(hub, digest) == data
 
         berth = BerthCli(tmp_path / "berth-root")
         result = berth("pull", f"{hub.host}/up/team/app:v1")
@@ -309,7 +317,7 @@ def test_concurrent_pulls_of_a_missing_blob_make_one_upstream_fetch(
         assert results == [(len(layer.gzipped), layer.digest)] * 20
         fetches = [r for r in front.requests if r.method == "GET" and r.path.endswith(layer.digest)]
         assert len(fetches) == 1
-        assert stored_blob(hub, layer.digest).read_bytes() == layer.gzipped
+        assert wait_stored(hub, layer.digest) == layer.gzipped
         # Stored now: served by the hub alone.
         assert _pull_blob(url) == (len(layer.gzipped), layer.digest)
         assert len([r for r in front.requests if r.path.endswith(layer.digest)]) == 1
@@ -338,7 +346,7 @@ def test_a_blob_cut_mid_transfer_is_never_stored(
         # The next pull fetches it again, whole.
         front.cut_blobs_after = None
         assert _pull_blob(url) == (len(layer.gzipped), layer.digest)
-        assert stored_blob(hub, layer.digest).read_bytes() == layer.gzipped
+        assert wait_stored(hub, layer.digest) == layer.gzipped
     finally:
         hub.stop()
         front.stop()
