@@ -11,7 +11,8 @@ Rules:
   process last did; when the digest changed, the new manifest is fetched and the tag moved.
 - When the upstream is unreachable, answers 5xx or 429, a cached tag is served as it is, with
   a `Warning` header; with nothing cached the upstream's failure is the answer.
-- A blob another repository of the hub holds is linked, not fetched again.
+- A blob another repository of the hub holds is linked, not fetched again, once the upstream
+  confirmed it has it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from registry.db.queries import ManifestRecord
-from registry.errors import BlobUnknownError, ManifestUnknownError
+from registry.errors import BlobUnknownError, DeniedError, ManifestUnknownError
 from registry.hub.repositories import RepositoryService
 from registry.oci.digest import Digest
 from registry.proxy.blobfetch import BlobFetch, BlobFetcher
@@ -184,12 +185,24 @@ class ProxyCache:
         return stored.digest
 
     async def has_blob(self, proxied: Proxied, digest: Digest) -> bool:
-        """Whether the repository can serve the blob now (linking one the hub already has)."""
+        """Whether the repository can serve the blob now (linking one the hub already has).
+
+        A blob the hub stores for another repository is linked only once the upstream says it
+        has it too (a HEAD): knowing a digest must not open a private repository's layers to
+        whoever may pull from a proxy namespace.
+        """
         try:
             await self.blobs.stat(proxied.repository, digest)
             return True
         except BlobUnknownError:
-            return await self.blobs.link_stored(proxied.repository, digest)
+            pass
+        if await self.blobs.stored_size(digest) is None:
+            return False
+        try:
+            await proxied.upstream.head_blob(proxied.upstream_repository, digest)
+        except (UpstreamNotFoundError, *OUTAGES, DeniedError):
+            return False  # the fetch that follows gives the client the upstream's answer
+        return await self.blobs.link_stored(proxied.repository, digest)
 
     async def stored_by_fetch(self, proxied: Proxied, digest: Digest) -> bool:
         """Whether a fetch in flight that already delivered every byte stored the blob.

@@ -102,9 +102,15 @@ class BlobService:
 
         return await self.writer.run(link)
 
+    async def stored_size(self, digest: Digest) -> int | None:
+        """The size of a blob the hub stores for any repository, None when it has none."""
+        rows = await self.reads.fetch(queries.STORED_BLOB_SIZE, {"digest": str(digest)})
+        return int(rows[0][0]) if rows else None
+
     async def link_stored(self, repository: str, digest: Digest) -> bool:
         """Link a blob the hub stores for any repository into `repository` as well.
 
+        Callers decide whether the caller may have the blob: this checks nothing but presence.
         Returns False when the hub does not store it (or its bytes are gone).
         """
 

@@ -179,3 +179,19 @@ async def test_registry_mirror_requests_without_a_prefix_go_to_the_mirror(mirror
     local = await mirror_client.get("/v2/mine/app/manifests/cfg")
     assert local.status == 200
     assert (await mirror_client.get("/v2/mine/app/tags/list")).status == 200
+
+
+async def test_stored_blobs_are_shared_only_when_the_upstream_has_them(proxy_client, upstream):
+    private = secrets.token_bytes(1000)
+    for blob in (private, LAYER):
+        pushed = await proxy_client.post(f"/v2/mine/app/blobs/uploads/?digest={sha256(blob)}",
+                                         data=blob)
+        assert pushed.status == 201
+    # Knowing the digest of another repository's blob opens nothing through a proxy namespace.
+    leaked = await proxy_client.get(f"/v2/up/team/app/blobs/{sha256(private)}")
+    assert leaked.status == 404
+    assert (await leaked.json())["errors"][0]["code"] == "BLOB_UNKNOWN"
+    # A blob the upstream has too is linked from the hub's storage, not fetched again.
+    shared = await proxy_client.get(f"/v2/up/team/app/blobs/{sha256(LAYER)}")
+    assert shared.status == 200 and await shared.read() == LAYER
+    assert upstream.blob_gets == []
