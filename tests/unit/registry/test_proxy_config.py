@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from registry.app import create_app
 from registry.config import ConfigError, load_settings
+from registry.config_check import check_settings
 from registry.proxy.challenge import parse_challenge
 from registry.proxy.config import ProxyNamespace
 from registry.proxy.credentials import CredentialSealer, SealedCredentialError
@@ -92,3 +94,14 @@ def test_a_mirror_must_name_a_proxy_namespace(tmp_path: Path) -> None:
     assert settings.proxy_mirror == "hub"
     with pytest.raises(ConfigError, match="names no proxy namespace"):
         create_app(settings)
+
+
+async def test_config_check_names_a_password_the_secret_does_not_open(tmp_path: Path) -> None:
+    sealed = CredentialSealer(b"the-secret-it-was-sealed-with").seal("hub", "pw")
+    settings = load(tmp_path, f'[proxy.namespaces.hub]\nurl = "https://r.example"\n'
+                              f'username = "me"\npassword = "{sealed}"')
+    other = replace(settings, trust_key_secret="another-secret-of-the-hub")
+    problems = [str(problem) for problem in await check_settings(other)]
+    assert any("proxy.namespaces.hub.password" in p and "does not open" in p for p in problems)
+    same = replace(settings, trust_key_secret="the-secret-it-was-sealed-with")
+    assert not [str(p) for p in await check_settings(same) if "proxy" in str(p)]
