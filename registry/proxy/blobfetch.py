@@ -139,7 +139,10 @@ class BlobFetcher:
 
     async def _run(self, fetch: BlobFetch, upstream: UpstreamClient, upstream_repository: str,
                    repository: str) -> None:
-        error: BaseException | None = None
+        # Until the blob is stored, readers must learn of any end, cancellation included.
+        error: BaseException | None = UpstreamUnavailableError(
+            f"the fetch of {fetch.digest} from {upstream.url} was cancelled", upstream=upstream.url
+        )
         try:
             response = await upstream.get_blob(upstream_repository, fetch.digest)
             try:
@@ -161,6 +164,7 @@ class BlobFetcher:
                 )
             finally:
                 response.release()
+            error = None
             logger.info("cached %s from %s", fetch.digest, upstream.url)
         except Exception as exc:  # every reader learns of it; nothing was stored
             logger.warning("fetching %s from %s failed: %s", fetch.digest, upstream.url, exc)
