@@ -23,14 +23,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from registry.db.queries import ManifestRecord
-from registry.errors import BlobUnknownError, DeniedError, ManifestUnknownError
+from registry.errors import BlobUnknownError, DeniedError, ManifestUnknownError, RegistryError
 from registry.hub.repositories import RepositoryService
+from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
+from registry.oci.manifest import ManifestError, parse_manifest
 from registry.proxy.blobfetch import BlobFetch, BlobFetcher
 from registry.proxy.config import ProxyNamespace
 from registry.proxy.upstream import (
     OUTAGES,
     UpstreamClient,
+    UpstreamManifest,
     UpstreamNotFoundError,
     UpstreamUnavailableError,
 )
@@ -128,7 +131,8 @@ class ProxyCache:
         try:
             digest = await proxied.upstream.head_manifest(proxied.upstream_repository, reference)
             if cached is None or digest is None or str(digest) != cached.digest:
-                digest = await self._store(proxied, reference, digest)
+                digest, fetched = await self._store(proxied, reference, digest)
+                await self._fill_default_platform(proxied, fetched)
         except OUTAGES as exc:
             if cached is None:
                 raise
@@ -153,7 +157,7 @@ class ProxyCache:
 
     async def _store(
         self, proxied: Proxied, reference: Digest | str, expected: Digest | None
-    ) -> Digest:
+    ) -> tuple[Digest, UpstreamManifest]:
         """Fetch a manifest (by `expected` when known) and store it under `reference`."""
         wanted = str(expected) if expected is not None else str(reference)
         try:
@@ -182,7 +186,30 @@ class ProxyCache:
         await self.repositories.pushed(proxied.repository)
         logger.info("cached %s:%s (%s) from %s", proxied.repository, reference, stored.digest,
                     proxied.upstream.url)
-        return stored.digest
+        return stored.digest, fetched
+
+    async def _fill_default_platform(self, proxied: Proxied, fetched: UpstreamManifest) -> None:
+        """With a tagged index, its linux/amd64 manifest too.
+
+        Clients that cannot read indexes get that manifest for the tag (the manifest handler
+        negotiates it from the stored index), so it must be there; a failure here only leaves
+        those clients to an error, as it would without the cache.
+        """
+        if fetched.media_type not in mt.INDEX_TYPES:
+            return
+        try:
+            index = parse_manifest(fetched.payload, fetched.media_type)
+        except ManifestError:
+            return
+        for child in index.manifests:
+            platform = child.platform or {}
+            if platform.get("os") == "linux" and platform.get("architecture") == "amd64":
+                try:
+                    await self.fill_manifest(proxied, child.digest)
+                except (RegistryError, UpstreamNotFoundError) as exc:
+                    logger.warning("caching the linux/amd64 manifest of an index of %s: %s",
+                                   proxied.repository, exc)
+                return
 
     async def has_blob(self, proxied: Proxied, digest: Digest) -> bool:
         """Whether the repository can serve the blob now (linking one the hub already has).

@@ -37,6 +37,14 @@ MANIFEST = json.dumps({
 }).encode()
 
 
+INDEX = json.dumps({
+    "schemaVersion": 2,
+    "mediaType": mt.OCI_INDEX,
+    "manifests": [{"mediaType": mt.OCI_MANIFEST, "digest": sha256(MANIFEST),
+                   "size": len(MANIFEST), "platform": {"os": "linux", "architecture": "amd64"}}],
+}).encode()
+
+
 class Upstream:
     """A registry with one image, `team/app:v1`, behind anonymous Bearer tokens."""
 
@@ -71,6 +79,9 @@ class Upstream:
         if path in ("/v2/team/app/manifests/v1", f"/v2/team/app/manifests/{sha256(MANIFEST)}"):
             headers = {"Docker-Content-Digest": sha256(MANIFEST), "Content-Type": mt.OCI_MANIFEST}
             return web.Response(body=MANIFEST, headers=headers)
+        if path in ("/v2/team/app/manifests/multi", f"/v2/team/app/manifests/{sha256(INDEX)}"):
+            headers = {"Docker-Content-Digest": sha256(INDEX), "Content-Type": mt.OCI_INDEX}
+            return web.Response(body=INDEX, headers=headers)
         for blob in (LAYER, CONFIG):
             if path == f"/v2/team/app/blobs/{sha256(blob)}":
                 if request.method == "GET":
@@ -195,3 +206,12 @@ async def test_stored_blobs_are_shared_only_when_the_upstream_has_them(proxy_cli
     shared = await proxy_client.get(f"/v2/up/team/app/blobs/{sha256(LAYER)}")
     assert shared.status == 200 and await shared.read() == LAYER
     assert upstream.blob_gets == []
+
+
+async def test_a_client_that_cannot_read_indexes_gets_the_cached_amd64_manifest(proxy_client):
+    index = await proxy_client.get("/v2/up/team/app/manifests/multi",
+                                   headers={"Accept": mt.OCI_INDEX})
+    assert index.status == 200 and await index.read() == INDEX
+    old_client = await proxy_client.get("/v2/up/team/app/manifests/multi",
+                                        headers={"Accept": mt.OCI_MANIFEST})
+    assert old_client.status == 200 and await old_client.read() == MANIFEST
