@@ -210,9 +210,15 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         auto_decompress=False, trust_env=True, read_bufsize=READ_BUFFER
     )
     fetcher = BlobFetcher(app[keys.UPLOADS])
+    app[keys.METRICS].describe(
+        "berth_proxy_upstream_requests_total",
+        "Requests the pull-through cache sent to upstream registries, by answer",
+    )
     app[keys.PROXY] = ProxyCache(
         [
-            UpstreamClient(namespace, passwords.get(namespace.name), session)
+            UpstreamClient(
+                namespace, passwords.get(namespace.name), session, app[keys.METRICS]
+            )
             for namespace in settings.proxy_namespaces
         ],
         app[keys.MANIFESTS],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from registry.errors import DeniedError, TooManyRequestsError, UnavailableError
+from registry.metrics import Metrics
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
 from registry.proxy.challenge import Challenge, parse_challenge
@@ -80,13 +81,19 @@ class UpstreamClient:
         namespace: the proxy namespace (its URL and username).
         password: its opened password, or None for anonymous pulls.
         session: the hub's shared client session (it must not decompress bodies).
+        metrics: counts every request sent upstream (`berth_proxy_upstream_requests_total`).
     """
 
     def __init__(
-        self, namespace: ProxyNamespace, password: str | None, session: aiohttp.ClientSession
+        self,
+        namespace: ProxyNamespace,
+        password: str | None,
+        session: aiohttp.ClientSession,
+        metrics: Metrics | None = None,
     ) -> None:
         self.namespace = namespace
         self.session = session
+        self.metrics = metrics
         self._auth = (
             aiohttp.BasicAuth(namespace.username, password)
             if namespace.username is not None and password is not None
@@ -201,11 +208,23 @@ class UpstreamClient:
             sent["Authorization"] = authorization
         timeout = aiohttp.ClientTimeout(connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT)
         try:
-            return await self.session.request(
+            response = await self.session.request(
                 method, url, headers=sent, timeout=timeout, allow_redirects=True
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self._count(method, "unreachable")
             raise self._unreachable(exc) from exc
+        self._count(method, str(response.status))
+        return response
+
+    def _count(self, method: str, status: str) -> None:
+        if self.metrics is not None:
+            self.metrics.inc(
+                "berth_proxy_upstream_requests_total",
+                namespace=self.namespace.name,
+                method=method,
+                status=status,
+            )
 
     def _authorization(self, scope: str) -> str | None:
         cached = self._tokens.get(scope)

@@ -123,6 +123,12 @@ async def test_anonymous_token_then_pull_caches_manifest_and_blobs(proxy_client,
     assert sorted(upstream.blob_gets) == sorted([sha256(CONFIG), sha256(LAYER)])
     # The token is reused while it lasts.
     assert len(upstream.token_requests) == 1
+    # Upstream traffic is counted per namespace, method and answer.
+    metrics = await (await proxy_client.get("/metrics")).text()
+    blob_gets = ('berth_proxy_upstream_requests_total{method="GET",namespace="up",'
+                 'status="200"} 3')  # the manifest and two blobs
+    assert blob_gets in metrics
+    assert 'method="HEAD",namespace="up",status="401"} 1' in metrics
     # Cached content is listed like pushed content.
     tags = await proxy_client.get("/v2/up/team/app/tags/list")
     assert (await tags.json())["tags"] == ["v1"]
