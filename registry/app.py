@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from registry import keys
@@ -28,6 +29,7 @@ from registry.auth.grants import Grants
 from registry.auth.keystore import TokenKeys
 from registry.auth.revocations import RevocationCache
 from registry.auth.throttle import LoginLimits, LoginThrottle
+from registry.config import ConfigError, Problem
 from registry.datadir import prepare_data_dir
 from registry.db.engine import create_engine
 from registry.db.hotreads import create_hot_reads
@@ -45,6 +47,11 @@ from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.keysecret import key_encryption_secret
 from registry.metrics import Metrics
+from registry.proxy.blobfetch import BlobFetcher
+from registry.proxy.cache import ProxyCache
+from registry.proxy.credentials import CredentialSealer, SealedCredentialError
+from registry.proxy.middleware import mirror_middleware, proxy_middleware
+from registry.proxy.upstream import UpstreamClient
 from registry.services.blobs import BlobService
 from registry.services.gc import GarbageCollector, GcOptions
 from registry.services.manifests import ManifestService
@@ -202,8 +209,61 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await pulls.stop()
 
 
+async def _proxy(app: web.Application) -> AsyncIterator[None]:
+    """The pull-through cache: one client session and a client per proxy namespace."""
+    settings = app[keys.SETTINGS]
+    sealer = CredentialSealer(key_encryption_secret(settings))
+    passwords = {}
+    for namespace in settings.proxy_namespaces:
+        if namespace.sealed_password is not None:
+            try:
+                passwords[namespace.name] = sealer.open(namespace.name, namespace.sealed_password)
+            except SealedCredentialError as exc:
+                where = f"proxy.namespaces.{namespace.name}"
+                raise ConfigError([Problem(where, str(exc))]) from exc
+    # Blob bytes must reach the store exactly as the upstream sent them: no decompression.
+    # HTTPS_PROXY and NO_PROXY apply, for hubs that reach the internet through a proxy.
+    session = aiohttp.ClientSession(
+        auto_decompress=False, trust_env=True, read_bufsize=READ_BUFFER
+    )
+    fetcher = BlobFetcher(app[keys.UPLOADS])
+    app[keys.METRICS].describe(
+        "berth_proxy_upstream_requests_total",
+        "Requests the pull-through cache sent to upstream registries, by answer",
+    )
+    app[keys.PROXY] = ProxyCache(
+        [
+            UpstreamClient(
+                namespace, passwords.get(namespace.name), session, app[keys.METRICS]
+            )
+            for namespace in settings.proxy_namespaces
+        ],
+        app[keys.MANIFESTS],
+        app[keys.BLOBS],
+        app[keys.REPOSITORIES],
+        fetcher,
+        tag_ttl=settings.proxy_tag_ttl,
+        max_manifest_bytes=settings.max_manifest_bytes,
+        mirror=settings.proxy_mirror,
+    )
+    yield
+    await fetcher.close()
+    await session.close()
+
+
+def _check_proxy_settings(settings: Settings) -> None:
+    """Raises ConfigError when `[proxy] mirror` names no proxy namespace."""
+    names = {namespace.name for namespace in settings.proxy_namespaces}
+    if settings.proxy_mirror is not None and settings.proxy_mirror not in names:
+        raise ConfigError([Problem(
+            "proxy.mirror",
+            f"names no proxy namespace ({', '.join(sorted(names)) or 'none configured'})",
+        )])
+
+
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
+    _check_proxy_settings(settings)
     prepare_data_dir(settings)
     app = web.Application(
         # The web middleware is innermost: it renders a page's errors as HTML before the
@@ -212,7 +272,9 @@ def create_app(settings: Settings) -> web.Application:
             log_middleware,
             error_middleware,
             hub_middleware,
+            *([mirror_middleware] if settings.proxy_mirror else []),
             authorization_middleware,
+            *([proxy_middleware] if settings.proxy_namespaces else []),
             web_middleware,
         ],
         client_max_size=settings.max_manifest_bytes,
@@ -228,6 +290,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.WEB_TEMPLATES] = create_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_hub)
+    if settings.proxy_namespaces:
+        app.cleanup_ctx.append(_proxy)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
     if settings.retention_check_interval > 0:

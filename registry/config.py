@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from registry.proxy.config import parse_namespaces
 from registry.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,12 @@ def _from_file(path: Path, problems: list[Problem]) -> dict[str, Any]:
         return {}
     types_ = _field_types()
     values: dict[str, Any] = {}
+    namespaces = _pop_proxy_namespaces(document)
+    if namespaces is not None:
+        try:
+            values["proxy_namespaces"] = parse_namespaces(namespaces)
+        except ValueError as exc:
+            problems.append(Problem(str(path), str(exc)))
     for key, value in _flatten(document).items():
         name = _ALIASES.get(key, key)
         where = f"{path}: {key}"
@@ -146,6 +153,14 @@ def _from_file(path: Path, problems: list[Problem]) -> dict[str, Any]:
             except (TypeError, ValueError) as exc:
                 problems.append(Problem(where, str(exc)))
     return values
+
+
+def _pop_proxy_namespaces(document: dict[str, Any]) -> Any:
+    """`[proxy.namespaces]`, taken out of the document: a table of tables, not flat settings."""
+    proxy = document.get("proxy")
+    if isinstance(proxy, dict) and "namespaces" in proxy:
+        return proxy.pop("namespaces")
+    return None
 
 
 def _from_env(env: Mapping[str, str], problems: list[Problem]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema
 from registry.hub.names import is_namespace_name, repository_of_path
 from registry.keysecret import MIN_SECRET_BYTES, SECRET_FILE, SECRET_SETTING, configured_secret
+from registry.proxy.credentials import CredentialSealer, SealedCredentialError
 from registry.settings import Settings
 from registry.storage.driver.base import StorageDriverError
 from registry.storage.driver.factory import UnknownStorageError
@@ -154,6 +155,29 @@ async def _check_database(settings: Settings) -> list[Problem]:
     return []
 
 
+def _check_proxy(settings: Settings) -> list[Problem]:
+    """The mirror names a proxy namespace, and every sealed upstream password opens."""
+    problems = []
+    names = {namespace.name for namespace in settings.proxy_namespaces}
+    if settings.proxy_mirror is not None and settings.proxy_mirror not in names:
+        problems.append(Problem("proxy.mirror", "names no proxy namespace"))
+    if settings.proxy_tag_ttl < 0:
+        problems.append(Problem("proxy.tag_ttl", "must not be negative"))
+    secret = configured_secret(settings)
+    for namespace in settings.proxy_namespaces:
+        if namespace.sealed_password is None:
+            continue
+        where = f"proxy.namespaces.{namespace.name}.password"
+        if secret is None:
+            problems.append(Problem(where, "sealed, but the hub has no key-encryption secret yet"))
+            continue
+        try:
+            CredentialSealer(secret).open(namespace.name, namespace.sealed_password)
+        except SealedCredentialError as exc:
+            problems.append(Problem(where, str(exc)))
+    return problems
+
+
 async def check_settings(settings: Settings) -> list[Problem]:
     """Every mistake found in `settings` (empty when the hub can start).
 
@@ -161,6 +185,7 @@ async def check_settings(settings: Settings) -> list[Problem]:
         settings: resolved settings (`load_settings`).
     """
     problems = _check_values(settings)
+    problems += _check_proxy(settings)
     problems += await _check_storage(settings)
     if settings.is_sqlite and not settings.data_dir.exists():
         return problems  # the hub creates the data directory and the database on start

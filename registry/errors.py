@@ -32,6 +32,7 @@ __all__ = [
     "TagInvalidError",
     "TooManyRequestsError",
     "UnauthorizedError",
+    "UnavailableError",
     "UnsignedContentError",
     "UnsupportedError",
 ]
@@ -184,6 +185,12 @@ class TooManyRequestsError(RegistryError):
     """The caller is being throttled."""
 
     code = "TOO_MANY_REQUESTS"
+
+
+class UnavailableError(RegistryError):
+    """Something the request depends on (a proxy namespace's upstream) cannot answer now."""
+
+    code = "UNAVAILABLE"
 
 
 class InvalidRequestError(RegistryError):

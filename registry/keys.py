@@ -22,6 +22,7 @@ from registry.hub.retention import RetentionService
 from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
+from registry.proxy.cache import ProxyCache
 from registry.services.blobs import BlobService
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.services.manifests import ManifestService
@@ -52,6 +53,7 @@ CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verificat
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
 IMMUTABILITY = web.AppKey("immutability", ImmutabilityService)  # immutable tag rules
 RETENTION = web.AppKey("retention", RetentionService)  # retention policies and runs
+PROXY = web.AppKey("proxy", ProxyCache)  # the pull-through cache of proxy namespaces
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them
 FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from registry.proxy.config import ProxyNamespace
+
 __all__ = ["Settings"]
 
 DEFAULT_LISTEN = "127.0.0.1:5000"
@@ -59,6 +61,10 @@ class Settings:
     # Seconds between checks for due scheduled retention runs (one replica runs them); 0: never
     retention_check_interval: float = 60.0
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
+    # Pull-through cache (registry/proxy): namespaces served from upstreams; file only.
+    proxy_namespaces: tuple[ProxyNamespace, ...] = ()
+    proxy_tag_ttl: float = 300.0  # seconds a cached tag is served before a HEAD revalidates it
+    proxy_mirror: str | None = None  # the proxy namespace behind dockerd's registry-mirrors
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

@@ -43,6 +43,16 @@ def _describe(settings: Settings) -> list[str]:
         f"path_style={settings.s3_path_style} redirect={settings.s3_redirect}",
         f"gc: interval={settings.gc_interval}s grace={settings.gc_grace}s",
         f"workers = {settings.workers}",
+        *(
+            f"proxy {namespace.name}/ -> {namespace.url}"
+            + (f" as {namespace.username}" if namespace.username else " (anonymous)")
+            for namespace in settings.proxy_namespaces
+        ),
+        *(
+            [f"proxy: tag_ttl={settings.proxy_tag_ttl}s mirror={settings.proxy_mirror}"]
+            if settings.proxy_namespaces
+            else []
+        ),
     ]
 
 

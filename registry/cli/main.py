@@ -25,6 +25,7 @@ COMMAND_GROUPS = {
     "token": "personal access tokens",
     "robot": "organisations' robot accounts",
     "keys": "the hub's sealed private keys",
+    "proxy": "the pull-through cache's upstream credentials",
     "trust": "content-trust data (Notary) administration",
     "audit": "the audit log",
 }

@@ -206,6 +206,8 @@ LINKED_BLOB_SIZE = (
     )
 )
 
+STORED_BLOB_SIZE = select(blobs.c.size).where(blobs.c.digest == bindparam("digest"))
+
 # The content-trust setting and the signature policy version ride along on every manifest read
 # (the repository's own, else its namespace's, found by a unique-index probe on the `namespace`
 # parameter), so repositories that do not require trust pay no extra query.

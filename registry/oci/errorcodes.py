@@ -44,6 +44,8 @@ _TABLE = [
     ErrorCode("INVALID_REQUEST", "the request is invalid", 400),
     ErrorCode("NOT_FOUND", "no such resource", 404),
     ErrorCode("ALREADY_EXISTS", "the resource already exists", 409),
+    # Distribution's code for a dependency that cannot answer (a pull-through cache's upstream).
+    ErrorCode("UNAVAILABLE", "service unavailable", 503),
     # Distribution's code for what fits no other.
     ErrorCode("UNKNOWN", "unknown error", 500),
 ]

@@ -18,7 +18,7 @@ from registry.db.hotreads import HotReads
 from registry.db.writer import Writer
 from registry.errors import BlobUnknownError
 from registry.oci.digest import Digest
-from registry.storage.driver.base import StorageDriver
+from registry.storage.driver.base import PathNotFoundError, StorageDriver
 from registry.storage.paths import blob_path
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,37 @@ class BlobService:
             return True
 
         return await self.writer.run(link)
+
+    async def stored_size(self, digest: Digest) -> int | None:
+        """The size of a blob the hub stores for any repository, None when it has none."""
+        rows = await self.reads.fetch(queries.STORED_BLOB_SIZE, {"digest": str(digest)})
+        return int(rows[0][0]) if rows else None
+
+    async def link_stored(self, repository: str, digest: Digest) -> bool:
+        """Link a blob the hub stores for any repository into `repository` as well.
+
+        Callers decide whether the caller may have the blob: this checks nothing but presence.
+        Returns False when the hub does not store it (or its bytes are gone).
+        """
+
+        async def link(conn: AsyncConnection) -> bool:
+            size = await conn.scalar(queries.STORED_BLOB_SIZE, {"digest": str(digest)})
+            if size is None:
+                return False
+            repo_id = await queries.ensure_repository(conn, repository)
+            await queries.add_blob(conn, repo_id, str(digest), size)
+            return True
+
+        # The row first, then the bytes (as an upload does): a collector that took the row just
+        # before has moved the bytes away, and the check below sees that.
+        if not await self.writer.run(link):
+            return False
+        try:
+            await self.driver.stat(blob_path(digest))
+        except PathNotFoundError:
+            await self.writer.run(lambda conn: queries.unlink_blob(conn, repository, str(digest)))
+            return False
+        return True
 
     async def unlink(self, repository: str, digest: Digest) -> None:
         """Remove the blob from the repository; the bytes stay until garbage collection.

@@ -89,9 +89,19 @@ class ManifestService:
         return ManifestRecord(*rows[0])
 
     async def put(
-        self, repository: str, reference: Digest | str, payload: bytes, content_type: str | None
+        self,
+        repository: str,
+        reference: Digest | str,
+        payload: bytes,
+        content_type: str | None,
+        *,
+        check_references: bool = True,
     ) -> PushedManifest:
         """Validate and store a manifest, tagging it when the reference is a tag.
+
+        Args:
+            check_references: refuse a manifest whose blobs and child manifests are not in
+                the repository; a pull-through cache stores them later, as they are pulled.
 
         Raises:
             ManifestInvalidError, DigestInvalidError, ManifestBlobUnknownError.
@@ -116,7 +126,7 @@ class ManifestService:
             # from removing it before this transaction commits (see registry.db.queries).
             missing = set(blob_refs) - await queries.touch_links(conn, repo_id, blob_refs)
             missing |= set(child_refs) - await queries.touch_manifests(conn, repo_id, child_refs)
-            if missing:
+            if missing and check_references:
                 raise ManifestBlobUnknownError(digest=sorted(missing)[0])
             await queries.put_manifest(
                 conn,

@@ -29,7 +29,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,9 +220,18 @@ class UploadService:
         return size
 
     async def put_monolithic(
-        self, repository: str, digest: Digest, body: AsyncIterator[bytes], length: int | None
+        self,
+        repository: str,
+        digest: Digest,
+        body: AsyncIterator[bytes],
+        length: int | None,
+        on_verified: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
         """A whole blob in one request (`POST ...?digest=`). Returns its size.
+
+        Args:
+            on_verified: awaited once every byte arrived and matched the digest, before the
+                blob is stored (a pull-through cache releases its last bytes to clients then).
 
         Raises:
             DigestInvalidError, SizeInvalidError.
@@ -235,6 +244,8 @@ class UploadService:
             if length is not None and digester.size != length:
                 raise SizeInvalidError(f"declared {length} bytes, received {digester.size}")
             _verify(digester, digest)
+            if on_verified is not None:
+                await on_verified()
             await self._publish(repository, writer, digest, digester.size)
         except BaseException:
             await writer.cancel()

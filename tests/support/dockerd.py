@@ -15,6 +15,7 @@ default, so `docker push 127.0.0.1:PORT/...` talks plain http to a test hub.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import shlex
@@ -107,11 +108,14 @@ class DockerDaemon:
         return cls(os.environ.get("DOCKER_HOST"))
 
     @classmethod
-    def start(cls, networking: bool = False) -> DockerDaemon:
+    def start(cls, networking: bool = False, config: dict[str, object] | None = None,
+              env: dict[str, str] | None = None) -> DockerDaemon:
         """Start a private dockerd and wait until it answers.
 
         Args:
             networking: let dockerd manage iptables (published ports, network isolation).
+            config: its `daemon.json` (e.g. `registry-mirrors`); empty by default.
+            env: environment variables to set for it (e.g. `HTTPS_PROXY`).
 
         Raises:
             DockerUnavailableError: dockerd or the CLI is missing, or dockerd did not come up.
@@ -122,7 +126,7 @@ class DockerDaemon:
             raise DockerUnavailableError("starting dockerd needs root")
         # A short path: dockerd and containerd put unix sockets under it.
         root = Path(tempfile.mkdtemp(prefix="berth-dockerd-", dir="/tmp"))
-        (root / "daemon.json").write_text("{}\n")
+        (root / "daemon.json").write_text(json.dumps(config or {}) + "\n")
         command = [
             str(DOCKERD), "--config-file", str(root / "daemon.json"),
             "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
@@ -132,7 +136,8 @@ class DockerDaemon:
         ]
         log = (root / "dockerd.log").open("ab")
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+                                   stderr=subprocess.STDOUT, start_new_session=True,
+                                   env={**os.environ, **(env or {})})
         log.close()
         daemon = cls(f"unix://{root}/docker.sock", process, root, networking)
         ready = wait_until(lambda: process.poll() is not None or daemon._answers(),

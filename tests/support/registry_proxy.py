@@ -7,7 +7,10 @@ larger than `CORRUPT_MIN_SIZE`, i.e. layers but not configs, so the client recei
 content that does not match its digest) and `drop_patches` (the next N upload PATCHes reach
 the registry, but the client's connection is cut before it sees the answer, so it must ask the
 registry how much it holds and resume), and likewise `drop_upload_puts` (the PUTs that close
-an upload) and `drop_manifest_puts`. It runs its own event loop in a thread, so
+an upload) and `drop_manifest_puts`; `fail_status` answers every registry request with that
+status (429 with `Retry-After: 1`), as an overloaded or broken registry does, and
+`cut_blobs_after` cuts the connection after that many bytes of a blob body, as a registry
+that dies mid-transfer does. It runs its own event loop in a thread, so
 synchronous tests can use it.
 
 Optionally it also stands in for the parts of a hub the reference registry lacks:
@@ -61,6 +64,8 @@ class RegistryProxy:
     drop_patches: int = 0  # forward this many PATCHes, then cut the connection unanswered
     drop_upload_puts: int = 0  # likewise for the PUTs that close a blob upload
     drop_manifest_puts: int = 0  # likewise for manifest PUTs
+    fail_status: int | None = None  # answer every /v2/ request with this status
+    cut_blobs_after: int | None = None  # bytes of a blob body sent before the cut
     credentials: tuple[str, str] | None = None
     auth_scheme: str = "bearer"
     search_results: list[dict[str, object]] | None = None
@@ -177,6 +182,10 @@ class RegistryProxy:
         assert self._session is not None
         self.requests.append(RecordedRequest(request.method, request.path,
                                              request.headers.get("Range")))
+        if self.fail_status is not None:
+            headers = {"Retry-After": "1"} if self.fail_status == 429 else {}
+            body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'
+            return web.Response(status=self.fail_status, headers=headers, body=body)
         if not self._authorized(request):
             return self._challenge(request)
         # Host is kept, so upstream Location headers point back at the proxy.
@@ -202,10 +211,18 @@ class RegistryProxy:
             corrupt = (is_blob and self.corrupt_blobs
                        and int(upstream.headers.get("Content-Length", 0)) > CORRUPT_MIN_SIZE)
             first = True
+            sent = 0
             async for chunk in upstream.content.iter_chunked(64 * 1024):
                 if corrupt and first and chunk:
                     chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
                 first = False
+                if is_blob and self.cut_blobs_after is not None \
+                        and sent + len(chunk) > self.cut_blobs_after:
+                    await response.write(chunk[: self.cut_blobs_after - sent])
+                    assert request.transport is not None
+                    request.transport.abort()
+                    return response
+                sent += len(chunk)
                 await response.write(chunk)
                 if is_blob and self.throttle:
                     await asyncio.sleep(len(chunk) / self.throttle)

@@ -24,7 +24,8 @@ def _etag(digest: str) -> str:
     return f'"{digest}"'
 
 
-def _blob_headers(digest: str) -> dict[str, str]:
+def blob_headers(digest: str) -> dict[str, str]:
+    """The headers of a blob's GET or HEAD answer (without its length)."""
     return {
         "Docker-Content-Digest": digest,
         "Content-Type": "application/octet-stream",
@@ -38,7 +39,7 @@ def _not_modified(request: web.Request, digest: str) -> web.Response | None:
     """304 when `If-None-Match` names the blob (RFC 9110 13.1.2), else None."""
     if not none_match(request.headers.get("If-None-Match"), _etag(digest)):
         return None
-    headers = _blob_headers(digest)
+    headers = blob_headers(digest)
     del headers["Content-Type"]
     return web.Response(status=304, headers=headers)
 
@@ -50,7 +51,7 @@ async def head_blob(request: web.Request) -> web.Response:
     not_modified = _not_modified(request, str(digest))
     if not_modified is not None:
         return not_modified
-    headers = _blob_headers(str(digest))
+    headers = blob_headers(str(digest))
     headers["Content-Length"] = str(size)
     return web.Response(status=200, headers=headers)
 
@@ -87,7 +88,7 @@ async def get_blob(request: web.Request) -> web.StreamResponse:
             raise web.HTTPTemporaryRedirect(
                 redirect, headers={"Docker-Content-Digest": str(digest)}
             )
-    headers = _blob_headers(str(digest))
+    headers = blob_headers(str(digest))
     byte_range = _requested_range(request, str(digest), size)
     first, length = (byte_range.first, byte_range.length) if byte_range else (0, size)
     status = 206 if byte_range else 200
