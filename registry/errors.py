@@ -184,7 +184,7 @@ class UnsupportedError(RegistryError):
 class TooManyRequestsError(RegistryError):
     """The caller is being throttled."""
 
-    code = "TOO_MANY_REQUESTS"
+    code = "TOOMANYREQUESTS"
 
 
 class UnavailableError(RegistryError):

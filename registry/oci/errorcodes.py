@@ -37,7 +37,7 @@ _TABLE = [
     ErrorCode("UNAUTHORIZED", "authentication required", 401),
     ErrorCode("DENIED", "requested access to the resource is denied", 403),
     ErrorCode("UNSUPPORTED", "the operation is unsupported", 405),
-    ErrorCode("TOO_MANY_REQUESTS", "too many requests", 429),
+    ErrorCode("TOOMANYREQUESTS", "too many requests", 429),
     ErrorCode("RANGE_INVALID", "invalid content range", 416),
     ErrorCode("PAGINATION_NUMBER_INVALID", "invalid number of results requested", 400),
     # Hub API codes (accounts, repositories), beyond the distribution-spec table.

@@ -7,7 +7,7 @@ answered with the credentials. Failures come out as the hub's domain errors, so 
 middleware renders them, naming the upstream:
 
 - unreachable, a timeout or 5xx: `UpstreamUnavailableError` (UNAVAILABLE, 503);
-- 429: `UpstreamThrottledError` (TOO_MANY_REQUESTS, with the upstream's `Retry-After`);
+- 429: `UpstreamThrottledError` (TOOMANYREQUESTS, with the upstream's `Retry-After`);
 - 401/403 after authenticating: `DeniedError`; 404: the caller's "unknown" error.
 """
 

@@ -387,6 +387,7 @@ def test_log_timestamps_match(docker: DockerDaemon, clean: BerthCli, image: str)
     for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
         tool("run", "--name", "parity-logs", "--net", "none", img, "echo", "hi")
         assert stamped.match(tool("logs", "-t", "parity-logs").stdout.strip())
+        tool("rm", "parity-logs")
 
 
 def test_log_since_and_until_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
@@ -403,6 +404,7 @@ def test_log_since_and_until_match(docker: DockerDaemon, clean: BerthCli, image:
                       ("--since", "yesterday")):
             result = tool("logs", *flags, "parity-window", check=False)
             seen.append((result.returncode, result.stdout))
+        tool("rm", "parity-window")
         outcomes.append(seen)
     docker_seen, berth_seen = outcomes
     assert docker_seen[:6] == [(0, "two\nthree\n"), (0, "one\ntwo\n"), (0, "two\n"),

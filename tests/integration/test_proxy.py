@@ -214,7 +214,7 @@ def test_cached_tags_survive_an_upstream_answering_429(
         assert missing.status == 429
         assert missing.headers["Retry-After"] == "1"
         [error] = json.loads(missing.body)["errors"]
-        assert error["code"] == "TOO_MANY_REQUESTS"
+        assert error["code"] == "TOOMANYREQUESTS"
         assert f"upstream http://{front.host} answered 429" in error["message"]
     finally:
         hub.stop()

@@ -222,7 +222,7 @@ async def test_failed_logins_are_throttled_per_account_and_address(hub):
     # This address is refused for alice now, even with the right password.
     resp = await hub.client.get("/token", headers=basic("alice", PASSWORD))
     assert resp.status == 429
-    assert await error_code(resp) == "TOO_MANY_REQUESTS"
+    assert await error_code(resp) == "TOOMANYREQUESTS"
     assert resp.headers["Retry-After"] == str(hub.settings.login_window_seconds)
     # Other accounts still log in from here (other addresses: tests/api/hub/test_login_throttle).
     await hub.add_user("bob")
