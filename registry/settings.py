@@ -57,6 +57,14 @@ class Settings:
     gc_interval: float = 0.0  # seconds between online GC runs in `serve`; 0: never
     gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
+    # Webhooks (registry/webhooks): receivers they may reach, as host names, addresses, CIDR
+    # networks and `public` (any global address but the hub's own), comma-separated.
+    webhook_allowed_targets: str = "public"
+    webhook_poll_seconds: float = 1.0  # outbox look-ups of each process without a local event
+    webhook_timeout_seconds: float = 10.0  # one delivery attempt
+    webhook_retry_seconds: float = 10.0  # wait after the first failure; doubles, at most 1 h
+    webhook_max_attempts: int = 10  # then the delivery is marked failed
+    webhook_lease_seconds: float = 60.0  # a claimed delivery's lease; above the timeout
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

@@ -9,12 +9,14 @@ referrers arrive before their subject.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import hub_queries, queries
+from registry.db import hub_queries, queries, webhook_queries
 from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
@@ -30,6 +32,7 @@ from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
 from registry.oci.manifest import ManifestError, parse_manifest
 from registry.oci.reference import is_valid_tag
+from registry.webhooks.events import ANONYMOUS_CAUSE, Cause, EventType
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +64,18 @@ def parse_reference(reference: str) -> Digest | str:
 class ManifestService:
     """Manifest, tag, catalog and referrer operations."""
 
-    def __init__(self, engine: AsyncEngine, reads: HotReads, writer: Writer) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reads: HotReads,
+        writer: Writer,
+        events_recorded: Callable[[], None] = lambda: None,
+    ) -> None:
         self.engine = engine
         self.reads = reads
         self.writer = writer
+        # Called after a change that wrote webhook events commits (wakes the delivery worker).
+        self.events_recorded = events_recorded
 
     async def get(self, repository: str, reference: Digest | str) -> ManifestRecord:
         """The stored manifest.
@@ -83,9 +94,16 @@ class ManifestService:
         return ManifestRecord(*rows[0])
 
     async def put(
-        self, repository: str, reference: Digest | str, payload: bytes, content_type: str | None
+        self,
+        repository: str,
+        reference: Digest | str,
+        payload: bytes,
+        content_type: str | None,
+        cause: Cause = ANONYMOUS_CAUSE,
     ) -> PushedManifest:
         """Validate and store a manifest, tagging it when the reference is a tag.
+
+        A push by tag writes a `push` webhook event in the same transaction.
 
         Raises:
             ManifestInvalidError, DigestInvalidError, ManifestBlobUnknownError.
@@ -125,12 +143,20 @@ class ManifestService:
             )
             if isinstance(reference, str):
                 await queries.set_tag(conn, repo_id, reference, str(digest))
+                event = cause.event(EventType.PUSH, repository, tag=reference, digest=str(digest))
+                await webhook_queries.record_event(conn, event, datetime.now(UTC))
 
         await self.writer.run(store)
+        if isinstance(reference, str):
+            self.events_recorded()
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
-    async def delete(self, repository: str, reference: Digest | str) -> None:
+    async def delete(
+        self, repository: str, reference: Digest | str, cause: Cause = ANONYMOUS_CAUSE
+    ) -> None:
         """Delete by digest (the manifest and its tags) or by tag (only the tag).
+
+        Deleting a tag writes a `tag_delete` webhook event in the same transaction.
 
         Raises:
             ManifestUnknownError: nothing to delete.
@@ -139,11 +165,17 @@ class ManifestService:
         async def remove(conn: AsyncConnection) -> bool:
             if isinstance(reference, Digest):
                 return await queries.delete_manifest(conn, repository, str(reference))
-            return await queries.delete_tag(conn, repository, reference)
+            if not await queries.delete_tag(conn, repository, reference):
+                return False
+            event = cause.event(EventType.TAG_DELETE, repository, tag=reference)
+            await webhook_queries.record_event(conn, event, datetime.now(UTC))
+            return True
 
         deleted = await self.writer.run(remove)
         if not deleted:
             raise ManifestUnknownError(reference=str(reference))
+        if isinstance(reference, str):
+            self.events_recorded()
 
     async def tags(self, repository: str, limit: int | None, last: str | None) -> list[str]:
         """Tags in lexical order after `last`, at most `limit`.
