@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from registry.api.hub import accounts, audit, orgs, repositories, search
+from registry.api.hub import accounts, audit, orgs, repositories, search, webhooks
 from registry.api.routes import Route
 from registry.auth import handlers as token
 from registry.auth.rules import Rule
@@ -19,6 +19,8 @@ __all__ = ["HUB_ROUTES", "setup_hub_routes"]
 
 _REPO = "/api/v1/repositories/{name:[^?#]+?}"
 _TEAM = "/api/v1/orgs/{org}/teams/{team}"
+_HOOKS = "/api/v1/namespaces/{namespace}/webhooks"
+_HOOK = _HOOKS + "/{webhook_id}"
 
 _OPEN, _LISTING, _ADMIN, _ORG = Rule.open(), Rule.listing(), Rule.hub_admin(), Rule.organization()
 _READ_ACCOUNT = Rule.account("read", "read")
@@ -84,6 +86,23 @@ HUB_ROUTES: tuple[Route, ...] = (
         "PUT",
         "/api/v1/namespaces/{namespace}",
         orgs.put_namespace,
+        Rule.namespace(),
+    ),
+    Route("hub-webhooks", "GET", _HOOKS, webhooks.list_webhooks, Rule.namespace()),
+    Route("hub-webhook-add", "POST", _HOOKS, webhooks.create_webhook, Rule.namespace()),
+    Route("hub-webhook-rm", "DELETE", _HOOK, webhooks.delete_webhook, Rule.namespace()),
+    Route(
+        "hub-webhook-deliveries",
+        "GET",
+        _HOOK + "/deliveries",
+        webhooks.list_deliveries,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-webhook-redeliver",
+        "POST",
+        _HOOK + "/deliveries/{delivery_id}/redeliver",
+        webhooks.redeliver,
         Rule.namespace(),
     ),
     Route("hub-audit", "GET", "/api/v1/audit", audit.list_events, _ADMIN),

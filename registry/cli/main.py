@@ -26,6 +26,7 @@ COMMAND_GROUPS = {
     "keys": "the hub's sealed private keys",
     "trust": "content-trust data (Notary) administration",
     "audit": "the audit log",
+    "webhook": "signed webhooks of namespaces and their deliveries",
 }
 
 

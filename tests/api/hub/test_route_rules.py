@@ -167,6 +167,8 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "namespace": "acme",
         "file": "root.json",
         "role": "snapshot",
+        "webhook_id": "999999",
+        "delivery_id": "999999",
     }
     canonical = route.resource.canonical
     wanted = {key: params[key] for key in re.findall(r"\{(\w+)", canonical)}
@@ -194,6 +196,7 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-grant-put": {"role": "read"},
         "hub-namespace": {"default_public": False},
         "hub-repo-update": {"description": "walked"},
+        "hub-webhook-add": {"url": "http://127.0.0.1:9/walk"},
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])
