@@ -40,7 +40,7 @@ class DeliveryOptions:
     max_backoff_seconds: float = 3600.0
     max_attempts: int = 10
     lease_seconds: float = 60.0  # a claim's lifetime; longer than an attempt can take
-    batch: int = 16  # deliveries claimed (and sent concurrently) at once
+    batch: int = 16  # deliveries in flight at once in one process
 
 
 def backoff(options: DeliveryOptions, attempts: int) -> float:
@@ -66,31 +66,45 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled; at most `batch` deliveries in flight, each on its own."""
         connector = aiohttp.TCPConnector(
             resolver=CheckedResolver(self._policy), use_dns_cache=False
         )
         timeout = aiohttp.ClientTimeout(total=self._options.timeout_seconds)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            while True:
-                try:
-                    claimed = await self._claim()
-                except Exception:
-                    logger.exception("claiming webhook deliveries failed")
-                    claimed = []
-                if claimed:
-                    await asyncio.gather(*(self._deliver(session, item) for item in claimed))
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._options.poll_seconds)
-                self._wake.clear()
+        in_flight: set[asyncio.Task[None]] = set()
 
-    async def _claim(self) -> list[q.ClaimedDelivery]:
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            self._wake.set()  # a slot is free
+
+        try:
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+                while True:
+                    self._wake.clear()
+                    free = self._options.batch - len(in_flight)
+                    claimed = await self._claim(free) if free > 0 else []
+                    for item in claimed:
+                        task = asyncio.create_task(self._deliver(session, item))
+                        in_flight.add(task)
+                        task.add_done_callback(finished)
+                    if claimed and len(claimed) == free:
+                        continue  # more may be due
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._options.poll_seconds)
+        finally:
+            # Deliveries cut short keep their leases; another pass sends them when those expire.
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _claim(self, limit: int) -> list[q.ClaimedDelivery]:
         now = _now()
         until = now + timedelta(seconds=self._options.lease_seconds)
-        return await self._writer.run(
-            lambda conn: q.claim_due(conn, now, until, self._options.batch)
-        )
+        try:
+            return await self._writer.run(lambda conn: q.claim_due(conn, now, until, limit))
+        except Exception:
+            logger.exception("claiming webhook deliveries failed")
+            return []
 
     async def _deliver(self, session: aiohttp.ClientSession, item: q.ClaimedDelivery) -> None:
         event = Event.from_json(item.event)
