@@ -30,6 +30,7 @@ __all__ = [
     "delete_webhook",
     "deliveries",
     "insert_webhook",
+    "namespaces_subscribed",
     "record_event",
     "redeliver",
     "settle",
@@ -129,6 +130,14 @@ async def delete_webhook(conn: AsyncConnection, namespace: str, webhook_id: int)
     await conn.execute(delete(d).where(d.c.webhook_id.in_(owned.scalar_subquery())))
     result = await conn.execute(delete(w).where(w.c.id == webhook_id, w.c.namespace == namespace))
     return bool(result.rowcount)
+
+
+async def namespaces_subscribed(conn: AsyncConnection, event_type: str) -> frozenset[str]:
+    """The namespaces with a webhook subscribed to `event_type`."""
+    rows = await conn.execute(
+        select(w.c.namespace).where(w.c.events.like(f"%,{event_type},%")).distinct()
+    )
+    return frozenset(row[0] for row in rows)
 
 
 async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> None:

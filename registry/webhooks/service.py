@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -18,13 +19,16 @@ from registry.db.writer import Writer
 from registry.errors import InvalidRequestError, NotFoundError
 from registry.hub.audit import AuditLog
 from registry.webhooks.addresses import AddressPolicy
-from registry.webhooks.events import DEFAULT_EVENTS, EventType, PayloadFormat
+from registry.webhooks.events import DEFAULT_EVENTS, Event, EventType, PayloadFormat
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["WebhookService"]
 
 MAX_DELIVERIES_LISTED = 1000
+# Seconds a process trusts its list of namespaces that want pull events: a new pull webhook
+# starts receiving within this, and pulls elsewhere cost no query.
+PULL_SUBSCRIPTIONS_TTL = 5.0
 
 
 def _event_types(events: Iterable[str] | None) -> frozenset[str]:
@@ -55,6 +59,29 @@ class WebhookService:
         self.policy = policy
         self.audit = audit
         self.wake = wake
+        self._pull_namespaces: frozenset[str] = frozenset()
+        self._pull_namespaces_read = -PULL_SUBSCRIPTIONS_TTL
+
+    async def record(self, event: Event) -> None:
+        """Write `event`'s deliveries in a transaction of their own (events that change
+        nothing: pulls, refusals); a failure is logged, never raised to the request."""
+        try:
+            await self.writer.run(
+                lambda conn: q.record_event(conn, event, datetime.now(UTC))
+            )
+        except Exception:
+            logger.exception("could not record %s event of %s", event.type, event.repository)
+            return
+        self.wake()
+
+    async def wants_pulls(self, namespace: str) -> bool:
+        """Whether a webhook of the namespace subscribes to pulls (cached briefly)."""
+        now = time.monotonic()
+        if now - self._pull_namespaces_read > PULL_SUBSCRIPTIONS_TTL:
+            async with self.engine.connect() as conn:
+                self._pull_namespaces = await q.namespaces_subscribed(conn, EventType.PULL.value)
+            self._pull_namespaces_read = now
+        return namespace in self._pull_namespaces
 
     async def create(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from aiohttp import web
 
 from registry import keys
@@ -12,6 +14,11 @@ from registry.oci.reference import is_valid_name
 from registry.webhooks.events import Cause
 
 MAX_PAGE_SIZE = 10000
+
+
+# The request being handled, for code below the handlers that reports on it without taking it
+# as a parameter (the trust store's write hook, see `registry.trustmount`).
+CURRENT_REQUEST: ContextVar[web.Request | None] = ContextVar("berth_request", default=None)
 
 
 def request_origin(request: web.Request) -> str:
