@@ -100,7 +100,12 @@ class AddressPolicy:
             return True
         if any(address in network for network in self.networks):
             return True
-        return self.public and address.is_global and address not in self.own
+        return (
+            self.public
+            and address.is_global
+            and not address.is_multicast  # global by the registry, yet no unicast receiver
+            and address not in self.own
+        )
 
     def split_url(self, url: str) -> tuple[str, int]:
         """The host and port of a receiver URL.
@@ -147,9 +152,9 @@ class AddressPolicy:
 class CheckedResolver(AbstractResolver):
     """A resolver that answers only addresses the policy permits (checked per connection)."""
 
-    def __init__(self, policy: AddressPolicy) -> None:
+    def __init__(self, policy: AddressPolicy, resolver: AbstractResolver | None = None) -> None:
         self._policy = policy
-        self._resolver = ThreadedResolver()
+        self._resolver = resolver or ThreadedResolver()
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
