@@ -12,10 +12,23 @@ that expires (its process died mid-delivery) makes the row due again.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, and_, delete, insert, literal, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.tables import webhook_deliveries as d
@@ -25,6 +38,7 @@ from registry.webhooks.events import Event
 __all__ = [
     "ClaimedDelivery",
     "DeliveryRecord",
+    "Outcome",
     "WebhookRecord",
     "claim_due",
     "delete_webhook",
@@ -195,33 +209,47 @@ async def claim_due(
     return [ClaimedDelivery(*row) for row in rows]
 
 
-async def settle(
-    conn: AsyncConnection,
-    delivery_id: int,
-    *,
-    state: str,
-    attempts: int,
-    response_code: int | None,
-    latency_ms: int | None,
-    error: str | None,
-    now: datetime,
-    next_attempt_at: datetime,
-) -> None:
-    """Record an attempt's outcome and release the lease."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """An attempt's result, to record on its delivery."""
+
+    delivery_id: int
+    state: str
+    attempts: int
+    response_code: int | None
+    latency_ms: int | None
+    error: str | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime
+
+
+_SETTLE = (
+    update(d)
+    .where(d.c.id == bindparam("o_id"))
+    .values(
+        state=bindparam("o_state"),
+        attempts=bindparam("o_attempts"),
+        response_code=bindparam("o_code"),
+        latency_ms=bindparam("o_latency"),
+        last_error=bindparam("o_error"),
+        delivered_at=bindparam("o_delivered"),
+        next_attempt_at=bindparam("o_next"),
+        lease_owner=None,
+        lease_until=None,
+    )
+)
+
+
+async def settle(conn: AsyncConnection, outcomes: Sequence[Outcome]) -> None:
+    """Record attempts' outcomes and release their leases (one statement, many rows)."""
     await conn.execute(
-        update(d)
-        .where(d.c.id == delivery_id)
-        .values(
-            state=state,
-            attempts=attempts,
-            response_code=response_code,
-            latency_ms=latency_ms,
-            last_error=error,
-            delivered_at=now if state == DELIVERED else None,
-            next_attempt_at=next_attempt_at,
-            lease_owner=None,
-            lease_until=None,
-        )
+        _SETTLE,
+        [
+            {"o_id": o.delivery_id, "o_state": o.state, "o_attempts": o.attempts,
+             "o_code": o.response_code, "o_latency": o.latency_ms, "o_error": o.error,
+             "o_delivered": o.delivered_at, "o_next": o.next_attempt_at}
+            for o in outcomes
+        ],
     )
 
 
