@@ -7,7 +7,10 @@ in this process that answers 204 on loopback), and measures, round by round alte
 
 - `quiet`: `--tags` manifest PUTs by tag, `--in-flight` at once, in a namespace without webhooks;
 - `hooked`: the same in `hooked`, where every PUT writes `--webhooks` outbox rows in its
-  transaction and the hub's delivery worker signs and sends them meanwhile.
+  transaction and the hub's delivery worker signs and sends them meanwhile;
+- `hooked, delivered elsewhere`: the same against a second hub on the same data directory that
+  runs no delivery worker (`webhook_deliver = false`): the push path's own cost (the outbox
+  rows), while the first hub delivers (on the same CPUs).
 
 It prints the median req/s of each and their ratio, and how long the last deliveries took to
 arrive after the last PUT (the outbox draining).
@@ -90,27 +93,39 @@ async def tag_pushes(server: Server, repo: str, count: int, in_flight: int) -> f
         return count / await _run_all(count, in_flight, one)
 
 
-async def measure(server: Server, receiver: Receiver, args: argparse.Namespace) -> None:
-    samples: dict[str, list[float]] = {"quiet": [], "hooked": []}
+async def measure(
+    server: Server, pusher: Server, receiver: Receiver, args: argparse.Namespace
+) -> None:
+    samples: dict[str, list[float]] = {"quiet": [], "hooked": [], "elsewhere": []}
+    targets = {"quiet": (server, "quiet"), "hooked": (server, "hooked"),
+               "elsewhere": (pusher, "hooked")}
+    expected = 0
+    drained: list[float] = []
     for run in range(args.rounds):
-        for namespace in samples:
-            value = await tag_pushes(server, f"{namespace}/r{run}", args.tags, args.in_flight)
-            samples[namespace].append(value)
-            print(f"  round {run + 1} {namespace:<8} {value:10.1f} PUT/s", file=sys.stderr)
-    finished = time.perf_counter()
-    expected = args.rounds * (args.tags + 1) * args.webhooks
-    deadline = finished + 300
-    while receiver.count < expected and time.perf_counter() < deadline:
-        await asyncio.sleep(0.1)
-    drained = max(receiver.last_at - finished, 0.0)
-    quiet, hooked = (statistics.median(samples[k]) for k in ("quiet", "hooked"))
+        for kind, (target, namespace) in targets.items():
+            repo = f"{namespace}/{kind}{run}"
+            value = await tag_pushes(target, repo, args.tags, args.in_flight)
+            samples[kind].append(value)
+            print(f"  round {run + 1} {kind:<10} {value:10.1f} PUT/s", file=sys.stderr)
+            if namespace == "hooked":
+                # Let the outbox drain, so the next measurement does not share the CPUs with
+                # this one's deliveries.
+                finished = time.perf_counter()
+                expected += (args.tags + 1) * args.webhooks
+                deadline = finished + 300
+                while receiver.count < expected and time.perf_counter() < deadline:
+                    await asyncio.sleep(0.05)
+                drained.append(max(receiver.last_at - finished, 0.0))
+    quiet, hooked, elsewhere = (statistics.median(samples[k]) for k in samples)
     print(f"\nmanifest PUT by tag, SQLite, median of {args.rounds} interleaved rounds; "
           f"{args.tags} tags, {args.in_flight} in flight; {os.cpu_count()} CPUs")
     print(f"{'namespace':<34}{'PUT/s':>10}{'ratio':>8}")
     print(f"{'no webhooks':<34}{quiet:>10,.0f}{'1.00x':>8}")
     print(f"{f'{args.webhooks} webhooks':<34}{hooked:>10,.0f}{hooked / quiet:>7.2f}x")
-    print(f"deliveries: {receiver.count} of {expected}, the last {drained:.1f} s after the "
-          "last PUT")
+    print(f"{f'{args.webhooks} webhooks, delivered elsewhere':<34}{elsewhere:>10,.0f}"
+          f"{elsewhere / quiet:>7.2f}x")
+    print(f"deliveries: {receiver.count} of {expected}; the outbox drained a median "
+          f"{statistics.median(drained):.1f} s after a round's last PUT")
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
@@ -119,8 +134,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     try:
         add_webhooks(workdir / "berth-data", f"http://127.0.0.1:{receiver.port}/hook",
                      args.webhooks)
-        with berth(workdir, "berth", env=HOOK_ENV)() as server:
-            await measure(server, receiver, args)
+        with (berth(workdir, "berth", env=HOOK_ENV)() as server,
+              berth(workdir, "pusher", env={**HOOK_ENV, "BERTH_WEBHOOK_DELIVER": "false"},
+                    data=workdir / "berth-data")() as pusher):
+            await measure(server, pusher, receiver, args)
     finally:
         await receiver.stop()
 

@@ -246,7 +246,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.WEB_TEMPLATES] = create_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_hub)
-    app.cleanup_ctx.append(_webhook_delivery)
+    if settings.webhook_deliver:
+        app.cleanup_ctx.append(_webhook_delivery)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
     # Trust routes first: a GUN may contain anything a repository name can.

@@ -60,6 +60,7 @@ class Settings:
     # Webhooks (registry/webhooks): receivers they may reach, as host names, addresses, CIDR
     # networks and `public` (any global address but the hub's own), comma-separated.
     webhook_allowed_targets: str = "public"
+    webhook_deliver: bool = True  # run a delivery worker; false leaves delivery to other hubs
     webhook_poll_seconds: float = 1.0  # outbox look-ups of each process without a local event
     webhook_timeout_seconds: float = 10.0  # one delivery attempt
     webhook_retry_seconds: float = 10.0  # wait after the first failure; doubles, at most 1 h

@@ -7,6 +7,7 @@ documents; a test passes only when nothing it received was refused unless the te
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -39,10 +40,14 @@ async def _settings(request, tmp_path, **extra) -> Settings:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def hooked(request, aiohttp_client, tmp_path) -> Hub:
-    """A hub whose webhooks may reach 127.0.0.1 only (the test's receiver)."""
-    settings = await _settings(request, tmp_path, webhook_allowed_targets="127.0.0.1", **FAST)
-    return Hub(await aiohttp_client(create_app(settings)), settings)
+async def hook_settings(request, tmp_path) -> Settings:
+    """Settings of a hub whose webhooks may reach 127.0.0.1 only (the test's receiver)."""
+    return await _settings(request, tmp_path, webhook_allowed_targets="127.0.0.1", **FAST)
+
+
+@pytest.fixture
+async def hooked(aiohttp_client, hook_settings) -> Hub:
+    return Hub(await aiohttp_client(create_app(hook_settings)), hook_settings)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -79,6 +84,17 @@ async def deliveries(hub: Hub, namespace: str, webhook_id: int) -> list[dict]:
     return (await resp.json())["deliveries"]
 
 
+async def settled(hub: Hub, namespace: str, webhook_id: int) -> list[dict]:
+    """The deliveries once none is pending (an attempt's outcome is recorded just after it)."""
+    deadline = time.monotonic() + 10
+    while True:
+        log = await deliveries(hub, namespace, webhook_id)
+        if all(d["status"] != "pending" for d in log):
+            return log
+        assert time.monotonic() < deadline, log
+        await asyncio.sleep(0.05)
+
+
 async def test_a_push_is_delivered_signed_in_docker_hubs_shape(hooked, receiver):
     alice = await hooked.add_user("alice")
     hook = await add_webhook(hooked, "alice", receiver)
@@ -106,7 +122,7 @@ async def test_a_push_is_delivered_signed_in_docker_hubs_shape(hooked, receiver)
     assert got.headers["Berth-Event"] == "push"
     assert receiver.refused == []
 
-    (log,) = await deliveries(hooked, "alice", hook["id"])
+    (log,) = await settled(hooked, "alice", hook["id"])
     assert log["status"] == "delivered"
     assert log["response_code"] == 204
     assert log["attempts"] == 1
@@ -293,3 +309,19 @@ async def test_other_users_cannot_see_or_change_a_namespaces_webhooks(hooked, re
     assert await push(hooked.client, "alice/app", "v1", alice) == 201
     await asyncio.sleep(0.5)
     assert receiver.accepted == []
+
+
+async def test_a_hub_without_a_delivery_worker_leaves_delivery_to_another(
+    hook_settings, aiohttp_client, receiver
+):
+    quiet_settings = dataclasses.replace(hook_settings, webhook_deliver=False)
+    quiet = Hub(await aiohttp_client(create_app(quiet_settings)), quiet_settings)
+    alice = await quiet.add_user("alice")
+    await add_webhook(quiet, "alice", receiver)
+    assert await push(quiet.client, "alice/app", "v1", alice) == 201
+    await asyncio.sleep(1.0)
+    assert receiver.accepted == []  # in the outbox, not delivered
+    await aiohttp_client(create_app(hook_settings))  # a hub that delivers
+    (got,) = await receiver.wait_for(1)
+    assert got.json["push_data"]["tag"] == "v1"
+    assert receiver.refused == []
