@@ -104,6 +104,7 @@ def _delivery_options(settings: Settings) -> DeliveryOptions:
         retry_seconds=settings.webhook_retry_seconds,
         max_attempts=settings.webhook_max_attempts,
         lease_seconds=settings.webhook_lease_seconds,
+        log_seconds=settings.webhook_log_days * 86400,
     )
 
 

@@ -66,6 +66,7 @@ class Settings:
     webhook_retry_seconds: float = 10.0  # wait after the first failure; doubles, at most 1 h
     webhook_max_attempts: int = 10  # then the delivery is marked failed
     webhook_lease_seconds: float = 60.0  # a claimed delivery's lease; above the timeout
+    webhook_log_days: float = 30.0  # delivered and failed deliveries are kept this long
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

@@ -45,6 +45,7 @@ __all__ = [
     "deliveries",
     "insert_webhook",
     "namespaces_subscribed",
+    "prune_settled",
     "record_event",
     "redeliver",
     "settle",
@@ -251,6 +252,14 @@ async def settle(conn: AsyncConnection, outcomes: Sequence[Outcome]) -> None:
             for o in outcomes
         ],
     )
+
+
+async def prune_settled(conn: AsyncConnection, before: datetime) -> int:
+    """Delete delivered and failed deliveries created before `before`; how many went."""
+    result = await conn.execute(
+        delete(d).where(d.c.state.in_((DELIVERED, FAILED)), d.c.created_at < before)
+    )
+    return int(result.rowcount or 0)
 
 
 async def deliveries(

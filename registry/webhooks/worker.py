@@ -3,7 +3,8 @@
 A loop claims due deliveries from the outbox under a lease (`registry.db.webhook_queries`),
 posts each signed body to its receiver, and settles it: delivered on a 2xx answer, otherwise
 tried again after an exponential backoff (`retry_seconds`, doubling, at most `max_backoff`)
-until `max_attempts`, then failed. A process killed mid-delivery leaves its lease to expire, and
+until `max_attempts`, then failed. Settled deliveries older than `log_seconds` are pruned
+hourly. A process killed mid-delivery leaves its lease to expire, and
 any process sends the delivery again: receivers that remember `Berth-Delivery` ids see it once.
 Redirects are not followed, and connections go only to addresses the allow-list permits.
 """
@@ -42,6 +43,8 @@ class DeliveryOptions:
     max_attempts: int = 10
     lease_seconds: float = 60.0  # a claim's lifetime; longer than an attempt can take
     batch: int = 64  # deliveries in flight at once in one process
+    log_seconds: float = 30 * 86400.0  # delivered and failed deliveries are kept this long
+    prune_interval_seconds: float = 3600.0  # how often each process prunes the log
 
 
 def backoff(options: DeliveryOptions, attempts: int) -> float:
@@ -63,6 +66,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._outcomes: list[q.Outcome] = []
         self._outcome_ready = asyncio.Event()
+        self._pruned_at = -options.prune_interval_seconds  # the first pass prunes
 
     def wake(self) -> None:
         """Look at the outbox now (this process just recorded an event)."""
@@ -87,6 +91,7 @@ class DeliveryWorker:
                     # Events come in bursts (one per webhook of each push): claim them together.
                     await asyncio.sleep(COALESCE_SECONDS)
                     self._wake.clear()
+                    await self._prune_log()
                     free = self._options.batch - len(in_flight)
                     claimed = await self._claim(free) if free > 0 else []
                     for item in claimed:
@@ -121,6 +126,21 @@ class DeliveryWorker:
         outcomes, self._outcomes = self._outcomes, []
         if outcomes:
             await self._writer.run(lambda conn: q.settle(conn, outcomes))
+
+    async def _prune_log(self) -> None:
+        """Drop old settled deliveries, at most every `prune_interval_seconds`."""
+        now = time.monotonic()
+        if now - self._pruned_at < self._options.prune_interval_seconds:
+            return
+        self._pruned_at = now
+        before = _now() - timedelta(seconds=self._options.log_seconds)
+        try:
+            pruned = await self._writer.run(lambda conn: q.prune_settled(conn, before))
+        except Exception:
+            logger.exception("pruning the webhook delivery log failed")
+            return
+        if pruned:
+            logger.info("pruned %d webhook deliveries older than %s", pruned, before)
 
     async def _claim(self, limit: int) -> list[q.ClaimedDelivery]:
         now = _now()

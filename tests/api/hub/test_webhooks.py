@@ -325,3 +325,22 @@ async def test_a_hub_without_a_delivery_worker_leaves_delivery_to_another(
     (got,) = await receiver.wait_for(1)
     assert got.json["push_data"]["tag"] == "v1"
     assert receiver.refused == []
+
+
+async def test_old_settled_deliveries_are_pruned_from_the_log(
+    hook_settings, aiohttp_client, receiver
+):
+    hub = Hub(await aiohttp_client(create_app(hook_settings)), hook_settings)
+    alice = await hub.add_user("alice")
+    hook = await add_webhook(hub, "alice", receiver)
+    assert await push(hub.client, "alice/app", "v1", alice) == 201
+    await receiver.wait_for(1)
+    assert len(await settled(hub, "alice", hook["id"])) == 1
+    await asyncio.sleep(1.5)
+    # A hub keeping a one-second log prunes when its worker starts.
+    short = dataclasses.replace(hook_settings, webhook_log_days=1 / 86400)
+    await aiohttp_client(create_app(short))
+    deadline = time.monotonic() + 10
+    while await deliveries(hub, "alice", hook["id"]):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
