@@ -22,6 +22,7 @@ from typing import Any
 __all__ = [
     "ANONYMOUS_CAUSE",
     "CLOUDEVENTS_TYPE",
+    "DEFAULT_EVENTS",
     "Cause",
     "Event",
     "EventType",

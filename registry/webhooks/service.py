@@ -18,6 +18,7 @@ from registry.db import webhook_queries as q
 from registry.db.writer import Writer
 from registry.errors import InvalidRequestError, NotFoundError
 from registry.hub.audit import AuditLog
+from registry.oci.reference import is_valid_name
 from registry.webhooks.addresses import AddressPolicy
 from registry.webhooks.events import DEFAULT_EVENTS, Event, EventType, PayloadFormat
 
@@ -118,6 +119,9 @@ class WebhookService:
         full_name = None
         if repository is not None:
             full_name = f"{namespace}/{repository.removeprefix(namespace + '/')}"
+            if not is_valid_name(full_name):
+                raise InvalidRequestError(f"no repository name: {repository!r}",
+                                          field="repository")
         await self.policy.check_url(url)
         secret = secrets.token_hex(32)
         now = datetime.now(UTC)

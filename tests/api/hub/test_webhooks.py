@@ -286,6 +286,13 @@ async def test_only_the_allow_list_is_reachable_when_one_is_set(hooked):
     )
     assert resp.status == 400
     assert (await resp.json())["errors"][0]["detail"]["field"] == "events"
+    resp = await hooked.client.post(
+        "/api/v1/namespaces/admin/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "repository": "Not A Name!"},
+        headers=ADMIN,
+    )
+    assert resp.status == 400
+    assert (await resp.json())["errors"][0]["detail"]["field"] == "repository"
 
 
 async def test_other_users_cannot_see_or_change_a_namespaces_webhooks(hooked, receiver):
