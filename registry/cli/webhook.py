@@ -79,14 +79,20 @@ def run_add(args: argparse.Namespace) -> int:
     status, created = _run(
         args,
         lambda hooks: hooks.create(
-            args.namespace, args.url, events=args.event, payload_format=args.format,
-            repository=args.repo, actor=CLI_ACTOR,
+            args.namespace,
+            args.url,
+            events=args.event,
+            payload_format=args.format,
+            repository=args.repo,
+            actor=CLI_ACTOR,
         ),
     )
     if created is not None:
         record, secret = created
-        print(f"webhook {record.id} of {record.repository or record.namespace} "
-              f"({','.join(record.events)}; {record.payload_format}); signing secret:")
+        print(
+            f"webhook {record.id} of {record.repository or record.namespace} "
+            f"({','.join(record.events)}; {record.payload_format}); signing secret:"
+        )
         print(secret)
     return status
 
@@ -96,8 +102,10 @@ def run_ls(args: argparse.Namespace) -> int:
     if records is not None:
         print(f"{'ID':<6} {'SCOPE':<30} {'FORMAT':<12} {'EVENTS':<40} URL")
         for r in records:
-            print(f"{r.id:<6} {r.repository or r.namespace:<30} {r.payload_format:<12} "
-                  f"{','.join(r.events):<40} {r.url}")
+            print(
+                f"{r.id:<6} {r.repository or r.namespace:<30} {r.payload_format:<12} "
+                f"{','.join(r.events):<40} {r.url}"
+            )
     return status
 
 
@@ -111,13 +119,17 @@ def run_rm(args: argparse.Namespace) -> int:
 def run_deliveries(args: argparse.Namespace) -> int:
     status, records = _run(args, lambda hooks: hooks.deliveries(args.namespace, args.id, args.n))
     if records is not None:
-        print(f"{'ID':<8} {'EVENT':<18} {'STATUS':<10} {'ATTEMPTS':<9} {'CODE':<5} "
-              f"{'LATENCY':<9} {'CREATED':<20} ERROR")
+        print(
+            f"{'ID':<8} {'EVENT':<18} {'STATUS':<10} {'ATTEMPTS':<9} {'CODE':<5} "
+            f"{'LATENCY':<9} {'CREATED':<20} ERROR"
+        )
         for r in records:
             created = r.created_at.strftime("%Y-%m-%d %H:%M:%S")
             latency = f"{r.latency_ms}ms" if r.latency_ms is not None else "-"
-            print(f"{r.id:<8} {r.event_type:<18} {r.state:<10} {r.attempts:<9} "
-                  f"{r.response_code or '-':<5} {latency:<9} {created:<20} {r.last_error or ''}")
+            print(
+                f"{r.id:<8} {r.event_type:<18} {r.state:<10} {r.attempts:<9} "
+                f"{r.response_code or '-':<5} {latency:<9} {created:<20} {r.last_error or ''}"
+            )
     return status
 
 

@@ -3,9 +3,10 @@
 `record_event` runs inside the transaction of the change it reports (a manifest PUT, a delete):
 one INSERT ... SELECT writes a delivery row per subscribed webhook, nothing when there is none.
 
-Claiming is one UPDATE that stamps a fresh lease owner on due, unleased rows (PostgreSQL picks
-them with FOR UPDATE SKIP LOCKED, so replicas claim disjoint rows without waiting; SQLite's
-single writer makes the UPDATE atomic), then a SELECT of the rows holding that owner. A lease
+Claiming selects due, unleased rows (PostgreSQL with FOR UPDATE SKIP LOCKED, so replicas claim
+disjoint rows without waiting; on SQLite the transaction holds the database's write lock), stamps
+a fresh lease owner on those still due, then reads the rows holding that owner. An idle poll
+reads one index and writes nothing. A lease
 that expires (its process died mid-delivery) makes the row due again.
 """
 
@@ -102,8 +103,16 @@ def _events_column(events: frozenset[str]) -> str:
 
 def _webhook(row: object) -> WebhookRecord:
     id_, namespace, repository, url, events, fmt, created_at, created_by = row  # type: ignore[misc]
-    return WebhookRecord(id_, namespace, repository, url, tuple(e for e in events.split(",") if e),
-                         fmt, created_at, created_by)
+    return WebhookRecord(
+        id_,
+        namespace,
+        repository,
+        url,
+        tuple(e for e in events.split(",") if e),
+        fmt,
+        created_at,
+        created_by,
+    )
 
 
 async def insert_webhook(
@@ -120,16 +129,31 @@ async def insert_webhook(
 ) -> int:
     result = await conn.execute(
         insert(w)
-        .values(namespace=namespace, repository=repository, url=url,
-                events=_events_column(events), payload_format=payload_format, secret=secret,
-                created_at=now, created_by=actor)
+        .values(
+            namespace=namespace,
+            repository=repository,
+            url=url,
+            events=_events_column(events),
+            payload_format=payload_format,
+            secret=secret,
+            created_at=now,
+            created_by=actor,
+        )
         .returning(w.c.id)
     )
     return int(result.scalar_one())
 
 
-_WEBHOOK_COLUMNS = (w.c.id, w.c.namespace, w.c.repository, w.c.url, w.c.events,
-                    w.c.payload_format, w.c.created_at, w.c.created_by)
+_WEBHOOK_COLUMNS = (
+    w.c.id,
+    w.c.namespace,
+    w.c.repository,
+    w.c.url,
+    w.c.events,
+    w.c.payload_format,
+    w.c.created_at,
+    w.c.created_by,
+)
 
 
 async def webhooks_of(conn: AsyncConnection, namespace: str) -> list[WebhookRecord]:
@@ -172,8 +196,16 @@ async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> No
         or_(w.c.repository.is_(None), w.c.repository == event.repository),
         w.c.events.like(f"%,{event.type.value},%"),
     )
-    columns = ["webhook_id", "event_id", "event_type", "event", "created_at", "state",
-               "attempts", "next_attempt_at"]
+    columns = [
+        "webhook_id",
+        "event_id",
+        "event_type",
+        "event",
+        "created_at",
+        "state",
+        "attempts",
+        "next_attempt_at",
+    ]
     await conn.execute(insert(d).from_select(columns, subscribed))
 
 
@@ -189,20 +221,31 @@ async def claim_due(
     conn: AsyncConnection, now: datetime, lease_until: datetime, limit: int
 ) -> list[ClaimedDelivery]:
     """Lease up to `limit` due deliveries to a fresh owner and return them."""
-    owner = str(uuid.uuid4())
     candidates = select(d.c.id).where(_due(now)).order_by(d.c.id).limit(limit)
     if conn.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    # The due condition is repeated outside the subquery: PostgreSQL re-checks it on a row a
-    # concurrent claim changed meanwhile, so two claims never both take it.
+    ids = [row[0] for row in await conn.execute(candidates)]
+    if not ids:
+        return []  # an idle poll writes nothing
+    owner = str(uuid.uuid4())
+    # The due condition is checked again: a row another process claimed since is left alone.
     await conn.execute(
         update(d)
-        .where(d.c.id.in_(candidates.scalar_subquery()), _due(now))
+        .where(d.c.id.in_(ids), _due(now))
         .values(lease_owner=owner, lease_until=lease_until)
     )
     rows = await conn.execute(
-        select(d.c.id, d.c.webhook_id, w.c.namespace, w.c.url, w.c.secret, w.c.payload_format,
-               d.c.event_id, d.c.event, d.c.attempts)
+        select(
+            d.c.id,
+            d.c.webhook_id,
+            w.c.namespace,
+            w.c.url,
+            w.c.secret,
+            w.c.payload_format,
+            d.c.event_id,
+            d.c.event,
+            d.c.attempts,
+        )
         .join(w, w.c.id == d.c.webhook_id)
         .where(d.c.lease_owner == owner, d.c.state == PENDING)
         .order_by(d.c.id)
@@ -246,9 +289,16 @@ async def settle(conn: AsyncConnection, outcomes: Sequence[Outcome]) -> None:
     await conn.execute(
         _SETTLE,
         [
-            {"o_id": o.delivery_id, "o_state": o.state, "o_attempts": o.attempts,
-             "o_code": o.response_code, "o_latency": o.latency_ms, "o_error": o.error,
-             "o_delivered": o.delivered_at, "o_next": o.next_attempt_at}
+            {
+                "o_id": o.delivery_id,
+                "o_state": o.state,
+                "o_attempts": o.attempts,
+                "o_code": o.response_code,
+                "o_latency": o.latency_ms,
+                "o_error": o.error,
+                "o_delivered": o.delivered_at,
+                "o_next": o.next_attempt_at,
+            }
             for o in outcomes
         ],
     )
@@ -272,9 +322,20 @@ async def deliveries(
     if owned is None:
         return None
     rows = await conn.execute(
-        select(d.c.id, d.c.webhook_id, d.c.event_id, d.c.event_type, d.c.state, d.c.attempts,
-               d.c.response_code, d.c.latency_ms, d.c.last_error, d.c.created_at,
-               d.c.delivered_at, d.c.next_attempt_at)
+        select(
+            d.c.id,
+            d.c.webhook_id,
+            d.c.event_id,
+            d.c.event_type,
+            d.c.state,
+            d.c.attempts,
+            d.c.response_code,
+            d.c.latency_ms,
+            d.c.last_error,
+            d.c.created_at,
+            d.c.delivered_at,
+            d.c.next_attempt_at,
+        )
         .where(d.c.webhook_id == webhook_id)
         .order_by(d.c.id.desc())
         .limit(limit)
@@ -296,8 +357,16 @@ async def redeliver(
         return None
     result = await conn.execute(
         insert(d)
-        .values(webhook_id=row[0], event_id=row[1], event_type=row[2], event=row[3],
-                created_at=now, state=PENDING, attempts=0, next_attempt_at=now)
+        .values(
+            webhook_id=row[0],
+            event_id=row[1],
+            event_type=row[2],
+            event=row[3],
+            created_at=now,
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+        )
         .returning(d.c.id)
     )
     return int(result.scalar_one())

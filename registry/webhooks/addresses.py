@@ -119,8 +119,9 @@ class AddressPolicy:
         except ValueError as exc:
             raise ReceiverAddressError(f"not a URL: {exc}", field="url") from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ReceiverAddressError("the URL must be http:// or https:// with a host",
-                                       field="url")
+            raise ReceiverAddressError(
+                "the URL must be http:// or https:// with a host", field="url"
+            )
         if parts.username or parts.password:
             raise ReceiverAddressError("the URL may not hold credentials", field="url")
         return parts.hostname, port

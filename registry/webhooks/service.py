@@ -67,9 +67,7 @@ class WebhookService:
         """Write `event`'s deliveries in a transaction of their own (events that change
         nothing: pulls, refusals); a failure is logged, never raised to the request."""
         try:
-            await self.writer.run(
-                lambda conn: q.record_event(conn, event, datetime.now(UTC))
-            )
+            await self.writer.run(lambda conn: q.record_event(conn, event, datetime.now(UTC)))
         except Exception:
             logger.exception("could not record %s event of %s", event.type, event.repository)
             return
@@ -114,27 +112,41 @@ class WebhookService:
         try:
             fmt = PayloadFormat(payload_format)
         except ValueError as exc:
-            raise InvalidRequestError("format must be docker or cloudevents",
-                                      field="format") from exc
+            raise InvalidRequestError(
+                "format must be docker or cloudevents", field="format"
+            ) from exc
         full_name = None
         if repository is not None:
             full_name = f"{namespace}/{repository.removeprefix(namespace + '/')}"
             if not is_valid_name(full_name):
-                raise InvalidRequestError(f"no repository name: {repository!r}",
-                                          field="repository")
+                raise InvalidRequestError(f"no repository name: {repository!r}", field="repository")
         await self.policy.check_url(url)
         secret = secrets.token_hex(32)
         now = datetime.now(UTC)
         webhook_id = await self.writer.run(
             lambda conn: q.insert_webhook(
-                conn, namespace=namespace, repository=full_name, url=url, events=types,
-                payload_format=fmt.value, secret=secret, now=now, actor=actor,
+                conn,
+                namespace=namespace,
+                repository=full_name,
+                url=url,
+                events=types,
+                payload_format=fmt.value,
+                secret=secret,
+                now=now,
+                actor=actor,
             )
         )
-        await self.audit.record(actor, "webhook-create", full_name or namespace, address,
-                                webhook=webhook_id, events=sorted(types))
-        record = q.WebhookRecord(webhook_id, namespace, full_name, url, tuple(sorted(types)),
-                                 fmt.value, now, actor)
+        await self.audit.record(
+            actor,
+            "webhook-create",
+            full_name or namespace,
+            address,
+            webhook=webhook_id,
+            events=sorted(types),
+        )
+        record = q.WebhookRecord(
+            webhook_id, namespace, full_name, url, tuple(sorted(types)), fmt.value, now, actor
+        )
         return record, secret
 
     async def list(self, namespace: str) -> list[q.WebhookRecord]:
@@ -180,7 +192,8 @@ class WebhookService:
             lambda conn: q.redeliver(conn, namespace, webhook_id, delivery_id, now)
         )
         if new_id is None:
-            raise NotFoundError(f"no delivery {delivery_id} of webhook {webhook_id}",
-                                delivery=delivery_id)
+            raise NotFoundError(
+                f"no delivery {delivery_id} of webhook {webhook_id}", delivery=delivery_id
+            )
         self.wake()
         return new_id

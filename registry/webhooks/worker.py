@@ -153,8 +153,10 @@ class DeliveryWorker:
 
     async def _deliver(self, session: aiohttp.ClientSession, item: q.ClaimedDelivery) -> None:
         event = Event.from_json(item.event)
-        callback = (f"{event.origin}/api/v1/namespaces/{item.namespace}/webhooks/"
-                    f"{item.webhook_id}/deliveries/{item.id}")
+        callback = (
+            f"{event.origin}/api/v1/namespaces/{item.namespace}/webhooks/"
+            f"{item.webhook_id}/deliveries/{item.id}"
+        )
         body, content_type = render(
             event, item.event_id, PayloadFormat(item.payload_format), callback
         )
@@ -190,10 +192,23 @@ class DeliveryWorker:
             state = q.PENDING
             next_at = now + timedelta(seconds=backoff(self._options, attempts))
         if error is not None:
-            logger.info("webhook %d delivery %d attempt %d failed: %s",
-                        item.webhook_id, item.id, attempts, error)
+            logger.info(
+                "webhook %d delivery %d attempt %d failed: %s",
+                item.webhook_id,
+                item.id,
+                attempts,
+                error,
+            )
         self._outcomes.append(
-            q.Outcome(item.id, state, attempts, code, latency_ms, error,
-                      now if state == q.DELIVERED else None, next_at)
+            q.Outcome(
+                item.id,
+                state,
+                attempts,
+                code,
+                latency_ms,
+                error,
+                now if state == q.DELIVERED else None,
+                next_at,
+            )
         )
         self._outcome_ready.set()
