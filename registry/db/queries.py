@@ -367,6 +367,17 @@ async def delete_manifest(conn: AsyncConnection, repo_name: str, digest: str) ->
     return True
 
 
+async def tags_pointing_at(conn: AsyncConnection, repo_name: str, digest: str) -> list[str]:
+    """The tags of the repository whose manifest is `digest`, in order."""
+    rows = await conn.execute(
+        select(tags.c.name)
+        .join(repositories, repositories.c.id == tags.c.repository_id)
+        .where(repositories.c.name == repo_name, tags.c.manifest_digest == digest)
+        .order_by(tags.c.name)
+    )
+    return [row[0] for row in rows]
+
+
 async def delete_tag(conn: AsyncConnection, repo_name: str, tag: str) -> bool:
     repo = await repository_id(conn, repo_name)
     if repo is None:

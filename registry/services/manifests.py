@@ -156,7 +156,8 @@ class ManifestService:
     ) -> None:
         """Delete by digest (the manifest and its tags) or by tag (only the tag).
 
-        Deleting a tag writes a `tag_delete` webhook event in the same transaction.
+        Every tag deleted (the one named, or those of the manifest deleted) writes a
+        `tag_delete` webhook event in the same transaction.
 
         Raises:
             ManifestUnknownError: nothing to delete.
@@ -164,18 +165,22 @@ class ManifestService:
 
         async def remove(conn: AsyncConnection) -> bool:
             if isinstance(reference, Digest):
-                return await queries.delete_manifest(conn, repository, str(reference))
-            if not await queries.delete_tag(conn, repository, reference):
+                removed = await queries.tags_pointing_at(conn, repository, str(reference))
+                if not await queries.delete_manifest(conn, repository, str(reference)):
+                    return False
+            elif await queries.delete_tag(conn, repository, reference):
+                removed = [reference]
+            else:
                 return False
-            event = cause.event(EventType.TAG_DELETE, repository, tag=reference)
-            await webhook_queries.record_event(conn, event, datetime.now(UTC))
+            now = datetime.now(UTC)
+            for tag in removed:
+                event = cause.event(EventType.TAG_DELETE, repository, tag=tag)
+                await webhook_queries.record_event(conn, event, now)
             return True
 
-        deleted = await self.writer.run(remove)
-        if not deleted:
+        if not await self.writer.run(remove):
             raise ManifestUnknownError(reference=str(reference))
-        if isinstance(reference, str):
-            self.events_recorded()
+        self.events_recorded()
 
     async def tags(self, repository: str, limit: int | None, last: str | None) -> list[str]:
         """Tags in lexical order after `last`, at most `limit`.

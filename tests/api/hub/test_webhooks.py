@@ -34,7 +34,9 @@ async def _settings(request, tmp_path, **extra) -> Settings:
         database_url = request.getfixturevalue("api_database")
         await _empty_tables(database_url)
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, admin_password=ADMIN_PASSWORD,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        admin_password=ADMIN_PASSWORD,
         **extra,
     ).resolve()
 
@@ -99,7 +101,11 @@ async def test_a_push_is_delivered_signed_in_docker_hubs_shape(hooked, receiver)
     alice = await hooked.add_user("alice")
     hook = await add_webhook(hooked, "alice", receiver)
     assert set(hook["events"]) == {
-        "push", "tag_delete", "repository_delete", "trust_publish", "signature_denied"
+        "push",
+        "tag_delete",
+        "repository_delete",
+        "trust_publish",
+        "signature_denied",
     }
     assert hook["format"] == "docker"
     listed = await hooked.client.get("/api/v1/namespaces/alice/webhooks", headers=ADMIN)
@@ -133,7 +139,11 @@ async def test_a_push_is_delivered_signed_in_docker_hubs_shape(hooked, receiver)
 async def test_cloudevents_for_tag_and_repository_deletes_of_one_repository(hooked, receiver):
     alice = await hooked.add_user("alice")
     await add_webhook(
-        hooked, "alice", receiver, format="cloudevents", repository="app",
+        hooked,
+        "alice",
+        receiver,
+        format="cloudevents",
+        repository="app",
         events=["tag_delete", "repository_delete"],
     )
     assert await push(hooked.client, "alice/app", "v1", alice) == 201
@@ -171,8 +181,7 @@ async def test_events_wait_for_a_receiver_that_is_down_then_arrive_once(hooked):
 
     async def retried() -> bool:
         log = await deliveries(hooked, "alice", hook["id"])
-        return len(log) == 3 and all(d["attempts"] >= 2 and d["status"] == "pending"
-                                     for d in log)
+        return len(log) == 3 and all(d["attempts"] >= 2 and d["status"] == "pending" for d in log)
 
     deadline = time.monotonic() + 30
     while not await retried():
@@ -212,9 +221,7 @@ async def test_a_redelivery_sends_the_same_event_under_a_new_delivery_id(hooked,
     assert receiver.refused == []
 
 
-async def test_forged_and_replayed_deliveries_are_refused_by_the_documented_check(
-    hooked, receiver
-):
+async def test_forged_and_replayed_deliveries_are_refused_by_the_documented_check(hooked, receiver):
     alice = await hooked.add_user("alice")
     await add_webhook(hooked, "alice", receiver)
     assert await push(hooked.client, "alice/app", "v1", alice) == 201
@@ -235,15 +242,28 @@ async def test_forged_and_replayed_deliveries_are_refused_by_the_documented_chec
     # Signed with a secret the attacker guessed.
     now = int(time.time())
     wrong = hmac.new(b"guess", f"{now}.".encode() + real.body, hashlib.sha256).hexdigest()
-    assert await send(real.body, {**headers, "Berth-Delivery": "999998",
-                                  "Berth-Signature": f"t={now},v1={wrong}"}) == 401
-    assert [reason for reason, _ in receiver.refused] == ["replayed", "bad signature",
-                                                          "bad signature"]
+    assert (
+        await send(
+            real.body,
+            {**headers, "Berth-Delivery": "999998", "Berth-Signature": f"t={now},v1={wrong}"},
+        )
+        == 401
+    )
+    assert [reason for reason, _ in receiver.refused] == [
+        "replayed",
+        "bad signature",
+        "bad signature",
+    ]
     # The captured delivery replayed after the tolerance, under a fresh delivery id.
     signed_at = int(real.headers["Berth-Signature"].split(",")[0].removeprefix("t="))
     with pytest.raises(DeliveryRefusedError, match="too old"):
-        check_delivery(receiver.secret, {**real.headers, "Berth-Delivery": "1"}, real.body,
-                       set(), now=signed_at + 301)
+        check_delivery(
+            receiver.secret,
+            {**real.headers, "Berth-Delivery": "1"},
+            real.body,
+            set(),
+            now=signed_at + 301,
+        )
     assert len(receiver.accepted) == 1
 
 
@@ -305,9 +325,7 @@ async def test_other_users_cannot_see_or_change_a_namespaces_webhooks(hooked, re
         f"/api/v1/namespaces/alice/webhooks/{hook['id']}", headers=bob
     )
     assert resp.status == 403
-    resp = await hooked.client.delete(
-        f"/api/v1/namespaces/bob/webhooks/{hook['id']}", headers=bob
-    )
+    resp = await hooked.client.delete(f"/api/v1/namespaces/bob/webhooks/{hook['id']}", headers=bob)
     assert resp.status == 404  # bob's namespace has no such webhook
     resp = await hooked.client.delete(
         f"/api/v1/namespaces/alice/webhooks/{hook['id']}", headers=alice
@@ -351,3 +369,22 @@ async def test_old_settled_deliveries_are_pruned_from_the_log(
     while await deliveries(hub, "alice", hook["id"]):
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
+
+
+async def test_deleting_a_manifest_by_digest_reports_each_of_its_tags(hooked, receiver):
+    alice = await hooked.add_user("alice")
+    await add_webhook(hooked, "alice", receiver, events=["tag_delete"])
+    assert await push(hooked.client, "alice/app", "v1", alice) == 201
+    assert await push(hooked.client, "alice/app", "latest", alice) == 201  # the same image
+    assert await push(hooked.client, "alice/app", "other", alice, seed="b") == 201
+    resp = await hooked.client.head(
+        "/v2/alice/app/manifests/v1",
+        headers={**alice, "Accept": "application/vnd.oci.image.manifest.v1+json"},
+    )
+    digest = resp.headers["Docker-Content-Digest"]
+    resp = await hooked.client.delete(f"/v2/alice/app/manifests/{digest}", headers=alice)
+    assert resp.status == 202
+    await receiver.wait_for(2)
+    await asyncio.sleep(0.5)
+    assert sorted(got.json["push_data"]["tag"] for got in receiver.accepted) == ["latest", "v1"]
+    assert receiver.refused == []
