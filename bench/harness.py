@@ -95,7 +95,8 @@ def _answers(url: str) -> bool:
 
 
 def berth(workdir: Path, name: str = "berth", *, auth: bool = False,
-          env: dict[str, str] | None = None, source: Path = REPO_ROOT) -> Starter:
+          env: dict[str, str] | None = None, source: Path = REPO_ROOT,
+          data: Path | None = None) -> Starter:
     """How to run Berth (`--no-auth` unless `auth`) with an empty data directory.
 
     Args:
@@ -104,10 +105,11 @@ def berth(workdir: Path, name: str = "berth", *, auth: bool = False,
         auth: run with authentication on.
         env: variables to add to this process's environment.
         source: the source tree to run (another checkout, to compare two versions).
+        data: the data directory (default `<workdir>/<name>-data`; another server's to share it).
     """
     port = free_port()
     command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}",
-               "--data", str(workdir / f"{name}-data")]
+               "--data", str(data or workdir / f"{name}-data")]
     if not auth:
         command.append("--no-auth")
     full_env = {**os.environ, "PYTHONPATH": str(source), **(env or {})}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from registry.db import hub_models  # noqa: F401  (registers the Hub tables on Base)
+from registry.db import (
+    hub_models,  # noqa: F401  (registers the Hub tables on Base)
+    webhook_models,  # noqa: F401  (registers the webhook tables on Base)
+)
 from registry.db.models import Base
 from trust.server.store.sql import TRUST_METADATA
 

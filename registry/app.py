@@ -65,6 +65,9 @@ from registry.web.render import create_environment
 from registry.web.routes import WEB_RULES, setup_web_routes
 from registry.web.security import web_middleware
 from registry.web.sessions import SessionStore
+from registry.webhooks.addresses import AddressPolicy, own_addresses
+from registry.webhooks.service import WebhookService
+from registry.webhooks.worker import DeliveryOptions, DeliveryWorker
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await check_schema(engine)
     reads = create_hot_reads(engine)
     writer = create_writer(engine)
+    worker = DeliveryWorker(writer, _address_policy(settings), _delivery_options(settings))
+    app[keys.WEBHOOK_WORKER] = worker
     app[keys.ENGINE] = engine
     app[keys.READS] = reads
     app[keys.WRITER] = writer
@@ -89,11 +94,37 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         app[keys.DRIVER], reads, writer, link_refresh_after=settings.gc_grace / 2
     )
     app[keys.UPLOADS] = UploadService(app[keys.DRIVER], writer)
-    app[keys.MANIFESTS] = ManifestService(engine, reads, writer)
+    app[keys.MANIFESTS] = ManifestService(engine, reads, writer, events_recorded=worker.wake)
     yield
     writer.close()
     reads.close()
     await engine.dispose()
+
+
+def _address_policy(settings: Settings) -> AddressPolicy:
+    return AddressPolicy.parse(
+        settings.webhook_allowed_targets, own_addresses(settings.listen_host)
+    )
+
+
+def _delivery_options(settings: Settings) -> DeliveryOptions:
+    return DeliveryOptions(
+        poll_seconds=settings.webhook_poll_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        retry_seconds=settings.webhook_retry_seconds,
+        max_attempts=settings.webhook_max_attempts,
+        lease_seconds=settings.webhook_lease_seconds,
+        log_seconds=settings.webhook_log_days * 86400,
+    )
+
+
+async def _webhook_delivery(app: web.Application) -> AsyncIterator[None]:
+    """This process's delivery worker (every replica runs one; leases keep them apart)."""
+    task = asyncio.create_task(app[keys.WEBHOOK_WORKER].run())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def storage_driver(settings: Settings) -> StorageDriver:
@@ -181,10 +212,15 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
         audit,
         open_registry=not settings.auth_enabled,
         writer=writer,
+        events_recorded=app[keys.WEBHOOK_WORKER].wake,
     )
     app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
     app[keys.IMMUTABILITY] = ImmutabilityService(engine, audit)
     app[keys.RETENTION] = RetentionService(engine, writer, audit, pulls)
+    worker = app[keys.WEBHOOK_WORKER]
+    app[keys.WEBHOOKS] = WebhookService(
+        engine, writer, _address_policy(settings), audit, wake=worker.wake
+    )
     app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.FILESYSTEM] = ImageFilesystem(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.WEB_SESSIONS] = SessionStore(engine)
@@ -292,6 +328,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_hub)
     if settings.proxy_namespaces:
         app.cleanup_ctx.append(_proxy)
+    if settings.webhook_deliver:
+        app.cleanup_ctx.append(_webhook_delivery)
     if settings.gc_interval > 0:
         app.cleanup_ctx.append(_periodic_gc)
     if settings.retention_check_interval > 0:

@@ -27,6 +27,7 @@ from registry.proxy.credentials import CredentialSealer, SealedCredentialError
 from registry.settings import Settings
 from registry.storage.driver.base import StorageDriverError
 from registry.storage.driver.factory import UnknownStorageError
+from registry.webhooks.addresses import AddressPolicy
 from trust.server.keyseal import KeySealError, ServerKeySealer
 from trust.server.reseal import open_newest_server_key
 
@@ -60,6 +61,17 @@ def _check_values(settings: Settings) -> list[Problem]:
             problems.append(Problem("tls", f"cannot load certificate and key: {exc}"))
     if settings.trust_key_secret and len(settings.trust_key_secret) < MIN_SECRET_BYTES:
         problems.append(Problem("trust_key_secret", f"must be at least {MIN_SECRET_BYTES} bytes"))
+    try:
+        AddressPolicy.parse(settings.webhook_allowed_targets)
+    except ValueError as exc:
+        problems.append(Problem("webhook_allowed_targets", str(exc)))
+    if settings.webhook_lease_seconds <= settings.webhook_timeout_seconds:
+        problems.append(
+            Problem(
+                "webhook_lease_seconds",
+                "must exceed webhook_timeout_seconds, or a slow delivery is sent twice",
+            )
+        )
     return problems
 
 

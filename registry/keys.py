@@ -30,6 +30,8 @@ from registry.services.uploads import UploadService
 from registry.settings import Settings
 from registry.storage.driver.base import StorageDriver
 from registry.web.sessions import SessionStore
+from registry.webhooks.service import WebhookService
+from registry.webhooks.worker import DeliveryWorker
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -59,3 +61,6 @@ IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag 
 FILESYSTEM = web.AppKey("filesystem", ImageFilesystem)  # an image's merged files, for browsing
 WEB_SESSIONS = web.AppKey("web_sessions", SessionStore)
 WEB_TEMPLATES = web.AppKey("web_templates", jinja2.Environment)
+# Webhooks: their management and this process's delivery worker.
+WEBHOOKS = web.AppKey("webhooks", WebhookService)
+WEBHOOK_WORKER = web.AppKey("webhook_worker", DeliveryWorker)

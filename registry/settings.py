@@ -65,6 +65,16 @@ class Settings:
     proxy_namespaces: tuple[ProxyNamespace, ...] = ()
     proxy_tag_ttl: float = 300.0  # seconds a cached tag is served before a HEAD revalidates it
     proxy_mirror: str | None = None  # the proxy namespace behind dockerd's registry-mirrors
+    # Webhooks (registry/webhooks): receivers they may reach, as host names, addresses, CIDR
+    # networks and `public` (any global address but the hub's own), comma-separated.
+    webhook_allowed_targets: str = "public"
+    webhook_deliver: bool = True  # run a delivery worker; false leaves delivery to other hubs
+    webhook_poll_seconds: float = 1.0  # outbox look-ups of each process without a local event
+    webhook_timeout_seconds: float = 10.0  # one delivery attempt
+    webhook_retry_seconds: float = 10.0  # wait after the first failure; doubles, at most 1 h
+    webhook_max_attempts: int = 10  # then the delivery is marked failed
+    webhook_lease_seconds: float = 60.0  # a claimed delivery's lease; above the timeout
+    webhook_log_days: float = 30.0  # delivered and failed deliveries are kept this long
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

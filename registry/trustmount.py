@@ -13,23 +13,27 @@ the trust package gives them); the hub's authorisation middleware enforces them 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry import keys
+from registry.api.handlers.common import CURRENT_REQUEST, cause
 from registry.auth.rules import Rule
 from registry.auth.trust import check
-from registry.db import hub_queries
+from registry.db import hub_queries, webhook_queries
 from registry.hub.names import gun_path, repository_of_scope
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
 from registry.services.signatures import SignatureGate
 from registry.settings import Settings
+from registry.webhooks.events import ANONYMOUS_CAUSE, EventType
 from trust.server.app import TRUST_GATE, setup_trust_routes
 from trust.server.handlers import Exposure
 from trust.server.settings import TrustServerSettings
-from trust.server.store.sql import SqlMetaStore
+from trust.server.store.sql import SqlMetaStore, UpdateHook
 
 logger = logging.getLogger(__name__)
 
@@ -54,12 +58,30 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""
     setup_trust_routes(
         app,
-        store_factory=lambda app: SqlMetaStore(app[keys.ENGINE]),
+        store_factory=lambda app: SqlMetaStore(app[keys.ENGINE], on_update=_published(app)),
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
         access_check=check,
         exposure_check=_exposure,
     )
     app.cleanup_ctx.append(_content_trust)
+
+
+def _published(app: web.Application) -> UpdateHook:
+    """The trust store's write hook: a publish that changes signed tags (a targets role) writes
+    a `trust_publish` webhook event in the same transaction."""
+
+    async def record(conn: AsyncConnection, gun: str, roles: Sequence[str]) -> None:
+        name = _repository_of_gun(app)(gun)
+        if name is None or not any(role.startswith("targets") for role in roles):
+            return
+        request = CURRENT_REQUEST.get()
+        who = cause(request) if request is not None else ANONYMOUS_CAUSE
+        await webhook_queries.record_event(
+            conn, who.event(EventType.TRUST_PUBLISH, name), datetime.now(UTC)
+        )
+        app[keys.WEBHOOK_WORKER].wake()
+
+    return record
 
 
 def _repository_of_gun(app: web.Application) -> Callable[[str], str | None]:

@@ -1,7 +1,7 @@
 """robot accounts: an organisation's scoped, expiring credentials for clients
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 06:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,9 @@
 Before a registry handler: the path's name is resolved to the repository it names (with auth
 on, a bare name means `library/<name>`, as on Docker Hub, and a first component that is no
 namespace names nothing), so access control and the handler see the same repository. After a
-successful handler: a manifest GET counts a pull (in memory, see `registry.hub.pulls`), a
+successful handler: a manifest GET counts a pull (in memory, see `registry.hub.pulls`) and, by
+tag, makes a `pull` webhook event where a webhook wants one; a manifest refused by the signature
+gate makes a `signature_denied` event; a
 manifest PUT creates or touches the repository's Hub data and is audited, and deletes are
 audited.
 """
@@ -16,9 +18,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from registry import keys
-from registry.api.handlers.common import resolve_repository
+from registry.api.handlers.common import CURRENT_REQUEST, cause, resolve_repository
 from registry.api.routes import REPOSITORY_ROUTES
 from registry.auth.controller import IDENTITY
+from registry.auth.scopes import namespace_of
+from registry.errors import UnsignedContentError
+from registry.webhooks.events import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +42,32 @@ async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     app = request.app
     route = request.match_info.route.name
     name = request.match_info.get("name")
+    if route == "trust-publish":
+        # The trust store's write hook names this request's caller in its webhook event.
+        CURRENT_REQUEST.set(request)
     if name is None or route not in REPOSITORY_ROUTES:
         return await handler(request)
     name = request.match_info["name"] = resolve_repository(request, name)
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except UnsignedContentError as exc:
+        reference = request.match_info.get("reference", "")
+        tag, digest = (None, reference) if ":" in reference else (reference, None)
+        await app[keys.WEBHOOKS].record(
+            cause(request).event(
+                EventType.SIGNATURE_DENIED, name, tag=tag, digest=digest, reason=exc.message
+            )
+        )
+        raise
     if route == "manifest-get" and response.status == 200:
-        app[keys.PULLS].count(name, request.match_info.get("reference"))
+        reference = request.match_info.get("reference", "")
+        app[keys.PULLS].count(name, reference)
+        if ":" not in reference and await app[keys.WEBHOOKS].wants_pulls(namespace_of(name)):
+            event = cause(request).event(
+                EventType.PULL, name, tag=reference,
+                digest=response.headers.get("Docker-Content-Digest"),
+            )
+            await app[keys.WEBHOOKS].record(event)
     elif route == "manifest-put" and response.status == 201:
         await app[keys.REPOSITORIES].pushed(name)
         await app[keys.AUDIT].record(

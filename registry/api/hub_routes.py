@@ -19,6 +19,7 @@ from registry.api.hub import (
     retention,
     robots,
     search,
+    webhooks,
 )
 from registry.api.routes import Route
 from registry.auth import handlers as token
@@ -32,6 +33,8 @@ _REPO_RULES = _REPO + "/immutable-tags"
 _NAMESPACE_RULES = "/api/v1/namespaces/{namespace}/immutable-tags"
 _RULE_ID = "/{rule_id:[0-9]{1,9}}"
 _REPO_RETENTION = _REPO + "/retention"
+_HOOKS = "/api/v1/namespaces/{namespace}/webhooks"
+_HOOK = _HOOKS + "/{webhook_id}"
 
 _OPEN, _LISTING, _ADMIN, _ORG = Rule.open(), Rule.listing(), Rule.hub_admin(), Rule.organization()
 _READ_ACCOUNT = Rule.account("read", "read")
@@ -138,6 +141,23 @@ HUB_ROUTES: tuple[Route, ...] = (
         "PUT",
         "/api/v1/namespaces/{namespace}/retention",
         retention.put_namespace_policy,
+        Rule.namespace(),
+    ),
+    Route("hub-webhooks", "GET", _HOOKS, webhooks.list_webhooks, Rule.namespace()),
+    Route("hub-webhook-add", "POST", _HOOKS, webhooks.create_webhook, Rule.namespace()),
+    Route("hub-webhook-rm", "DELETE", _HOOK, webhooks.delete_webhook, Rule.namespace()),
+    Route(
+        "hub-webhook-deliveries",
+        "GET",
+        _HOOK + "/deliveries",
+        webhooks.list_deliveries,
+        Rule.namespace(),
+    ),
+    Route(
+        "hub-webhook-redeliver",
+        "POST",
+        _HOOK + "/deliveries/{delivery_id}/redeliver",
+        webhooks.redeliver,
         Rule.namespace(),
     ),
     Route("hub-audit", "GET", "/api/v1/audit", audit.list_events, _ADMIN),

@@ -28,6 +28,7 @@ COMMAND_GROUPS = {
     "proxy": "the pull-through cache's upstream credentials",
     "trust": "content-trust data (Notary) administration",
     "audit": "the audit log",
+    "webhook": "signed webhooks of namespaces and their deliveries",
 }
 
 

@@ -38,6 +38,7 @@ from registry.db.models import (
     SignaturePolicyDocument,
     Tag,
 )
+from registry.db.webhook_models import Webhook, WebhookDelivery
 
 # The registry's content.
 repositories = cast(Table, Repository.__table__)
@@ -66,3 +67,7 @@ audit_events = cast(Table, AuditEvent.__table__)
 login_failures = cast(Table, LoginFailure.__table__)
 web_sessions = cast(Table, WebSession.__table__)
 robot_accounts = cast(Table, RobotAccount.__table__)
+
+# Webhooks and their outbox of deliveries.
+webhooks = cast(Table, Webhook.__table__)
+webhook_deliveries = cast(Table, WebhookDelivery.__table__)

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import account_queries, hub_queries, immutability_queries
+from registry.db import account_queries, hub_queries, immutability_queries, webhook_queries
 from registry.db.hub_queries import RepositoryInfo, TrustSetting, Visibility
 from registry.db.writer import EngineWriter, Writer
 from registry.errors import NotFoundError, TagImmutableError
@@ -24,6 +25,7 @@ from registry.oci.digest import Digest
 from registry.oci.manifest import ManifestError, parse_manifest
 from registry.storage.driver.base import StorageDriver, StorageDriverError
 from registry.storage.paths import blob_path
+from registry.webhooks.events import Cause, EventType
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +65,10 @@ class RepositoryService:
         *,
         open_registry: bool = False,
         writer: Writer | None = None,
+        events_recorded: Callable[[], None] = lambda: None,
     ) -> None:
         self.engine = engine
+        self.events_recorded = events_recorded  # wakes the webhook delivery worker
         self.writer = writer or EngineWriter(engine)
         self.driver = driver
         self.pulls = pulls
@@ -167,8 +171,12 @@ class RepositoryService:
         await self.audit.record(actor, "trust-required", name, address, required=required)
         return await self.trust_setting(name)
 
-    async def delete(self, name: str, *, actor: str, address: str = "") -> None:
+    async def delete(
+        self, name: str, *, actor: str, address: str = "", origin: str = ""
+    ) -> None:
         """Delete the repository and everything it holds (blob bytes wait for GC).
+
+        Writes a `repository_delete` webhook event in the same transaction.
 
         Raises:
             NotFoundError: no such repository.
@@ -183,6 +191,9 @@ class RepositoryService:
                 )
             if not await hub_queries.delete_repository(conn, name):
                 raise NotFoundError(f"no repository {name!r}", name=name)
+            event = Cause(actor, origin).event(EventType.REPOSITORY_DELETE, name)
+            await webhook_queries.record_event(conn, event, datetime.now(UTC))
+        self.events_recorded()
         await self.audit.record(actor, "repository-delete", name, address)
 
     async def star(self, user_id: int, name: str, starred: bool) -> None:

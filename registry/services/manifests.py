@@ -14,12 +14,14 @@ own transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import hub_queries, immutability_queries, queries
+from registry.db import hub_queries, immutability_queries, queries, webhook_queries
 from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
@@ -36,6 +38,7 @@ from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
 from registry.oci.manifest import ManifestError, parse_manifest
 from registry.oci.reference import is_valid_tag
+from registry.webhooks.events import ANONYMOUS_CAUSE, Cause, EventType
 
 logger = logging.getLogger(__name__)
 
@@ -67,10 +70,18 @@ def parse_reference(reference: str) -> Digest | str:
 class ManifestService:
     """Manifest, tag, catalog and referrer operations."""
 
-    def __init__(self, engine: AsyncEngine, reads: HotReads, writer: Writer) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        reads: HotReads,
+        writer: Writer,
+        events_recorded: Callable[[], None] = lambda: None,
+    ) -> None:
         self.engine = engine
         self.reads = reads
         self.writer = writer
+        # Called after a change that wrote webhook events commits (wakes the delivery worker).
+        self.events_recorded = events_recorded
 
     async def get(self, repository: str, reference: Digest | str) -> ManifestRecord:
         """The stored manifest.
@@ -94,12 +105,16 @@ class ManifestService:
         reference: Digest | str,
         payload: bytes,
         content_type: str | None,
+        cause: Cause = ANONYMOUS_CAUSE,
         *,
         check_references: bool = True,
     ) -> PushedManifest:
         """Validate and store a manifest, tagging it when the reference is a tag.
 
+        A push by tag writes a `push` webhook event in the same transaction.
+
         Args:
+            cause: who pushed, for the webhook event.
             check_references: refuse a manifest whose blobs and child manifests are not in
                 the repository; a pull-through cache stores them later, as they are pulled.
 
@@ -141,12 +156,21 @@ class ManifestService:
             )
             if isinstance(reference, str):
                 await _tag(conn, repository, repo_id, reference, str(digest))
+                event = cause.event(EventType.PUSH, repository, tag=reference, digest=str(digest))
+                await webhook_queries.record_event(conn, event, datetime.now(UTC))
 
         await self.writer.run(store)
+        if isinstance(reference, str):
+            self.events_recorded()
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
-    async def delete(self, repository: str, reference: Digest | str) -> None:
+    async def delete(
+        self, repository: str, reference: Digest | str, cause: Cause = ANONYMOUS_CAUSE
+    ) -> None:
         """Delete by digest (the manifest and its tags) or by tag (only the tag).
+
+        Every tag deleted (the one named, or those of the manifest deleted) writes a
+        `tag_delete` webhook event in the same transaction.
 
         Raises:
             ManifestUnknownError: nothing to delete.
@@ -154,17 +178,25 @@ class ManifestService:
 
         async def remove(conn: AsyncConnection) -> bool:
             if isinstance(reference, Digest):
-                held = await queries.tags_at(conn, repository, str(reference))
-                await _refuse_held(conn, repository, held, "delete manifest")
-                return await queries.delete_manifest(conn, repository, str(reference))
-            deleted = await queries.delete_tag(conn, repository, reference)
-            if deleted:  # a tag that is not there is unknown, held or not; raising undoes this
+                removed = await queries.tags_at(conn, repository, str(reference))
+                await _refuse_held(conn, repository, removed, "delete manifest")
+                if not await queries.delete_manifest(conn, repository, str(reference)):
+                    return False
+            elif await queries.delete_tag(conn, repository, reference):
+                # A tag that is not there is unknown, held or not; raising undoes the delete.
                 await _refuse_held(conn, repository, [reference], "delete tag")
-            return deleted
+                removed = [reference]
+            else:
+                return False
+            now = datetime.now(UTC)
+            for tag in removed:
+                event = cause.event(EventType.TAG_DELETE, repository, tag=tag)
+                await webhook_queries.record_event(conn, event, now)
+            return True
 
-        deleted = await self.writer.run(remove)
-        if not deleted:
+        if not await self.writer.run(remove):
             raise ManifestUnknownError(reference=str(reference))
+        self.events_recorded()
 
     async def tags(self, repository: str, limit: int | None, last: str | None) -> list[str]:
         """Tags in lexical order after `last`, at most `limit`.

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from aiohttp import web
 
 from registry import keys
+from registry.auth.controller import IDENTITY
 from registry.errors import NameInvalidError, PaginationInvalidError
 from registry.hub.names import path_problem, repository_of_path
 from registry.oci.reference import is_valid_name
+from registry.webhooks.events import Cause
 
 MAX_PAGE_SIZE = 10000
+
+
+# The request being handled, for code below the handlers that reports on it without taking it
+# as a parameter (the trust store's write hook, see `registry.trustmount`).
+CURRENT_REQUEST: ContextVar[web.Request | None] = ContextVar("berth_request", default=None)
+
+
+def request_origin(request: web.Request) -> str:
+    """The hub's URL as the client named it (`http://hub.example:5000`)."""
+    return f"{request.scheme}://{request.host}"
+
+
+def cause(request: web.Request, actor: str | None = None) -> Cause:
+    """Who the request acts as (the credential's user unless `actor` is given) and from
+    which URL, for the webhook events it causes."""
+    if actor is None:
+        identity = request.get(IDENTITY)
+        actor = identity.subject if identity is not None and identity.subject else "-"
+    return Cause(actor, request_origin(request))
 
 
 def repository_name(request: web.Request) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from registry import keys
+from registry.api.handlers.common import request_origin
 from registry.api.hub.common import (
     acting_account,
     actor,
@@ -85,7 +86,7 @@ async def update_repository(request: web.Request) -> web.Response:
 async def delete_repository(request: web.Request) -> web.Response:
     name = repository_name(request)  # the route's rule: delete
     await request.app[keys.REPOSITORIES].delete(
-        name, actor=actor(request), address=address(request)
+        name, actor=actor(request), address=address(request), origin=request_origin(request)
     )
     return web.Response(status=204)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from registry import keys
+from registry.api.handlers.common import cause, request_origin
 from registry.errors import InvalidRequestError, NotFoundError
 from registry.web.render import REPOSITORY, render
 from registry.web.views.common import actor, address, display_name, holds
@@ -101,7 +102,7 @@ async def delete_tag_form(request: web.Request) -> web.Response:
 
 async def delete_tag(request: web.Request) -> web.Response:
     name, tag = request[REPOSITORY], _tag(request)
-    await request.app[keys.MANIFESTS].delete(name, tag)
+    await request.app[keys.MANIFESTS].delete(name, tag, cause(request, actor(request)))
     await request.app[keys.AUDIT].record(
         actor(request), "delete", name, address(request), reference=tag
     )
@@ -127,6 +128,6 @@ async def delete_form(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     name = request[REPOSITORY]
     await request.app[keys.REPOSITORIES].delete(
-        name, actor=actor(request), address=address(request)
+        name, actor=actor(request), address=address(request), origin=request_origin(request)
     )
     raise web.HTTPSeeOther("/account/repositories")

@@ -201,6 +201,8 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "file": "root.json",
         "role": "snapshot",
         "robot": "walker",
+        "webhook_id": "999999",
+        "delivery_id": "999999",
     }
     name = route.name
     scope = f"/api/v1/repositories/{REPO}" if "-repo-" in name else "/api/v1/namespaces/acme"
@@ -236,6 +238,7 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-repo-retention-put": {"policy": {"keep_newest": 100}},
         "hub-namespace-retention-put": {"policy": {"keep_newest": 100}},
         "hub-repo-retention-run": {"dry_run": True},
+        "hub-webhook-add": {"url": "http://127.0.0.1:9/walk"},
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])

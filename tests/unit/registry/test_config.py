@@ -70,3 +70,15 @@ def test_gc_dry_run_lists_and_counts(tmp_path: Path):
     done = run_hub("gc", "--dry-run", "--data", str(data), "--grace", "0")
     assert done.returncode == 0, done.stderr
     assert "would remove 0 manifests" in done.stdout and "would free 0 bytes" in done.stdout
+
+
+def test_config_check_reports_webhook_settings_that_cannot_work(tmp_path: Path):
+    config = tmp_path / "hooks.toml"
+    config.write_text(
+        '[webhook]\nallowed_targets = "public, not a host!"\n'
+        "timeout_seconds = 30\nlease_seconds = 20\n"
+    )
+    done = run_hub("config", "check", "--config", str(config), "--data", str(tmp_path / "d"))
+    assert done.returncode == 1
+    assert "problem: webhook_allowed_targets: not a host name" in done.stdout
+    assert "problem: webhook_lease_seconds: must exceed webhook_timeout_seconds" in done.stdout

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from trust.server.errors import OldVersionError
 from trust.server.store.base import Change, MetaUpdate, StoredKey, StoredMeta
@@ -149,12 +149,23 @@ _INSERT_METADATA = trust_metadata.insert()
 _INSERT_CHANGE = trust_changes.insert()
 
 
+# Called inside an update's transaction with its connection, the GUN and the roles written, so
+# an embedding application can write rows of its own (an event outbox) in the same commit.
+UpdateHook = Callable[[AsyncConnection, str, Sequence[str]], Awaitable[None]]
+
+
 class SqlMetaStore:
     """`MetaStore` over an `AsyncEngine`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Use `engine`; the tables must exist (Alembic or `create_tables`)."""
+    def __init__(self, engine: AsyncEngine, on_update: UpdateHook | None = None) -> None:
+        """Use `engine`; the tables must exist (Alembic or `create_tables`).
+
+        Args:
+            engine: the database.
+            on_update: runs in each successful `update_many` transaction, before its commit.
+        """
         self.engine = engine
+        self.on_update = on_update
 
     async def get_current(self, gun: str, role: str) -> StoredMeta | None:
         """See `MetaStore.get_current`."""
@@ -231,6 +242,8 @@ class SqlMetaStore:
                     await connection.execute(_INSERT_METADATA, rows)
                 if changes:
                     await connection.execute(_INSERT_CHANGE, changes)
+                if self.on_update is not None:
+                    await self.on_update(connection, gun, roles)
         except IntegrityError as exc:
             # Another replica stored the same (gun, role, version) first.
             raise OldVersionError("a concurrent update stored this version first") from exc
