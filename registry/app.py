@@ -66,6 +66,7 @@ from registry.web.routes import WEB_RULES, setup_web_routes
 from registry.web.security import web_middleware
 from registry.web.sessions import SessionStore
 from registry.webhooks.addresses import AddressPolicy, own_addresses
+from registry.webhooks.secretseal import WebhookSecretSealer
 from registry.webhooks.service import WebhookService
 from registry.webhooks.worker import DeliveryOptions, DeliveryWorker
 
@@ -85,7 +86,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await check_schema(engine)
     reads = create_hot_reads(engine)
     writer = create_writer(engine)
-    worker = DeliveryWorker(writer, _address_policy(settings), _delivery_options(settings))
+    worker = DeliveryWorker(
+        writer,
+        _address_policy(settings),
+        _delivery_options(settings),
+        WebhookSecretSealer(key_encryption_secret(settings)),
+    )
     app[keys.WEBHOOK_WORKER] = worker
     app[keys.ENGINE] = engine
     app[keys.READS] = reads
@@ -219,7 +225,12 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.RETENTION] = RetentionService(engine, writer, audit, pulls)
     worker = app[keys.WEBHOOK_WORKER]
     app[keys.WEBHOOKS] = WebhookService(
-        engine, writer, _address_policy(settings), audit, wake=worker.wake
+        engine,
+        writer,
+        _address_policy(settings),
+        audit,
+        WebhookSecretSealer(key_encryption_secret(settings)),
+        wake=worker.wake,
     )
     app[keys.IMAGES] = ImageService(app[keys.MANIFESTS], app[keys.DRIVER])
     app[keys.FILESYSTEM] = ImageFilesystem(app[keys.MANIFESTS], app[keys.DRIVER])

@@ -71,9 +71,11 @@ def _print_report(report: ResealReport) -> None:
         f"{signing.already:>10}"
     )
     print(f"{'trust server':<20} {trust.stored:>7} {trust.resealed:>9} {trust.already:>10}")
+    hooks = report.webhooks
+    print(f"{'webhook secrets':<20} {hooks.stored:>7} {hooks.resealed:>9} {hooks.already:>10}")
     if signing.plain:
         print(f"{signing.plain} token signing key(s) were stored unencrypted and are sealed now")
-    if signing.already or trust.already:
+    if signing.already or trust.already or hooks.already:
         print("unchanged keys were sealed under the configured secret already")
 
 

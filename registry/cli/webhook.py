@@ -16,8 +16,10 @@ from registry.cli.common import settings_from_args
 from registry.cli.hubdata import CLI_ACTOR, run_with_engine
 from registry.db.writer import EngineWriter
 from registry.hub.audit import AuditLog
+from registry.keysecret import key_encryption_secret
 from registry.webhooks.addresses import AddressPolicy, own_addresses
 from registry.webhooks.events import EventType, PayloadFormat
+from registry.webhooks.secretseal import WebhookSecretSealer
 from registry.webhooks.service import WebhookService
 
 T = TypeVar("T")
@@ -68,9 +70,11 @@ def _run(
     policy = AddressPolicy.parse(
         settings.webhook_allowed_targets, own_addresses(settings.listen_host)
     )
+    sealer = WebhookSecretSealer(key_encryption_secret(settings))
 
     def with_service(engine: AsyncEngine) -> Awaitable[T]:
-        return action(WebhookService(engine, EngineWriter(engine), policy, AuditLog(engine)))
+        service = WebhookService(engine, EngineWriter(engine), policy, AuditLog(engine), sealer)
+        return action(service)
 
     return run_with_engine(args, with_service)
 

@@ -22,8 +22,9 @@ __all__ = ["Webhook", "WebhookDelivery"]
 class Webhook(Base):
     """A receiver URL for some events of a namespace or of one of its repositories.
 
-    `secret` signs deliveries (HMAC-SHA256): it must be kept in clear to sign, and it is shown
-    to its creator once and never listed.
+    `secret` signs deliveries (HMAC-SHA256). It must be opened to sign, so it is stored sealed
+    with the hub's key-encryption secret (`registry.webhooks.secretseal`), shown to its creator
+    once and never listed.
     """
 
     __tablename__ = "webhooks"

@@ -370,3 +370,20 @@ async def redeliver(
         .returning(d.c.id)
     )
     return int(result.scalar_one())
+
+
+async def lock_webhooks(conn: AsyncConnection) -> None:
+    """Hold off other writers of `webhooks` until this transaction ends (PostgreSQL; SQLite
+    has one writer)."""
+    if conn.dialect.name == "postgresql":
+        await conn.exec_driver_sql("LOCK TABLE webhooks IN SHARE ROW EXCLUSIVE MODE")
+
+
+async def stored_secrets(conn: AsyncConnection) -> list[tuple[int, str, str]]:
+    """Every webhook's id, namespace and sealed secret, by id."""
+    rows = await conn.execute(select(w.c.id, w.c.namespace, w.c.secret).order_by(w.c.id))
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+async def replace_secret(conn: AsyncConnection, webhook_id: int, stored: str) -> None:
+    await conn.execute(update(w).where(w.c.id == webhook_id).values(secret=stored))

@@ -7,7 +7,6 @@ so a namespace's managers see and change only its webhooks.
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from registry.hub.audit import AuditLog
 from registry.oci.reference import is_valid_name
 from registry.webhooks.addresses import AddressPolicy
 from registry.webhooks.events import DEFAULT_EVENTS, Event, EventType, PayloadFormat
+from registry.webhooks.secretseal import WebhookSecretSealer, new_secret
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +53,14 @@ class WebhookService:
         writer: Writer,
         policy: AddressPolicy,
         audit: AuditLog,
+        sealer: WebhookSecretSealer,
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.engine = engine
         self.writer = writer
         self.policy = policy
         self.audit = audit
+        self.sealer = sealer
         self.wake = wake
         self._pull_namespaces: frozenset[str] = frozenset()
         self._pull_namespaces_read = -PULL_SUBSCRIPTIONS_TTL
@@ -121,7 +123,8 @@ class WebhookService:
             if not is_valid_name(full_name):
                 raise InvalidRequestError(f"no repository name: {repository!r}", field="repository")
         await self.policy.check_url(url)
-        secret = secrets.token_hex(32)
+        secret = new_secret()
+        sealed = self.sealer.seal(namespace, secret)
         now = datetime.now(UTC)
         webhook_id = await self.writer.run(
             lambda conn: q.insert_webhook(
@@ -131,7 +134,7 @@ class WebhookService:
                 url=url,
                 events=types,
                 payload_format=fmt.value,
-                secret=secret,
+                secret=sealed,
                 now=now,
                 actor=actor,
             )

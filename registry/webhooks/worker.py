@@ -24,6 +24,7 @@ from registry.db import webhook_queries as q
 from registry.db.writer import Writer
 from registry.webhooks.addresses import AddressPolicy, CheckedResolver
 from registry.webhooks.events import Event, PayloadFormat, render
+from registry.webhooks.secretseal import WebhookSecretError, WebhookSecretSealer
 from registry.webhooks.signing import SIGNATURE_HEADER, signature_header
 
 logger = logging.getLogger(__name__)
@@ -59,9 +60,16 @@ def _now() -> datetime:
 class DeliveryWorker:
     """Claims, sends and settles deliveries until cancelled."""
 
-    def __init__(self, writer: Writer, policy: AddressPolicy, options: DeliveryOptions) -> None:
+    def __init__(
+        self,
+        writer: Writer,
+        policy: AddressPolicy,
+        options: DeliveryOptions,
+        sealer: WebhookSecretSealer,
+    ) -> None:
         self._writer = writer
         self._policy = policy
+        self._sealer = sealer
         self._options = options
         self._wake = asyncio.Event()
         self._outcomes: list[q.Outcome] = []
@@ -160,27 +168,8 @@ class DeliveryWorker:
         body, content_type = render(
             event, item.event_id, PayloadFormat(item.payload_format), callback
         )
-        headers = {
-            "Content-Type": content_type,
-            "User-Agent": "berth-webhooks",
-            "Berth-Event": event.type.value,
-            "Berth-Event-Id": item.event_id,
-            "Berth-Delivery": str(item.id),
-            SIGNATURE_HEADER: signature_header(item.secret, int(time.time()), body),
-        }
         started = time.perf_counter()
-        code: int | None = None
-        error: str | None = None
-        try:
-            async with session.post(
-                item.url, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                code = response.status
-                await response.content.read(RESPONSE_READ_LIMIT)
-            if not 200 <= code < 300:
-                error = f"receiver answered HTTP {code}"
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        code, error = await self._send(session, item, event, body, content_type)
         latency_ms = int((time.perf_counter() - started) * 1000)
         attempts = item.attempts + 1
         now = _now()
@@ -212,3 +201,37 @@ class DeliveryWorker:
             )
         )
         self._outcome_ready.set()
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        item: q.ClaimedDelivery,
+        event: Event,
+        body: bytes,
+        content_type: str,
+    ) -> tuple[int | None, str | None]:
+        """POST one signed delivery: the receiver's status code and the failure, if any."""
+        try:
+            secret = self._sealer.open(item.namespace, item.secret)
+        except WebhookSecretError as exc:
+            return None, str(exc)  # a hub with another key-encryption secret: never unsigned
+        headers = {
+            "Content-Type": content_type,
+            "User-Agent": "berth-webhooks",
+            "Berth-Event": event.type.value,
+            "Berth-Event-Id": item.event_id,
+            "Berth-Delivery": str(item.id),
+            SIGNATURE_HEADER: signature_header(secret, int(time.time()), body),
+        }
+        code: int | None = None
+        try:
+            async with session.post(
+                item.url, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                code = response.status
+                await response.content.read(RESPONSE_READ_LIMIT)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return code, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if not 200 <= code < 300:
+            return code, f"receiver answered HTTP {code}"
+        return code, None

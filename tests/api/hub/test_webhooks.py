@@ -7,13 +7,16 @@ documents; a test passes only when nothing it received was refused unless the te
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import hashlib
 import hmac
 import time
 
 import pytest
+from sqlalchemy import text
 
+from registry import keys
 from registry.app import create_app
 from registry.settings import Settings
 from tests.api.hub.conftest import ADMIN, ADMIN_PASSWORD, Hub
@@ -134,6 +137,16 @@ async def test_a_push_is_delivered_signed_in_docker_hubs_shape(hooked, receiver)
     assert log["attempts"] == 1
     assert log["latency_ms"] is not None
     assert log["event_id"] == got.event_id
+
+
+async def test_the_database_holds_the_secret_sealed_only(hooked, receiver):
+    await hooked.add_user("alice")
+    hook = await add_webhook(hooked, "alice", receiver)
+    async with hooked.client.app[keys.ENGINE].connect() as conn:
+        (stored,) = (await conn.execute(text("SELECT secret FROM webhooks"))).scalars()
+    assert stored.startswith("berth-sealed:v1:")
+    assert hook["secret"] not in stored
+    assert bytes.fromhex(hook["secret"]) not in base64.b64decode(stored.split(":")[-1])
 
 
 async def test_cloudevents_for_tag_and_repository_deletes_of_one_repository(hooked, receiver):
