@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from runtime_client.ops.image_filters import ImageFilter
 
 __all__ = [
+    "HistoryOptions",
     "ImageInspectOptions",
     "ImagePruneOptions",
     "ImagesOptions",
@@ -62,6 +63,17 @@ class ImagesOptions:
     format: str | None = None  # "table", "json" or a {{.Field}} template
     no_trunc: bool = False
     filters: ImageFilter = field(default_factory=lambda: ImageFilter({}))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryOptions:
+    """`image history`."""
+
+    name: str
+    quiet: bool = False
+    human: bool = True  # sizes and dates for people (-H), else bytes and RFC 3339
+    no_trunc: bool = False
+    format: str | None = None  # "table", "json" or a {{.Field}} template
 
 
 @dataclass(frozen=True, slots=True)

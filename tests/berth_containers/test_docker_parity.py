@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,26 +21,8 @@ from tests.support.ports import free_port, free_udp_port
 
 pytestmark = [pytest.mark.root, pytest.mark.docker, pytest.mark.slow]
 
-DOCKER_NET = "berth-parity"
+DOCKER_NET = "berth-parity"  # the `docker` fixture removes it
 DOCKER_SUBNET = "10.89.201.0/24"
-
-
-@pytest.fixture(scope="module")
-def docker(dockerd: DockerDaemon, docker_archive: Path) -> Iterator[DockerDaemon]:
-    """dockerd with the test image loaded; removes the containers and network it made.
-
-    Every container that was not there before goes, labelled or not: one left behind holds
-    the test image, and later modules' `docker rmi` of it would fail.
-    """
-    before = set(dockerd.run("ps", "-aq", "--no-trunc").stdout.split())
-    dockerd.run("load", "-i", str(docker_archive))
-    try:
-        yield dockerd
-    finally:
-        ids = set(dockerd.run("ps", "-aq", "--no-trunc", check=False).stdout.split()) - before
-        if ids:
-            dockerd.run("rm", "-f", *sorted(ids))
-        dockerd.run("network", "rm", DOCKER_NET, check=False)
 
 
 def both(docker: DockerDaemon, berth: BerthCli, image: str, *args: str

@@ -1,0 +1,91 @@
+"""Listings as Docker answers them (`history`), run against dockerd (the `docker` fixture)
+and berth with the same arguments, comparing exit codes and output.
+
+Every test removes what it made in a `finally`, and scopes its queries to names or labels of
+its own, so what other tests of the module leave behind cannot change the answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.berth_cli import BerthCli
+from tests.support.dockerd import DockerDaemon
+from tests.support.images import (
+    CREATED,
+    PLATFORMS,
+    BuiltImage,
+    build_image,
+    canonical_json,
+    write_docker_archive,
+)
+
+pytestmark = [pytest.mark.root, pytest.mark.docker, pytest.mark.slow]
+
+HISTORY_TAG = "berth-hist/img:v1"
+LONG_STEP = ("/bin/sh -c #(nop) ADD file:4f3f7a9d2c1b0e8a6d5c4b3a29180f7e6d5c4b3a2918 in / ")
+
+
+def _history_image() -> BuiltImage:
+    """The test image's layers under a config whose history has empty-layer steps, comments,
+    a tab and a CREATED BY longer than the table shows."""
+    base = build_image()
+    _, etc, data = base.layers
+    history = [
+        {"created": CREATED, "created_by": LONG_STEP},
+        {"created": CREATED, "created_by": "/bin/sh -c #(nop)\tENV A=1", "empty_layer": True,
+         "comment": "set A"},
+        {"created": CREATED, "created_by": etc.created_by, "comment": "buildkit.dockerfile.v0"},
+        {"created": "2025-06-01T12:00:00Z", "created_by": data.created_by},
+        {"created": "2025-06-01T12:00:01.5Z", "created_by": '/bin/sh -c #(nop)  CMD ["sh"]',
+         "empty_layer": True},
+    ]
+    config = canonical_json({
+        **PLATFORMS["amd64"],
+        "created": "2025-06-01T12:00:01.5Z",
+        "config": {"Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in base.layers]},
+        "history": history,
+    })
+    return BuiltImage("amd64", base.layers, config, b"")
+
+
+@pytest.fixture
+def history_image(docker: DockerDaemon, clean: BerthCli, tmp_path: Path) -> Iterator[str]:
+    """`HISTORY_TAG` loaded into dockerd and berth (the same image ID on both), removed after."""
+    archive = write_docker_archive(tmp_path / "history.tar", _history_image(), HISTORY_TAG)
+    try:
+        docker.run("load", "-i", str(archive))
+        clean("load", "-i", str(archive))
+        yield HISTORY_TAG
+    finally:
+        docker.run("rmi", HISTORY_TAG, check=False)
+        clean("rmi", HISTORY_TAG, check=False)
+
+
+@pytest.mark.parametrize("args", [
+    ("history",), ("image", "history"), ("history", "-q"), ("history", "--no-trunc"),
+    ("history", "-q", "--no-trunc"), ("history", "-H=false"),
+    ("history", "--human=false", "--no-trunc"), ("history", "--format", "json"),
+    ("history", "--format", "{{.ID}}: {{.CreatedBy}} {{.Size}} {{.Comment}}"),
+    ("history", "--format", "table {{.ID}}\t{{.CreatedAt}}\t{{.Comment}}"),
+    ("history", "--format", "table"), ("history", "-q", "--format", "{{.Size}}"),
+    ("history", "--format", "{{.Nope}}"), ("history", "--format", "{{.ID"),
+], ids=lambda args: " ".join(args))
+def test_history_matches(docker: DockerDaemon, clean: BerthCli, history_image: str,
+                         args: tuple[str, ...]) -> None:
+    d = docker.run(*args, history_image, check=False)
+    b = clean(*args, history_image, check=False)
+    assert d.returncode == 0 or "Nope" in args[-1] or args[-1].endswith("ID")
+    assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
+def test_history_of_an_unknown_image_matches(docker: DockerDaemon, clean: BerthCli) -> None:
+    for name in ("berth-hist/nosuch", "berth-hist/nosuch:v2"):
+        d = docker.run("history", name, check=False)
+        b = clean("history", name, check=False)
+        assert d.returncode == 1
+        assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
