@@ -1,4 +1,4 @@
-"""`berth network ls [-q] [--format]`."""
+"""`berth network ls [-q] [--no-trunc] [-f KEY=VALUE] [--format]`."""
 
 from __future__ import annotations
 
@@ -16,14 +16,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare `network ls` flags."""
     parser.add_argument("-q", "--quiet", action="store_true", help="only display IDs")
     parser.add_argument("--format", help="a Go-style template")
+    parser.add_argument("--no-trunc", action="store_true", help="do not truncate the output")
+    parser.add_argument("-f", "--filter", action="append", default=[],
+                        help="filter output based on conditions provided")
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """List networks."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
+    from runtime_client.ops.network_filters import parse_network_filters
     from runtime_client.ops.network_ls import network_ls
+    filters = parse_network_filters(args.filter)
     with open_context(ctx) as c:
-        rows = network_ls(c)
+        rows = network_ls(c, filters, args.no_trunc)
     if args.quiet:
         ctx.stdout.write("".join(f"{r['ID']}\n" for r in rows))
     elif args.format and args.format != "table":

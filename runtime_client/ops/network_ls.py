@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtime_client.network.model import Network
 from runtime_client.ops.context import Context
+from runtime_client.ops.network_filters import NetworkFilter
+from runtime_client.ops.network_inspect import members
 
 
-def network_ls(ctx: Context) -> list[dict[str, Any]]:
-    """Rows with Docker's `--format` names: ID, Name, Driver, Scope."""
-    return [{"ID": n.id[:12], "Name": n.name, "Driver": n.driver, "Scope": "local",
-             "Internal": n.internal, "Labels": n.labels} for n in ctx.networks.list()]
+def network_ls(ctx: Context, filters: NetworkFilter | None = None,
+               no_trunc: bool = False) -> list[dict[str, Any]]:
+    """Rows with Docker's `--format` names: ID, Name, Driver, Scope, ...
+
+    Raises:
+        InvalidOptionError: a filter value dockerd refuses.
+    """
+    networks = ctx.networks.list()
+    if filters:
+        def in_use(network: Network) -> bool:
+            # dockerd counts endpoints, which only running containers hold.
+            return any(c.networks[network.name].ip_address for c in members(ctx, network))
+        networks = filters.apply(networks, in_use)
+    return [{"ID": n.id if no_trunc else n.id[:12], "Name": n.name, "Driver": n.driver,
+             "Scope": "local", "Internal": n.internal, "Labels": n.labels} for n in networks]

@@ -1,5 +1,5 @@
-"""Listings as Docker answers them (`history`), run against dockerd (the `docker` fixture)
-and berth with the same arguments, comparing exit codes and output.
+"""Listings as Docker answers them (`history`, `network ls --filter`), run against dockerd (the
+`docker` fixture) and berth with the same arguments, comparing exit codes and output.
 
 Every test removes what it made in a `finally`, and scopes its queries to names or labels of
 its own, so what other tests of the module leave behind cannot change the answers.
@@ -16,6 +16,7 @@ from tests.support.berth_cli import BerthCli
 from tests.support.dockerd import DockerDaemon
 from tests.support.images import (
     CREATED,
+    DOCKER_ARCHIVE_TAG,
     PLATFORMS,
     BuiltImage,
     build_image,
@@ -89,3 +90,54 @@ def test_history_of_an_unknown_image_matches(docker: DockerDaemon, clean: BerthC
         b = clean("history", name, check=False)
         assert d.returncode == 1
         assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
+
+
+NETWORK_QUERIES = [
+    ("name=nlf-",), ("name=nlf-a",), ("name=^nlf-[ab]$",), ("name=nlf-(",),
+    ("name=nlf-", "label=nlf"), ("name=nlf-", "label=nlf=two"),
+    ("name=nlf-", "label=nlf", "label=other"), ("name=nlf-", "label=other=y"),
+    ("name=nlf-", "driver=bridge"), ("name=nlf-", "driver=null"), ("driver=null",),
+    ("name=nlf-", "scope=local"), ("name=nlf-", "scope=swarm"),
+    ("name=nlf-", "type=custom"), ("name=^(host|none)$", "type=builtin"),
+    ("name=^(host|none|nlf-a)$", "type=custom", "type=builtin"),
+    ("name=nlf-", "dangling=true"), ("name=nlf-", "dangling=1"),
+    ("name=^(none|nlf-.*)$", "dangling=false"), ("name=nlf-", "DANGLING= true "),
+    ("name=nlf-", "dangling=maybe"), ("name=nlf-", "dangling=true", "dangling=false"),
+    ("name=nlf-", "type=bogus"), ("bogus=1",), ("nonsense",),
+]
+
+
+def test_network_ls_filters_match(docker: DockerDaemon, clean: BerthCli, image: str) -> None:
+    nets = {"nlf-a": ("--label", "nlf=one"), "nlf-b": ("--label", "nlf=two", "--label",
+                                                       "other=x"), "nlf-c": ()}
+    outcomes = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        try:
+            for name, labels in nets.items():
+                tool("network", "create", *labels, name)
+            # A running container makes nlf-b in use; a stopped one leaves nlf-c dangling.
+            tool("run", "-d", "--name", "nlf-box", "--net", "nlf-b", img, "sleep", "60")
+            tool("run", "--name", "nlf-gone", "--net", "nlf-c", img, "true")
+            ids = {name: tool("network", "inspect", "-f", "{{.Id}}", name).stdout.strip()
+                   for name in nets}
+            seen = []
+            for query in [*NETWORK_QUERIES, (f"id={ids['nlf-a'][:10]}",),
+                          ("name=nlf-", f"id={ids['nlf-b']}")]:
+                flags = [arg for value in query for arg in ("--filter", value)]
+                result = tool("network", "ls", *flags, "--format", "{{.Name}} {{.Driver}} "
+                              "{{.Scope}}", check=False)
+                error = result.stderr if result.returncode == 1 else ""
+                seen.append((query, result.returncode, result.stdout, error))
+            quiet = tool("network", "ls", "-q", "--filter", "name=nlf-a").stdout
+            whole = tool("network", "ls", "-q", "--no-trunc", "--filter", "name=nlf-a").stdout
+            table = tool("network", "ls", "--no-trunc", "--filter", "name=nlf-a").stdout
+            seen.append(("ids", quiet == ids["nlf-a"][:12] + "\n", whole == ids["nlf-a"] + "\n",
+                         table.replace(ids["nlf-a"], "<id>")))
+        finally:
+            tool("rm", "-f", "nlf-box", "nlf-gone", check=False)
+            tool("network", "rm", *nets, check=False)
+        outcomes.append(seen)
+    docker_seen, berth_seen = outcomes
+    assert docker_seen[0][2] == "nlf-a bridge local\nnlf-b bridge local\nnlf-c bridge local\n"
+    for theirs, ours in zip(docker_seen, berth_seen, strict=True):
+        assert ours == theirs, ours[0]

@@ -1,4 +1,5 @@
-"""Pure parts of `history`, checked against what dockerd and the docker CLI answer."""
+"""Pure parts of `history` and `network ls --filter`, checked against what dockerd and the
+docker CLI answer."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runtime_client.errors import RuntimeClientError
+from runtime_client.container_errors import InvalidOptionError
+from runtime_client.errors import RuntimeClientError, UsageError
+from runtime_client.network.model import Network
 from runtime_client.ops.history import history_entries, history_rows, layer_diff_size
+from runtime_client.ops.network_filters import parse_network_filters
 
 NOW = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
 IMAGE_ID = "sha256:" + "ab" * 32
@@ -67,3 +71,47 @@ def test_layer_size_counts_files_and_symlinks_once():
             tar.addfile(info, io.BytesIO(data))
     buffer.seek(0)
     assert layer_diff_size(buffer) == 10 + len("a-target")
+
+
+# -- network ls --filter --------------------------------------------------------------------
+
+
+NETWORKS = [
+    Network("bridge", "1" * 64, "bridge"), Network("host", "2" * 64, "host"),
+    Network("none", "3" * 64, "null"),
+    Network("web", "a1" * 32, "bridge", labels={"team": "a", "tier": "front"}),
+    Network("db", "b2" * 32, "bridge", labels={"team": "b"}),
+    Network("web-2", "c3" * 32, "bridge"),
+]
+
+
+def _names(*raw: str, busy: tuple[str, ...] = ("db",)) -> list[str]:
+    kept = parse_network_filters(raw).apply(NETWORKS, lambda n: n.name in busy)
+    return [n.name for n in kept]
+
+
+@pytest.mark.parametrize(("raw", "names"), [
+    ((), ["bridge", "host", "none", "web", "db", "web-2"]),
+    (("name=web",), ["web", "web-2"]), (("name=^web$",), ["web"]), (("name=(",), []),
+    (("name=web", "name=db"), ["web", "db", "web-2"]),
+    (("id=a1a1",), ["web"]), (("driver=null",), ["none"]), (("driver=bri",), []),
+    (("label=team",), ["web", "db"]), (("label=team", "label=tier=front"), ["web"]),
+    (("scope=local", "name=db"), ["db"]), (("scope=swarm",), []),
+    (("type=builtin",), ["bridge", "host", "none"]), (("type=custom",), ["web", "db", "web-2"]),
+    (("dangling=true",), ["web", "web-2"]), (("dangling=0",), ["bridge", "host", "none", "db"]),
+    ((" Dangling = 1 ",), ["web", "web-2"]),
+])
+def test_network_filters_keep_what_dockerd_keeps(raw, names):
+    assert _names(*raw) == names
+
+
+@pytest.mark.parametrize(("raw", "error", "message"), [
+    (("nonsense",), UsageError, "bad format of filter"),
+    (("bogus=1",), InvalidOptionError, "invalid filter 'bogus'"),
+    (("dangling=maybe",), InvalidOptionError, "invalid value for filter 'dangling'"),
+    (("dangling=1", "dangling=0"), InvalidOptionError, "more than one value"),
+    (("type=other",), InvalidOptionError, "invalid filter: 'type'='other'"),
+])
+def test_network_filter_errors_are_dockers(raw, error, message):
+    with pytest.raises(error, match=message):
+        _names(*raw)
