@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runtime_client.ops.image_filters import ImageFilter
+from runtime_client.ops.prune_filters import PruneFilter
 
 __all__ = [
     "HistoryOptions",
@@ -105,6 +106,7 @@ class ImagePruneOptions:
     """`image prune`."""
 
     all: bool = False
+    filters: PruneFilter = field(default_factory=PruneFilter)
 
 
 @dataclass(frozen=True, slots=True)

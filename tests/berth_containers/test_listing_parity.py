@@ -1,5 +1,6 @@
-"""Listings as Docker answers them (`history`, `network ls --filter`), run against dockerd (the
-`docker` fixture) and berth with the same arguments, comparing exit codes and output.
+"""Listings and prunes as Docker answers them: `history`, `network ls --filter`, and
+`image prune`/`system prune` with filters, each run against dockerd (the `docker` fixture) and
+berth with the same arguments, comparing exit codes and output.
 
 Every test removes what it made in a `finally`, and scopes its queries to names or labels of
 its own, so what other tests of the module leave behind cannot change the answers.
@@ -141,3 +142,111 @@ def test_network_ls_filters_match(docker: DockerDaemon, clean: BerthCli, image: 
     assert docker_seen[0][2] == "nlf-a bridge local\nnlf-b bridge local\nnlf-c bridge local\n"
     for theirs, ours in zip(docker_seen, berth_seen, strict=True):
         assert ours == theirs, ours[0]
+
+
+# Five images on the test image's layers, all labelled `berth-prunef` (every prune below asks
+# for that label, so nothing of other tests can go): (tag or None for dangling, labels,
+# created).
+PRUNE_IMAGES = {
+    "d-old-one": (None, {"pf": "one"}, "2024-01-01T00:00:00Z"),
+    "d-new-two": (None, {"pf": "two", "other": "x"}, "2025-06-01T00:00:00Z"),
+    "d-new-bare": (None, {}, "2025-06-01T00:00:00Z"),
+    "t-old-one": ("berth-prunef/t-old-one:v1", {"pf": "one"}, "2024-01-01T00:00:00Z"),
+    "t-new-two": ("berth-prunef/t-new-two:v1", {"pf": "two"}, "2025-06-01T00:00:00Z"),
+}
+SCOPE = ("--filter", "label=berth-prunef")
+PRUNE_QUERIES = [
+    ("image", "prune", "-f", *SCOPE),
+    ("image", "prune", "-f", *SCOPE, "--filter", "label=pf=two"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "label!=pf=two"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "label!=pf"),
+    ("image", "prune", "-f", "-a", *SCOPE, "--filter", "until=2025-01-01T00:00:00Z"),
+    ("image", "prune", "-f", "-a", *SCOPE, "--filter", "until=1735689600"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "until=24h"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "dangling=false", "--filter", "label=pf=one"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "until=bogus"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "until=1h", "--filter", "until=2h"),
+    ("image", "prune", "-f", *SCOPE, "--filter", "bogus=1"),
+    ("system", "prune", "-f", *SCOPE),
+    ("system", "prune", "-f", "-a", *SCOPE, "--filter", "label!=pf=one"),
+    ("system", "prune", "-f", "-a", *SCOPE, "--filter", "until=2025-01-01"),
+    ("system", "prune", "-f", *SCOPE, "--filter", "dangling=true"),
+    ("system", "prune", "-f", "--volumes", *SCOPE, "--filter", "until=1h"),
+]
+
+
+def _labelled_image(labels: dict[str, str], created: str) -> BuiltImage:
+    base = build_image()
+    config = canonical_json({
+        **PLATFORMS["amd64"],
+        "created": created,
+        "config": {"Cmd": ["sh"], "Labels": {"berth-prunef": "1", **labels}},
+        "rootfs": {"type": "layers", "diff_ids": [layer.diff_id for layer in base.layers]},
+        "history": [{"created": created, "created_by": layer.created_by}
+                    for layer in base.layers],
+    })
+    return BuiltImage("amd64", base.layers, config, b"")
+
+
+@pytest.fixture(scope="module")
+def prune_archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, Path]]:
+    """Each of `PRUNE_IMAGES` as a `docker load` archive, with its image ID."""
+    folder = tmp_path_factory.mktemp("prune-images")
+    archives = {}
+    for name, (tag, labels, created) in PRUNE_IMAGES.items():
+        built = _labelled_image(labels, created)
+        path = write_docker_archive(folder / f"{name}.tar", built, tag)
+        archives[name] = (built.config_digest, path)
+    return archives
+
+
+@pytest.mark.parametrize("query", PRUNE_QUERIES, ids=lambda q: " ".join(q[3:] if q[0] ==
+                                                                         "system" else q[2:]))
+def test_prune_filters_match(docker: DockerDaemon, clean: BerthCli, image: str,
+                             prune_archives: dict[str, tuple[str, Path]],
+                             query: tuple[str, ...]) -> None:
+    ids = {image_id: name for name, (image_id, _) in prune_archives.items()}
+    outcomes = []
+    for tool in (docker.run, clean):
+        try:
+            for _, archive in prune_archives.values():
+                tool("load", "-i", str(archive))
+            result = tool(*query, check=False)
+            left = sorted(name for image_id, name in ids.items()
+                          if tool("image", "inspect", image_id, check=False).returncode == 0)
+            error = result.stderr if result.returncode else ""
+            outcomes.append((result.returncode, error, left))
+        finally:
+            tool("rmi", "-f", *ids, check=False)
+    theirs, ours = outcomes
+    assert ours == theirs
+
+
+def test_system_prune_filters_reach_containers_and_networks(docker: DockerDaemon,
+                                                            clean: BerthCli, image: str) -> None:
+    outcomes = []
+    for tool, img in ((docker.run, DOCKER_ARCHIVE_TAG), (clean, image)):
+        names = ("spf-labelled", "spf-other", "spf-bare")
+        try:
+            tool("create", "--name", "spf-labelled", "--label", "berth-prunef=1", "--net",
+                 "none", img, "true")
+            tool("create", "--name", "spf-other", "--label", "berth-prunef=2", "--net",
+                 "none", img, "true")
+            tool("create", "--name", "spf-bare", "--net", "none", img, "true")
+            tool("network", "create", "--label", "berth-prunef=1", "spf-net-labelled")
+            tool("network", "create", "--label", "berth-prunef=2", "spf-net-other")
+            prompt = tool("system", "prune", "--filter", "label=berth-prunef",
+                          "--filter", "label!=berth-prunef=2", "--filter", "until=1h",
+                          input=b"n\n").stdout
+            tool("system", "prune", "-f", "--filter", "label=berth-prunef", "--filter",
+                 "label!=berth-prunef=2")
+            left = [name for name in names
+                    if tool("container", "inspect", name, check=False).returncode == 0]
+            nets = tool("network", "ls", "--format", "{{.Name}}", "--filter", "name=spf-").stdout
+            outcomes.append((prompt, left, nets))
+        finally:
+            tool("rm", "-f", *names, check=False)
+            tool("network", "rm", "spf-net-labelled", "spf-net-other", check=False)
+    theirs, ours = outcomes
+    assert theirs[1] == ["spf-other", "spf-bare"]
+    assert ours == theirs

@@ -1,11 +1,11 @@
-"""Pure parts of `history` and `network ls --filter`, checked against what dockerd and the
-docker CLI answer."""
+"""Pure parts of `history`, `network ls --filter` and the prune filters, checked against
+what dockerd and the docker CLI answer."""
 
 from __future__ import annotations
 
 import io
 import tarfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,6 +14,11 @@ from runtime_client.errors import RuntimeClientError, UsageError
 from runtime_client.network.model import Network
 from runtime_client.ops.history import history_entries, history_rows, layer_diff_size
 from runtime_client.ops.network_filters import parse_network_filters
+from runtime_client.ops.prune_filters import (
+    CONTAINER_KEYS,
+    IMAGE_KEYS,
+    parse_prune_filters,
+)
 
 NOW = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
 IMAGE_ID = "sha256:" + "ab" * 32
@@ -115,3 +120,48 @@ def test_network_filters_keep_what_dockerd_keeps(raw, names):
 def test_network_filter_errors_are_dockers(raw, error, message):
     with pytest.raises(error, match=message):
         _names(*raw)
+
+
+# -- prune --filter -------------------------------------------------------------------------
+
+
+def _allows(raw, created=NOW - timedelta(days=2), labels=None, keys=IMAGE_KEYS):
+    return parse_prune_filters(raw).validated(keys, NOW).allows(created, labels)
+
+
+@pytest.mark.parametrize(("raw", "labels", "allowed"), [
+    ((), {}, True), (("label=a",), {}, False), (("label=a",), {"a": "1"}, True),
+    (("label=a=1", "label=b"), {"a": "1"}, False), (("label=a=2",), {"a": "1"}, False),
+    (("label!=a",), {"a": "1"}, False), (("label!=a",), {}, True),
+    (("label!=a=2",), {"a": "1"}, True),
+    # label! spares only when all its values hold, as dockerd's MatchKVList decides.
+    (("label!=a", "label!=b"), {"a": "1"}, True),
+    (("label!=a", "label!=b"), {"a": "", "b": ""}, False),
+])
+def test_prune_labels(raw, labels, allowed):
+    assert _allows(raw, labels=labels) is allowed
+
+
+@pytest.mark.parametrize(("until", "allowed"), [
+    ("24h", True), ("72h", False), ("2026-12-01T00:00:00Z", False), ("2026-12-03T00:00:00Z", True),
+    (str(int((NOW - timedelta(days=1)).timestamp())), True),
+])
+def test_prune_until(until, allowed):
+    assert _allows((f"until={until}",)) is allowed
+
+
+def test_prune_filter_errors_follow_dockerd_order():
+    with pytest.raises(UsageError, match="bad format"):
+        parse_prune_filters(["label"])
+    with pytest.raises(InvalidOptionError, match="invalid filter 'dangling'"):
+        _allows(("dangling=true", "until=x"), keys=CONTAINER_KEYS)
+    with pytest.raises(InvalidOptionError, match='failed to parse value as time or duration: "x"'):
+        _allows(("until=x",))
+    with pytest.raises(InvalidOptionError, match="more than one until filter specified"):
+        _allows(("until=1h", "until=2h"))
+
+
+def test_dangling_false_prunes_tagged_images():
+    assert parse_prune_filters(["dangling=false"]).prunes_tagged
+    assert parse_prune_filters(["dangling=0", "dangling=true"]).prunes_tagged
+    assert not parse_prune_filters(["dangling=true"]).prunes_tagged
