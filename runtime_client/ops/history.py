@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 MISSING = "<missing>"
 CREATED_BY_WIDTH = 45  # the docker CLI's truncation of CREATED BY, ellipsis included
+HUMAN_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 TABLE_FORMAT = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
 PLAIN_TABLE_FORMAT = "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
@@ -121,8 +122,8 @@ def history_rows(entries: Sequence[HistoryEntry], now: datetime, *, human: bool 
         created_at = _created_at(entry.created)
         if not human:
             since = created_at
-        elif entry.created is None:
-            since = "N/A"
+        elif entry.created is None or entry.created <= HUMAN_EPOCH:
+            since = ""  # the docker CLI gives no age to dates before 2000
         else:
             since = human_duration(max(0.0, (now - entry.created).total_seconds())) + " ago"
         created_by = entry.created_by.replace("\t", " ")
