@@ -106,7 +106,7 @@ def parse_network_filters(raw: Sequence[str]) -> NetworkFilter:
                              "of filter (expected name=value)")
         key, value = key.strip().lower(), value.strip()
         if key not in _KEYS:
-            raise InvalidOptionError(f"invalid filter '{key}'")
+            raise InvalidOptionError(f"Invalid filter '{key}'")
         if value not in values.setdefault(key, []):
             values[key].append(value)
     return NetworkFilter({key: tuple(found) for key, found in values.items()})

@@ -55,7 +55,7 @@ class PruneFilter:
         """
         for key in sorted(self.values):
             if key not in accepted:
-                raise InvalidOptionError(f"invalid filter '{key}'")
+                raise InvalidOptionError(f"Invalid filter '{key}'")
         until = self.values.get("until", ())
         if len(until) > 1:
             raise InvalidOptionError("more than one until filter specified")

@@ -112,7 +112,7 @@ def test_network_filters_keep_what_dockerd_keeps(raw, names):
 
 @pytest.mark.parametrize(("raw", "error", "message"), [
     (("nonsense",), UsageError, "bad format of filter"),
-    (("bogus=1",), InvalidOptionError, "invalid filter 'bogus'"),
+    (("bogus=1",), InvalidOptionError, "Invalid filter 'bogus'"),
     (("dangling=maybe",), InvalidOptionError, "invalid value for filter 'dangling'"),
     (("dangling=1", "dangling=0"), InvalidOptionError, "more than one value"),
     (("type=other",), InvalidOptionError, "invalid filter: 'type'='other'"),
@@ -153,7 +153,7 @@ def test_prune_until(until, allowed):
 def test_prune_filter_errors_follow_dockerd_order():
     with pytest.raises(UsageError, match="bad format"):
         parse_prune_filters(["label"])
-    with pytest.raises(InvalidOptionError, match="invalid filter 'dangling'"):
+    with pytest.raises(InvalidOptionError, match="Invalid filter 'dangling'"):
         _allows(("dangling=true", "until=x"), keys=CONTAINER_KEYS)
     with pytest.raises(InvalidOptionError, match='failed to parse value as time or duration: "x"'):
         _allows(("until=x",))
