@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from runtime_client.network.model import Network
@@ -23,5 +24,11 @@ def network_ls(ctx: Context, filters: NetworkFilter | None = None,
             # dockerd counts endpoints, which only running containers hold.
             return any(c.networks[network.name].ip_address for c in members(ctx, network))
         networks = filters.apply(networks, in_use)
+    # The docker CLI lists networks by name in natural order (`net2` before `net10`).
+    networks = sorted(networks, key=lambda n: _natural(n.name))
     return [{"ID": n.id if no_trunc else n.id[:12], "Name": n.name, "Driver": n.driver,
              "Scope": "local", "Internal": n.internal, "Labels": n.labels} for n in networks]
+
+
+def _natural(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
