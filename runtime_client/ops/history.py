@@ -171,4 +171,5 @@ def history(stores: Stores, opts: HistoryOptions, stdout: TextIO) -> None:
     if fmt == "table":
         # The docker CLI's own formats for `history` (quiet wins over --human).
         fmt = QUIET_FORMAT if opts.quiet else TABLE_FORMAT if opts.human else PLAIN_TABLE_FORMAT
-    stdout.write(render_rows(fmt, rows, HEADERS, "*image.historyContext"))
+    stdout.write(render_rows(fmt, rows, HEADERS, "*image.historyContext",
+                             exec_prefix="template parsing error"))
