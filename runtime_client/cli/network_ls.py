@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     filters = parse_network_filters(args.filter)
     with open_context(ctx) as c:
         rows = network_ls(c, filters, args.no_trunc)
-    if args.quiet:
+    if args.quiet and args.format in (None, "", "table"):  # a template wins over -q
         ctx.stdout.write("".join(f"{r['ID']}\n" for r in rows))
     elif args.format and args.format != "table":
         ctx.stdout.write(render_rows(args.format, rows, {key: title for title, key in COLUMNS},
