@@ -59,5 +59,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                          ("Deleted Volumes", result.volumes)):
         if items:
             ctx.stdout.write(f"{title}:\n" + "".join(f"{i}\n" for i in items) + "\n")
+    if result.build_cache_error:
+        ctx.stderr.write(f"Error response from daemon: {result.build_cache_error}\n")
+        return 1
     ctx.stdout.write(f"Total reclaimed space: {human_size(result.reclaimed)}\n")
     return 0

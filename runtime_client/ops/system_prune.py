@@ -3,7 +3,9 @@ dangling (or, with -a, all unused) images, and with --volumes unused volumes.
 
 The filters go to each kind in the docker CLI's order (containers, networks, volumes, images),
 and each kind checks them as dockerd does, so a key one kind refuses stops the prune there,
-after what came before it was removed."""
+after what came before it was removed. berth keeps no build cache, but dockerd's build-cache
+step, which comes last, takes `until` only as a Go duration (`24h`), so a timestamp fails
+there after everything else was pruned; berth answers the same (`build_cache_error`)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from runtime_client.ops.prune_filters import (
     PruneFilter,
 )
 from runtime_client.ops.volumes import remove_volume, volume_names, volume_size, volumes_in_use
+from runtime_client.timefilter import go_duration_error
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class SystemPruneResult:
     images: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     reclaimed: int = 0
+    build_cache_error: str | None = None  # dockerd's answer to an `until` it cannot read
 
 
 def system_prune(ctx: Context, opts: SystemPruneOptions,
@@ -70,6 +74,10 @@ def system_prune(ctx: Context, opts: SystemPruneOptions,
             continue
         result.reclaimed += ctx.images.remove(image.id)
         result.images.append(image.id)
+    until = opts.filters.values.get("until", ())
+    if until and (error := go_duration_error(until[0])):
+        result.build_cache_error = ('failed to prune build cache: "until" filter expects a '
+                                    f"duration (e.g., '24h'): {error}")
     return result
 
 
