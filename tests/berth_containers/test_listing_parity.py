@@ -116,9 +116,9 @@ def test_network_ls_filters_match(docker: DockerDaemon, clean: BerthCli, image: 
         try:
             for name, labels in nets.items():
                 tool("network", "create", *labels, name)
-            # A running container makes nlf-b in use; a stopped one leaves nlf-c dangling.
+            # A running container makes nlf-b in use; one never started leaves nlf-c dangling.
             tool("run", "-d", "--name", "nlf-box", "--net", "nlf-b", img, "sleep", "60")
-            tool("run", "--name", "nlf-gone", "--net", "nlf-c", img, "true")
+            tool("create", "--name", "nlf-gone", "--net", "nlf-c", img, "true")
             ids = {name: tool("network", "inspect", "-f", "{{.Id}}", name).stdout.strip()
                    for name in nets}
             seen = []
