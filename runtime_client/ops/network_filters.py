@@ -4,9 +4,10 @@ dockerd's rules (API `GET /networks`): `driver` and `scope` match exactly; `name
 exactly or as an unanchored regular expression (one that does not compile matches nothing);
 values of one key are alternatives. `label` (`KEY` or `KEY=VALUE`) values must all hold.
 `dangling` (`true`/`1` or `false`/`0`, one value) keeps the user-defined networks without
-an active endpoint (a running container), or else the others. `type` (`builtin`, `custom`)
-is applied last. Keys are lowercased and values trimmed, as the docker CLI sends them; a
-bad `dangling` or `type` value is an error only when dockerd gets that far.
+an endpoint (a running container), or else the others; what counts as in use is the
+caller's to say (dockerd 20.10's list counts nothing, see `ops.network_ls`). `type`
+(`builtin`, `custom`) is applied last. Keys are lowercased and values trimmed, as the docker
+CLI sends them; a bad `dangling` or `type` value is an error only when dockerd gets that far.
 
 Not in scope: swarm networks (every network's scope is `local`).
 """

@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runtime_client.network.model import Network
 from runtime_client.ops.context import Context
 from runtime_client.ops.network_filters import NetworkFilter
-from runtime_client.ops.network_inspect import members
 
 
 def network_ls(ctx: Context, filters: NetworkFilter | None = None,
@@ -20,10 +18,11 @@ def network_ls(ctx: Context, filters: NetworkFilter | None = None,
     """
     networks = ctx.networks.list()
     if filters:
-        def in_use(network: Network) -> bool:
-            # dockerd counts endpoints, which only running containers hold.
-            return any(c.networks[network.name].ip_address for c in members(ctx, network))
-        networks = filters.apply(networks, in_use)
+        # dockerd 20.10 builds its network list without the containers on each network
+        # (only API versions before 1.28 ask for them), so its `dangling` filter sees every
+        # network as unused: `dangling=true` lists the user-defined networks, running
+        # containers or not, and `dangling=false` the built-in ones.
+        networks = filters.apply(networks, lambda _network: False)
     # The docker CLI lists networks by name in natural order (`net2` before `net10`).
     networks = sorted(networks, key=lambda n: _natural(n.name))
     return [{"ID": n.id if no_trunc else n.id[:12], "Name": n.name, "Driver": n.driver,

@@ -116,7 +116,8 @@ def test_network_ls_filters_match(docker: DockerDaemon, clean: BerthCli, image: 
         try:
             for name, labels in nets.items():
                 tool("network", "create", *labels, name)
-            # A running container makes nlf-b in use; one never started leaves nlf-c dangling.
+            # A running container on nlf-b and a created one on nlf-c (dockerd 20.10 counts
+            # neither for `dangling`).
             tool("run", "-d", "--name", "nlf-box", "--net", "nlf-b", img, "sleep", "60")
             tool("create", "--name", "nlf-gone", "--net", "nlf-c", img, "true")
             ids = {name: tool("network", "inspect", "-f", "{{.Id}}", name).stdout.strip()
