@@ -123,13 +123,16 @@ def test_network_ls_filters_match(docker: DockerDaemon, clean: BerthCli, image: 
             ids = {name: tool("network", "inspect", "-f", "{{.Id}}", name).stdout.strip()
                    for name in nets}
             seen = []
-            for query in [*NETWORK_QUERIES, (f"id={ids['nlf-a'][:10]}",),
-                          ("name=nlf-", f"id={ids['nlf-b']}")]:
+            # Each side's own IDs, shown as placeholders in what is compared.
+            id_queries = {("id=<nlf-a prefix>",): (f"id={ids['nlf-a'][:10]}",),
+                          ("name=nlf-", "id=<nlf-b>"): ("name=nlf-", f"id={ids['nlf-b']}")}
+            for shown in [*NETWORK_QUERIES, *id_queries]:
+                query = id_queries.get(shown, shown)
                 flags = [arg for value in query for arg in ("--filter", value)]
                 result = tool("network", "ls", *flags, "--format", "{{.Name}} {{.Driver}} "
                               "{{.Scope}}", check=False)
                 error = result.stderr if result.returncode == 1 else ""
-                seen.append((query, result.returncode, result.stdout, error))
+                seen.append((shown, result.returncode, result.stdout, error))
             quiet = tool("network", "ls", "-q", "--filter", "name=nlf-a").stdout
             whole = tool("network", "ls", "-q", "--no-trunc", "--filter", "name=nlf-a").stdout
             table = tool("network", "ls", "--no-trunc", "--filter", "name=nlf-a").stdout
