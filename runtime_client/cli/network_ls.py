@@ -6,10 +6,10 @@ import argparse
 
 from runtime_client.cli.base import CliContext
 from runtime_client.cli.containers_common import open_context
-from runtime_client.tables import write_table
 from runtime_client.templating import render_rows
 
 COLUMNS = [("NETWORK ID", "ID"), ("NAME", "Name"), ("DRIVER", "Driver"), ("SCOPE", "Scope")]
+TABLE_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,9 +31,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         rows = network_ls(c, filters, args.no_trunc)
     if args.quiet and args.format in (None, "", "table"):  # a template wins over -q
         ctx.stdout.write("".join(f"{r['ID']}\n" for r in rows))
-    elif args.format and args.format != "table":
-        ctx.stdout.write(render_rows(args.format, rows, {key: title for title, key in COLUMNS},
-                                     "*formatter.networkContext"))
     else:
-        write_table(ctx.stdout, COLUMNS, rows)
+        # The docker CLI's default is this template, laid out by its tabwriter (cells at
+        # least 10 wide).
+        fmt = args.format if args.format and args.format != "table" else TABLE_FORMAT
+        ctx.stdout.write(render_rows(fmt, rows, {key: title for title, key in COLUMNS},
+                                     "*formatter.networkContext"))
     return 0
