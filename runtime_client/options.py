@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runtime_client.ops.image_filters import ImageFilter
+from runtime_client.ops.prune_filters import PruneFilter
 
 __all__ = [
+    "HistoryOptions",
     "ImageInspectOptions",
     "ImagePruneOptions",
     "ImagesOptions",
@@ -65,6 +67,17 @@ class ImagesOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryOptions:
+    """`image history`."""
+
+    name: str
+    quiet: bool = False
+    human: bool = True  # sizes and dates for people (-H), else bytes and RFC 3339
+    no_trunc: bool = False
+    format: str | None = None  # "table", "json" or a {{.Field}} template
+
+
+@dataclass(frozen=True, slots=True)
 class ImageInspectOptions:
     """`image inspect`."""
 
@@ -93,6 +106,7 @@ class ImagePruneOptions:
     """`image prune`."""
 
     all: bool = False
+    filters: PruneFilter = field(default_factory=PruneFilter)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from runtime_client.container_errors import InvalidOptionError
 
-__all__ = ["parse_log_time"]
+__all__ = ["go_duration_error", "parse_log_time"]
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
@@ -66,3 +66,36 @@ def parse_log_time(flag: str, value: str, now: datetime) -> datetime:
             return parsed if parsed.tzinfo else parsed.astimezone()
     raise InvalidOptionError(
         f'invalid value for "{flag}": failed to parse value as time or duration: "{value}"')
+
+
+_GO_UNITS = frozenset({"ns", "us", "µs", "μs", "ms", "s", "m", "h"})
+_GO_NUMBER = re.compile(r"(\d*)(?:\.(\d*))?")
+
+
+def go_duration_error(value: str) -> str | None:
+    """What Go's `time.ParseDuration` says about `value` (None when it reads it as a duration).
+
+    dockerd's build-cache prune takes `until` only as a Go duration and answers with this.
+    """
+    invalid = f'time: invalid duration "{value}"'
+    rest = value[1:] if value[:1] in ("+", "-") else value
+    if rest == "0":
+        return None
+    if not rest:
+        return invalid
+    while rest:
+        if not (rest[0] == "." or rest[0].isdigit()):
+            return invalid
+        number = _GO_NUMBER.match(rest)
+        if number is None or not (number.group(1) or number.group(2)):
+            return invalid
+        rest = rest[number.end():]
+        length = 0
+        while length < len(rest) and not (rest[length] == "." or rest[length].isdigit()):
+            length += 1
+        if length == 0:
+            return f'time: missing unit in duration "{value}"'
+        unit, rest = rest[:length], rest[length:]
+        if unit not in _GO_UNITS:
+            return f'time: unknown unit "{unit}" in duration "{value}"'
+    return None

@@ -13,6 +13,7 @@ GROUP = CommandGroup(
         Verb("pull", "pull", "Download an image from a registry", shortcuts=("pull",)),
         Verb("push", "push", "Upload an image to a registry", shortcuts=("push",)),
         Verb("ls", "images", "List images", aliases=("list",), shortcuts=("images",)),
+        Verb("history", "history", "Show the history of an image", shortcuts=("history",)),
         Verb("inspect", "image_inspect", "Display detailed information on one or more images"),
         Verb("tag", "tag", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
              shortcuts=("tag",)),

@@ -4,7 +4,7 @@ berth root, plus the seam to the image half (`ImageResolver`)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -44,6 +44,8 @@ class ImageSummary:
     id: str
     size: int  # bytes of config and layer blobs
     tags: tuple[str, ...]
+    created: str = ""  # RFC 3339, from the image config
+    labels: Mapping[str, str] = field(default_factory=dict)  # the config's Labels
 
 
 class ImageResolver(Protocol):

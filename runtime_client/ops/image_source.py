@@ -152,7 +152,8 @@ class StoreImageResolver:
         return str(image.id)
 
     def summaries(self) -> list[ImageSummary]:
-        return [ImageSummary(str(i.id), i.size, tuple(i.repo_tags))
+        return [ImageSummary(str(i.id), i.size, tuple(i.repo_tags), i.created,
+                             (i.config.get("config") or {}).get("Labels") or {})
                 for i in self.stores.images.list()]
 
     def remove(self, image_id: str) -> int:

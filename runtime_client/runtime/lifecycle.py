@@ -77,12 +77,35 @@ def unmount_rootfs(ctx: Context, container: Container) -> None:
 
 
 def volume_source(ctx: Context, source: str) -> str:
-    """A host path for a -v source: absolute paths as they are, names as named volumes."""
+    """A host path for a -v source: absolute paths as they are (created when missing, as
+    dockerd does at start), names as named volumes."""
     if source.startswith("/"):
+        make_bind_source(source)
         return source
     data = ctx.layout.volume_data(source)
     data.mkdir(parents=True, exist_ok=True)
     return str(data)
+
+
+def make_bind_source(source: str) -> None:
+    """Create a missing `-v` host directory and its missing parents, each mode 0755 whatever
+    the umask, as dockerd does when it starts a container (`--mount` sources it refuses
+    instead; berth has no `--mount`). A path through a file is left for the mount to refuse,
+    as dockerd leaves it (it ignores ENOTDIR here).
+    """
+    missing = []
+    path = Path(source)
+    while not path.exists() and not path.is_symlink() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            continue  # made meanwhile (another container starting)
+        except NotADirectoryError:
+            return
+        os.chmod(directory, 0o755)
 
 
 def parse_bind(ctx: Context, value: str) -> BindMount:

@@ -1,6 +1,7 @@
 """Fixtures for berth's container tests (root only): a berth root, the busybox test image
-pulled from a hub, and cleanup of everything the tests made (containers, mounts, network
-namespaces, netavark's iptables chains, bridges) even when a test fails."""
+pulled from a hub, dockerd with the same image for the parity modules, and cleanup of
+everything the tests made (containers, mounts, network namespaces, netavark's iptables chains,
+bridges) even when a test fails."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from runtime_client.layout import Layout
 from tests.support.berth_cli import BerthCli
+from tests.support.dockerd import DockerDaemon
 from tests.support.hub import HubProcess
 from tests.support.images import OciLayout
 from tests.support.skopeo import Skopeo
@@ -23,6 +25,8 @@ from tests.support.skopeo import Skopeo
 pytestmark = pytest.mark.root
 
 IMAGE_REPO = "berth-test/busybox"
+# The user network the parity modules create on dockerd (removed with the `docker` fixture).
+PARITY_NETWORK = "berth-parity"
 
 
 def _iptables_chains(table: str) -> list[str]:
@@ -123,3 +127,20 @@ def host_dir(tmp_path: Path) -> Path:
     path.mkdir()
     return path
 
+
+@pytest.fixture(scope="module")
+def docker(dockerd: DockerDaemon, docker_archive: Path) -> Iterator[DockerDaemon]:
+    """dockerd with the test image loaded; removes the containers and network it made.
+
+    Every container that was not there before goes, labelled or not: one left behind holds
+    the test image, and later modules' `docker rmi` of it would fail.
+    """
+    before = set(dockerd.run("ps", "-aq", "--no-trunc").stdout.split())
+    dockerd.run("load", "-i", str(docker_archive))
+    try:
+        yield dockerd
+    finally:
+        ids = set(dockerd.run("ps", "-aq", "--no-trunc", check=False).stdout.split()) - before
+        if ids:
+            dockerd.run("rm", "-f", *sorted(ids))
+        dockerd.run("network", "rm", PARITY_NETWORK, check=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,26 +21,8 @@ from tests.support.ports import free_port, free_udp_port
 
 pytestmark = [pytest.mark.root, pytest.mark.docker, pytest.mark.slow]
 
-DOCKER_NET = "berth-parity"
+DOCKER_NET = "berth-parity"  # the `docker` fixture removes it
 DOCKER_SUBNET = "10.89.201.0/24"
-
-
-@pytest.fixture(scope="module")
-def docker(dockerd: DockerDaemon, docker_archive: Path) -> Iterator[DockerDaemon]:
-    """dockerd with the test image loaded; removes the containers and network it made.
-
-    Every container that was not there before goes, labelled or not: one left behind holds
-    the test image, and later modules' `docker rmi` of it would fail.
-    """
-    before = set(dockerd.run("ps", "-aq", "--no-trunc").stdout.split())
-    dockerd.run("load", "-i", str(docker_archive))
-    try:
-        yield dockerd
-    finally:
-        ids = set(dockerd.run("ps", "-aq", "--no-trunc", check=False).stdout.split()) - before
-        if ids:
-            dockerd.run("rm", "-f", *sorted(ids))
-        dockerd.run("network", "rm", DOCKER_NET, check=False)
 
 
 def both(docker: DockerDaemon, berth: BerthCli, image: str, *args: str
@@ -572,3 +553,24 @@ def test_dns_search_and_options_match(docker: DockerDaemon, clean: BerthCli, ima
     assert d.returncode == b.returncode == 125  # type: ignore[attr-defined]
     assert "bad_domain! is not a valid domain" in b.stderr  # type: ignore[attr-defined]
     assert "bad_domain! is not a valid domain" in d.stderr  # type: ignore[attr-defined]
+
+
+def test_missing_bind_source_is_created_as_docker_does(docker: DockerDaemon, clean: BerthCli,
+                                                       image: str, tmp_path: Path) -> None:
+    outcomes = []
+    for side, tool, img in (("docker", docker.run, DOCKER_ARCHIVE_TAG), ("berth", clean, image)):
+        top = tmp_path / side / "made"
+        try:
+            result = tool("run", "--rm", "--name", "parity-bind-made", "--net", "none", "-v",
+                          f"{top}/deeper:/x", img, "sh", "-c", "echo hi > /x/file && ls -ld /x",
+                          check=False)
+            modes = [oct(path.stat().st_mode & 0o7777) if path.is_dir() else None
+                     for path in (top, top / "deeper")]
+            written = (top / "deeper" / "file").read_text() if modes[1] else None
+            listed = result.stdout.split()[:1]  # the mode column
+            outcomes.append((result.returncode, listed, modes, written))
+        finally:
+            tool("rm", "-f", "parity-bind-made", check=False)
+    theirs, ours = outcomes
+    assert theirs == (0, ["drwxr-xr-x"], ["0o755", "0o755"], "hi\n")
+    assert ours == theirs

@@ -302,8 +302,9 @@ def write_oci_layout(path: Path, tag: str, root: BuiltImage | BuiltIndex) -> Oci
     return OciLayout(path=path, tag=tag, root_digest=root_digest, blobs=blobs)
 
 
-def write_docker_archive(path: Path, image: BuiltImage, repo_tag: str) -> Path:
-    """Write `image` as a `docker save`-style archive (manifest.json, config, layer tars)."""
+def write_docker_archive(path: Path, image: BuiltImage, repo_tag: str | None) -> Path:
+    """Write `image` as a `docker save`-style archive (manifest.json, config, layer tars);
+    without `repo_tag` the image loads untagged (dangling), as `docker save ID` writes it."""
     members: dict[str, bytes] = {}
     config_name = image.config_digest.removeprefix("sha256:") + ".json"
     members[config_name] = image.config
@@ -313,7 +314,8 @@ def write_docker_archive(path: Path, image: BuiltImage, repo_tag: str) -> Path:
         members[name] = layer.tar
         layer_names.append(name)
     members["manifest.json"] = canonical_json(
-        [{"Config": config_name, "RepoTags": [repo_tag], "Layers": layer_names}])
+        [{"Config": config_name, "RepoTags": [repo_tag] if repo_tag else None,
+          "Layers": layer_names}])
     contents: dict[str, bytes] = {}
     entries: list[tarfile.TarInfo] = []
     for name, data in members.items():

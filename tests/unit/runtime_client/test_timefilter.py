@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from runtime_client.container_errors import InvalidOptionError
-from runtime_client.timefilter import parse_log_time
+from runtime_client.timefilter import go_duration_error, parse_log_time
 
 NOW = datetime(2026, 12, 4, 12, 0, 0, tzinfo=UTC)
 
@@ -36,3 +36,14 @@ def test_other_values_are_refused_with_dockers_message(value):
     with pytest.raises(InvalidOptionError,
                        match='invalid value for "since": failed to parse value as time or'):
         parse_log_time("since", value, NOW)
+
+
+@pytest.mark.parametrize(("value", "error"), [
+    ("24h", None), ("1h30m", None), ("1.5s", None), ("0", None), ("-5m", None),
+    ("", 'time: invalid duration ""'), (".s", 'time: invalid duration ".s"'),
+    ("2025-01-01", 'time: unknown unit "-" in duration "2025-01-01"'),
+    ("1735689600", 'time: missing unit in duration "1735689600"'),
+    ("10x", 'time: unknown unit "x" in duration "10x"'),
+])
+def test_go_duration_errors(value, error):
+    assert go_duration_error(value) == error
