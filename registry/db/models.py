@@ -31,6 +31,7 @@ __all__ = [
     "Lease",
     "Manifest",
     "ManifestReference",
+    "NamespaceQuota",
     "Repository",
     "RepositoryBlob",
     "RetentionPolicyRow",
@@ -208,3 +209,19 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NamespaceQuota(Base):
+    """A namespace's storage quota (`registry.hub.quotas`): the most bytes its repositories'
+    manifests may reference. A namespace without a row has no quota.
+
+    Keyed by name, like the other per-namespace settings here, so an open registry (no
+    `namespaces` rows) can have quotas too. Pushes lock this row (PostgreSQL) so that the
+    pushes of one namespace are checked one after another.
+    """
+
+    __tablename__ = "namespace_quotas"
+
+    namespace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limit_bytes: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,199 @@
+"""Namespace quotas: the limits, and the bytes a namespace's repositories use.
+
+A namespace's usage is the size of every distinct blob (configs and layers) that the manifests
+stored in its repositories reference, each digest counted once per namespace, plus the bytes
+of those manifests themselves (each distinct manifest digest once). Manifests count whether
+tagged or not: an untagged manifest keeps its blobs until the garbage collector removes it.
+Blobs uploaded or mounted but named by no manifest do not count (the collector removes them
+after its grace period).
+
+The manifest PUT calls `locked_limit` and `added_bytes`/`usage` inside its own transaction;
+`locked_limit` takes the quota row `FOR UPDATE` on PostgreSQL, so the pushes of one namespace
+are checked one after another (SQLite has a single writer already).
+
+Indexes the usage queries rely on: `repositories.name` (unique; on SQLite the namespace's
+prefix becomes a range on it), `uq_manifests_repository_id_digest`,
+`pk_manifest_references` (manifest_id first), `ix_manifest_references_digest` (for the
+digests a push adds) and `pk_blobs`, the same edges the garbage collector walks.
+
+Scope: queries only; returns plain values, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from registry.db.tables import (
+    blobs,
+    manifest_references,
+    manifests,
+    namespace_quotas,
+    repositories,
+)
+
+__all__ = [
+    "QuotaRow",
+    "added_bytes",
+    "locked_limit",
+    "quota",
+    "quotas",
+    "remove_quota",
+    "set_quota",
+    "usage",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaRow:
+    """A namespace's quota as stored."""
+
+    namespace: str
+    limit_bytes: int
+    updated_at: datetime
+
+
+def _in_namespace(conn: AsyncConnection, namespace: str) -> ColumnElement[bool]:
+    """Repositories of `namespace` (`<namespace>/...`)."""
+    # autoescape: `_` in a namespace name is a character, not a LIKE wildcard.
+    inside = repositories.c.name.startswith(namespace + "/", autoescape=True)
+    if conn.dialect.name == "sqlite":
+        # SQLite's LIKE is case-insensitive and never uses the index; names compare bytewise
+        # (BINARY), so the same set is the range ['ns/', 'ns0'), which the unique index on
+        # `name` answers ('0' follows '/'). PostgreSQL's collation may not order names
+        # bytewise, so there the LIKE alone decides.
+        inside = and_(
+            repositories.c.name >= namespace + "/", repositories.c.name < namespace + "0", inside
+        )
+    return inside
+
+
+# Manifests with their repository's name.
+_STORED = manifests.join(repositories, repositories.c.id == manifests.c.repository_id)
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+async def locked_limit(conn: AsyncConnection, namespace: str) -> int | None:
+    """The namespace's limit (None: no quota), its row locked until the transaction ends
+    (PostgreSQL `FOR UPDATE`; SQLite has one writer and ignores it)."""
+    return await conn.scalar(  # type: ignore[no-any-return]
+        select(namespace_quotas.c.limit_bytes)
+        .where(namespace_quotas.c.namespace == namespace)
+        .with_for_update()
+    )
+
+
+async def usage(conn: AsyncConnection, namespace: str) -> int:
+    """The bytes the namespace uses (see the module docstring)."""
+    referenced = (
+        select(manifest_references.c.digest)
+        .select_from(
+            _STORED.join(manifest_references, manifest_references.c.manifest_id == manifests.c.id)
+        )
+        .where(_in_namespace(conn, namespace), manifest_references.c.kind == "blob")
+    )
+    blob_bytes = (
+        select(func.coalesce(func.sum(blobs.c.size), 0))
+        .where(blobs.c.digest.in_(referenced))
+        .scalar_subquery()
+    )
+    per_digest = (
+        select(func.max(func.length(manifests.c.payload)).label("size"))
+        .select_from(_STORED)
+        .where(_in_namespace(conn, namespace))
+        .group_by(manifests.c.digest)
+        .subquery()
+    )
+    manifest_bytes = select(func.coalesce(func.sum(per_digest.c.size), 0)).scalar_subquery()
+    return int(await conn.scalar(select(blob_bytes + manifest_bytes)) or 0)
+
+
+async def added_bytes(
+    conn: AsyncConnection,
+    namespace: str,
+    blob_digests: Iterable[str],
+    manifest_digest: str,
+    manifest_size: int,
+) -> int:
+    """The bytes a manifest would add to the namespace's usage: its blobs that no manifest
+    of the namespace references yet, and its own bytes unless the namespace stores it."""
+    wanted = sorted(set(blob_digests))
+    added = 0
+    if wanted:
+        named_here = (
+            select(manifest_references.c.digest)
+            .select_from(
+                _STORED.join(
+                    manifest_references, manifest_references.c.manifest_id == manifests.c.id
+                )
+            )
+            .where(
+                manifest_references.c.digest == blobs.c.digest,
+                manifest_references.c.kind == "blob",
+                _in_namespace(conn, namespace),
+            )
+        )
+        added += int(
+            await conn.scalar(
+                select(func.coalesce(func.sum(blobs.c.size), 0)).where(
+                    blobs.c.digest.in_(wanted), ~exists(named_here)
+                )
+            )
+            or 0
+        )
+    stored = await conn.scalar(
+        select(manifests.c.id)
+        .select_from(_STORED)
+        .where(_in_namespace(conn, namespace), manifests.c.digest == manifest_digest)
+        .limit(1)
+    )
+    if stored is None:
+        added += manifest_size
+    return added
+
+
+async def quota(conn: AsyncConnection, namespace: str) -> QuotaRow | None:
+    row = (
+        await conn.execute(
+            select(
+                namespace_quotas.c.namespace,
+                namespace_quotas.c.limit_bytes,
+                namespace_quotas.c.updated_at,
+            ).where(namespace_quotas.c.namespace == namespace)
+        )
+    ).first()
+    return None if row is None else QuotaRow(*row)
+
+
+async def quotas(conn: AsyncConnection) -> list[QuotaRow]:
+    """Every quota, by namespace."""
+    rows = await conn.execute(
+        select(
+            namespace_quotas.c.namespace,
+            namespace_quotas.c.limit_bytes,
+            namespace_quotas.c.updated_at,
+        ).order_by(namespace_quotas.c.namespace)
+    )
+    return [QuotaRow(*row) for row in rows]
+
+
+async def set_quota(conn: AsyncConnection, namespace: str, limit_bytes: int) -> None:
+    """Set (or change) the namespace's limit."""
+    stmt = _INSERTS[conn.dialect.name](namespace_quotas).values(
+        namespace=namespace, limit_bytes=limit_bytes, updated_at=datetime.now(UTC)
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["namespace"],
+            set_={"limit_bytes": stmt.excluded.limit_bytes, "updated_at": stmt.excluded.updated_at},
+        )
+    )
+
+
+async def remove_quota(conn: AsyncConnection, namespace: str) -> None:
+    await conn.execute(delete(namespace_quotas).where(namespace_quotas.c.namespace == namespace))
