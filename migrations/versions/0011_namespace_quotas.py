@@ -21,6 +21,7 @@ def upgrade() -> None:
         "namespace_quotas",
         sa.Column("namespace", sa.String(length=64), nullable=False),
         sa.Column("limit_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("charged_bytes", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("namespace", name=op.f("pk_namespace_quotas")),
     )

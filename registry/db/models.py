@@ -218,10 +218,16 @@ class NamespaceQuota(Base):
     Keyed by name, like the other per-namespace settings here, so an open registry (no
     `namespaces` rows) can have quotas too. Pushes lock this row (PostgreSQL) so that the
     pushes of one namespace are checked one after another.
+
+    `charged_bytes` is never below the namespace's usage: counted exactly when the quota is
+    set, raised by what every push adds (under the lock), lowered only when a push near the
+    limit counts the usage again (deletes and the collector lower usage, not the charge). So
+    a push far from the limit never pays for counting the whole namespace.
     """
 
     __tablename__ = "namespace_quotas"
 
     namespace: Mapped[str] = mapped_column(String(64), primary_key=True)
     limit_bytes: Mapped[int] = mapped_column(BigInteger)
+    charged_bytes: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

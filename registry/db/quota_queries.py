@@ -7,14 +7,18 @@ tagged or not: an untagged manifest keeps its blobs until the garbage collector 
 Blobs uploaded or mounted but named by no manifest do not count (the collector removes them
 after its grace period).
 
-The manifest PUT calls `locked_limit` and `added_bytes`/`usage` inside its own transaction;
-`locked_limit` takes the quota row `FOR UPDATE` on PostgreSQL, so the pushes of one namespace
-are checked one after another (SQLite has a single writer already).
+The manifest PUT calls `locked_quota`, `added_bytes`, `charge` and, near the limit only,
+`usage` inside its own transaction; `locked_quota` takes the quota row `FOR UPDATE` on
+PostgreSQL, so the pushes of one namespace are checked one after another (SQLite has a single
+writer already). The row's charge (`NamespaceQuota.charged_bytes`) is an upper bound of the
+usage, so a push far from the limit costs a few indexed lookups, not a count of the namespace.
 
-Indexes the usage queries rely on: `repositories.name` (unique; on SQLite the namespace's
-prefix becomes a range on it), `uq_manifests_repository_id_digest`,
-`pk_manifest_references` (manifest_id first), `ix_manifest_references_digest` (for the
-digests a push adds) and `pk_blobs`, the same edges the garbage collector walks.
+Indexes the queries rely on: `repositories.name` (unique; on SQLite the namespace's prefix
+becomes a range on it; PostgreSQL scans the narrow `repositories` table with the LIKE, as the
+hub's other per-namespace queries do), `uq_manifests_repository_id_digest`,
+`ix_manifests_repository_id_subject_digest`, `pk_manifest_references` (manifest_id first),
+`ix_manifest_references_digest` (for the digests a push adds) and `pk_blobs`: the edges the
+garbage collector walks.
 
 Scope: queries only; returns plain values, never ORM rows.
 """
@@ -25,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,7 +44,8 @@ from registry.db.tables import (
 __all__ = [
     "QuotaRow",
     "added_bytes",
-    "locked_limit",
+    "charge",
+    "locked_quota",
     "quota",
     "quotas",
     "remove_quota",
@@ -55,6 +60,7 @@ class QuotaRow:
 
     namespace: str
     limit_bytes: int
+    charged_bytes: int  # an upper bound of the usage (see `NamespaceQuota`)
     updated_at: datetime
 
 
@@ -78,13 +84,25 @@ _STORED = manifests.join(repositories, repositories.c.id == manifests.c.reposito
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-async def locked_limit(conn: AsyncConnection, namespace: str) -> int | None:
-    """The namespace's limit (None: no quota), its row locked until the transaction ends
-    (PostgreSQL `FOR UPDATE`; SQLite has one writer and ignores it)."""
-    return await conn.scalar(  # type: ignore[no-any-return]
-        select(namespace_quotas.c.limit_bytes)
+async def locked_quota(conn: AsyncConnection, namespace: str) -> tuple[int, int] | None:
+    """The namespace's limit and charge (None: no quota), its row locked until the
+    transaction ends (PostgreSQL `FOR UPDATE`; SQLite has one writer and ignores it)."""
+    row = (
+        await conn.execute(
+            select(namespace_quotas.c.limit_bytes, namespace_quotas.c.charged_bytes)
+            .where(namespace_quotas.c.namespace == namespace)
+            .with_for_update()
+        )
+    ).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+async def charge(conn: AsyncConnection, namespace: str, charged_bytes: int) -> None:
+    """Record the namespace's new charge (under the lock of `locked_quota`)."""
+    await conn.execute(
+        update(namespace_quotas)
         .where(namespace_quotas.c.namespace == namespace)
-        .with_for_update()
+        .values(charged_bytes=charged_bytes)
     )
 
 
@@ -157,35 +175,38 @@ async def added_bytes(
     return added
 
 
+_QUOTA_COLUMNS = (
+    namespace_quotas.c.namespace,
+    namespace_quotas.c.limit_bytes,
+    namespace_quotas.c.charged_bytes,
+    namespace_quotas.c.updated_at,
+)
+
+
 async def quota(conn: AsyncConnection, namespace: str) -> QuotaRow | None:
     row = (
-        await conn.execute(
-            select(
-                namespace_quotas.c.namespace,
-                namespace_quotas.c.limit_bytes,
-                namespace_quotas.c.updated_at,
-            ).where(namespace_quotas.c.namespace == namespace)
-        )
+        await conn.execute(select(*_QUOTA_COLUMNS).where(namespace_quotas.c.namespace == namespace))
     ).first()
     return None if row is None else QuotaRow(*row)
 
 
 async def quotas(conn: AsyncConnection) -> list[QuotaRow]:
     """Every quota, by namespace."""
-    rows = await conn.execute(
-        select(
-            namespace_quotas.c.namespace,
-            namespace_quotas.c.limit_bytes,
-            namespace_quotas.c.updated_at,
-        ).order_by(namespace_quotas.c.namespace)
-    )
+    rows = await conn.execute(select(*_QUOTA_COLUMNS).order_by(namespace_quotas.c.namespace))
     return [QuotaRow(*row) for row in rows]
 
 
 async def set_quota(conn: AsyncConnection, namespace: str, limit_bytes: int) -> None:
-    """Set (or change) the namespace's limit."""
+    """Set (or change) the namespace's limit; its charge starts from the usage counted now.
+
+    Run it in a transaction: on PostgreSQL a changed row stays locked (by the update) until
+    the count is stored, so pushes wait and their charges add to it.
+    """
     stmt = _INSERTS[conn.dialect.name](namespace_quotas).values(
-        namespace=namespace, limit_bytes=limit_bytes, updated_at=datetime.now(UTC)
+        namespace=namespace,
+        limit_bytes=limit_bytes,
+        charged_bytes=0,
+        updated_at=datetime.now(UTC),
     )
     await conn.execute(
         stmt.on_conflict_do_update(
@@ -193,6 +214,8 @@ async def set_quota(conn: AsyncConnection, namespace: str, limit_bytes: int) -> 
             set_={"limit_bytes": stmt.excluded.limit_bytes, "updated_at": stmt.excluded.updated_at},
         )
     )
+    await locked_quota(conn, namespace)  # a row just inserted: lock it too
+    await charge(conn, namespace, await usage(conn, namespace))
 
 
 async def remove_quota(conn: AsyncConnection, namespace: str) -> None:

@@ -15,7 +15,8 @@ its usage past the limit. The check runs in the push's transaction too, after lo
 namespace's quota row (on PostgreSQL; SQLite has one writer), so concurrent pushes into one
 namespace are checked one after another and cannot both slip under the limit; a refusal rolls
 the whole push back. A push that adds no bytes (its manifest and blobs are stored in the
-namespace already) is never refused. Namespaces without a quota pay one primary-key lookup.
+namespace already) is never refused. Namespaces without a quota pay one primary-key lookup;
+those with one a few indexed lookups, and a count of their usage only near the limit.
 """
 
 from __future__ import annotations
@@ -128,7 +129,7 @@ class ManifestService:
             check_references: refuse a manifest whose blobs and child manifests are not in
                 the repository; a pull-through cache stores them later, as they are pulled.
             enforce_quota: refuse a push over the namespace's quota; a pull-through cache
-                fills what clients pull and is not refused (what it stores still counts).
+                fills what clients pull and is not refused (what it stores is still charged).
 
         Raises:
             ManifestInvalidError, DigestInvalidError, ManifestBlobUnknownError.
@@ -153,7 +154,7 @@ class ManifestService:
         async def store(conn: AsyncConnection) -> None:
             # First, before any other row of the namespace is touched: pushes then queue on
             # this lock alone, and cannot deadlock on each other's links and manifests.
-            limit = await quota_queries.locked_limit(conn, namespace) if enforce_quota else None
+            quota = await quota_queries.locked_quota(conn, namespace)
             repo_id = await queries.ensure_repository(conn, repository)
             # Touching (not just reading) what the manifest references keeps an online GC
             # from removing it before this transaction commits (see registry.db.queries).
@@ -161,8 +162,11 @@ class ManifestService:
             missing |= set(child_refs) - await queries.touch_manifests(conn, repo_id, child_refs)
             if missing and check_references:
                 raise ManifestBlobUnknownError(digest=sorted(missing)[0])
-            if limit is not None:
-                await _check_quota(conn, namespace, limit, blob_refs, str(digest), len(payload))
+            if quota is not None:
+                added = await quota_queries.added_bytes(
+                    conn, namespace, blob_refs, str(digest), len(payload)
+                )
+                await _charge(conn, namespace, *quota, added, refuse=enforce_quota)
             await queries.put_manifest(
                 conn,
                 repo_id,
@@ -271,32 +275,33 @@ async def _tag(conn: AsyncConnection, repository: str, repo_id: int, tag: str, d
         )
 
 
-async def _check_quota(
-    conn: AsyncConnection,
-    namespace: str,
-    limit: int,
-    blob_refs: list[str],
-    digest: str,
-    size: int,
+async def _charge(
+    conn: AsyncConnection, namespace: str, limit: int, charged: int, added: int, *, refuse: bool
 ) -> None:
-    """Raise when storing the manifest `digest` (`size` bytes, naming `blob_refs`) would take
-    the namespace past `limit` bytes."""
-    added = await quota_queries.added_bytes(conn, namespace, blob_refs, digest, size)
+    """Add `added` bytes to the namespace's charge, or raise when that takes its usage past
+    `limit` (and `refuse`).
+
+    The charge never falls below the usage (`registry.db.quota_queries`), so a push that
+    fits under it fits; only one that does not pays for counting the usage exactly, which
+    deletes and the garbage collector may have lowered.
+    """
     if added == 0:
         return
-    used = await quota_queries.usage(conn, namespace)
-    if used + added <= limit:
-        return
-    would, of = format_size(used + added), format_size(limit)
-    if would == of:  # rounded alike: say it exactly
-        would, of = f"{used + added} bytes", f"{limit} bytes"
-    raise QuotaExceededError(
-        f"quota exceeded: namespace {namespace} would use {would} of its {of} quota",
-        namespace=namespace,
-        used_bytes=used,
-        push_bytes=added,
-        limit_bytes=limit,
-    )
+    if charged + added > limit:
+        used = await quota_queries.usage(conn, namespace)
+        if used + added > limit and refuse:
+            would, of = format_size(used + added), format_size(limit)
+            if would == of:  # rounded alike: say it exactly
+                would, of = f"{used + added} bytes", f"{limit} bytes"
+            raise QuotaExceededError(
+                f"quota exceeded: namespace {namespace} would use {would} of its {of} quota",
+                namespace=namespace,
+                used_bytes=used,
+                push_bytes=added,
+                limit_bytes=limit,
+            )
+        charged = used
+    await quota_queries.charge(conn, namespace, charged + added)
 
 
 async def _refuse_held(
