@@ -25,11 +25,13 @@ Scope: queries only; returns plain values, never ORM rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,56 +66,59 @@ class QuotaRow:
     updated_at: datetime
 
 
-def _in_namespace(conn: AsyncConnection, namespace: str) -> ColumnElement[bool]:
-    """Repositories of `namespace` (`<namespace>/...`)."""
-    # autoescape: `_` in a namespace name is a character, not a LIKE wildcard.
-    inside = repositories.c.name.startswith(namespace + "/", autoescape=True)
-    if conn.dialect.name == "sqlite":
+# The statements a push runs are built once per dialect and run with the namespace as
+# parameters (`_params`): building a statement costs more than running these.
+_NAMESPACE = bindparam("ns")  # not "namespace": update() reserves column names
+
+
+def _in_namespace(dialect: str) -> ColumnElement[bool]:
+    """Repositories of the namespace (`<namespace>/...`; parameters from `_params`)."""
+    inside = repositories.c.name.like(bindparam("pattern"), escape="\\")
+    if dialect == "sqlite":
         # SQLite's LIKE is case-insensitive and never uses the index; names compare bytewise
         # (BINARY), so the same set is the range ['ns/', 'ns0'), which the unique index on
         # `name` answers ('0' follows '/'). PostgreSQL's collation may not order names
         # bytewise, so there the LIKE alone decides.
         inside = and_(
-            repositories.c.name >= namespace + "/", repositories.c.name < namespace + "0", inside
+            repositories.c.name >= bindparam("low"), repositories.c.name < bindparam("high"), inside
         )
     return inside
 
 
-# Manifests with their repository's name.
+def _params(namespace: str, **more: object) -> dict[str, object]:
+    # Escaped: `_` in a namespace name is a character, not a LIKE wildcard.
+    escaped = namespace.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return {
+        "pattern": escaped + "/%",
+        "low": namespace + "/",
+        "high": namespace + "0",
+        **more,
+    }
+
+
+# Manifests with their repository's name, and with the digests they reference.
 _STORED = manifests.join(repositories, repositories.c.id == manifests.c.repository_id)
+_EDGES = _STORED.join(manifest_references, manifest_references.c.manifest_id == manifests.c.id)
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
-
-async def locked_quota(conn: AsyncConnection, namespace: str) -> tuple[int, int] | None:
-    """The namespace's limit and charge (None: no quota), its row locked until the
-    transaction ends (PostgreSQL `FOR UPDATE`; SQLite has one writer and ignores it)."""
-    row = (
-        await conn.execute(
-            select(namespace_quotas.c.limit_bytes, namespace_quotas.c.charged_bytes)
-            .where(namespace_quotas.c.namespace == namespace)
-            .with_for_update()
-        )
-    ).first()
-    return None if row is None else (int(row[0]), int(row[1]))
+_LOCK = (
+    select(namespace_quotas.c.limit_bytes, namespace_quotas.c.charged_bytes)
+    .where(namespace_quotas.c.namespace == _NAMESPACE)
+    .with_for_update()
+)
+_CHARGE = (
+    update(namespace_quotas)
+    .where(namespace_quotas.c.namespace == _NAMESPACE)
+    .values(charged_bytes=bindparam("charge"))
+)
 
 
-async def charge(conn: AsyncConnection, namespace: str, charged_bytes: int) -> None:
-    """Record the namespace's new charge (under the lock of `locked_quota`)."""
-    await conn.execute(
-        update(namespace_quotas)
-        .where(namespace_quotas.c.namespace == namespace)
-        .values(charged_bytes=charged_bytes)
-    )
-
-
-async def usage(conn: AsyncConnection, namespace: str) -> int:
-    """The bytes the namespace uses (see the module docstring)."""
+@functools.cache
+def _usage_statement(dialect: str) -> Any:
     referenced = (
         select(manifest_references.c.digest)
-        .select_from(
-            _STORED.join(manifest_references, manifest_references.c.manifest_id == manifests.c.id)
-        )
-        .where(_in_namespace(conn, namespace), manifest_references.c.kind == "blob")
+        .select_from(_EDGES)
+        .where(_in_namespace(dialect), manifest_references.c.kind == "blob")
     )
     blob_bytes = (
         select(func.coalesce(func.sum(blobs.c.size), 0))
@@ -123,12 +128,56 @@ async def usage(conn: AsyncConnection, namespace: str) -> int:
     per_digest = (
         select(func.max(func.length(manifests.c.payload)).label("size"))
         .select_from(_STORED)
-        .where(_in_namespace(conn, namespace))
+        .where(_in_namespace(dialect))
         .group_by(manifests.c.digest)
         .subquery()
     )
     manifest_bytes = select(func.coalesce(func.sum(per_digest.c.size), 0)).scalar_subquery()
-    return int(await conn.scalar(select(blob_bytes + manifest_bytes)) or 0)
+    return select(blob_bytes + manifest_bytes)
+
+
+@functools.cache
+def _new_blobs_statement(dialect: str) -> Any:
+    named_here = (
+        select(manifest_references.c.digest)
+        .select_from(_EDGES)
+        .where(
+            manifest_references.c.digest == blobs.c.digest,
+            manifest_references.c.kind == "blob",
+            _in_namespace(dialect),
+        )
+    )
+    return select(func.coalesce(func.sum(blobs.c.size), 0)).where(
+        blobs.c.digest.in_(bindparam("digests", expanding=True)), ~exists(named_here)
+    )
+
+
+@functools.cache
+def _stored_statement(dialect: str) -> Any:
+    return (
+        select(manifests.c.id)
+        .select_from(_STORED)
+        .where(_in_namespace(dialect), manifests.c.digest == bindparam("digest"))
+        .limit(1)
+    )
+
+
+async def locked_quota(conn: AsyncConnection, namespace: str) -> tuple[int, int] | None:
+    """The namespace's limit and charge (None: no quota), its row locked until the
+    transaction ends (PostgreSQL `FOR UPDATE`; SQLite has one writer and ignores it)."""
+    row = (await conn.execute(_LOCK, {"ns": namespace})).first()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+async def charge(conn: AsyncConnection, namespace: str, charged_bytes: int) -> None:
+    """Record the namespace's new charge (under the lock of `locked_quota`)."""
+    await conn.execute(_CHARGE, {"ns": namespace, "charge": charged_bytes})
+
+
+async def usage(conn: AsyncConnection, namespace: str) -> int:
+    """The bytes the namespace uses (see the module docstring)."""
+    statement = _usage_statement(conn.dialect.name)
+    return int(await conn.scalar(statement, _params(namespace)) or 0)
 
 
 async def added_bytes(
@@ -140,37 +189,14 @@ async def added_bytes(
 ) -> int:
     """The bytes a manifest would add to the namespace's usage: its blobs that no manifest
     of the namespace references yet, and its own bytes unless the namespace stores it."""
+    dialect = conn.dialect.name
     wanted = sorted(set(blob_digests))
     added = 0
     if wanted:
-        named_here = (
-            select(manifest_references.c.digest)
-            .select_from(
-                _STORED.join(
-                    manifest_references, manifest_references.c.manifest_id == manifests.c.id
-                )
-            )
-            .where(
-                manifest_references.c.digest == blobs.c.digest,
-                manifest_references.c.kind == "blob",
-                _in_namespace(conn, namespace),
-            )
-        )
-        added += int(
-            await conn.scalar(
-                select(func.coalesce(func.sum(blobs.c.size), 0)).where(
-                    blobs.c.digest.in_(wanted), ~exists(named_here)
-                )
-            )
-            or 0
-        )
-    stored = await conn.scalar(
-        select(manifests.c.id)
-        .select_from(_STORED)
-        .where(_in_namespace(conn, namespace), manifests.c.digest == manifest_digest)
-        .limit(1)
-    )
-    if stored is None:
+        statement = _new_blobs_statement(dialect)
+        added += int(await conn.scalar(statement, _params(namespace, digests=wanted)) or 0)
+    params = _params(namespace, digest=manifest_digest)
+    if await conn.scalar(_stored_statement(dialect), params) is None:
         added += manifest_size
     return added
 
