@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 
 from registry import keys
+from registry.cli.main import build_parser
+from registry.hub.sizes import format_size
 from registry.oci import mediatypes as mt
 from registry.services.gc import GarbageCollector, GcOptions
 from tests.api.conftest import image_manifest, sha256
@@ -197,3 +199,51 @@ async def test_concurrent_pushes_never_take_a_namespace_past_its_quota(hub):
         assert await tag_status(hub, f"alice/app{i}", "v1", alice) == (
             200 if status == 201 else 404
         )
+
+
+def berth_hub(hub: Hub, *argv: str) -> int:
+    """Run a `berth-hub` command on the hub's database in this process (as `main` would,
+    without its process-wide umask)."""
+    database = ["--database", hub.settings.database_url] if hub.settings.database_url else []
+    full = [*argv, "--data", str(hub.settings.data_dir), *database]
+    args = build_parser(full).parse_args(full)
+    return int(args.func(args) or 0)
+
+
+async def test_the_quota_command_sets_and_shows_what_the_api_does(hub, capsys):
+    alice = await hub.add_user("alice")
+    image = await upload(hub, "alice/app", alice, "cli")
+    assert (await put_manifest(hub, "alice/app", "v1", image, alice)).status == 201
+
+    assert await asyncio.to_thread(berth_hub, hub, "quota", "set", "alice", "1.5KiB") == 0
+    assert capsys.readouterr().out == (
+        f"alice: uses {format_size(image.size)} ({image.size} bytes) of its 1.5 KiB"
+        f" (1536 bytes) quota ({100 * image.size / 1536:.1f}%)\n"
+    )
+    assert (await quota(hub, "alice", alice))["limit_bytes"] == 1536
+    assert await asyncio.to_thread(berth_hub, hub, "quota", "ls", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "namespace": "alice",
+            "limit_bytes": 1536,
+            "used_bytes": image.size,
+            "percent": round(100 * image.size / 1536, 2),
+        }
+    ]
+    assert await asyncio.to_thread(berth_hub, hub, "quota", "ls") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in lines] == [
+        ["NAMESPACE", "USED", "LIMIT", "PERCENT"],
+        [
+            "alice",
+            *format_size(image.size).split(),
+            "1.5",
+            "KiB",
+            f"{100 * image.size / 1536:.1f}%",
+        ],
+    ]
+    assert await asyncio.to_thread(berth_hub, hub, "quota", "set", "alice", "none") == 0
+    assert "no quota" in capsys.readouterr().out
+    assert (await quota(hub, "alice", alice))["limit_bytes"] is None
+    assert await asyncio.to_thread(berth_hub, hub, "quota", "show", "nobody") == 1
+    assert "no namespace 'nobody'" in capsys.readouterr().err
