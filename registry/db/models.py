@@ -58,6 +58,16 @@ class Repository(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
+
+    __table_args__ = (
+        # Names compared bytewise (PostgreSQL's `~>=~`, `~<~`; SQLite's BINARY), so that a
+        # namespace's repositories are an index range whatever the database's collation
+        # (quotas, `registry.db.quota_queries`). On SQLite it is a plain index on `name`, like
+        # the unique one: one index for both databases keeps the models and migrations alike.
+        Index(
+            "ix_repositories_name_bytewise", "name", postgresql_ops={"name": "varchar_pattern_ops"}
+        ),
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Content trust required to pull: True/False, or None to follow the namespace's setting.
     # Kept here because every manifest read already joins this row.

@@ -13,9 +13,9 @@ PostgreSQL, so the pushes of one namespace are checked one after another (SQLite
 writer already). The row's charge (`NamespaceQuota.charged_bytes`) is an upper bound of the
 usage, so a push far from the limit costs a few indexed lookups, not a count of the namespace.
 
-Indexes the queries rely on: `repositories.name` (unique; on SQLite the namespace's prefix
-becomes a range on it; PostgreSQL scans the narrow `repositories` table with the LIKE, as the
-hub's other per-namespace queries do), `uq_manifests_repository_id_digest`,
+Indexes the queries rely on: a bytewise one on `repositories.name` (SQLite's unique index;
+on PostgreSQL `ix_repositories_name_bytewise`), where a namespace's repositories are a range,
+`uq_manifests_repository_id_digest`,
 `ix_manifests_repository_id_subject_digest`, `pk_manifest_references` (manifest_id first),
 `ix_manifest_references_digest` (for the digests a push adds) and `pk_blobs`: the edges the
 garbage collector walks.
@@ -73,16 +73,17 @@ _NAMESPACE = bindparam("ns")  # not "namespace": update() reserves column names
 
 def _in_namespace(dialect: str) -> ColumnElement[bool]:
     """Repositories of the namespace (`<namespace>/...`; parameters from `_params`)."""
-    inside = repositories.c.name.like(bindparam("pattern"), escape="\\")
-    if dialect == "sqlite":
-        # SQLite's LIKE is case-insensitive and never uses the index; names compare bytewise
-        # (BINARY), so the same set is the range ['ns/', 'ns0'), which the unique index on
-        # `name` answers ('0' follows '/'). PostgreSQL's collation may not order names
-        # bytewise, so there the LIKE alone decides.
-        inside = and_(
-            repositories.c.name >= bindparam("low"), repositories.c.name < bindparam("high"), inside
-        )
-    return inside
+    # Bytewise, the names `<namespace>/...` are the range ['ns/', 'ns0') ('0' follows '/'),
+    # which an index answers; the LIKE alone would scan (SQLite's LIKE is case-insensitive,
+    # and PostgreSQL uses an index for it only for a pattern known when planning).
+    name = repositories.c.name
+    if dialect == "postgresql":
+        # The collation may not order names bytewise: the pattern operators do, and
+        # ix_repositories_name_bytewise (varchar_pattern_ops) answers them.
+        low, high = name.op("~>=~")(bindparam("low")), name.op("~<~")(bindparam("high"))
+    else:
+        low, high = name >= bindparam("low"), name < bindparam("high")  # BINARY: bytewise
+    return and_(low, high, name.like(bindparam("pattern"), escape="\\"))
 
 
 def _params(namespace: str, **more: object) -> dict[str, object]:
