@@ -50,6 +50,7 @@ __all__ = [
     "locked_quota",
     "quota",
     "quotas",
+    "recount",
     "remove_quota",
     "set_quota",
     "usage",
@@ -241,7 +242,12 @@ async def set_quota(conn: AsyncConnection, namespace: str, limit_bytes: int) -> 
             set_={"limit_bytes": stmt.excluded.limit_bytes, "updated_at": stmt.excluded.updated_at},
         )
     )
-    await locked_quota(conn, namespace)  # a row just inserted: lock it too
+    await recount(conn, namespace)
+
+
+async def recount(conn: AsyncConnection, namespace: str) -> None:
+    """Lock the namespace's quota row and set its charge to the usage counted now."""
+    await locked_quota(conn, namespace)
     await charge(conn, namespace, await usage(conn, namespace))
 
 
