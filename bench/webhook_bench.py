@@ -2,8 +2,9 @@
 
 Run: `.venv-test/bin/python bench/webhook_bench.py` from the repository root. It starts Berth
 (`python3 -m registry serve --no-auth`, SQLite, filesystem storage) on a free loopback port,
-adds `--webhooks` webhooks to the namespace `hooked` with `berth-hub webhook add` (to a receiver
-in this process that answers 204 on loopback), and measures, round by round alternating:
+adds `--webhooks` webhooks to the namespaces `hooked` and `capped` with `berth-hub webhook add`
+(to a receiver in this process that answers 204 on loopback), and measures, round by round
+alternating:
 
 - `quiet`: `--tags` manifest PUTs by tag, `--in-flight` at once, in a namespace without webhooks;
 - `hooked`: the same in `hooked`, where every PUT writes `--webhooks` outbox rows in its
@@ -11,6 +12,14 @@ in this process that answers 204 on loopback), and measures, round by round alte
 - `hooked, delivered elsewhere`: the same against a second hub on the same data directory that
   runs no delivery worker (`webhook_deliver = false`): the push path's own cost (the outbox
   rows), while the first hub delivers (on the same CPUs).
+
+- `quota, delivered elsewhere`: the same, to the second hub, in `limited`, a namespace with a
+  storage quota (`berth-hub quota set`, large enough never to refuse) and no webhooks;
+- `webhooks + quota, delivered elsewhere`: in `capped`, which has both the webhooks and a quota.
+
+Every PUT stores a manifest of its own (an annotation numbers it), as a push of a new image
+does: a quota check then pays its whole path (lock the quota row, the bytes the push adds, the
+namespace's usage), which re-pushing a stored manifest skips.
 
 It prints the median req/s of each and their ratio, and how long the last deliveries took to
 arrive after the last PUT (the outbox draining).
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -68,14 +78,32 @@ class Receiver:
             await self._runner.cleanup()
 
 
+QUOTA = "1TiB"  # a quota no round comes near: every check passes, none is skipped
+HOOKED = ("hooked", "capped")  # the namespaces with webhooks
+LIMITED = ("limited", "capped")  # the namespaces with a quota
+
+
+def hub_command(data_dir: Path, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "registry", *args, "--data", str(data_dir)],
+        cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **HOOK_ENV},
+        check=True, capture_output=True,
+    )
+
+
 def add_webhooks(data_dir: Path, url: str, count: int) -> None:
-    for _ in range(count):
-        subprocess.run(
-            [sys.executable, "-m", "registry", "webhook", "add", "hooked", url,
-             "--data", str(data_dir)],
-            cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **HOOK_ENV},
-            check=True, capture_output=True,
-        )
+    for namespace in HOOKED:
+        for _ in range(count):
+            hub_command(data_dir, "webhook", "add", namespace, url)
+
+
+async def add_quotas(server: Server, data_dir: Path) -> None:
+    """A quota on each of `LIMITED` (a namespace of an open registry exists once it holds a
+    repository: push one first)."""
+    async with aiohttp.ClientSession() as session:
+        for namespace in LIMITED:
+            await _push_image(session, server.url, f"{namespace}/seed")
+            hub_command(data_dir, "quota", "set", namespace, QUOTA)
 
 
 async def tag_pushes(server: Server, repo: str, count: int, in_flight: int) -> float:
@@ -85,9 +113,15 @@ async def tag_pushes(server: Server, repo: str, count: int, in_flight: int) -> f
         image = await _push_image(session, server.url, repo)
         headers = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
         url = f"{server.url}/v2/{image.repo}/manifests/"
+        document = json.loads(image.manifest)
+        # A manifest of its own per PUT (built before the clock starts).
+        manifests = [
+            json.dumps({**document, "annotations": {"bench.index": str(i)}}).encode()
+            for i in range(count)
+        ]
 
         async def one(index: int) -> None:
-            await _call(session, "PUT", f"{url}t{index}", 201, data=image.manifest,
+            await _call(session, "PUT", f"{url}t{index}", 201, data=manifests[index],
                         headers=headers)
 
         return count / await _run_all(count, in_flight, one)
@@ -96,10 +130,11 @@ async def tag_pushes(server: Server, repo: str, count: int, in_flight: int) -> f
 async def measure(
     server: Server, pusher: Server, receiver: Receiver, args: argparse.Namespace
 ) -> None:
-    samples: dict[str, list[float]] = {"quiet": [], "hooked": [], "elsewhere": []}
     targets = {"quiet": (server, "quiet"), "hooked": (server, "hooked"),
-               "elsewhere": (pusher, "hooked")}
-    expected = 0
+               "elsewhere": (pusher, "hooked"), "quota": (pusher, "limited"),
+               "capped": (pusher, "capped")}
+    samples: dict[str, list[float]] = {kind: [] for kind in targets}
+    expected = args.webhooks  # the seed push into `capped` (see add_quotas)
     drained: list[float] = []
     for run in range(args.rounds):
         for kind, (target, namespace) in targets.items():
@@ -107,7 +142,7 @@ async def measure(
             value = await tag_pushes(target, repo, args.tags, args.in_flight)
             samples[kind].append(value)
             print(f"  round {run + 1} {kind:<10} {value:10.1f} PUT/s", file=sys.stderr)
-            if namespace == "hooked":
+            if namespace in HOOKED:
                 # Let the outbox drain, so the next measurement does not share the CPUs with
                 # this one's deliveries.
                 finished = time.perf_counter()
@@ -116,14 +151,22 @@ async def measure(
                 while receiver.count < expected and time.perf_counter() < deadline:
                     await asyncio.sleep(0.05)
                 drained.append(max(receiver.last_at - finished, 0.0))
-    quiet, hooked, elsewhere = (statistics.median(samples[k]) for k in samples)
-    print(f"\nmanifest PUT by tag, SQLite, median of {args.rounds} interleaved rounds; "
-          f"{args.tags} tags, {args.in_flight} in flight; {os.cpu_count()} CPUs")
-    print(f"{'namespace':<34}{'PUT/s':>10}{'ratio':>8}")
-    print(f"{'no webhooks':<34}{quiet:>10,.0f}{'1.00x':>8}")
-    print(f"{f'{args.webhooks} webhooks':<34}{hooked:>10,.0f}{hooked / quiet:>7.2f}x")
-    print(f"{f'{args.webhooks} webhooks, delivered elsewhere':<34}{elsewhere:>10,.0f}"
-          f"{elsewhere / quiet:>7.2f}x")
+    medians = {kind: statistics.median(values) for kind, values in samples.items()}
+    quiet = medians["quiet"]
+    labels = {
+        "quiet": "no webhooks, no quota",
+        "hooked": f"{args.webhooks} webhooks",
+        "elsewhere": f"{args.webhooks} webhooks, delivered elsewhere",
+        "quota": "quota, no webhooks (other process)",
+        "capped": f"{args.webhooks} webhooks + quota, delivered elsewhere",
+    }
+    print(f"\nmanifest PUT by tag (a new manifest each), SQLite, median of {args.rounds} "
+          f"interleaved rounds; {args.tags} tags, {args.in_flight} in flight; "
+          f"{os.cpu_count()} CPUs")
+    width = max(map(len, labels.values())) + 2
+    print(f"{'namespace':<{width}}{'PUT/s':>10}{'ratio':>8}")
+    for kind, label in labels.items():
+        print(f"{label:<{width}}{medians[kind]:>10,.0f}{medians[kind] / quiet:>7.2f}x")
     print(f"deliveries: {receiver.count} of {expected}; the outbox drained a median "
           f"{statistics.median(drained):.1f} s after a round's last PUT")
 
@@ -137,6 +180,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         with (berth(workdir, "berth", env=HOOK_ENV)() as server,
               berth(workdir, "pusher", env={**HOOK_ENV, "BERTH_WEBHOOK_DELIVER": "false"},
                     data=workdir / "berth-data")() as pusher):
+            await add_quotas(server, workdir / "berth-data")
             await measure(server, pusher, receiver, args)
     finally:
         await receiver.stop()

@@ -41,6 +41,7 @@ from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
 from registry.hub.immutability import ImmutabilityService
 from registry.hub.pulls import PullCounter
+from registry.hub.quotas import QuotaService
 from registry.hub.repositories import RepositoryService
 from registry.hub.retention import RetentionService, run_schedule
 from registry.hub.robots import RobotService
@@ -223,6 +224,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     app[keys.SIGNATURE_POLICIES] = SignaturePolicyService(engine, audit)
     app[keys.IMMUTABILITY] = ImmutabilityService(engine, audit)
     app[keys.RETENTION] = RetentionService(engine, writer, audit, pulls)
+    app[keys.QUOTAS] = QuotaService(engine, audit)
     worker = app[keys.WEBHOOK_WORKER]
     app[keys.WEBHOOKS] = WebhookService(
         engine,

@@ -24,6 +24,7 @@ __all__ = [
     "NameUnknownError",
     "NotFoundError",
     "PaginationInvalidError",
+    "QuotaExceededError",
     "RangeInvalidError",
     "RegistryError",
     "RetentionBusyError",
@@ -169,6 +170,10 @@ class TagImmutableError(DeniedError):
             pattern=pattern,
             scope=scope,
         )
+
+
+class QuotaExceededError(DeniedError):
+    """A push would take its namespace's storage past its quota."""
 
 
 class InsufficientScopeError(DeniedError):

@@ -17,6 +17,7 @@ from registry.hub.filesystem import ImageFilesystem
 from registry.hub.images import ImageService
 from registry.hub.immutability import ImmutabilityService
 from registry.hub.pulls import PullCounter
+from registry.hub.quotas import QuotaService
 from registry.hub.repositories import RepositoryService
 from registry.hub.retention import RetentionService
 from registry.hub.robots import RobotService
@@ -55,6 +56,7 @@ CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verificat
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
 IMMUTABILITY = web.AppKey("immutability", ImmutabilityService)  # immutable tag rules
 RETENTION = web.AppKey("retention", RetentionService)  # retention policies and runs
+QUOTAS = web.AppKey("quotas", QuotaService)  # namespaces' storage quotas and usage
 PROXY = web.AppKey("proxy", ProxyCache)  # the pull-through cache of proxy namespaces
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them

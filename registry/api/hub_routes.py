@@ -15,6 +15,7 @@ from registry.api.hub import (
     audit,
     immutability,
     orgs,
+    quotas,
     repositories,
     retention,
     robots,
@@ -33,6 +34,7 @@ _REPO_RULES = _REPO + "/immutable-tags"
 _NAMESPACE_RULES = "/api/v1/namespaces/{namespace}/immutable-tags"
 _RULE_ID = "/{rule_id:[0-9]{1,9}}"
 _REPO_RETENTION = _REPO + "/retention"
+_QUOTA = "/api/v1/namespaces/{namespace}/quota"
 _HOOKS = "/api/v1/namespaces/{namespace}/webhooks"
 _HOOK = _HOOKS + "/{webhook_id}"
 
@@ -143,6 +145,9 @@ HUB_ROUTES: tuple[Route, ...] = (
         retention.put_namespace_policy,
         Rule.namespace(),
     ),
+    # Harbor's split: a namespace's managers see its quota, only hub admins set it.
+    Route("hub-namespace-quota", "GET", _QUOTA, quotas.get_quota, Rule.namespace()),
+    Route("hub-namespace-quota-put", "PUT", _QUOTA, quotas.put_quota, _ADMIN),
     Route("hub-webhooks", "GET", _HOOKS, webhooks.list_webhooks, Rule.namespace()),
     Route("hub-webhook-add", "POST", _HOOKS, webhooks.create_webhook, Rule.namespace()),
     Route("hub-webhook-rm", "DELETE", _HOOK, webhooks.delete_webhook, Rule.namespace()),

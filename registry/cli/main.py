@@ -29,6 +29,7 @@ COMMAND_GROUPS = {
     "trust": "content-trust data (Notary) administration",
     "audit": "the audit log",
     "webhook": "signed webhooks of namespaces and their deliveries",
+    "quota": "storage quotas of namespaces and their usage",
 }
 
 

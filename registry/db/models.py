@@ -31,6 +31,7 @@ __all__ = [
     "Lease",
     "Manifest",
     "ManifestReference",
+    "NamespaceQuota",
     "Repository",
     "RepositoryBlob",
     "RetentionPolicyRow",
@@ -57,6 +58,16 @@ class Repository(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), unique=True)
+
+    __table_args__ = (
+        # Names compared bytewise (PostgreSQL's `~>=~`, `~<~`; SQLite's BINARY), so that a
+        # namespace's repositories are an index range whatever the database's collation
+        # (quotas, `registry.db.quota_queries`). On SQLite it is a plain index on `name`, like
+        # the unique one: one index for both databases keeps the models and migrations alike.
+        Index(
+            "ix_repositories_name_bytewise", "name", postgresql_ops={"name": "varchar_pattern_ops"}
+        ),
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Content trust required to pull: True/False, or None to follow the namespace's setting.
     # Kept here because every manifest read already joins this row.
@@ -208,3 +219,25 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NamespaceQuota(Base):
+    """A namespace's storage quota (`registry.hub.quotas`): the most bytes its repositories'
+    manifests may reference. A namespace without a row has no quota.
+
+    Keyed by name, like the other per-namespace settings here, so an open registry (no
+    `namespaces` rows) can have quotas too. Pushes lock this row (PostgreSQL) so that the
+    pushes of one namespace are checked one after another.
+
+    `charged_bytes` is never below the namespace's usage: counted exactly when the quota is
+    set, raised by what every push adds (under the lock), lowered only when a push near the
+    limit counts the usage again (deletes and the collector lower usage, not the charge). So
+    a push far from the limit never pays for counting the whole namespace.
+    """
+
+    __tablename__ = "namespace_quotas"
+
+    namespace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    limit_bytes: Mapped[int] = mapped_column(BigInteger)
+    charged_bytes: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

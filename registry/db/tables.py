@@ -31,6 +31,7 @@ from registry.db.models import (
     Lease,
     Manifest,
     ManifestReference,
+    NamespaceQuota,
     Repository,
     RepositoryBlob,
     RetentionPolicyRow,
@@ -52,6 +53,7 @@ immutable_tag_rules = cast(Table, ImmutableTagRule.__table__)
 retention_policies = cast(Table, RetentionPolicyRow.__table__)
 retention_runs = cast(Table, RetentionRun.__table__)
 leases = cast(Table, Lease.__table__)
+namespace_quotas = cast(Table, NamespaceQuota.__table__)
 
 # The hub: accounts, organizations, repository profiles and stars, the audit log.
 users = cast(Table, User.__table__)

@@ -182,6 +182,7 @@ class ProxyCache:
             fetched.payload,
             fetched.media_type,
             check_references=False,
+            enforce_quota=False,  # a pull is no push; what the cache stores still counts
         )
         await self.repositories.pushed(proxied.repository)
         logger.info("cached %s:%s (%s) from %s", proxied.repository, reference, stored.digest,

@@ -9,6 +9,14 @@ A tag an immutability rule holds (`registry.hub.immutability`) is created once a
 moves to another digest nor goes away (by tag, or with its manifest by digest), whoever asks;
 re-pushing the digest it already names succeeds, as in Harbor. The check runs in the write's
 own transaction.
+
+A namespace with a storage quota (`registry.db.quota_queries`) refuses a push that would take
+its usage past the limit. The check runs in the push's transaction too, after locking the
+namespace's quota row (on PostgreSQL; SQLite has one writer), so concurrent pushes into one
+namespace are checked one after another and cannot both slip under the limit; a refusal rolls
+the whole push back. A push that adds no bytes (its manifest and blobs are stored in the
+namespace already) is never refused. Namespaces without a quota pay one primary-key lookup;
+those with one a few indexed lookups, and a count of their usage only near the limit.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import hub_queries, immutability_queries, queries, webhook_queries
+from registry.db import hub_queries, immutability_queries, queries, quota_queries, webhook_queries
 from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
@@ -32,8 +40,10 @@ from registry.errors import (
     ManifestInvalidError,
     ManifestUnknownError,
     NameUnknownError,
+    QuotaExceededError,
     TagImmutableError,
 )
+from registry.hub.sizes import format_size
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
 from registry.oci.manifest import ManifestError, parse_manifest
@@ -108,6 +118,7 @@ class ManifestService:
         cause: Cause = ANONYMOUS_CAUSE,
         *,
         check_references: bool = True,
+        enforce_quota: bool = True,
     ) -> PushedManifest:
         """Validate and store a manifest, tagging it when the reference is a tag.
 
@@ -117,9 +128,12 @@ class ManifestService:
             cause: who pushed, for the webhook event.
             check_references: refuse a manifest whose blobs and child manifests are not in
                 the repository; a pull-through cache stores them later, as they are pulled.
+            enforce_quota: refuse a push over the namespace's quota; a pull-through cache
+                fills what clients pull and is not refused (what it stores is still charged).
 
         Raises:
             ManifestInvalidError, DigestInvalidError, ManifestBlobUnknownError.
+            QuotaExceededError: the namespace would go over its quota.
         """
         try:
             manifest = parse_manifest(payload, content_type)
@@ -135,7 +149,12 @@ class ManifestService:
         child_refs = [str(d.digest) for d in manifest.manifests]
         references = [(d, "blob") for d in blob_refs] + [(d, "manifest") for d in child_refs]
 
+        namespace = namespace_of(repository)
+
         async def store(conn: AsyncConnection) -> None:
+            # First, before any other row of the namespace is touched: pushes then queue on
+            # this lock alone, and cannot deadlock on each other's links and manifests.
+            quota = await quota_queries.locked_quota(conn, namespace)
             repo_id = await queries.ensure_repository(conn, repository)
             # Touching (not just reading) what the manifest references keeps an online GC
             # from removing it before this transaction commits (see registry.db.queries).
@@ -143,6 +162,11 @@ class ManifestService:
             missing |= set(child_refs) - await queries.touch_manifests(conn, repo_id, child_refs)
             if missing and check_references:
                 raise ManifestBlobUnknownError(digest=sorted(missing)[0])
+            if quota is not None:
+                added = await quota_queries.added_bytes(
+                    conn, namespace, blob_refs, str(digest), len(payload)
+                )
+                await _charge(conn, namespace, *quota, added, refuse=enforce_quota)
             await queries.put_manifest(
                 conn,
                 repo_id,
@@ -249,6 +273,35 @@ async def _tag(conn: AsyncConnection, repository: str, repo_id: int, tag: str, d
             rule.scope,
             f"overwrite (it names {current})",
         )
+
+
+async def _charge(
+    conn: AsyncConnection, namespace: str, limit: int, charged: int, added: int, *, refuse: bool
+) -> None:
+    """Add `added` bytes to the namespace's charge, or raise when that takes its usage past
+    `limit` (and `refuse`).
+
+    The charge never falls below the usage (`registry.db.quota_queries`), so a push that
+    fits under it fits; only one that does not pays for counting the usage exactly, which
+    deletes and the garbage collector may have lowered.
+    """
+    if added == 0:
+        return
+    if charged + added > limit:
+        used = await quota_queries.usage(conn, namespace)
+        if used + added > limit and refuse:
+            would, of = format_size(used + added), format_size(limit)
+            if would == of:  # rounded alike: say it exactly
+                would, of = f"{used + added} bytes", f"{limit} bytes"
+            raise QuotaExceededError(
+                f"quota exceeded: namespace {namespace} would use {would} of its {of} quota",
+                namespace=namespace,
+                used_bytes=used,
+                push_bytes=added,
+                limit_bytes=limit,
+            )
+        charged = used
+    await quota_queries.charge(conn, namespace, charged + added)
 
 
 async def _refuse_held(

@@ -239,6 +239,7 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "hub-namespace-retention-put": {"policy": {"keep_newest": 100}},
         "hub-repo-retention-run": {"dry_run": True},
         "hub-webhook-add": {"url": "http://127.0.0.1:9/walk"},
+        "hub-namespace-quota-put": {"limit_bytes": 2**40},  # room for every push of the walk
     }
     if name in json_bodies:
         body["data"] = json.dumps(json_bodies[name])
