@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from registry.hub.names import account_name_problem
-from registry.proxy.credentials import is_sealed
+from registry.sealedtext import is_sealed
 
 logger = logging.getLogger(__name__)
 

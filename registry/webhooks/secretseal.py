@@ -1,32 +1,21 @@
 """Webhook signing secrets sealed for the database with the hub's key-encryption secret.
 
 A webhook's secret must be readable to sign deliveries, so it cannot be hashed like a
-password; it is stored as `berth-sealed:v1:` and base64 of a 12-byte nonce and the
-AES-256-GCM ciphertext of the secret's 32 bytes. The AES key is derived from the
-key-encryption secret (`registry.keysecret`) with HKDF-SHA256 under its own info string, so it
-is never the key of token-signing, trust or proxy credentials. The namespace is the associated
-data: a sealed secret copied to another namespace's webhook does not open. A copy of the
-database alone therefore cannot forge deliveries.
+password; it is stored as sealed text (`registry.sealedtext`) of its 32 bytes, under its own
+derived key and bound to the namespace, so a secret copied to another namespace's webhook does
+not open. A copy of the database alone therefore cannot forge deliveries.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
 import secrets
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from registry.sealedtext import SealedTextError, TextSealer, is_sealed
 
 __all__ = ["WebhookSecretError", "WebhookSecretSealer", "new_secret"]
 
-_PREFIX = "berth-sealed:v1:"
-_NONCE_BYTES = 12
+_PURPOSE = b"berth webhook secrets"
 _SECRET_BYTES = 32
-_INFO = b"berth webhook secrets"
 
 
 class WebhookSecretError(ValueError):
@@ -46,14 +35,11 @@ class WebhookSecretSealer:
     """
 
     def __init__(self, secret: bytes) -> None:
-        key = HKDF(hashes.SHA256(), 32, salt=None, info=_INFO).derive(secret)
-        self._aead = AESGCM(key)
+        self._sealer = TextSealer(secret, _PURPOSE)
 
     def seal(self, namespace: str, secret: str) -> str:
         """The stored text of `secret` (from `new_secret`), bound to `namespace`."""
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = nonce + self._aead.encrypt(nonce, bytes.fromhex(secret), namespace.encode())
-        return _PREFIX + base64.b64encode(sealed).decode()
+        return self._sealer.seal(namespace, bytes.fromhex(secret))
 
     def open(self, namespace: str, stored: str) -> str:
         """The secret sealed for `namespace`.
@@ -61,15 +47,11 @@ class WebhookSecretSealer:
         Raises:
             WebhookSecretError: not sealed text, or sealed with another secret or namespace.
         """
-        if not stored.startswith(_PREFIX):
+        if not is_sealed(stored):
             raise WebhookSecretError("the stored webhook secret is not sealed")
         try:
-            raw = base64.b64decode(stored.removeprefix(_PREFIX), validate=True)
-            opened = self._aead.decrypt(
-                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], namespace.encode()
-            )
-        except (binascii.Error, InvalidTag, ValueError) as exc:
+            return self._sealer.open(namespace, stored).hex()
+        except SealedTextError as exc:
             raise WebhookSecretError(
                 "the webhook secret does not open with this hub's key-encryption secret"
             ) from exc
-        return opened.hex()
