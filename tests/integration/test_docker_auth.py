@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from tests.support.dockerd import DockerDaemon
 from tests.support.http import http_request
-from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+from tests.support.hub import HubProcess, run_hub_cli
 from tests.support.images import DOCKER_ARCHIVE_TAG
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -27,17 +25,9 @@ ADMIN_PASSWORD = "admin-password-1"
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-1"}
 
 
-def run_berth_hub(hub: HubProcess, *args: str, stdin: str | None = None):
-    """Run `berth-hub ARGS --data DIR` on the hub's data directory."""
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
-        cwd=REPO_ROOT, env=repo_env(), input=stdin, capture_output=True, text=True, timeout=120,
-    )
-
-
 def berth_hub(hub: HubProcess, *args: str, stdin: str | None = None) -> str:
     """Run `berth-hub ARGS --data DIR`, expect success and return its output."""
-    result = run_berth_hub(hub, *args, stdin=stdin)
+    result = run_hub_cli(hub, *args, stdin=stdin)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

@@ -4,8 +4,6 @@ held tag, and the rules managed with `berth-hub`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ import pytest
 from tests.support.berth_cli import BerthCli
 from tests.support.commands import CommandError
 from tests.support.http import http_request
-from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+from tests.support.hub import HubProcess, run_hub_cli
 from tests.support.images import BuiltImage, OciLayout, build_image, write_oci_layout
 from tests.support.skopeo import Skopeo
 from tests.support.upload import push_image
@@ -50,31 +48,20 @@ def test_skopeo_cannot_overwrite_or_delete_an_immutable_tag(
     assert skopeo.inspect_json(remote)["Digest"] == oci_layout.root_digest
 
 
-def hub_cli(hub: HubProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
-        cwd=REPO_ROOT,
-        env=repo_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_rules_from_the_command_line(hub: HubProcess, built_image: BuiltImage) -> None:
     push_image(hub.url, "cli/app", "v1", built_image)
-    added = hub_cli(hub, "repo", "immutable", "cli/app", "--add", "v*")
+    added = run_hub_cli(hub, "repo", "immutable", "cli/app", "--add", "v*")
     assert added.returncode == 0, added.stderr
     rule_id = added.stdout.split()[1].rstrip(":")
-    listed = hub_cli(hub, "repo", "immutable", "cli/app").stdout
+    listed = run_hub_cli(hub, "repo", "immutable", "cli/app").stdout
     assert f"{rule_id}\tcli/app\tv*\t" in listed
-    assert "no immutability rules" in hub_cli(hub, "org", "immutable", "cli").stdout
-    bad = hub_cli(hub, "repo", "immutable", "cli/app", "--add", "v/1")
+    assert "no immutability rules" in run_hub_cli(hub, "org", "immutable", "cli").stdout
+    bad = run_hub_cli(hub, "repo", "immutable", "cli/app", "--add", "v/1")
     assert bad.returncode == 1 and "tag pattern" in bad.stderr
 
     refused = http_request("DELETE", f"{hub.url}/v2/cli/app/manifests/v1")
     assert refused.status == 403 and b"immutable" in refused.body
-    removed = hub_cli(hub, "repo", "immutable", "cli/app", "--remove", rule_id)
+    removed = run_hub_cli(hub, "repo", "immutable", "cli/app", "--remove", rule_id)
     assert removed.returncode == 0, removed.stderr
     assert http_request("DELETE", f"{hub.url}/v2/cli/app/manifests/v1").status == 202
 

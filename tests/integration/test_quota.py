@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from tests.support.commands import CommandError
 from tests.support.dockerd import DockerDaemon
 from tests.support.http import http_request
-from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+from tests.support.hub import HubProcess, run_hub_cli
 from tests.support.images import (
     DOCKER_ARCHIVE_TAG,
     BuiltImage,
@@ -29,21 +27,10 @@ pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.skopeo]
 REFUSAL = re.compile(r"quota exceeded: namespace team would use [^\n]+ of its [^\n]+ quota")
 
 
-def hub_cli(hub: HubProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
-        cwd=REPO_ROOT,
-        env=repo_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def used_bytes(hub: HubProcess) -> int:
     """The namespace's usage as `berth-hub quota show` prints it (the open registry's API has
     no accounts to manage namespaces with)."""
-    shown = hub_cli(hub, "quota", "show", "team")
+    shown = run_hub_cli(hub, "quota", "show", "team")
     assert shown.returncode == 0, shown.stderr
     found = re.search(r"team: uses [^(]+\((\d+) bytes\)", shown.stdout)
     assert found, shown.stdout
@@ -70,7 +57,7 @@ def test_pushes_over_a_quota_fail_with_its_message(
     )
     # Room for a few hundred bytes more: no image the test pushes fits.
     limit = used + 300
-    set_ = hub_cli(hub, "quota", "set", "team", str(limit))
+    set_ = run_hub_cli(hub, "quota", "set", "team", str(limit))
     assert set_.returncode == 0, set_.stderr
     assert "team: uses" in set_.stdout and f"({limit} bytes) quota" in set_.stdout
 
@@ -93,9 +80,9 @@ def test_pushes_over_a_quota_fail_with_its_message(
         assert manifest_status(hub, "team/app", "v1") == 404
         assert used_bytes(hub) == used
 
-        shown = hub_cli(hub, "quota", "show", "team")
+        shown = run_hub_cli(hub, "quota", "show", "team")
         assert shown.returncode == 0 and f"({used} bytes) of its" in shown.stdout, shown
-        listed = hub_cli(hub, "quota", "ls", "--format", "json")
+        listed = run_hub_cli(hub, "quota", "ls", "--format", "json")
         assert json.loads(listed.stdout) == [
             {
                 "namespace": "team",
@@ -104,12 +91,12 @@ def test_pushes_over_a_quota_fail_with_its_message(
                 "percent": round(100 * used / limit, 2),
             }
         ]
-        table = hub_cli(hub, "quota", "ls").stdout.splitlines()
+        table = run_hub_cli(hub, "quota", "ls").stdout.splitlines()
         assert table[0].split() == ["NAMESPACE", "USED", "LIMIT", "PERCENT"]
         assert table[1].split()[0] == "team" and table[1].endswith("%")
 
         # Without the quota the same push goes through.
-        removed = hub_cli(hub, "quota", "set", "team", "none")
+        removed = run_hub_cli(hub, "quota", "set", "team", "none")
         assert removed.returncode == 0 and "no quota" in removed.stdout, removed
         dockerd.run("push", target)
         assert manifest_status(hub, "team/app", "v1") == 200
@@ -119,11 +106,11 @@ def test_pushes_over_a_quota_fail_with_its_message(
 
 
 def test_quota_command_refuses_bad_sizes_and_unknown_namespaces(hub: HubProcess) -> None:
-    bad = hub_cli(hub, "quota", "set", "team", "2G")
+    bad = run_hub_cli(hub, "quota", "set", "team", "2G")
     assert bad.returncode == 2 and "unknown unit 'G'" in bad.stderr
-    unknown = hub_cli(hub, "quota", "set", "nobody", "1GiB")
+    unknown = run_hub_cli(hub, "quota", "set", "nobody", "1GiB")
     assert unknown.returncode == 1 and "no namespace 'nobody'" in unknown.stderr
-    empty = hub_cli(hub, "quota", "ls")
+    empty = run_hub_cli(hub, "quota", "ls")
     assert empty.returncode == 0 and empty.stdout.split() == [
         "NAMESPACE",
         "USED",

@@ -23,7 +23,7 @@ from types import TracebackType
 from registry.tlscerts import DevCertificates
 from tests.support.ports import free_port, http_status, listening_in_tree, wait_until
 
-__all__ = ["REPO_ROOT", "HubError", "HubProcess", "HubSet", "repo_env"]
+__all__ = ["REPO_ROOT", "HubError", "HubProcess", "HubSet", "repo_env", "run_hub_cli"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,16 @@ def repo_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
     return env
+
+
+def run_hub_cli(
+    hub: HubProcess, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `berth-hub ARGS --data DIR` on the hub's data directory."""
+    return subprocess.run(
+        [sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
+        cwd=REPO_ROOT, env=repo_env(), input=stdin, capture_output=True, text=True, timeout=120,
+    )
 
 
 class HubProcess:
