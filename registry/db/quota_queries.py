@@ -13,6 +13,12 @@ PostgreSQL, so the pushes of one namespace are checked one after another (SQLite
 writer already). The row's charge (`NamespaceQuota.charged_bytes`) is an upper bound of the
 usage, so a push far from the limit costs a few indexed lookups, not a count of the namespace.
 
+A push that finds no quota row takes no row lock, so on PostgreSQL setting a quota must not
+count the usage while such a push is in flight: it would never be charged. Every push
+therefore first takes the namespace's advisory lock shared (pushes never wait on each other
+for it), and `set_quota` takes it exclusively before it touches the row: it waits for the
+pushes in flight to commit, and pushes that start meanwhile wait for the new row.
+
 Indexes the queries rely on: a bytewise one on `repositories.name` (SQLite's unique index;
 on PostgreSQL `ix_repositories_name_bytewise`), where a namespace's repositories are a range,
 `uq_manifests_repository_id_digest`,
@@ -31,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -103,6 +109,11 @@ _STORED = manifests.join(repositories, repositories.c.id == manifests.c.reposito
 _EDGES = _STORED.join(manifest_references, manifest_references.c.manifest_id == manifests.c.id)
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
+# One advisory-lock key space for quotas (the first key), the namespace hashed into the second.
+_ADVISORY_CLASS = 0x42515441  # "BQTA"
+_PUSH_GATE = text("SELECT pg_advisory_xact_lock_shared(:cls, hashtext(:ns))")
+_SETTER_GATE = text("SELECT pg_advisory_xact_lock(:cls, hashtext(:ns))")
+
 _LOCK = (
     select(namespace_quotas.c.limit_bytes, namespace_quotas.c.charged_bytes)
     .where(namespace_quotas.c.namespace == _NAMESPACE)
@@ -167,6 +178,8 @@ def _stored_statement(dialect: str) -> Any:
 async def locked_quota(conn: AsyncConnection, namespace: str) -> tuple[int, int] | None:
     """The namespace's limit and charge (None: no quota), its row locked until the
     transaction ends (PostgreSQL `FOR UPDATE`; SQLite has one writer and ignores it)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_PUSH_GATE, {"cls": _ADVISORY_CLASS, "ns": namespace})
     row = (await conn.execute(_LOCK, {"ns": namespace})).first()
     return None if row is None else (int(row[0]), int(row[1]))
 
@@ -227,9 +240,12 @@ async def quotas(conn: AsyncConnection) -> list[QuotaRow]:
 async def set_quota(conn: AsyncConnection, namespace: str, limit_bytes: int) -> None:
     """Set (or change) the namespace's limit; its charge starts from the usage counted now.
 
-    Run it in a transaction: on PostgreSQL a changed row stays locked (by the update) until
-    the count is stored, so pushes wait and their charges add to it.
+    Run it in a transaction: on PostgreSQL it first waits for the namespace's pushes in
+    flight (see the module docstring), and the changed row stays locked until the count is
+    stored, so later pushes wait and their charges add to it.
     """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_SETTER_GATE, {"cls": _ADVISORY_CLASS, "ns": namespace})
     stmt = _INSERTS[conn.dialect.name](namespace_quotas).values(
         namespace=namespace,
         limit_bytes=limit_bytes,

@@ -98,13 +98,6 @@ class QuotaService:
                 await quota_queries.remove_quota(conn, namespace)
             else:
                 await quota_queries.set_quota(conn, namespace, limit_bytes)
-        if limit_bytes is not None:
-            # On PostgreSQL a push that began before the quota existed took no lock and was
-            # not charged; counting again once the row is visible charges what it stored.
-            # FIXME(issue 18): a push still in flight after this count stays uncharged until
-            # a push near the limit counts the usage again.
-            async with self.engine.begin() as conn:
-                await quota_queries.recount(conn, namespace)
         if limit_bytes is None:
             await self.audit.record(actor, "quota-remove", namespace, address)
             logger.info("quota of %s removed", namespace)

@@ -13,13 +13,17 @@ import json
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from registry import keys
 from registry.cli.main import build_parser
+from registry.db import queries, quota_queries
+from registry.db.engine import create_engine
 from registry.hub.sizes import format_size
 from registry.oci import mediatypes as mt
 from registry.services.gc import GarbageCollector, GcOptions
 from tests.api.conftest import image_manifest, sha256
-from tests.api.hub.conftest import ADMIN, Hub
+from tests.api.hub.conftest import ADMIN, Hub, empty_tables
 
 QUOTA = "/api/v1/namespaces/{}/quota"
 
@@ -247,3 +251,56 @@ async def test_the_quota_command_sets_and_shows_what_the_api_does(hub, capsys):
     assert (await quota(hub, "alice", alice))["limit_bytes"] is None
     assert await asyncio.to_thread(berth_hub, hub, "quota", "show", "nobody") == 1
     assert "no namespace 'nobody'" in capsys.readouterr().err
+
+
+async def test_a_quota_set_while_a_push_is_in_flight_charges_that_push(api_database):
+    """PostgreSQL: a push that began before its namespace had a quota took no row lock.
+    Setting the quota waits for it, so its bytes are charged; had the count run first, the
+    charge would stay below the usage and a later push could slip past the limit."""
+    await empty_tables(api_database)
+    pusher, setter = create_engine(api_database), create_engine(api_database)
+    layer = b"in-flight layer " * 100
+    payload = image_manifest(b"{}", [layer])
+    try:
+        async with pusher.begin() as push:
+            assert await quota_queries.locked_quota(push, "carol") is None
+            repo_id = await queries.ensure_repository(push, "carol/app")
+            await queries.add_blob(push, repo_id, sha256(layer), len(layer))
+            await queries.put_manifest(
+                push,
+                repo_id,
+                digest=sha256(payload),
+                media_type=mt.OCI_MANIFEST,
+                artifact_type=None,
+                subject_digest=None,
+                annotations=None,
+                payload=payload,
+                references=[(sha256(layer), "blob")],
+            )
+
+            async def set_limit() -> None:
+                async with setter.begin() as conn:
+                    await quota_queries.set_quota(conn, "carol", 10**6)
+
+            setting = asyncio.create_task(set_limit())
+            await until_a_lock_is_awaited(setter)
+            assert not setting.done()
+        await setting
+        async with setter.connect() as conn:
+            row = await quota_queries.quota(conn, "carol")
+            assert row is not None
+            assert row.charged_bytes >= await quota_queries.usage(conn, "carol") > len(layer)
+    finally:
+        await pusher.dispose()
+        await setter.dispose()
+
+
+async def until_a_lock_is_awaited(engine, deadline: float = 10.0) -> None:
+    """Return once some session of the database waits for an advisory lock."""
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    async with engine.connect() as conn:
+        while not await conn.scalar(waiting):
+            assert loop.time() < end, "setting the quota never waited for the push in flight"
+            await asyncio.sleep(0.02)
