@@ -4,26 +4,14 @@ history."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from tests.support.http import http_request
-from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+from tests.support.hub import HubProcess
+from tests.support.hub import run_hub_cli as hub_cli
 from tests.support.images import BuiltImage
 from tests.support.upload import push_image
 
 TAGS = ["t1", "t2", "t3", "t4", "t5"]  # pushed in this order
-
-
-def hub_cli(hub: HubProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args, "--data", str(hub.data_dir)],
-        cwd=REPO_ROOT,
-        env=repo_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def listed_tags(hub: HubProcess) -> list[str]:
