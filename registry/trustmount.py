@@ -23,7 +23,7 @@ from registry import keys
 from registry.api.handlers.common import CURRENT_REQUEST, cause
 from registry.auth.rules import Rule
 from registry.auth.trust import check
-from registry.db import hub_queries, webhook_queries
+from registry.db import auth_reads, webhook_queries
 from registry.hub.names import gun_path, repository_of_scope
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
@@ -95,9 +95,8 @@ async def _exposure(request: web.Request, gun: str) -> Exposure:
     name = _repository_of_gun(request.app)(gun)
     if name is None:
         return Exposure.PRIVATE
-    async with request.app[keys.ENGINE].connect() as conn:
-        public = (await hub_queries.visibility_of(conn, [name])).get(name, False)
-    return Exposure.PUBLIC if public else Exposure.PRIVATE
+    rows = await request.app[keys.READS].fetch(auth_reads.REPOSITORY_PUBLIC, {"repo": name})
+    return Exposure.PUBLIC if rows and rows[0][0] else Exposure.PRIVATE
 
 
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:
