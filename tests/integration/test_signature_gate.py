@@ -219,3 +219,42 @@ def test_signed_images_pull_and_the_rest_are_refused(
         hub_admin(hub.data_dir, "repo", "policy", repo, "--clear")
         refused = skopeo.inspect(f"docker://{hub.host}/{repo}:cosign", raw=True, check=False)
         assert refused.returncode != 0 and "content trust required" in refused.stderr
+
+
+@pytest.mark.docker
+def test_docker_pull_goes_through_the_gate(
+    dockerd, shared_hub: HubProcess, tmp_path: Path, built_image: BuiltImage
+) -> None:
+    """The real Docker CLI pulls the cosign-signed image; the unsigned one and the one signed
+    by an untrusted key are refused with the gate's message."""
+    key, stranger = new_key(), new_key()
+    repo = "docker-gate/app"
+    images = {
+        tag: push_variant(shared_hub, repo, tag, built_image)
+        for tag in ("signed", "unsigned", "stranger")
+    }
+    attach_cosign(shared_hub, repo, key, images["signed"][0])
+    attach_cosign(shared_hub, repo, stranger, images["stranger"][0])
+    policy = {"formats": ["cosign"], "cosign": {"keys": [public_pem(key).decode()]}}
+    (tmp_path / "policy.json").write_text(json.dumps(policy))
+    hub_admin(shared_hub.data_dir, "repo", "policy", repo, "--file", str(tmp_path / "policy.json"))
+    hub_admin(shared_hub.data_dir, "repo", "trust-required", repo, "on")
+    names = {tag: f"{shared_hub.host}/{repo}:{tag}" for tag in images}
+    try:
+        dockerd.run("pull", names["signed"])
+        inspected = dockerd.run(
+            "image", "inspect", "--format", "{{index .RepoDigests 0}}", names["signed"]
+        ).stdout.strip()
+        assert inspected.endswith(images["signed"][0])
+        for tag, why in (
+            ("unsigned", "no signature found"),
+            ("stranger", "not verified by any trusted key"),
+        ):
+            refused = dockerd.run("pull", names[tag], check=False)
+            assert refused.returncode != 0, tag
+            assert "signature required" in refused.stderr and why in refused.stderr, (
+                tag,
+                refused.stderr,
+            )
+    finally:
+        dockerd.run("rmi", "--force", *names.values(), check=False)
