@@ -19,9 +19,10 @@ def _scaled(size: float, base: int, units: tuple[str, ...], digits: int) -> str:
     return f"{size:.{digits}g}{units[unit]}"
 
 
-def human_size(size: float) -> str:
-    """`4.26MB`-style size with three significant digits and decimal units."""
-    return _scaled(size, 1000, _DECIMAL_UNITS, 3)
+def human_size(size: float, precision: int = 3) -> str:
+    """`4.26MB`-style size with three significant digits (Docker's `HumanSizeWithPrecision`)
+    and decimal units; `precision=4` is Docker's plain `HumanSize`."""
+    return _scaled(size, 1000, _DECIMAL_UNITS, precision)
 
 
 def binary_size(size: float) -> str:

@@ -54,4 +54,5 @@ def _image_document(ctx: CliContext, ref: str) -> dict[str, Any] | None:
             image = stores.images.resolve(ref)
         except RuntimeClientError:
             return None
-        return inspect_document(image, stores.images.default_registry)
+        size = stores.images.unpacked_sizes([image])[image.id]
+        return inspect_document(image, stores.images.default_registry, size)

@@ -5,7 +5,8 @@ The database is `<root>/images.db` in WAL mode with a busy timeout, and every wr
 `BEGIN IMMEDIATE` transaction, so two `berth` processes serialise their writes instead of
 failing on lock upgrades. The schema is created on first open (inside such a transaction);
 `PRAGMA user_version` records its version: 1 had no generation counter, 2 adds it (see
-`runtime_client.images.generation`); opening a version 1 database upgrades it in place.
+`runtime_client.images.generation`), 3 adds the unpacked sizes of layers; opening an older
+database upgrades it in place.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "GENERATION",
     "IMAGES",
     "IMAGE_LAYERS",
+    "LAYER_SIZES",
     "LEASES",
     "METADATA",
     "REPO_DIGESTS",
@@ -53,7 +55,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 60_000
 
 _NAMING = {
@@ -87,6 +89,14 @@ IMAGE_LAYERS = Table(
     Column("media_type", String, nullable=False),
     Column("size", Integer, nullable=False),
     Column("diff_id", String, nullable=False),
+)
+
+# The unpacked size of the layer whose uncompressed tar has digest `diff_id` (as dockerd counts
+# it, `runtime_client.images.diffsize`), recorded the first time something asks.
+LAYER_SIZES = Table(
+    "layer_sizes", METADATA,
+    Column("diff_id", String, primary_key=True),
+    Column("size", Integer, nullable=False),
 )
 
 # `host/repo:tag` -> image.
@@ -180,6 +190,8 @@ def open_engine(root: Path) -> Engine:
             METADATA.create_all(conn)
         if version < 2:
             _add_generation(conn)
+        if version < 3:
+            LAYER_SIZES.create(conn, checkfirst=True)
         if version < SCHEMA_VERSION:
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return engine

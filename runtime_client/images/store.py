@@ -34,8 +34,10 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import tarfile
 import time
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy.dialects import sqlite
 
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest, DigestError
@@ -50,6 +53,7 @@ from registry.oci.reference import Reference
 from runtime_client.content.store import ContentStore
 from runtime_client.errors import ContentError, NoSuchImageError, RuntimeClientError
 from runtime_client.images import db
+from runtime_client.images.diffsize import layer_diff_size
 from runtime_client.images.naming import is_image_id, parse_reference, repository_of
 
 __all__ = ["Image", "ImageStore", "Layer"]
@@ -147,6 +151,53 @@ class ImageStore:
             shown = name if (":" in name or "@" in name or is_image_id(name)) else f"{name}:latest"
             raise NoSuchImageError(shown)
         return image
+
+    def layer_sizes(self, image: Image) -> builtins.list[int]:
+        """The unpacked size of each layer of the image, base first (dockerd's figures)."""
+        sizes = self._diff_sizes({str(layer.diff_id): layer for layer in image.layers})
+        return [sizes[str(layer.diff_id)] for layer in image.layers]
+
+    def unpacked_sizes(self, images: Iterable[Image]) -> dict[Digest, int]:
+        """Each image's unpacked size: what `docker images` shows as SIZE (the sum of its
+        layers' unpacked sizes; a layer shared by two images counts in both)."""
+        images = builtins.list(images)
+        sizes = self._diff_sizes(
+            {str(layer.diff_id): layer for image in images for layer in image.layers}
+        )
+        return {
+            image.id: sum(sizes[str(layer.diff_id)] for layer in image.layers) for image in images
+        }
+
+    def _diff_sizes(self, layers: dict[str, Layer]) -> dict[str, int]:
+        """diff ID -> unpacked size for `layers`; sizes never asked before are read from the
+        layer blobs once and recorded."""
+        if not layers:
+            return {}
+        with db.read(self._engine) as conn:
+            rows = conn.execute(
+                select(db.LAYER_SIZES.c.diff_id, db.LAYER_SIZES.c.size).where(
+                    db.LAYER_SIZES.c.diff_id.in_(builtins.list(layers))
+                )
+            ).all()
+        sizes = {diff_id: int(size) for diff_id, size in rows}
+        missing, unreadable = {}, {}
+        for diff_id, layer in layers.items():
+            if diff_id in sizes:
+                continue
+            try:
+                with self.content.open(layer.digest) as blob:
+                    missing[diff_id] = layer_diff_size(blob)
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+                # A layer the standard library cannot read (zstd): its blob's size will do.
+                logger.debug("layer %s: no unpacked size (%s)", layer.digest, exc)
+                unreadable[diff_id] = layer.size
+        if missing:
+            with db.write(self._engine) as conn:
+                conn.execute(
+                    sqlite.insert(db.LAYER_SIZES).on_conflict_do_nothing(),
+                    [{"diff_id": k, "size": v} for k, v in missing.items()],
+                )
+        return sizes | missing | unreadable
 
     def _find_id(self, conn: Connection, name: str) -> str | None:
         if is_image_id(name):

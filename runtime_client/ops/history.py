@@ -5,8 +5,7 @@ to the config's layers in order and carry that layer's size; `empty_layer` entri
 The top row names the image; the others are `<missing>`, as dockerd answers for any image whose
 parent chain it does not hold (berth keeps no parent links).
 
-A layer's size is dockerd's (overlay2): the bytes of every file and symlink the layer holds,
-directories and hard links not counted again. berth computes it from the layer tar.
+A layer's size is dockerd's (`runtime_client.images.diffsize`).
 
 Not in scope: `--platform` (berth keeps one platform per image).
 """
@@ -15,20 +14,18 @@ from __future__ import annotations
 
 import json
 import logging
-import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import IO, Any, TextIO
+from typing import Any, TextIO
 
 from runtime_client.config import Stores
 from runtime_client.errors import RuntimeClientError
 from runtime_client.humanize import human_duration, human_size, parse_time
-from runtime_client.images.store import Image
 from runtime_client.options import HistoryOptions
 from runtime_client.templating import render_rows
 
-__all__ = ["HistoryEntry", "history", "history_entries", "history_rows", "layer_diff_size"]
+__all__ = ["HistoryEntry", "history", "history_entries", "history_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,21 +83,6 @@ def history_entries(config: dict[str, Any], image_id: str,
     return entries
 
 
-def layer_diff_size(stream: IO[bytes]) -> int:
-    """dockerd's size of one layer: its regular files' and symlinks' bytes (an uncompressed or
-    compressed tar read from `stream`). Hard links add nothing, as overlay2 counts each inode
-    once; whiteouts are empty.
-    """
-    total = 0
-    with tarfile.open(fileobj=stream, mode="r|*") as tar:
-        for member in tar:
-            if member.isreg():
-                total += member.size
-            elif member.issym():
-                total += len(member.linkname.encode("utf-8", "surrogateescape"))
-    return total
-
-
 def _ellipsis(text: str, width: int) -> str:
     """The docker CLI's `Ellipsis` for text of one-column characters."""
     return text if len(text) <= width else text[:width - 1] + "…"
@@ -146,14 +128,6 @@ def _go_json(row: dict[str, str]) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _layer_sizes(stores: Stores, image: Image) -> list[int]:
-    sizes = []
-    for layer in image.layers:
-        with stores.content.open(layer.digest) as blob:
-            sizes.append(layer_diff_size(blob))
-    return sizes
-
-
 def history(stores: Stores, opts: HistoryOptions, stdout: TextIO) -> None:
     """Write the history of `opts.name` to `stdout` in the format `opts` asks for.
 
@@ -162,7 +136,7 @@ def history(stores: Stores, opts: HistoryOptions, stdout: TextIO) -> None:
         TemplateFormatError: the template cannot be parsed or fails on a row.
     """
     image = stores.images.resolve(opts.name)
-    entries = history_entries(image.config, str(image.id), _layer_sizes(stores, image))
+    entries = history_entries(image.config, str(image.id), stores.images.layer_sizes(image))
     rows = history_rows(entries, datetime.now(UTC), human=opts.human, no_trunc=opts.no_trunc)
     fmt = opts.format or "table"
     if fmt == "json":

@@ -18,8 +18,9 @@ __all__ = ["image_inspect", "inspect_document"]
 logger = logging.getLogger(__name__)
 
 
-def inspect_document(image: Image, default_registry: str) -> dict[str, Any]:
-    """One image as Docker's `ImageInspect` JSON (field names as Docker's API has them)."""
+def inspect_document(image: Image, default_registry: str, size: int) -> dict[str, Any]:
+    """One image as Docker's `ImageInspect` JSON (field names as Docker's API has them);
+    `size` is its unpacked size (`ImageStore.unpacked_sizes`)."""
     config = image.config
     return {
         "Id": str(image.id),
@@ -34,7 +35,7 @@ def inspect_document(image: Image, default_registry: str) -> dict[str, Any]:
         "Architecture": config.get("architecture", ""),
         **({"Variant": config["variant"]} if config.get("variant") else {}),
         "Os": config.get("os", ""),
-        "Size": image.size,
+        "Size": size,
         "RootFS": {
             "Type": (config.get("rootfs") or {}).get("type", "layers"),
             "Layers": [str(layer.diff_id) for layer in image.layers],
@@ -67,7 +68,8 @@ def image_inspect(stores: Stores, opts: ImageInspectOptions, stdout: TextIO) -> 
         except NoSuchImageError:
             missing.append(name)
             continue
-        documents.append(inspect_document(image, stores.images.default_registry))
+        size = stores.images.unpacked_sizes([image])[image.id]
+        documents.append(inspect_document(image, stores.images.default_registry, size))
     if opts.format:
         stdout.write(render_documents(opts.format, documents))
     else:

@@ -152,11 +152,14 @@ class StoreImageResolver:
         return str(image.id)
 
     def summaries(self) -> list[ImageSummary]:
-        return [ImageSummary(str(i.id), i.size, tuple(i.repo_tags), i.created,
+        images = self.stores.images.list()
+        sizes = self.stores.images.unpacked_sizes(images)
+        return [ImageSummary(str(i.id), sizes[i.id], tuple(i.repo_tags), i.created,
                              (i.config.get("config") or {}).get("Labels") or {})
-                for i in self.stores.images.list()]
+                for i in images]
 
     def remove(self, image_id: str) -> int:
         image = self.stores.images.get(Digest.parse(image_id))
+        size = self.stores.images.unpacked_sizes([image])[image.id]
         self.stores.images.remove(image.id)
-        return image.size
+        return size

@@ -32,14 +32,15 @@ def image_rows(stores: Stores, opts: ImagesOptions, now: datetime) -> list[dict[
     def created_of(ref: str) -> datetime | None:
         return parse_time(stores.images.resolve(ref).created)
 
+    listed = [image for image in stores.images.list()
+              if not filters or filters.keeps(image, created_of)]
+    sizes = stores.images.unpacked_sizes(listed)
     rows = []
-    for image in stores.images.list():
-        if filters and not filters.keeps(image, created_of):
-            continue
+    for image in listed:
         for repo, tag in _names(image) or [("<none>", "<none>")]:
             if wanted_repo and (repo != wanted_repo or (wanted_tag and tag != wanted_tag)):
                 continue
-            row = _row(image, repo, tag, default, now, opts.no_trunc)
+            row = _row(image, sizes[image.id], repo, tag, default, now, opts.no_trunc)
             name = row["Repository"] + (f":{tag}" if tag != "<none>" else "")
             if filters and not filters.keeps_name(name):
                 continue
@@ -59,7 +60,7 @@ def _names(image: Image) -> list[tuple[str, str]]:
     return names  # type: ignore[return-value]
 
 
-def _row(image: Image, repo: str, tag: str, default: str, now: datetime,
+def _row(image: Image, size: int, repo: str, tag: str, default: str, now: datetime,
          no_trunc: bool) -> dict[str, Any]:
     digest = "<none>"
     for repo_digest in image.repo_digests:
@@ -76,10 +77,10 @@ def _row(image: Image, repo: str, tag: str, default: str, now: datetime,
         "ID": str(image.id) if no_trunc else image.short_id,
         "Repository": familiar(repo, default) if repo != "<none>" else repo,
         "SharedSize": "N/A",
-        "Size": human_size(image.size),
+        "Size": human_size(size),
         "Tag": tag,
         "UniqueSize": "N/A",
-        "VirtualSize": human_size(image.size),
+        "VirtualSize": human_size(size, precision=4),  # the docker CLI's HumanSize
     }
 
 

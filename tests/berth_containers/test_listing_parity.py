@@ -85,6 +85,18 @@ def test_history_matches(docker: DockerDaemon, clean: BerthCli, history_image: s
     assert (b.returncode, b.stdout, b.stderr) == (d.returncode, d.stdout, d.stderr)
 
 
+@pytest.mark.parametrize("args", [
+    ("images", "--format", "{{.Repository}} {{.Size}} {{.VirtualSize}}"),
+    ("image", "inspect", "--format", "{{.Size}}"),
+], ids=lambda args: " ".join(args))
+def test_image_sizes_are_unpacked_sizes_as_in_docker(docker: DockerDaemon, clean: BerthCli,
+                                                     history_image: str,
+                                                     args: tuple[str, ...]) -> None:
+    d = docker.run(*args, history_image)
+    b = clean(*args, history_image)
+    assert b.stdout == d.stdout
+
+
 def test_history_of_an_unknown_image_matches(docker: DockerDaemon, clean: BerthCli) -> None:
     for name in ("berth-hist/nosuch", "berth-hist/nosuch:v2"):
         d = docker.run("history", name, check=False)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import multiprocessing
+import tarfile
 
 import pytest
 
@@ -127,3 +130,43 @@ def test_two_processes_write_at_once(tmp_path):
     images = ImageStore(tmp_path, content, REGISTRY)
     assert len(images.list()) == 30
     images.close()
+
+
+def _tar(*members: tuple[str, bytes | str]) -> bytes:
+    """A layer tar: (name, bytes) regular files and (name, "target") symlinks."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, body in members:
+            info = tarfile.TarInfo(name)
+            if isinstance(body, str):
+                info.type, info.linkname = tarfile.SYMTYPE, body
+                tar.addfile(info)
+            else:
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
+        hard = tarfile.TarInfo("bin/again")
+        hard.type, hard.linkname = tarfile.LNKTYPE, members[0][0]
+        tar.addfile(hard)
+    return gzip.compress(out.getvalue())
+
+
+def test_unpacked_sizes_count_files_and_links_once_and_are_remembered(stores):
+    content, images = stores
+    base = _tar(("bin/tool", b"x" * 1000), ("bin/link", "tool"))
+    app = _tar(("app/data", b"y" * 250))
+    config, layers = make_image(content, base, app)
+    image = images.create(config, layers, tags=[f"{REGISTRY}/sized:1"])
+    # A hard link adds nothing; a symlink its target's length; compressed bytes do not count.
+    assert images.layer_sizes(image) == [1000 + len("tool"), 250]
+    assert images.unpacked_sizes([image]) == {image.id: 1254}
+    # Recorded once asked: the sizes no longer need the blobs.
+    for layer in layers:
+        content.delete(layer.digest)
+    assert images.unpacked_sizes([image]) == {image.id: 1254}
+
+
+def test_a_layer_that_is_no_readable_tar_counts_its_blob(stores):
+    content, images = stores
+    config, layers = make_image(content, b"\x28\xb5\x2f\xfd not a tar the library reads")
+    image = images.create(config, layers, tags=[f"{REGISTRY}/zstd:1"])
+    assert images.layer_sizes(image) == [layers[0].size]

@@ -11,8 +11,9 @@ import pytest
 
 from runtime_client.container_errors import InvalidOptionError
 from runtime_client.errors import RuntimeClientError, UsageError
+from runtime_client.images.diffsize import layer_diff_size
 from runtime_client.network.model import Network
-from runtime_client.ops.history import history_entries, history_rows, layer_diff_size
+from runtime_client.ops.history import history_entries, history_rows
 from runtime_client.ops.network_filters import parse_network_filters
 from runtime_client.ops.prune_filters import (
     CONTAINER_KEYS,
