@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +68,22 @@ _CLOCK_SKEW = dt.timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class KeylessIdentity:
-    """An OIDC issuer and the subject (email or URI) it vouched for."""
+    """An OIDC issuer and the subject (email or URI) it vouched for: each given exactly, or
+    as a regular expression that must match somewhere in it (as cosign's
+    `--certificate-identity-regexp` and `--certificate-oidc-issuer-regexp` do)."""
 
-    issuer: str
-    subject: str
+    issuer: str | re.Pattern[str]
+    subject: str | re.Pattern[str]
+
+    def matches(self, issuer: str | None, subjects: Sequence[str]) -> bool:
+        """Whether a certificate from `issuer` naming `subjects` is this identity's."""
+        return issuer is not None and _matches(self.issuer, issuer) and any(
+            _matches(self.subject, subject) for subject in subjects
+        )
+
+
+def _matches(expected: str | re.Pattern[str], value: str) -> bool:
+    return expected == value if isinstance(expected, str) else expected.search(value) is not None
 
 
 @dataclass(frozen=True)
@@ -223,7 +236,7 @@ def _verify(
 ) -> tuple[VerifyingKey, dt.datetime]:
     chain = _build_chain(leaf, trust.certificates)
     issuer, subjects = certificate_identity(leaf)
-    if not any(i.issuer == issuer and i.subject in subjects for i in trust.identities):
+    if not any(identity.matches(issuer, subjects) for identity in trust.identities):
         raise IdentityMismatchError(
             f"keyless signature by {', '.join(subjects) or '(no subject)'} from issuer"
             f" {issuer!r} is not a trusted identity"

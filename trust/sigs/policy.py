@@ -15,7 +15,10 @@ A policy document (stored per repository or namespace, or read from a policy fil
                 "keyless": {"fulcio": ["-----BEGIN CERTIFICATE-----..."],  # roots, intermediates
                             "rekor": ["-----BEGIN PUBLIC KEY-----..."],
                             "identities": [{"issuer": "https://token.actions...",
-                                            "subject": "https://github.com/acme/app/..."}]}},
+                                            "subject": "https://github.com/acme/app/..."},
+                                           # or patterns that must match somewhere:
+                                           {"issuer": "https://token.actions...",
+                                            "subjectRegExp": "^https://github.com/acme/"}]}},
      "notation": {"trustPolicy": {...Notation trustpolicy.json...},
                   "trustStores": {"ca:acme": {"certificates": "-----BEGIN CERTIFICATE-----...",
                                               "revoked": ["<sha256 hex of a certificate>"]}}},
@@ -34,6 +37,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -368,16 +372,7 @@ def _keyless(section: Any) -> KeylessTrust:
     if not _strings(section["fulcio"]) or not _strings(section["rekor"]):
         raise TrustPolicyError("cosign.keyless fulcio and rekor must be lists of PEM strings")
     identities = section["identities"]
-    if (
-        not isinstance(identities, list)
-        or not identities
-        or not all(
-            isinstance(i, dict)
-            and set(i) == {"issuer", "subject"}
-            and all(isinstance(v, str) and v for v in i.values())
-            for i in identities
-        )
-    ):
+    if not isinstance(identities, list) or not identities:
         raise TrustPolicyError("cosign.keyless.identities must list {issuer, subject} objects")
     try:
         certificates = tuple(c for pem in section["fulcio"] for c in load_pem_certificates(pem))
@@ -389,8 +384,36 @@ def _keyless(section: Any) -> KeylessTrust:
     return KeylessTrust(
         certificates,
         log_keys,
-        tuple(KeylessIdentity(i["issuer"], i["subject"]) for i in identities),
+        tuple(_keyless_identity(i) for i in identities),
     )
+
+
+def _keyless_identity(entry: Any) -> KeylessIdentity:
+    """`{issuer | issuerRegExp, subject | subjectRegExp}`: each exact, or a regular expression
+    that must match somewhere in the certificate's value."""
+    if not isinstance(entry, dict) or not all(isinstance(v, str) and v for v in entry.values()):
+        raise TrustPolicyError("cosign.keyless.identities must list {issuer, subject} objects")
+    unknown = set(entry) - {"issuer", "issuerRegExp", "subject", "subjectRegExp"}
+    if unknown:
+        raise TrustPolicyError(f"cosign.keyless identity: unknown keys {sorted(unknown)}")
+    issuer = _exact_or_pattern(entry, "issuer")
+    subject = _exact_or_pattern(entry, "subject")
+    return KeylessIdentity(issuer, subject)
+
+
+def _exact_or_pattern(entry: dict[str, str], name: str) -> str | re.Pattern[str]:
+    pattern_key = name + "RegExp"
+    if (name in entry) == (pattern_key in entry):
+        raise TrustPolicyError(f"cosign.keyless identity needs one of {name} or {pattern_key}")
+    if name in entry:
+        return entry[name]
+    try:
+        return re.compile(entry[pattern_key])
+    except re.error as exc:
+        raise TrustPolicyError(
+            f"cosign.keyless identity: {pattern_key} {entry[pattern_key]!r} is not a regular"
+            f" expression ({exc})"
+        ) from exc
 
 
 def _strings(value: Any) -> bool:

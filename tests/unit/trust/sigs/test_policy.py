@@ -220,6 +220,55 @@ def test_keyless_bundles_count_with_a_keyless_trust_root():
         )
 
 
+@pytest.fixture(scope="module")
+def sigstore():
+    from tests.support.signatures import Sigstore
+
+    return Sigstore.create()
+
+
+@pytest.mark.parametrize(
+    ("identity", "signed"),
+    [
+        ({"issuer": "https://issuer.acme.test", "subjectRegExp": "@acme\\.test$"}, True),
+        ({"issuerRegExp": "^https://issuer\\.", "subject": "dev@acme.test"}, True),
+        ({"issuerRegExp": "acme", "subjectRegExp": "^dev@"}, True),
+        ({"issuer": "https://issuer.acme.test", "subjectRegExp": "^ops@"}, False),
+        ({"issuerRegExp": "^https://other", "subjectRegExp": "."}, False),
+    ],
+)
+def test_keyless_identities_may_be_regular_expressions(sigstore, identity, signed):
+    from tests.support.signatures import keyless_bundle
+
+    keyless = {"fulcio": sigstore.trust_pems(), "rekor": [sigstore.log_pem()]}
+    policy = SignaturePolicy.from_dict(
+        {"formats": ["cosign"], "cosign": {"keyless": {**keyless, "identities": [identity]}}}
+    )
+    artifact = bundle_referrer(keyless_bundle(sigstore, SUBJECT.digest), SUBJECT.digest, 9)
+    found = SignatureArtifact(SIGSTORE_BUNDLE, artifact.manifest, artifact.blobs)
+    decision = policy.decide(SUBJECT, [found], NOW)
+    assert decision.signed is signed, decision.explain()
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"issuer": "a", "issuerRegExp": "b", "subject": "c"},  # both forms of one field
+        {"subject": "c"},  # no issuer at all
+        {"issuer": "a", "subjectRegExp": "("},  # not a regular expression
+        {"issuer": "a", "subject": "c", "email": "d"},  # an unknown key
+    ],
+)
+def test_bad_keyless_identities_are_refused(sigstore, identity):
+    keyless = {
+        "fulcio": sigstore.trust_pems(),
+        "rekor": [sigstore.log_pem()],
+        "identities": [identity],
+    }
+    with pytest.raises(TrustPolicyError, match="identit"):
+        SignaturePolicy.from_dict({"formats": ["cosign"], "cosign": {"keyless": keyless}})
+
+
 def test_signature_artifacts_are_recognised_and_images_are_not(material):
     key = material[0]
     assert is_signature_artifact(cosign_signature(key, SUBJECT.digest).manifest)
