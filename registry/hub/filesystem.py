@@ -1,8 +1,13 @@
 """An image's merged filesystem, read straight from its stored layers.
 
 The layers are streamed from storage in order, gunzipped and their tar headers parsed on the
-fly (`tarstream`); nothing is unpacked to disk and no file content is kept. Memory is bounded
-by the decompression window, one chunk, and the entries of the one directory asked for.
+fly (`tarstream`); nothing is unpacked to disk and no file content is kept. The headers of
+recently listed layers (names, kinds, sizes, modes, links: never content) are kept in a
+least-recently-used cache bounded by a number of entries, so browsing an image after its first
+page costs no storage reads and no gunzip; a layer with more entries than the whole budget is
+streamed every time. Memory is bounded by that budget, the decompression window, one chunk,
+and the entries of the one directory asked for. Layers are content-addressed, so a cached
+listing never goes stale; access is checked on the manifest that names the layer, as before.
 
 Merging follows the OCI image spec's layer rules ("Whiteouts"): a `.wh.NAME` entry in a layer
 removes NAME (and what it held) from the layers below, `.wh..wh..opq` empties its directory of
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
@@ -137,17 +143,50 @@ def _entry(name: str, member: TarMember, layer: int) -> FileEntry:
     return FileEntry(name, member.kind, member.size, member.mode, member.link, layer, False)
 
 
+LayerIndex = tuple[tuple[tuple[str, ...], TarMember], ...]
+"""A layer's usable members, in tar order, with their path components."""
+
+
+class _LayerIndexCache:
+    """Least recently used layer indexes, holding at most `max_entries` members in all."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._indexes: OrderedDict[str, LayerIndex] = OrderedDict()
+        self._held = 0
+
+    def get(self, digest: str) -> LayerIndex | None:
+        index = self._indexes.get(digest)
+        if index is not None:
+            self._indexes.move_to_end(digest)
+        return index
+
+    def put(self, digest: str, index: LayerIndex) -> None:
+        if digest in self._indexes or len(index) > self.max_entries:
+            return
+        self._indexes[digest] = index
+        self._held += len(index)
+        while self._held > self.max_entries:
+            _, evicted = self._indexes.popitem(last=False)
+            self._held -= len(evicted)
+
+
 class ImageFilesystem:
     """Lists directories of images stored in the hub.
 
     Args:
         manifests: the manifest service the registry API uses.
         driver: blob storage holding the layers.
+        cached_entries: how many layer entries (tar headers) the cache may hold in all;
+            about 300 bytes each.
     """
 
-    def __init__(self, manifests: ManifestService, driver: StorageDriver) -> None:
+    def __init__(
+        self, manifests: ManifestService, driver: StorageDriver, cached_entries: int = 200_000
+    ) -> None:
         self.manifests = manifests
         self.driver = driver
+        self._cache = _LayerIndexCache(cached_entries)
 
     async def directory(
         self, repository: str, reference: Digest | str, path: str, *, offset: int, limit: int
@@ -167,10 +206,8 @@ class ImageFilesystem:
         for number, layer in enumerate(layers, start=1):
             existed = exists
             view = _LayerView(target)
-            async for member in self._members(layer):
-                parts = _member_parts(member)
-                if parts is not None:
-                    view.add(parts, member, number)
+            async for parts, member in self._layer_members(layer):
+                view.add(parts, member, number)
             if view.hides_target:
                 children, entry, exists = {}, None, False
             if view.opaque:
@@ -204,6 +241,34 @@ class ImageFilesystem:
             raise InvalidRequestError("an index has no filesystem; pick a platform")
         return manifest.layers
 
+    async def _layer_members(
+        self, layer: Descriptor
+    ) -> AsyncIterator[tuple[tuple[str, ...], TarMember]]:
+        """The layer's usable members with their path components: from the cache, or read
+        from storage and cached when the whole layer was read and fits the budget."""
+        digest = str(layer.digest)
+        cached = self._cache.get(digest)
+        if cached is not None:
+            for item in cached:
+                yield item
+            return
+        kept: list[tuple[tuple[str, ...], TarMember]] | None = []
+        try:
+            async for member in self._members(layer):
+                parts = _member_parts(member)
+                if parts is None:
+                    continue
+                if kept is not None:
+                    kept.append((parts, member))
+                    if len(kept) > self._cache.max_entries:
+                        kept = None  # too big to keep: memory stays bounded
+                yield parts, member
+        except (zlib.error, TarFormatError, StorageDriverError) as exc:
+            logger.warning("layer %s cannot be listed: %s", layer.digest, exc)
+            return  # what was read is shown, never cached
+        if kept is not None:
+            self._cache.put(digest, tuple(kept))
+
     async def _members(self, layer: Descriptor) -> AsyncIterator[TarMember]:
         media_type = layer.media_type
         if media_type.endswith(("+gzip", ".gzip")):
@@ -214,20 +279,17 @@ class ImageFilesystem:
             logger.info("layer %s: %s is not browsable", layer.digest, media_type)
             return
         reader = TarReader()
-        try:
-            async for chunk in self.driver.reader(blob_path(layer.digest)):
-                if inflater is None:
-                    for member in reader.feed(chunk):
-                        yield member
-                    continue
-                data = inflater.decompress(chunk, OUTPUT_CHUNK)
-                while True:
-                    for member in reader.feed(data):
-                        yield member
-                    if not inflater.unconsumed_tail or reader.finished:
-                        break
-                    data = inflater.decompress(inflater.unconsumed_tail, OUTPUT_CHUNK)
-                if reader.finished:
-                    return
-        except (zlib.error, TarFormatError, StorageDriverError) as exc:
-            logger.warning("layer %s cannot be listed: %s", layer.digest, exc)
+        async for chunk in self.driver.reader(blob_path(layer.digest)):
+            if inflater is None:
+                for member in reader.feed(chunk):
+                    yield member
+                continue
+            data = inflater.decompress(chunk, OUTPUT_CHUNK)
+            while True:
+                for member in reader.feed(data):
+                    yield member
+                if not inflater.unconsumed_tail or reader.finished:
+                    break
+                data = inflater.decompress(inflater.unconsumed_tail, OUTPUT_CHUNK)
+            if reader.finished:
+                return

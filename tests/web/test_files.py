@@ -12,7 +12,9 @@ import tarfile
 import tracemalloc
 
 from registry import keys
+from registry.hub.filesystem import ImageFilesystem
 from registry.oci import mediatypes as mt
+from registry.storage.driver.base import StorageDriverError
 from tests.api.conftest import image_manifest, sha256
 from tests.web.support import push_blob
 
@@ -163,3 +165,61 @@ async def test_an_index_has_no_single_filesystem(hub, browsers):
     assert resp.status == 201
     status, page, _ = await browsers().get("/r/alice/fs/-/tags/all/files")
     assert status == 400 and "pick a platform" in html.unescape(page)
+
+
+class CountingDriver:
+    """The hub's storage driver, counting layer reads; `fail_next` makes the next read fail."""
+
+    def __init__(self, driver) -> None:
+        self.driver = driver
+        self.reads = 0
+        self.fail_next = False
+
+    async def reader(self, path: str, offset: int = 0):
+        self.reads += 1
+        if self.fail_next:
+            self.fail_next = False
+            raise StorageDriverError("counting", path, "storage went away")
+        async for chunk in self.driver.reader(path, offset):
+            yield chunk
+
+
+def counting_filesystem(
+    hub, cached_entries: int = 200_000
+) -> tuple[ImageFilesystem, CountingDriver]:
+    app = hub.client.server.app
+    driver = CountingDriver(app[keys.DRIVER])
+    return ImageFilesystem(app[keys.MANIFESTS], driver, cached_entries), driver
+
+
+async def test_browsing_an_image_reads_each_layer_once(hub):
+    await push_layers(hub, "alice/fs", "1", [layer(*BASE), layer(*TOP)])
+    service, driver = counting_filesystem(hub)
+    root = await service.directory("alice/fs", "1", "/", offset=0, limit=100)
+    etc = await service.directory("alice/fs", "1", "/etc", offset=0, limit=100)
+    var = await service.directory("alice/fs", "1", "/var", offset=0, limit=100)
+    assert [e.name for e in root.children] == ["bin", "etc", "opt", "var"]
+    assert [e.name for e in etc.children] == ["new.conf", "passwd"]
+    assert [e.name for e in var.children] == ["new"]
+    assert driver.reads == 2  # the two layers, once each
+
+
+async def test_a_layer_over_the_cache_budget_is_read_every_time(hub):
+    files = [(f"many/f{i:04}", "file", b"") for i in range(250)]
+    await push_layers(hub, "alice/fs", "1", [layer(*files)])
+    service, driver = counting_filesystem(hub, cached_entries=100)
+    for _ in range(2):
+        listing = await service.directory("alice/fs", "1", "/many", offset=240, limit=100)
+        assert listing.total == 250 and listing.children[-1].name == "f0249"
+    assert driver.reads == 2
+
+
+async def test_a_layer_that_could_not_be_read_is_read_again(hub):
+    await push_layers(hub, "alice/fs", "1", [layer(*BASE)])
+    service, driver = counting_filesystem(hub)
+    driver.fail_next = True
+    failed = await service.directory("alice/fs", "1", "/", offset=0, limit=100)
+    assert failed.children == ()
+    listing = await service.directory("alice/fs", "1", "/", offset=0, limit=100)
+    assert [e.name for e in listing.children] == ["bin", "etc", "opt", "var"]
+    assert driver.reads == 2
