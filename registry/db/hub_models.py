@@ -156,7 +156,8 @@ class RobotAccount(Base):
 
 
 class RepositoryProfile(Base):
-    """Hub data of a repository: description, visibility, pull count, last push."""
+    """Hub data of a repository: short description and README, visibility, pull count, last
+    push."""
 
     __tablename__ = "repository_profiles"
 
@@ -164,6 +165,8 @@ class RepositoryProfile(Base):
         ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
     )
     description: Mapped[str] = mapped_column(Text, default="")
+    # The README (Markdown), Docker Hub's "full description".
+    full_description: Mapped[str] = mapped_column(Text, default="", server_default="")
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     pull_count: Mapped[int] = mapped_column(BigInteger, default=0)
     last_pushed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

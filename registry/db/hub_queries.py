@@ -41,6 +41,7 @@ __all__ = ["RepositoryInfo", "TagInfo", "TrustSetting", "Visibility"]
 class RepositoryInfo:
     name: str
     description: str
+    full_description: str  # the README
     is_public: bool
     star_count: int
     pull_count: int
@@ -175,6 +176,7 @@ _STAR_COUNT = (
 _INFO_COLUMNS = (
     repositories.c.name,
     profiles.c.description,
+    profiles.c.full_description,
     profiles.c.is_public,
     _STAR_COUNT.label("star_count"),
     profiles.c.pull_count,
@@ -187,6 +189,7 @@ def _info(row: Any) -> RepositoryInfo:
     return RepositoryInfo(
         row.name,
         row.description,
+        row.full_description,
         bool(row.is_public),
         int(row.star_count),
         int(row.pull_count),
@@ -287,11 +290,17 @@ async def add_pulls(conn: AsyncConnection, counts: Mapping[str, int]) -> None:
 
 
 async def update_profile(
-    conn: AsyncConnection, name: str, description: str | None, is_public: bool | None
+    conn: AsyncConnection,
+    name: str,
+    description: str | None,
+    is_public: bool | None,
+    full_description: str | None = None,
 ) -> bool:
     values: dict[str, Any] = {}
     if description is not None:
         values["description"] = description
+    if full_description is not None:
+        values["full_description"] = full_description
     if is_public is not None:
         values["is_public"] = is_public
     repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))

@@ -18,7 +18,7 @@ from registry.auth.scopes import namespace_of
 from registry.db import account_queries, hub_queries, immutability_queries, webhook_queries
 from registry.db.hub_queries import RepositoryInfo, TrustSetting, Visibility
 from registry.db.writer import EngineWriter, Writer
-from registry.errors import NotFoundError, TagImmutableError
+from registry.errors import InvalidRequestError, NotFoundError, TagImmutableError
 from registry.hub.audit import AuditLog
 from registry.hub.pulls import PullCounter
 from registry.oci.digest import Digest
@@ -31,7 +31,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["RepositoryService", "TagDetail"]
 
-MAX_DESCRIPTION = 10000  # characters
+# Docker Hub's limits: a one-line summary, and the README.
+MAX_DESCRIPTION = 100  # characters
+MAX_FULL_DESCRIPTION = 25_000  # characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +137,28 @@ class RepositoryService:
         is_public: bool | None,
         actor: str,
         address: str = "",
+        full_description: str | None = None,
     ) -> RepositoryInfo:
-        if description is not None:
-            description = description[:MAX_DESCRIPTION]
+        """Change the short description, the README (`full_description`) or the visibility;
+        None leaves a field as it is.
+
+        Raises:
+            InvalidRequestError: a description over 100 characters, a README over 25,000.
+            NotFoundError: no such repository.
+        """
+        for field_name, value, limit in (
+            ("description", description, MAX_DESCRIPTION),
+            ("full_description", full_description, MAX_FULL_DESCRIPTION),
+        ):
+            if value is not None and len(value) > limit:
+                raise InvalidRequestError(
+                    f"{field_name} has at most {limit:,} characters ({len(value):,} given)",
+                    field=field_name,
+                )
         async with self.engine.begin() as conn:
-            if not await hub_queries.update_profile(conn, name, description, is_public):
+            if not await hub_queries.update_profile(
+                conn, name, description, is_public, full_description
+            ):
                 raise NotFoundError(f"no repository {name!r}", name=name)
         if is_public is not None:
             await self.audit.record(actor, "visibility", name, address, public=is_public)

@@ -272,6 +272,32 @@ async def test_describe_and_delete_repository(hub, browsers):
     assert (await hub.client.get("/api/v1/repositories/alice/app", headers=hub.alice)).status == 404
 
 
+async def test_the_readme_is_its_own_field_beside_the_short_description(hub, browsers):
+    await push_image(hub.client, "alice/app", "1", hub.alice)
+    browser = browsers()
+    await browser.sign_in("alice")
+    _, text, _ = await browser.get("/r/alice/app/-/settings")
+    assert 'name="description"' in text and 'name="full_description"' in text
+    status, _, _ = await browser.submit(
+        "/r/alice/app/-/settings/description",
+        {"description": "A tiny app", "full_description": "# Usage\n\nRun **it**."},
+        page="/r/alice/app/-/settings",
+    )
+    assert status == 303
+    _, text, _ = await browser.get("/r/alice/app")
+    assert '<p class="summary" id="summary">A tiny app</p>' in text
+    assert "<h2>Usage</h2>\n<p>Run <strong>it</strong>.</p>" in text
+    # Search and listings show the short description only.
+    _, listing, _ = await browser.get("/account/repositories")
+    assert "A tiny app" in listing and "Usage" not in listing
+    status, _, _ = await browser.submit(
+        "/r/alice/app/-/settings/description",
+        {"description": "x" * 101, "full_description": ""},
+        page="/r/alice/app/-/settings",
+    )
+    assert status == 400
+
+
 async def test_static_assets_are_served_by_the_hub(hub, browsers):
     browser = browsers()
     _, text, _ = await browser.get("/")

@@ -93,10 +93,14 @@ async def test_readme_with_script_and_raw_html_renders_inert(hub, browsers):
         "[click](javascript:alert(3)) [data](data:text/html,hi) [ok](https://example.org/)\n"
     )
     resp = await hub.client.patch(
-        "/api/v1/repositories/alice/app", json={"description": evil}, headers=hub.alice
+        "/api/v1/repositories/alice/app",
+        json={"full_description": evil, "description": "<script>alert(4)</script>"},
+        headers=hub.alice,
     )
     assert resp.status == 200
     _, text, _ = await browsers().get("/r/alice/app")
+    summary = text[text.index('id="summary"'):text.index('class="meta"')]
+    assert "<script" not in summary and "&lt;script&gt;alert(4)" in summary
     readme = text[text.index('class="readme"'):text.index('id="tags-heading"')]
     assert "<script" not in readme and "<img" not in readme
     assert 'href="javascript:' not in readme and 'href="data:' not in readme

@@ -22,6 +22,7 @@ from registry.api.hub.common import (
 )
 from registry.api.hub.paging import page, page_json
 from registry.auth.scopes import LIBRARY
+from registry.db.hub_queries import RepositoryInfo
 
 
 async def list_repositories(request: web.Request) -> web.Response:
@@ -39,16 +40,19 @@ async def list_repositories(request: web.Request) -> web.Response:
 async def get_repository(request: web.Request) -> web.Response:
     name = repository_name(request)  # the route's rule: pull (others get 404)
     info = await request.app[keys.REPOSITORIES].get(name)
-    return web.json_response(await _with_trust(request, repository_json(info)))
+    return web.json_response(await _repository_document(request, info))
 
 
-async def _with_trust(request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
-    """Add the content-trust setting: effective `trust_required` and `on|off|inherit`, and the
-    signature policy in force (its version and whose it is: `own`, `namespace` or `none`)."""
-    setting = await request.app[keys.REPOSITORIES].trust_setting(body["name"])
-    policy = await request.app[keys.SIGNATURE_POLICIES].show(body["name"])
+async def _repository_document(request: web.Request, info: RepositoryInfo) -> dict[str, Any]:
+    """One repository as the API shows it alone: its listing fields, the README
+    (`full_description`, left out of listings as on Docker Hub), and the content-trust
+    setting: effective `trust_required` and `on|off|inherit`, and the signature policy in
+    force (its version and whose it is: `own`, `namespace` or `none`)."""
+    setting = await request.app[keys.REPOSITORIES].trust_setting(info.name)
+    policy = await request.app[keys.SIGNATURE_POLICIES].show(info.name)
     return {
-        **body,
+        **repository_json(info),
+        "full_description": info.full_description,
         "trust_required": setting.required,
         "trust_required_setting": setting.label,
         "signature_policy": policy.version,
@@ -60,6 +64,7 @@ async def update_repository(request: web.Request) -> web.Response:
     name = repository_name(request)
     body = await json_body(request)
     description = field(body, "description", str, required=False)
+    full_description = field(body, "full_description", str, required=False)  # the README
     is_public = field(body, "is_public", bool, required=False)
     # `trust_required`: true, false, or null to follow the namespace's setting.
     sets_trust = "trust_required" in body
@@ -78,9 +83,13 @@ async def update_repository(request: web.Request) -> web.Response:
     if sets_trust:
         await request.app[keys.REPOSITORIES].set_trust_required(name, trust_required, **by)
     info = await request.app[keys.REPOSITORIES].update(
-        name, description=description, is_public=is_public, **by
+        name,
+        description=description,
+        full_description=full_description,
+        is_public=is_public,
+        **by,
     )
-    return web.json_response(await _with_trust(request, repository_json(info)))
+    return web.json_response(await _repository_document(request, info))
 
 
 async def delete_repository(request: web.Request) -> web.Response:

@@ -1,5 +1,5 @@
-"""Repository settings: description (the README), visibility, content trust required, deleting
-a tag or the repository.
+"""Repository settings: short description and README, visibility, content trust required,
+deleting a tag or the repository.
 
 Every destructive action has a confirmation page (readable without script) and a form posted
 from it. The route table has checked the actions each needs: `push` to describe, the owner's
@@ -41,12 +41,14 @@ async def settings(request: web.Request) -> web.Response:
 
 async def describe(request: web.Request) -> web.Response:
     name = request[REPOSITORY]
-    description = (await request.post()).get("description", "")
-    if not isinstance(description, str):
-        raise InvalidRequestError("the description is text")
+    form = await request.post()
+    description, readme = form.get("description", ""), form.get("full_description")
+    if not isinstance(description, str) or not isinstance(readme, str | None):
+        raise InvalidRequestError("the description and the README are text")
     await request.app[keys.REPOSITORIES].update(
         name,
         description=description,
+        full_description=readme,
         is_public=None,
         actor=actor(request),
         address=address(request),

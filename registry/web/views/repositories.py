@@ -61,7 +61,8 @@ async def repository(request: web.Request) -> web.Response:
             "info": info,
             "name": name,
             "shown_name": display_name(name),
-            "readme": render_markdown(info.description),
+            # The README; a repository that has none shows its description instead.
+            "readme": render_markdown(info.full_description or info.description),
             "trust": await repositories.trust_setting(name),
             "starred": await _starred(request, name),
             "may_push": await holds(request, name, {"push"}),

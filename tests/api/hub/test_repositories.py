@@ -27,6 +27,26 @@ async def test_repository_data_and_pull_counts(hub):
         "/api/v1/repositories/alice/app", json={"description": "the app"}, headers=alice
     )
     assert (await resp.json())["description"] == "the app"
+    # The README is its own field, shown with one repository and left out of listings.
+    resp = await hub.client.patch(
+        "/api/v1/repositories/alice/app",
+        json={"full_description": "# App\n\nUse it."},
+        headers=alice,
+    )
+    shown = await resp.json()
+    assert (shown["description"], shown["full_description"]) == ("the app", "# App\n\nUse it.")
+    mine = await (
+        await hub.client.get("/api/v1/repositories?namespace=alice", headers=alice)
+    ).json()
+    assert all("full_description" not in repo for repo in mine["results"]), mine
+    for body, field in (
+        ({"description": "d" * 101}, "description"),
+        ({"full_description": "r" * 25_001}, "full_description"),
+    ):
+        resp = await hub.client.patch("/api/v1/repositories/alice/app", json=body, headers=alice)
+        assert resp.status == 400
+        error = (await resp.json())["errors"][0]
+        assert error["code"] == "INVALID_REQUEST" and field in error["message"], error
     # Private: hidden from others, as if it did not exist.
     bob = await hub.add_user("bob")
     assert (await hub.client.get("/api/v1/repositories/alice/app", headers=bob)).status == 404
