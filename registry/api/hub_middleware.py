@@ -5,9 +5,8 @@ on, a bare name means `library/<name>`, as on Docker Hub, and a first component 
 namespace names nothing), so access control and the handler see the same repository. After a
 successful handler: a manifest GET counts a pull (in memory, see `registry.hub.pulls`) and, by
 tag, makes a `pull` webhook event where a webhook wants one; a manifest refused by the signature
-gate makes a `signature_denied` event; a
-manifest PUT creates or touches the repository's Hub data and is audited, and deletes are
-audited.
+gate makes a `signature_denied` event; deletes are audited. A manifest PUT creates or touches the
+repository's Hub data and is audited inside the push's own transaction (`PUSH_RECORD`).
 """
 
 from __future__ import annotations
@@ -16,13 +15,21 @@ import logging
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry import keys
-from registry.api.handlers.common import CURRENT_REQUEST, cause, resolve_repository
+from registry.api.handlers.common import (
+    CURRENT_REQUEST,
+    PUSH_RECORD,
+    cause,
+    resolve_repository,
+)
 from registry.api.routes import REPOSITORY_ROUTES
 from registry.auth.controller import IDENTITY
 from registry.auth.scopes import namespace_of
 from registry.errors import UnsignedContentError
+from registry.oci.digest import Digest
+from registry.services.manifests import PushRecord
 from registry.webhooks.events import EventType
 
 logger = logging.getLogger(__name__)
@@ -37,6 +44,26 @@ def _actor(request: web.Request) -> str:
     return identity.subject if identity is not None and identity.subject else "-"
 
 
+def _push_record(request: web.Request, name: str) -> PushRecord:
+    """A push creates or touches the repository's profile and is audited, in its own
+    transaction (one commit per push)."""
+    app = request.app
+
+    async def record(conn: AsyncConnection, digest: Digest) -> None:
+        await app[keys.REPOSITORIES].note_push(conn, name)
+        await app[keys.AUDIT].add(
+            conn,
+            _actor(request),
+            "push",
+            name,
+            request.remote or "",
+            reference=request.match_info.get("reference", ""),
+            digest=str(digest),
+        )
+
+    return record
+
+
 @web.middleware
 async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
@@ -48,6 +75,8 @@ async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamRe
     if name is None or route not in REPOSITORY_ROUTES:
         return await handler(request)
     name = request.match_info["name"] = resolve_repository(request, name)
+    if route == "manifest-put":
+        request[PUSH_RECORD] = _push_record(request, name)
     try:
         response = await handler(request)
     except UnsignedContentError as exc:
@@ -68,16 +97,6 @@ async def hub_middleware(request: web.Request, handler: Handler) -> web.StreamRe
                 digest=response.headers.get("Docker-Content-Digest"),
             )
             await app[keys.WEBHOOKS].record(event)
-    elif route == "manifest-put" and response.status == 201:
-        await app[keys.REPOSITORIES].pushed(name)
-        await app[keys.AUDIT].record(
-            _actor(request),
-            "push",
-            name,
-            request.remote or "",
-            reference=request.match_info.get("reference", ""),
-            digest=response.headers.get("Docker-Content-Digest", ""),
-        )
     elif route in _DELETE_ROUTES and response.status == 202:
         await app[keys.AUDIT].record(
             _actor(request),

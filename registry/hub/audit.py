@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.db import audit_queries
 from registry.db.audit_queries import AuditRecord
@@ -45,6 +45,18 @@ class AuditLog:
             )
         except Exception:
             logger.exception("could not write audit event %s on %s", action, target)
+
+    async def add(
+        self,
+        conn: AsyncConnection,
+        actor: str,
+        action: str,
+        target: str,
+        address: str = "",
+        **detail: Any,
+    ) -> None:
+        """Append one event in the caller's transaction: it stands or falls with the change."""
+        await audit_queries.add_event(conn, actor, action, target, address or "", detail)
 
     async def events(
         self, *, limit: int = 100, before: int | None = None, action: str | None = None

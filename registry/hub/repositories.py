@@ -78,19 +78,17 @@ class RepositoryService:
         self.open_registry = open_registry
 
     async def pushed(self, name: str) -> None:
-        """Note a manifest push: the first one creates the profile with the default visibility."""
+        """Note a manifest push in a transaction of its own (see `note_push`)."""
+        await self.writer.run(lambda conn: self.note_push(conn, name))
 
-        async def mark(conn: AsyncConnection) -> tuple[bool, bool]:
-            if await hub_queries.touch_pushed(conn, name):
-                return False, False
-            namespace = await account_queries.namespace_by_name(conn, namespace_of(name))
-            default_public = self.open_registry or (
-                namespace.default_public if namespace is not None else False
-            )
-            return await hub_queries.mark_pushed(conn, name, default_public), default_public
-
-        created, public = await self.writer.run(mark)
-        if created:
+    async def note_push(self, conn: AsyncConnection, name: str) -> None:
+        """Note a manifest push in the caller's transaction: the first one creates the
+        repository's profile with its namespace's default visibility."""
+        if await hub_queries.touch_pushed(conn, name):
+            return
+        namespace = await account_queries.namespace_by_name(conn, namespace_of(name))
+        public = self.open_registry or (namespace.default_public if namespace else False)
+        if await hub_queries.mark_pushed(conn, name, public):
             logger.info("repository %s created (public=%s)", name, public)
 
     async def get(self, name: str) -> RepositoryInfo:

@@ -22,7 +22,7 @@ those with one a few indexed lookups, and a count of their usage only near the l
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,10 +52,14 @@ from registry.webhooks.events import ANONYMOUS_CAUSE, Cause, EventType
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ManifestService", "PushedManifest"]
+__all__ = ["ManifestService", "PushRecord", "PushedManifest"]
 
 # Layers a client must fetch from elsewhere (Windows base layers): never in our store.
 _FOREIGN_LAYER_TYPES = frozenset({mt.DOCKER_LAYER_FOREIGN})
+
+
+PushRecord = Callable[[AsyncConnection, Digest], Awaitable[None]]
+"""Writes a caller makes in a manifest push's transaction, given the manifest's digest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ class ManifestService:
         *,
         check_references: bool = True,
         enforce_quota: bool = True,
+        record: PushRecord | None = None,
     ) -> PushedManifest:
         """Validate and store a manifest, tagging it when the reference is a tag.
 
@@ -126,6 +131,9 @@ class ManifestService:
 
         Args:
             cause: who pushed, for the webhook event.
+            record: more writes of the caller about this push (the Hub's repository profile
+                and audit row), made in the push's own transaction with the manifest's
+                digest: one commit per push, and no push stored without them.
             check_references: refuse a manifest whose blobs and child manifests are not in
                 the repository; a pull-through cache stores them later, as they are pulled.
             enforce_quota: refuse a push over the namespace's quota; a pull-through cache
@@ -182,6 +190,8 @@ class ManifestService:
                 await _tag(conn, repository, repo_id, reference, str(digest))
                 event = cause.event(EventType.PUSH, repository, tag=reference, digest=str(digest))
                 await webhook_queries.record_event(conn, event, datetime.now(UTC))
+            if record is not None:
+                await record(conn, digest)
 
         await self.writer.run(store)
         if isinstance(reference, str):

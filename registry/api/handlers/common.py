@@ -11,6 +11,7 @@ from registry.auth.controller import IDENTITY
 from registry.errors import NameInvalidError, PaginationInvalidError
 from registry.hub.names import path_problem, repository_of_path
 from registry.oci.reference import is_valid_name
+from registry.services.manifests import PushRecord
 from registry.webhooks.events import Cause
 
 MAX_PAGE_SIZE = 10000
@@ -19,6 +20,10 @@ MAX_PAGE_SIZE = 10000
 # The request being handled, for code below the handlers that reports on it without taking it
 # as a parameter (the trust store's write hook, see `registry.trustmount`).
 CURRENT_REQUEST: ContextVar[web.Request | None] = ContextVar("berth_request", default=None)
+
+# What the Hub writes about a manifest push, in the push's own transaction (set by
+# `registry.api.hub_middleware`, passed on by the manifest PUT handler).
+PUSH_RECORD = web.RequestKey("berth_push_record", PushRecord)
 
 
 def request_origin(request: web.Request) -> str:

@@ -7,7 +7,7 @@ from aiohttp import web
 from registry import keys
 from registry.api import urls
 from registry.api.conditional import none_match
-from registry.api.handlers.common import cause, repository_name
+from registry.api.handlers.common import PUSH_RECORD, cause, repository_name
 from registry.db.queries import ManifestRecord
 from registry.errors import (
     ManifestInvalidError,
@@ -158,7 +158,12 @@ async def put_manifest(request: web.Request) -> web.Response:
     reference = _reference(request, pushing=True)
     payload = await _read_bounded(request, request.app[keys.SETTINGS].max_manifest_bytes)
     pushed = await request.app[keys.MANIFESTS].put(
-        name, reference, payload, request.headers.get("Content-Type"), cause(request)
+        name,
+        reference,
+        payload,
+        request.headers.get("Content-Type"),
+        cause(request),
+        record=request.get(PUSH_RECORD),
     )
     headers = {
         "Location": urls.manifest(name, str(pushed.digest)),
