@@ -120,7 +120,7 @@ def parse_review(body: bytes) -> Review:
     """
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond the decoder
         raise ReviewError(f"the body is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise ReviewError("the body is not a JSON object")
