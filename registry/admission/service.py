@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -279,7 +279,7 @@ class AdmissionService:
         pinned = None if ref.digest is not None else f"{host}/{ref.name}@{record.digest}"
         return _Checked(True, "", repository, record.digest, pinned)
 
-    async def _hidden(self, checked: Any, authorised: bool) -> set[str | None]:
+    async def _hidden(self, checked: Iterable[_Checked], authorised: bool) -> set[str | None]:
         """This hub's repositories (named by the review) whose details the caller may not read:
         none for an authorised caller or an open registry; else every one that is not public."""
         if authorised or self.open_registry:
