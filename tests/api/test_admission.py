@@ -9,6 +9,7 @@ tests/api/hub/test_admission_access.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import replace
 
@@ -16,7 +17,8 @@ import pytest
 
 from registry import keys
 from registry.app import create_app
-from tests.api.conftest import error_code, push_image
+from registry.oci import mediatypes as mt
+from tests.api.conftest import error_code, push_image, sha256
 from tests.api.kube import KINDS, POD, apply_patch, images_at, patch_of, pod_spec, review
 from tests.api.test_signature_policy import cosign_policy, set_policy, sign_cosign
 from tests.api.test_trust_required import require_trust, sign, signer
@@ -300,3 +302,36 @@ async def test_the_webhook_is_off_unless_enabled(start):
     for webhook in ("validate", "mutate"):
         resp = await client.post(f"/admission/{webhook}", json=body)
         assert resp.status == 404 and await error_code(resp) == "NOT_FOUND"
+
+
+async def test_a_multi_platform_index_is_checked_as_a_pull_would(client, key):
+    images = [await push_image(client, "team/multi", None, seed=s) for s in ("x", "y")]
+    index = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": mt.OCI_INDEX,
+        "manifests": [
+            {"mediaType": mt.OCI_MANIFEST, "digest": i.digest, "size": len(i.payload),
+             "platform": {"os": "linux", "architecture": arch}}
+            for i, arch in zip(images, ("amd64", "arm64"), strict=True)
+        ],
+    }).encode()
+    resp = await client.put("/v2/team/multi/manifests/v1", data=index,
+                            headers={"Content-Type": mt.OCI_INDEX})
+    assert resp.status == 201
+    await sign_cosign(client, "team/multi", key, images[0].digest)
+    await set_policy(client, "team/multi", cosign_policy(key, platforms=True))
+    body = review(POD, POD.object(pod_spec([("app", f"{HUB}/team/multi:v1")])))
+    assert "not every platform manifest is signed" in refusal(await decide(client, body))
+    await sign_cosign(client, "team/multi", key, images[1].digest)
+    response = await decide(client, body, "mutate")
+    # The tag pins to the index, so every node still pulls its own platform.
+    assert patch_of(response) == [{"op": "replace", "path": "/spec/containers/0/image",
+                                   "value": f"{HUB}/team/multi@{sha256(index)}"}]
+    # A platform named by digest counts when the index holding it does, as for a pull.
+    await set_policy(client, "team/multi", cosign_policy(key))
+    await sign_cosign(client, "team/multi", key, sha256(index))
+    unsigned = await push_image(client, "team/multi", None, seed="z")
+    spec = pod_spec([("amd64", f"{HUB}/team/multi@{images[0].digest}"),
+                     ("other", f"{HUB}/team/multi@{unsigned.digest}")])
+    message = refusal(await decide(client, review(POD, POD.object(spec))))
+    assert message.startswith("1 of 2 ") and "container 'other'" in message
