@@ -203,11 +203,15 @@ def prepare_small_image(server: Server, repo: str, tags: int,
     return layer_digest
 
 
-def wrk_rate(url: str, args: argparse.Namespace, headers: dict[str, str] | None = None) -> float:
-    """Requests/s that `wrk` measures on `url`; raise BenchError on errors or non-2xx."""
+def wrk_rate(url: str, args: argparse.Namespace, headers: dict[str, str] | None = None,
+             script: Path | None = None) -> float:
+    """Requests/s that `wrk` measures on `url` (with a Lua `script`, e.g. one that POSTs a
+    body); raise BenchError on errors or non-2xx."""
     command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     result = subprocess.run([*command, url], capture_output=True, text=True,
                             timeout=args.duration + 30, check=False)
     match = re.search(r"Requests/sec:\s+([\d.]+)", result.stdout)
@@ -229,11 +233,12 @@ def add_round_options(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class RateCase:
-    """One URL to measure with `wrk`, with the headers to send."""
+    """One URL to measure with `wrk`, with the headers to send (and a Lua script, if any)."""
 
     label: str
     url: str
     headers: dict[str, str]
+    script: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,7 @@ def interleaved_rates(cases: list[RateCase], args: argparse.Namespace) -> Rates:
     for _ in range(args.rounds):
         for case in cases:
             try:
-                rate = wrk_rate(case.url, args, case.headers)
+                rate = wrk_rate(case.url, args, case.headers, case.script)
             except BenchError as error:
                 errors[case.label] = f"error: {error}"
                 continue
@@ -264,8 +269,8 @@ def interleaved_rates(cases: list[RateCase], args: argparse.Namespace) -> Rates:
 
 
 def print_rates(rates: Rates, args: argparse.Namespace, baseline: str, column: str,
-                width: int) -> None:
-    """Print the manifest GET table: each case's rate and its ratio to the `baseline` case.
+                width: int, what: str = "manifest GET") -> None:
+    """Print the table of `what` requests: each case's rate and its ratio to `baseline`'s.
 
     Args:
         rates: what `interleaved_rates` measured.
@@ -273,9 +278,10 @@ def print_rates(rates: Rates, args: argparse.Namespace, baseline: str, column: s
         baseline: the label of the case the others are compared with.
         column: the ratio column's heading.
         width: the case column's width.
+        what: the requests measured, for the heading.
     """
     base = rates.medians.get(baseline)
-    print(f"manifest GET, {args.connections} connections, {args.duration} s per run (wrk), "
+    print(f"{what}, {args.connections} connections, {args.duration} s per run (wrk), "
           f"median of {args.rounds} interleaved rounds")
     print(f"{'case':<{width}} {'req/s':>10} {column:>{len(column) + 1}}")
     for label, rate in rates.medians.items():

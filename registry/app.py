@@ -12,6 +12,7 @@ import aiohttp
 from aiohttp import web
 
 from registry import keys
+from registry.admission.service import AdmissionOptions, AdmissionService
 from registry.api.authorization import (
     RULES,
     authorization_middleware,
@@ -310,9 +311,32 @@ def _check_proxy_settings(settings: Settings) -> None:
         )])
 
 
+async def _admission(app: web.Application) -> AsyncIterator[None]:
+    """The admission webhook's decisions, over the verification gate of the trust context."""
+    settings = app[keys.SETTINGS]
+    app[keys.ADMISSION] = AdmissionService(
+        AdmissionOptions.from_settings(settings),
+        app[keys.MANIFESTS],
+        app[keys.CONTENT_TRUST],
+        app[keys.ENGINE],
+        app[keys.AUDIT],
+        open_registry=not settings.auth_enabled,
+    )
+    yield
+
+
+def _check_admission_settings(settings: Settings) -> None:
+    """Raises ConfigError when `[admission] other_registries` is neither allow nor deny."""
+    try:
+        AdmissionOptions.from_settings(settings)
+    except ValueError as exc:
+        raise ConfigError([Problem("admission.other_registries", str(exc))]) from exc
+
+
 def create_app(settings: Settings) -> web.Application:
     """Wire storage, database, services, routes and middlewares for one hub process."""
     _check_proxy_settings(settings)
+    _check_admission_settings(settings)
     prepare_data_dir(settings)
     app = web.Application(
         # The web middleware is innermost: it renders a page's errors as HTML before the
@@ -349,6 +373,7 @@ def create_app(settings: Settings) -> web.Application:
         app.cleanup_ctx.append(_retention_schedule)
     # Trust routes first: a GUN may contain anything a repository name can.
     mount_trust(app, settings)
+    app.cleanup_ctx.append(_admission)  # after the trust context: it asks the gate
     setup_hub_routes(app)
     setup_routes(app)
     setup_web_routes(app)  # its paths (`/`, `/r/...`, `/account/...`) shadow none of the above

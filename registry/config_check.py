@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.admission.service import AdmissionOptions
 from registry.app import storage_driver
 from registry.auth.keyseal import KeySealer, SigningKeyError
 from registry.auth.keystore import open_signing_keys
@@ -61,6 +62,10 @@ def _check_values(settings: Settings) -> list[Problem]:
             problems.append(Problem("tls", f"cannot load certificate and key: {exc}"))
     if settings.trust_key_secret and len(settings.trust_key_secret) < MIN_SECRET_BYTES:
         problems.append(Problem("trust_key_secret", f"must be at least {MIN_SECRET_BYTES} bytes"))
+    try:
+        AdmissionOptions.from_settings(settings)
+    except ValueError as exc:
+        problems.append(Problem("admission_other_registries", str(exc)))
     try:
         AddressPolicy.parse(settings.webhook_allowed_targets)
     except ValueError as exc:

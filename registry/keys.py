@@ -6,6 +6,7 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from registry.admission.service import AdmissionService
 from registry.auth.access import AccessController
 from registry.auth.controller import TokenAccessController
 from registry.auth.tokens import TokenIssuer
@@ -53,6 +54,7 @@ REPOSITORIES = web.AppKey("repositories", RepositoryService)
 PULLS = web.AppKey("pulls", PullCounter)
 AUDIT = web.AppKey("audit", AuditLog)
 CONTENT_TRUST = web.AppKey("content_trust", ContentTrustPolicy)  # the verification gate
+ADMISSION = web.AppKey("admission", AdmissionService)  # the Kubernetes admission webhook
 SIGNATURE_POLICIES = web.AppKey("signature_policies", SignaturePolicyService)
 IMMUTABILITY = web.AppKey("immutability", ImmutabilityService)  # immutable tag rules
 RETENTION = web.AppKey("retention", RetentionService)  # retention policies and runs

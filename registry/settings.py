@@ -75,6 +75,15 @@ class Settings:
     webhook_max_attempts: int = 10  # then the delivery is marked failed
     webhook_lease_seconds: float = 60.0  # a claimed delivery's lease; above the timeout
     webhook_log_days: float = 30.0  # delivered and failed deliveries are kept this long
+    # Kubernetes admission webhook (registry/admission): off unless enabled.
+    admission_enabled: bool = False
+    # `Authorization: Bearer` value the webhook callers must send; unset: the endpoints are
+    # open and say no more about private repositories than allow or deny.
+    admission_token: str | None = field(default=None, repr=False)
+    # Host names (host[:port], comma-separated) by which pods name this hub's images;
+    # default: the listen address (and localhost when listening on loopback).
+    admission_registry_hosts: str = ""
+    admission_other_registries: str = "allow"  # images on other registries: allow or deny
     # Seals the private keys kept in the database (token signing, trust); default: file in data_dir
     trust_key_secret: str | None = field(default=None, repr=False)
 

@@ -1,4 +1,5 @@
-"""The Hub's route table: token endpoint, Docker v1 search and the JSON API under `/api/v1`.
+"""The Hub's route table: token endpoint, Docker v1 search, the JSON API under `/api/v1` and
+the Kubernetes admission webhooks under `/admission`.
 
 Each route carries its `Rule` (see `registry.auth.rules`), enforced before the handler by
 `registry.api.authorization`. Account management takes a password or a personal access token,
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from registry.api.hub import (
     accounts,
+    admission,
     audit,
     immutability,
     orgs,
@@ -166,6 +168,10 @@ HUB_ROUTES: tuple[Route, ...] = (
         Rule.namespace(),
     ),
     Route("hub-audit", "GET", "/api/v1/audit", audit.list_events, _ADMIN),
+    # Called by Kubernetes API servers, which carry no hub credentials: the admission service
+    # checks its own token (`registry.admission.service`).
+    Route("admission-validate", "POST", "/admission/validate", admission.validate, _OPEN),
+    Route("admission-mutate", "POST", "/admission/mutate", admission.mutate, _OPEN),
     Route("hub-repos", "GET", "/api/v1/repositories", repositories.list_repositories, _LISTING),
     Route("hub-repo-tags", "GET", _REPO + "/tags", repositories.list_tags, _REPO_PULL),
     Route("hub-repo-immutable", "GET", _REPO_RULES, immutability.list_repository_rules, _REPO_PULL),

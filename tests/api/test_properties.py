@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from registry.oci import mediatypes as mt
 from registry.settings import Settings
+from tests.api.kube import KINDS, pod_spec, review
 from tests.support.threadhub import Answer, ThreadHub, basic_auth
 
 settings.register_profile(
@@ -54,6 +55,7 @@ FUZZ = basic_auth("fuzz", FUZZ_PASSWORD)
 REPO = "admin/app"
 BLOB = bytes(range(256)) * 13  # 3,328 bytes
 ACCEPT_ALL = {"Accept": ", ".join(sorted(mt.MANIFEST_TYPES))}
+ADMISSION_HOST = "hub.example:5000"  # the host name admission reviews give the hub
 PUSH_TAGS = ("t1", "t2")  # tags pushes may move; `base` and `multi` stay as seeded
 
 
@@ -154,7 +156,13 @@ def assert_answer_in_spec(answer: Answer, method: str = "GET") -> None:
 def _start(tmp_path_factory, auth: bool) -> Iterator[Seeded]:
     data = tmp_path_factory.mktemp("auth" if auth else "open") / "data"
     hub = ThreadHub(
-        Settings(data_dir=data, auth_enabled=auth, admin_password=ADMIN_PASSWORD).resolve()
+        Settings(
+            data_dir=data,
+            auth_enabled=auth,
+            admin_password=ADMIN_PASSWORD,
+            admission_enabled=True,
+            admission_registry_hosts=ADMISSION_HOST,
+        ).resolve()
     )
     hub.start()
     try:
@@ -500,3 +508,36 @@ def test_trust_publish_bodies(auth_hub, data):
     assert_answer_in_spec(answer, "POST")
     if answer.status >= 400:
         assert auth_hub.hub_state() == before
+
+
+# --- admission reviews ------------------------------------------------------------------
+
+
+def admission_bodies() -> st.SearchStrategy[bytes]:
+    """Reviews of every pod-bearing kind naming the hub's image and others, the same mutated,
+    any JSON, and bytes that are not JSON."""
+    images = [("app", f"{ADMISSION_HOST}/{REPO}:base"), ("init", f"{ADMISSION_HOST}/{REPO}:t9"),
+              ("side", "busybox:1.36")]
+    reviews = st.sampled_from(list(KINDS.values())).map(
+        lambda kind: review(kind, kind.object(pod_spec(images[:1], init=images[1:])))
+    )
+    documents = st.one_of(reviews, reviews.flatmap(mutated), JSON)
+    return st.one_of(
+        documents.map(lambda doc: json.dumps(doc).encode()),
+        st.binary(max_size=64),
+        st.integers(1, 5000).map(lambda depth: b"[" * depth + b"]" * depth),
+    )
+
+
+@given(data=st.data())
+def test_admission_reviews_are_answered_or_refused_with_a_reason(seeded, data):
+    body = data.draw(admission_bodies(), label="body")
+    webhook = data.draw(st.sampled_from(["validate", "mutate"]), label="webhook")
+    answer = seeded.hub.request("POST", f"/admission/{webhook}", body=body,
+                                headers={"Content-Type": "application/json"})
+    assert_answer_in_spec(answer, "POST")
+    assert answer.status in (200, 400), (answer.status, answer.body[:300])
+    if answer.status == 200:
+        sent, answered = json.loads(body), json.loads(answer.body)
+        assert answered["response"]["uid"] == sent["request"]["uid"]
+        assert isinstance(answered["response"]["allowed"], bool)

@@ -425,8 +425,12 @@ def refused(rule: Rule, status: int) -> bool:
     return status in (401, 403) or (rule.hidden and status == 404)
 
 
-# The only routes anyone may call without their credentials being read.
-OPEN_ROUTES = {"healthz", "readyz", "metrics", "v1-ping", "trust-health", "web-static"}
+# The only routes anyone may call without their credentials being read. The admission
+# webhooks check their own token, when one is configured (tests/api/hub/test_admission_access.py).
+OPEN_ROUTES = {
+    "healthz", "readyz", "metrics", "v1-ping", "trust-health", "web-static",
+    "admission-validate", "admission-mutate",
+}
 TOKEN_ROUTES = {"token-get", "token-post"}
 ACCOUNT_PATH = re.compile(r"^/api/v1/(user|users|orgs|namespaces|audit)(/|$)")
 # An organisation's public profile (its name) is anyone's to read, bearer tokens included;
