@@ -236,3 +236,79 @@ def test_a_run_against_a_down_remote_fails_with_retries_and_the_next_completes(
         assert raw(skopeo, image) == built_image.manifest
     finally:
         front.stop()
+
+
+def test_shared_layers_are_sent_once_and_mounted_into_other_repositories(
+    hub: HubProcess,
+    remote: ReferenceRegistry,
+    skopeo: Skopeo,
+    built_image: BuiltImage,
+    multiarch_index: BuiltIndex,
+) -> None:
+    push_image(hub.url, "team/app", "v1", built_image)
+    push_index(hub.url, "team/multi", "v1", multiarch_index)  # shares built_image's layers
+    front = RegistryProxy(remote.host).start()
+    try:
+        added = replication(
+            hub, "add", "watched", "--direction", "push", "--url", f"http://{front.host}",
+            "--repositories", "team/*",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        done = replication(hub, "run", "watched")
+        assert done.returncode == 0, done.stdout + done.stderr
+        uploads = [r.method for r in front.requests if "/blobs/uploads/" in r.path]
+    finally:
+        front.stop()
+    distinct = {*built_image.blobs(), *(d for i in multiarch_index.images for d in i.blobs())}
+    # team/app is copied first (by name): every blob of it is sent (a POST, then a PUT with the
+    # bytes); the index's images then send only what team/app lacks and mount the rest from it
+    # (a POST with `?mount=&from=` answered 201, no PUT).
+    assert uploads.count("PUT") == len(distinct)
+    assert uploads.count("POST") - uploads.count("PUT") == len(built_image.blobs())
+    assert "DELETE" not in uploads
+    assert raw(skopeo, f"docker://{remote.host}/team/multi:v1") == multiarch_index.index
+
+
+def test_a_push_rule_to_another_berth_carries_referrers_through_its_api(
+    hub: HubProcess,
+    hub_factory,
+    built_image: BuiltImage,
+) -> None:
+    other = hub_factory.start()
+    image_digest = push_image(hub.url, "team/app", "v1", built_image)
+    sbom = referrer(SBOM_TYPE, SBOM_TYPE, b'{"spdxVersion": "SPDX-2.3"}', image_digest,
+                    len(built_image.manifest))  # fmt: skip
+    for blob in sbom.blobs.values():
+        push_blob(hub.url, "team/app", blob)
+    push_manifest(hub.url, "team/app", sbom.digest, sbom.manifest, OCI_MANIFEST)
+    added = replication(
+        hub, "add", "to-berth", "--direction", "push", "--url", other.url,
+        "--repositories", "team/app", "--destination", "dr",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    done = replication(hub, "run", "to-berth")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    listed = http_request("GET", f"{other.url}/v2/dr/team/app/referrers/{image_digest}")
+    assert listed.status == 200, listed.body
+    assert [m["digest"] for m in listed.json()["manifests"]] == [sbom.digest]
+    got = http_request("GET", f"{other.url}/v2/dr/team/app/manifests/{sbom.digest}",
+                       headers={"Accept": OCI_MANIFEST})  # fmt: skip
+    assert got.body == sbom.manifest
+
+    # And back: a pull rule on the other Berth reads the referrers through the first's API.
+    back = subprocess.run(
+        [sys.executable, "-m", "registry", "replication", "add", "from-first", "--direction",
+         "pull", "--url", hub.url, "--repositories", "team/app", "--destination", "back",
+         "--data", str(other.data_dir)],
+        cwd=REPO_ROOT, env=repo_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    pulled = subprocess.run(
+        [sys.executable, "-m", "registry", "replication", "run", "from-first",
+         "--data", str(other.data_dir)],
+        cwd=REPO_ROOT, env=repo_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    listed = http_request("GET", f"{other.url}/v2/back/team/app/referrers/{image_digest}")
+    assert [m["digest"] for m in listed.json()["manifests"]] == [sbom.digest]
