@@ -3,8 +3,9 @@
 Rules are made and run with `berth-hub replication` on the hub's data directory; the hub
 process itself replicates pushes for on-push rules. skopeo reads what arrived (`inspect
 --raw`: the same bytes, so the same digests; `copy --all`: every blob verified). A
-fault-injecting proxy in front of Distribution stands for a remote that is down (503) and
-for one behind Docker token auth (the rule's sealed password answers its challenge).
+fault-injecting proxy in front of Distribution stands for a remote that is down (503), one
+that dies under each blob upload, and one behind Docker token auth (the rule's sealed password
+answers its challenge).
 """
 
 from __future__ import annotations
@@ -225,12 +226,26 @@ def test_a_run_against_a_down_remote_fails_with_retries_and_the_next_completes(
         assert run["retries"] == 2
         assert [(e["item"], e["attempts"]) for e in run["errors"]] == [("team/app:v1", 3)]
 
+        # Up again, but dying under every blob upload: each PUT reaches Distribution and the
+        # answer never comes back. The blobs fail, so the manifest is not pushed.
         front.fail_status = None
+        front.drop_upload_puts = 1000
+        cut = replication(hub, "run", "guarded", env=QUICK_RETRIES)
+        assert cut.returncode == 1, cut.stdout + cut.stderr
+        broken = runs(hub, "guarded")[0]
+        blobs = len(built_image.blobs())
+        assert (broken["status"], broken["copied"], broken["failed"]) == ("failed", 0, blobs + 1)
+        assert broken["errors"][-1]["item"] == "team/app:v1"
+        assert all(e["attempts"] == 3 for e in broken["errors"][:-1])
+        assert http_request("GET", f"http://{remote.host}/v2/team/app/tags/list").status == 404
+
+        # The next run finds the blobs that did arrive (HEAD) and pushes the manifest.
+        front.drop_upload_puts = 0
         done = replication(hub, "run", "guarded", env=QUICK_RETRIES)
         assert done.returncode == 0, done.stdout + done.stderr
         latest = runs(hub, "guarded")[0]
         assert (latest["status"], latest["failed"], latest["retries"]) == ("succeeded", 0, 0)
-        assert latest["copied"] == len(built_image.blobs()) + 1
+        assert (latest["copied"], latest["skipped"]) == (1, blobs)
         assert front.token_scopes, "the remote's token service was asked"
         image = f"docker://{remote.host}/team/app:v1"
         assert raw(skopeo, image) == built_image.manifest
