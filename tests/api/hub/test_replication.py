@@ -5,9 +5,11 @@ as failed with its retries and the error of each item."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import pytest
 
+from registry import keys
 from registry.app import create_app
 from registry.db import replication_queries
 from registry.db.engine import create_engine
@@ -126,3 +128,23 @@ async def test_a_run_against_a_silent_remote_fails_with_retries_and_errors(hub):
     history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
     assert [r["id"] for r in history["runs"]] == [run["id"]]
     assert history["runs"][0]["finished_at"] is not None
+
+
+async def test_a_due_rule_is_claimed_once_per_period(hub):
+    document = rule(direction="pull", on_push=False, repositories="team/app", tags="*")
+    assert (await hub.client.post(RULES, json=document, headers=ADMIN)).status == 201
+    service = hub.client.app[keys.REPLICATION]
+    # Due at creation: the first check runs it, the next ones wait for the next period.
+    [run] = await service.run_due()
+    assert (run.rule, run.trigger, run.started_by) == ("to-dr", "schedule", "schedule")
+    assert await service.run_due() == []
+    shown = await (await hub.client.get(RULES + "/to-dr", headers=ADMIN)).json()
+    assert shown["next_run_at"] > run.started_at.isoformat()[:19]
+
+    # A paused rule is not run by its schedule.
+    await hub.client.post(RULES + "/to-dr/pause", headers=ADMIN)
+    later = service.clock
+    service.clock = lambda: later() + timedelta(minutes=31)
+    assert await service.run_due() == []
+    await hub.client.post(RULES + "/to-dr/resume", headers=ADMIN)
+    assert len(await service.run_due()) == 1
