@@ -31,6 +31,7 @@ __all__ = [
     "delete_rule",
     "finish_run",
     "insert_rule",
+    "interrupt_runs",
     "note_push",
     "release_pushes",
     "rule_by_name",
@@ -168,6 +169,16 @@ async def start_run(
         )
     )
     return int(result.inserted_primary_key[0])
+
+
+async def interrupt_runs(conn: AsyncConnection, rule_id: int, now: datetime) -> None:
+    """Mark the rule's runs still `running` as `interrupted` (their process died: the caller
+    holds the rule's lease, so none of them is running any more)."""
+    await conn.execute(
+        update(runs_table)
+        .where(runs_table.c.rule_id == rule_id, runs_table.c.status == "running")
+        .values(status="interrupted", finished_at=now)
+    )
 
 
 async def finish_run(conn: AsyncConnection, run_id: int, now: datetime, **outcome: object) -> None:

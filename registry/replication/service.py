@@ -114,7 +114,7 @@ class RunView:
     started_by: str
     started_at: datetime
     finished_at: datetime | None
-    status: str  # running, succeeded, failed
+    status: str  # running, succeeded, failed, interrupted (its process died)
     copied: int
     skipped: int
     failed: int
@@ -326,6 +326,7 @@ class ReplicationService:
                     f"replication rule {row.name!r} is running", name=row.name
                 )
             async with self.engine.begin() as conn:
+                await q.interrupt_runs(conn, row.id, self.clock())
                 run_id = await q.start_run(conn, row.id, trigger, started_by, self.clock())
             try:
                 tally = await self._copy(row, only)

@@ -148,3 +148,16 @@ async def test_a_due_rule_is_claimed_once_per_period(hub):
     assert await service.run_due() == []
     await hub.client.post(RULES + "/to-dr/resume", headers=ADMIN)
     assert len(await service.run_due()) == 1
+
+
+async def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(hub):
+    document = rule(direction="pull", on_push=False, repositories="team/app", tags="*")
+    created = await (await hub.client.post(RULES, json=document, headers=ADMIN)).json()
+    service = hub.client.app[keys.REPLICATION]
+    async with service.engine.begin() as conn:  # as a process killed mid-run leaves it
+        await replication_queries.start_run(conn, created["id"], "manual", "admin", service.clock())
+    started = await hub.client.post(RULES + "/to-dr/runs", headers=ADMIN)
+    assert started.status == 201
+    history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
+    assert [run["status"] for run in history["runs"]] == ["failed", "interrupted"]
+    assert all(run["finished_at"] for run in history["runs"])
