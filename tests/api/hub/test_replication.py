@@ -11,7 +11,7 @@ import pytest
 
 from registry import keys
 from registry.app import create_app
-from registry.db import replication_queries
+from registry.db import replication_queries, retention_queries
 from registry.db.engine import create_engine
 from tests.api.hub.conftest import ADMIN, Hub
 from tests.support.ports import free_port
@@ -161,3 +161,20 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(hub):
     history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
     assert [run["status"] for run in history["runs"]] == ["failed", "interrupted"]
     assert all(run["finished_at"] for run in history["runs"])
+
+
+async def test_a_rule_running_elsewhere_is_not_run_again(hub):
+    document = rule(direction="pull", on_push=False, repositories="team/app", tags="*")
+    created = await (await hub.client.post(RULES, json=document, headers=ADMIN)).json()
+    service = hub.client.app[keys.REPLICATION]
+    lease = f"replication:{created['id']}"
+    async with service.engine.begin() as conn:  # another replica's run holds the rule
+        assert await retention_queries.acquire_lease(
+            conn, lease, "another-replica", service.clock(), timedelta(minutes=5)
+        )
+    busy = await hub.client.post(RULES + "/to-dr/runs", headers=ADMIN)
+    assert busy.status == 409
+    assert "is running" in (await busy.json())["errors"][0]["message"]
+    assert await service.run_due() == []  # its due period is claimed, the run skipped
+    history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
+    assert history["runs"] == []
