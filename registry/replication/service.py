@@ -182,6 +182,7 @@ class ReplicationService:
         self.max_manifest_bytes = max_manifest_bytes
         self.clock = clock
         self.holder = uuid.uuid4().hex  # this process, as the holder of claimed pushes
+        self._detached: set[asyncio.Task[RunView]] = set()  # runs whose callers went away
 
     async def add(self, document: Any, *, actor: str, address: str = "") -> RuleView:
         """Create a rule from its JSON document.
@@ -312,6 +313,14 @@ class ReplicationService:
         if trigger == MANUAL:
             await self.audit.record(started_by, "replication-run", name, address)
         return await self._run(row, trigger, started_by, only)
+
+    async def run_detached(self, name: str, *, started_by: str, address: str = "") -> RunView:
+        """`run`, carried on to its end even if the caller is cancelled (a client that hangs
+        up on `POST .../runs` does not cut the copy short)."""
+        task = asyncio.create_task(self.run(name, started_by=started_by, address=address))
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        return await asyncio.shield(task)
 
     async def _run(
         self,

@@ -4,7 +4,8 @@
   the password is sealed at once and never shown again);
 - `GET/DELETE /rules/{rule}` (its name or id); `POST /rules/{rule}/pause` and `/resume`;
 - `POST /rules/{rule}/runs`: run now and answer the run once finished (409 when it is
-  running elsewhere); `GET /rules/{rule}/runs` and `GET /runs`: the history, newest first.
+  running elsewhere; a client that hangs up does not stop it);
+- `GET /rules/{rule}/runs` and `GET /runs`: the history, newest first.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def _enable(request: web.Request, enabled: bool) -> web.Response:
 
 
 async def start_run(request: web.Request) -> web.Response:
-    run = await request.app[keys.REPLICATION].run(
+    run = await request.app[keys.REPLICATION].run_detached(
         request.match_info["rule_id"], started_by=actor(request), address=address(request)
     )
     return web.json_response(run.to_dict(), status=201)
