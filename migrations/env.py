@@ -6,6 +6,7 @@ from alembic import context
 
 from registry.db import (
     hub_models,  # noqa: F401  (registers the Hub tables on Base)
+    replication_models,  # noqa: F401  (registers the replication tables on Base)
     webhook_models,  # noqa: F401  (registers the webhook tables on Base)
 )
 from registry.db.models import Base

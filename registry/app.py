@@ -54,6 +54,7 @@ from registry.proxy.cache import ProxyCache
 from registry.proxy.credentials import CredentialSealer, SealedCredentialError
 from registry.proxy.middleware import mirror_middleware, proxy_middleware
 from registry.proxy.upstream import UpstreamClient
+from registry.replication.wiring import replication_service, run_replication
 from registry.services.blobs import BlobService
 from registry.services.gc import GarbageCollector, GcOptions
 from registry.services.manifests import ManifestService
@@ -259,6 +260,23 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await pulls.stop()
 
 
+async def _replication(app: web.Application) -> AsyncIterator[None]:
+    """Replication rules; every replica checks for due rules and pushed tags (leases)."""
+    settings = app[keys.SETTINGS]
+    service = replication_service(
+        settings, app[keys.ENGINE], app[keys.MANIFESTS], app[keys.BLOBS], app[keys.UPLOADS],
+        app[keys.AUDIT],
+    )  # fmt: skip
+    app[keys.REPLICATION] = service
+    interval = settings.replication_check_interval
+    task = asyncio.create_task(run_replication(service, interval)) if interval > 0 else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def _proxy(app: web.Application) -> AsyncIterator[None]:
     """The pull-through cache: one client session and a client per proxy namespace."""
     settings = app[keys.SETTINGS]
@@ -363,6 +381,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.WEB_TEMPLATES] = create_environment()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_hub)
+    app.cleanup_ctx.append(_replication)
     if settings.proxy_namespaces:
         app.cleanup_ctx.append(_proxy)
     if settings.webhook_deliver:

@@ -51,6 +51,10 @@ def _check_values(settings: Settings) -> list[Problem]:
         )
     if settings.retention_check_interval < 0:
         problems.append(Problem("retention_check_interval", "must not be negative"))
+    if settings.replication_check_interval < 0 or settings.replication_backoff < 0:
+        problems.append(Problem("replication", "check interval and backoff must not be negative"))
+    if settings.replication_attempts < 1:
+        problems.append(Problem("replication_attempts", "must be at least 1"))
     if bool(settings.tls_cert) != bool(settings.tls_key):
         problems.append(Problem("tls", "set both tls_cert and tls_key, or neither"))
     elif settings.tls_cert and settings.tls_key:

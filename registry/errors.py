@@ -220,3 +220,9 @@ class RetentionBusyError(RegistryError):
     """A real retention run of the repository is already in progress (on some replica)."""
 
     code = "ALREADY_EXISTS"
+
+
+class ReplicationBusyError(RegistryError):
+    """A run of the replication rule is already in progress (on some replica)."""
+
+    code = "ALREADY_EXISTS"

@@ -60,6 +60,11 @@ class Settings:
     gc_grace: float = 3600.0  # seconds an unreferenced blob or untagged manifest is kept
     # Seconds between checks for due scheduled retention runs (one replica runs them); 0: never
     retention_check_interval: float = 60.0
+    # Replication (registry/replication): seconds between each replica's checks for due rules
+    # and pushed tags (0: never), tries per item, and seconds before the first retry (doubling).
+    replication_check_interval: float = 5.0
+    replication_attempts: int = 4
+    replication_backoff: float = 1.0
     workers: int = 1  # `serve` processes sharing the listening port (SO_REUSEPORT)
     # Pull-through cache (registry/proxy): namespaces served from upstreams; file only.
     proxy_namespaces: tuple[ProxyNamespace, ...] = ()

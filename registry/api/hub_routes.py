@@ -18,6 +18,7 @@ from registry.api.hub import (
     immutability,
     orgs,
     quotas,
+    replication,
     repositories,
     retention,
     robots,
@@ -222,6 +223,7 @@ HUB_ROUTES: tuple[Route, ...] = (
     Route("hub-repo", "GET", _REPO, repositories.get_repository, _REPO_PULL),
     Route("hub-repo-update", "PATCH", _REPO, repositories.update_repository, _REPO_PUSH),
     Route("hub-repo-delete", "DELETE", _REPO, repositories.delete_repository, _REPO_DELETE),
+    *replication.REPLICATION_ROUTES,
 )
 
 

@@ -30,6 +30,7 @@ COMMAND_GROUPS = {
     "audit": "the audit log",
     "webhook": "signed webhooks of namespaces and their deliveries",
     "quota": "storage quotas of namespaces and their usage",
+    "replication": "replication rules between this hub and other registries, and their runs",
 }
 
 

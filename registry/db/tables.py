@@ -39,6 +39,7 @@ from registry.db.models import (
     SignaturePolicyDocument,
     Tag,
 )
+from registry.db.replication_models import ReplicationPush, ReplicationRule, ReplicationRun
 from registry.db.webhook_models import Webhook, WebhookDelivery
 
 # The registry's content.
@@ -73,3 +74,8 @@ robot_accounts = cast(Table, RobotAccount.__table__)
 # Webhooks and their outbox of deliveries.
 webhooks = cast(Table, Webhook.__table__)
 webhook_deliveries = cast(Table, WebhookDelivery.__table__)
+
+# Replication rules, their runs, and pushes waiting for on-push rules.
+replication_rules = cast(Table, ReplicationRule.__table__)
+replication_runs = cast(Table, ReplicationRun.__table__)
+replication_pushes = cast(Table, ReplicationPush.__table__)

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -174,23 +175,35 @@ class UpstreamClient:
         repository: str,
         path: str,
         headers: Mapping[str, str] | None = None,
+        *,
+        scope: str | None = None,
+        url: str | None = None,
+        data: Any = None,
     ) -> aiohttp.ClientResponse:
         """`METHOD /v2/<repository>/<path>`, authenticated as the upstream asks.
 
         Returns a 2xx response whose body is not read yet.
 
+        Args:
+            scope: the token scope asked for (default: pull of `repository`).
+            url: the whole URL instead of `/v2/<repository>/<path>` (an upload's `Location`).
+            data: a body; a stream is sent once, so a 401 to it raises `DeniedError` (the
+                caller asks for the scope beforehand with a body-less request).
+
         Raises:
             UpstreamNotFoundError, UpstreamUnavailableError, UpstreamThrottledError,
             DeniedError.
         """
-        url = f"{self.url}/v2/{repository}/{path}"
-        scope = f"repository:{repository}:pull"
-        response = await self._send(method, url, headers, self._authorization(scope))
+        url = url or f"{self.url}/v2/{repository}/{path}"
+        scope = scope or f"repository:{repository}:pull"
+        response = await self._send(method, url, headers, self._authorization(scope), data)
         if response.status == 401:
             challenge = parse_challenge(response.headers.get("WWW-Authenticate", ""))
             response.release()
+            if data is not None and not isinstance(data, bytes):
+                raise DeniedError(f"upstream {self.url} refused a streamed body's token")
             authorization = await self._answer(challenge, scope, repository)
-            response = await self._send(method, url, headers, authorization)
+            response = await self._send(method, url, headers, authorization, data)
         if response.status < 300:
             return response
         response.release()
@@ -202,6 +215,7 @@ class UpstreamClient:
         url: str,
         headers: Mapping[str, str] | None,
         authorization: str | None,
+        data: Any = None,
     ) -> aiohttp.ClientResponse:
         sent = dict(headers or {})
         if authorization is not None:
@@ -209,7 +223,7 @@ class UpstreamClient:
         timeout = aiohttp.ClientTimeout(connect=CONNECT_TIMEOUT, sock_read=READ_TIMEOUT)
         try:
             response = await self.session.request(
-                method, url, headers=sent, timeout=timeout, allow_redirects=True
+                method, url, headers=sent, timeout=timeout, allow_redirects=True, data=data
             )
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             self._count(method, "unreachable")

@@ -29,7 +29,14 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from registry.auth.scopes import namespace_of
-from registry.db import hub_queries, immutability_queries, queries, quota_queries, webhook_queries
+from registry.db import (
+    hub_queries,
+    immutability_queries,
+    queries,
+    quota_queries,
+    replication_queries,
+    webhook_queries,
+)
 from registry.db.hotreads import HotReads
 from registry.db.hub_queries import Visibility
 from registry.db.queries import ManifestRecord, ReferrerRecord
@@ -190,6 +197,7 @@ class ManifestService:
                 await _tag(conn, repository, repo_id, reference, str(digest))
                 event = cause.event(EventType.PUSH, repository, tag=reference, digest=str(digest))
                 await webhook_queries.record_event(conn, event, datetime.now(UTC))
+                await replication_queries.note_push(conn, repository, reference, datetime.now(UTC))
             if record is not None:
                 await record(conn, digest)
 
