@@ -52,6 +52,7 @@ from registry.metrics import Metrics
 from registry.proxy.blobfetch import BlobFetcher
 from registry.proxy.cache import ProxyCache
 from registry.proxy.credentials import CredentialSealer, SealedCredentialError
+from registry.proxy.expiry import run_expiry_schedule
 from registry.proxy.middleware import mirror_middleware, proxy_middleware
 from registry.proxy.upstream import UpstreamClient
 from registry.replication.wiring import replication_service, run_replication
@@ -314,7 +315,17 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         max_manifest_bytes=settings.max_manifest_bytes,
         mirror=settings.proxy_mirror,
     )
+    expiring = [ns for ns in settings.proxy_namespaces if ns.expire_days is not None]
+    expiry = (
+        asyncio.create_task(run_expiry_schedule(app[keys.ENGINE], expiring, app[keys.PULLS]))
+        if expiring
+        else None
+    )
     yield
+    if expiry is not None:
+        expiry.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await expiry
     await fetcher.close()
     await session.close()
 

@@ -46,6 +46,8 @@ def _describe(settings: Settings) -> list[str]:
         *(
             f"proxy {namespace.name}/ -> {namespace.url}"
             + (f" as {namespace.username}" if namespace.username else " (anonymous)")
+            + (f", expires after {namespace.expire_days:g} days unpulled"
+               if namespace.expire_days is not None else "")
             for namespace in settings.proxy_namespaces
         ),
         *(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
 from sqlalchemy.exc import OperationalError
@@ -14,6 +15,7 @@ from registry.app import storage_driver
 from registry.cli.common import settings_from_args, setup_logging
 from registry.db.engine import create_engine
 from registry.db.migrate import SchemaBehindError, check_schema
+from registry.proxy.expiry import ExpiredTag, expire_cached
 from registry.services.gc import DEFAULT_UPLOAD_EXPIRY, GarbageCollector, GcOptions, GcReport
 from registry.storage.driver.base import StorageDriverError
 
@@ -46,9 +48,18 @@ def _mib(size: int) -> str:
     return f"{size / (1 << 20):.2f} MiB"
 
 
-def print_report(report: GcReport, out: TextIO = sys.stdout) -> None:
+def print_report(
+    report: GcReport, expired: Sequence[ExpiredTag] = (), out: TextIO = sys.stdout
+) -> None:
     """Print the report, one line per removed item, then the totals."""
     verb = "would remove" if report.dry_run else "removed"
+    for tag in expired:
+        print(
+            f"{'would expire' if report.dry_run else 'expired'} cached tag "
+            f"{tag.repository}:{tag.tag} "
+            f"(last pulled or cached {tag.last_used:%Y-%m-%d %H:%M} UTC)",
+            file=out,
+        )
     for m in report.manifests:
         print(f"{verb} manifest {m.repository}@{m.digest}", file=out)
     for repository, digest in report.links:
@@ -69,7 +80,7 @@ def print_report(report: GcReport, out: TextIO = sys.stdout) -> None:
     )
 
 
-async def _collect(args: argparse.Namespace) -> GcReport:
+async def _collect(args: argparse.Namespace) -> tuple[list[ExpiredTag], GcReport]:
     settings = settings_from_args(args)
     options = GcOptions(
         grace=args.grace if args.grace is not None else settings.gc_grace,
@@ -80,7 +91,11 @@ async def _collect(args: argparse.Namespace) -> GcReport:
     engine = create_engine(settings.database_url or "")
     try:
         await check_schema(engine)
-        return await GarbageCollector(storage_driver(settings), engine).run(options)
+        # Expired proxy tags first, so this run reclaims what only they held.
+        expired = await expire_cached(
+            engine, settings.proxy_namespaces, datetime.now(UTC), dry_run=args.dry_run
+        )
+        return expired, await GarbageCollector(storage_driver(settings), engine).run(options)
     finally:
         await engine.dispose()
 
@@ -88,12 +103,12 @@ async def _collect(args: argparse.Namespace) -> GcReport:
 def run(args: argparse.Namespace) -> int:
     setup_logging("WARNING")
     try:
-        report = asyncio.run(_collect(args))
+        expired, report = asyncio.run(_collect(args))
     except SchemaBehindError as exc:
         print(f"berth-hub: {exc}", file=sys.stderr)
         return 2
     except (OperationalError, StorageDriverError) as exc:
         print(f"berth-hub: cannot collect garbage: {exc}", file=sys.stderr)
         return 1
-    print_report(report)
+    print_report(report, expired)
     return 0

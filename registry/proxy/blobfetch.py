@@ -184,22 +184,25 @@ async def _relayed(response: aiohttp.ClientResponse, fetch: BlobFetch, held: lis
                    url: str) -> AsyncIterator[bytes]:
     """The upstream's body for the store, relayed to readers one chunk behind.
 
-    Pieces are gathered into chunks of `RELAY_CHUNK` bytes: the store hashes and writes large
-    chunks in worker threads, and the socket's small reads would cost a thread hop each.
+    Pieces are taken as the connection received them (`iter_chunks`: `iter_any` would join
+    everything buffered, a copy of every byte on the event loop) and gathered into chunks of
+    `RELAY_CHUNK` bytes, joined in a worker thread: the store hashes and writes large chunks in
+    worker threads, and each piece would cost a thread hop.
     """
     pieces: list[bytes] = []
     gathered = 0
     try:
-        async for piece in response.content.iter_any():
+        async for piece, _ in response.content.iter_chunks():
             pieces.append(piece)
             gathered += len(piece)
             if gathered < RELAY_CHUNK:
                 continue
+            chunk = await asyncio.to_thread(b"".join, pieces)
+            pieces, gathered = [], 0
             if held:
                 await fetch.add(held.pop())
-            held.append(b"".join(pieces))
-            pieces, gathered = [], 0
-            yield held[0]
+            held.append(chunk)
+            yield chunk
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise UpstreamUnavailableError(
             f"upstream {url} broke off sending {fetch.digest}: {exc or type(exc).__name__}",

@@ -8,6 +8,7 @@ tag_ttl = 300                          # seconds a cached tag is served before r
 url = "https://registry-1.docker.io"
 username = "me"                        # optional, with password
 password = "berth-sealed:v1:..."       # `berth-hub proxy seal-password dockerhub` prints it
+expire_days = 7                        # optional: cached tags not pulled for this long go
 ```
 
 Pure: values in, `ProxyNamespace` values out; opening sealed passwords is
@@ -29,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["ProxyNamespace", "parse_namespaces"]
 
-_KEYS = frozenset({"url", "username", "password"})
+_KEYS = frozenset({"url", "username", "password", "expire_days"})
 # Docker Hub serves official images only under `library/`, as Docker's own clients spell them.
 _DOCKER_HUB_HOSTS = frozenset({"registry-1.docker.io", "docker.io", "index.docker.io"})
 
@@ -42,6 +43,7 @@ class ProxyNamespace:
     url: str  # the upstream's base URL, scheme and host[:port], no trailing slash
     username: str | None = None
     sealed_password: str | None = field(default=None, repr=False)
+    expire_days: float | None = None  # days without a pull after which a cached tag goes
 
     def upstream_repository(self, repository: str) -> str:
         """The upstream's name for the hub's `repository` (`<name>/<path>`)."""
@@ -74,7 +76,9 @@ def _parse_one(name: str, table: Any) -> ProxyNamespace:
         raise ValueError(f"{where} wants a table with url (and optionally username, password)")
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise ValueError(f"{where}: unknown key {unknown[0]!r} (known: url, username, password)")
+        raise ValueError(
+            f"{where}: unknown key {unknown[0]!r} (known: url, username, password, expire_days)"
+        )
     url = table.get("url")
     if not isinstance(url, str):
         raise ValueError(f"{where}.url wants the upstream's URL, e.g. https://registry.example")
@@ -91,4 +95,19 @@ def _parse_one(name: str, table: Any) -> ProxyNamespace:
         )
     if username is not None and not isinstance(username, str):
         raise ValueError(f"{where}.username wants a string")
-    return ProxyNamespace(name, url.rstrip("/"), username, password)
+    expire_days = table.get("expire_days")
+    if expire_days is not None and (
+        isinstance(expire_days, bool)
+        or not isinstance(expire_days, int | float)
+        or not expire_days > 0
+    ):
+        raise ValueError(
+            f"{where}.expire_days wants a positive number of days, got {expire_days!r}"
+        )
+    return ProxyNamespace(
+        name,
+        url.rstrip("/"),
+        username,
+        password,
+        None if expire_days is None else float(expire_days),
+    )

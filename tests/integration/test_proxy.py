@@ -7,6 +7,7 @@ and the upstream is stopped, throttled, made to answer 429 or cut mid-blob (the 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import subprocess
@@ -14,14 +15,19 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from registry.config import load_settings
+from registry.db.engine import create_engine
 from registry.oci import mediatypes
+from registry.proxy.expiry import expire_cached
+from registry.settings import Settings
 from tests.support.berth_cli import BerthCli
 from tests.support.http import http_request
-from tests.support.hub import REPO_ROOT, HubProcess, repo_env
+from tests.support.hub import REPO_ROOT, HubProcess, repo_env, run_hub_cli
 from tests.support.images import BuiltImage, OciLayout, write_oci_layout
 from tests.support.ports import wait_until
 from tests.support.reference_registry import (
@@ -381,3 +387,56 @@ def test_with_auth_access_follows_the_namespaces_permissions(
     finally:
         hub.stop()
         front.stop()
+
+
+def _upstream_blob_gets(hub: HubProcess) -> int:
+    """Blob and manifest GETs the hub sent its upstream since it started (`/metrics`)."""
+    metrics = http_request("GET", f"{hub.url}/metrics").body.decode()
+    prefix = 'berth_proxy_upstream_requests_total{method="GET",namespace="up",status="200"} '
+    return sum(int(float(line.removeprefix(prefix))) for line in metrics.splitlines()
+               if line.startswith(prefix))
+
+
+def test_an_expired_tag_is_reclaimed_by_berth_hub_gc_and_fetched_again(
+    tmp_path: Path, upstream: ReferenceRegistry, skopeo: Skopeo, oci_layout: OciLayout,
+    built_image: BuiltImage,
+) -> None:
+    skopeo.copy(oci_layout.reference, f"docker://{upstream.host}/team/app:v1")
+    hub = start_hub(tmp_path, {"up": {"url": f"http://{upstream.host}", "expire_days": 7}})
+    try:
+        skopeo.copy(f"docker://{hub.host}/up/team/app:v1", f"oci:{tmp_path / 'first'}:v1")
+        for digest in built_image.blobs():
+            wait_stored(hub, digest)
+        fetched = _upstream_blob_gets(hub)
+
+        # Eight days later (the hub's own schedule checks hourly; here "now" is passed in).
+        settings = load_settings(tmp_path / "berth.toml", env={}, data_dir=hub.data_dir)
+        later = datetime.now(UTC) + timedelta(days=8)
+        expired = asyncio.run(_expire(settings, later))
+        assert expired == ["up/team/app:v1"]
+        collected = run_hub_cli(hub, "gc", "--grace", "0")
+        assert collected.returncode == 0, collected.stderr
+        assert f"removed manifest up/team/app@{built_image.manifest_digest}" in collected.stdout
+        for digest in built_image.blobs():
+            assert f"removed blob {digest}" in collected.stdout
+            assert not stored_blob(hub, digest).exists()
+
+        # The next pull fetches the image from the upstream again, byte for byte.
+        skopeo.copy(f"docker://{hub.host}/up/team/app:v1", f"oci:{tmp_path / 'again'}:v1",
+                    "--preserve-digests")
+        root, blobs = read_layout(tmp_path / "again", "v1")
+        assert root == built_image.manifest_digest and blobs == oci_layout.blobs
+        for digest, data in built_image.blobs().items():
+            assert wait_stored(hub, digest) == data
+        assert _upstream_blob_gets(hub) == 2 * fetched
+    finally:
+        hub.stop()
+
+
+async def _expire(settings: Settings, now: datetime) -> list[str]:
+    engine = create_engine(settings.database_url or "")
+    try:
+        expired = await expire_cached(engine, settings.proxy_namespaces, now)
+    finally:
+        await engine.dispose()
+    return [f"{tag.repository}:{tag.tag}" for tag in expired]

@@ -36,12 +36,14 @@ password = "{sealed}"
 
 [proxy.namespaces.quay]
 url = "https://quay.io"
+expire_days = 7
 """)
     assert settings.proxy_tag_ttl == 60
     hub, quay = settings.proxy_namespaces
     assert (hub.name, hub.url, hub.username, hub.sealed_password) == (
         "hub", "https://registry-1.docker.io", "me", sealed)
-    assert quay == ProxyNamespace("quay", "https://quay.io")
+    assert quay == ProxyNamespace("quay", "https://quay.io", expire_days=7.0)
+    assert hub.expire_days is None  # cached content is kept until deleted
     # Docker Hub's official images live under library/.
     assert hub.upstream_repository("hub/busybox") == "library/busybox"
     assert quay.upstream_repository("quay/coreos/etcd") == "coreos/etcd"
@@ -54,6 +56,8 @@ url = "https://quay.io"
     ('[proxy.namespaces.up]\nurl = "https://r.example/v2"', r"wants http\(s\)://host"),
     ('[proxy.namespaces.up]\nurl = "https://r.example"\nusername = "u"', "go together"),
     ('[proxy.namespaces.up]\nurl = "https://r.example"\ntoken = "x"', "unknown key 'token'"),
+    ('[proxy.namespaces.up]\nurl = "https://r.example"\nexpire_days = 0', "positive number"),
+    ('[proxy.namespaces.up]\nurl = "https://r.example"\nexpire_days = "7d"', "positive number"),
     ('[proxy.namespaces.library]\nurl = "https://r.example"', "reserved"),
     ('[proxy.namespaces."Bad.Name"]\nurl = "https://r.example"', "invalid name"),
 ])
