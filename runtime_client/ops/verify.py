@@ -36,7 +36,12 @@ from trust.sigs.policy import (
 )
 from trust.sigs.verdict import DCT, Verdict
 
-__all__ = ["SignatureRequiredError", "verified_digest"]
+__all__ = [
+    "SignatureRequiredError",
+    "manifest_media_type",
+    "signature_artifacts",
+    "verified_digest",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +81,7 @@ async def verified_digest(client: RegistryClient, ref: Reference, policy: Signat
         RegistryRequestError: the registry could not be read.
     """
     data, header_type, digest = await client.get_manifest(ref.name, ref.reference)
-    media_type = _media_type(data, header_type)
+    media_type = manifest_media_type(data, header_type)
     decision = await _decide(client, ref, policy, digest, data, media_type, now, dct)
     if not decision.signed and media_type in mt.INDEX_TYPES and policy.platforms:
         children = []
@@ -84,7 +89,7 @@ async def verified_digest(client: RegistryClient, ref: Reference, policy: Signat
             child_digest = Digest.parse(child["digest"])
             child_data, child_type, _ = await client.get_manifest(ref.name, str(child_digest))
             children.append(await _decide(client, ref, policy, child_digest, child_data,
-                                          _media_type(child_data, child_type), now, dct))
+                                          manifest_media_type(child_data, child_type), now, dct))
         decision = policy.decide_index(decision, children)
     if not decision.signed:
         raise SignatureRequiredError(str(ref), str(digest), decision.explain())
@@ -141,7 +146,7 @@ async def _with_blobs(client: RegistryClient, repository: str, kind: str,
     return SignatureArtifact(kind, manifest, blobs)
 
 
-def _media_type(data: bytes, header_type: str) -> str:
+def manifest_media_type(data: bytes, header_type: str) -> str:
     """The manifest's own `mediaType` wins over a generic Content-Type header."""
     try:
         declared = json.loads(data).get("mediaType")
