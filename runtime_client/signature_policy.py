@@ -24,12 +24,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runtime_client.config import ClientConfig
 from runtime_client.errors import UsageError
-from trust.sigs.errors import TrustPolicyError
-from trust.sigs.policy import SignaturePolicy
+
+if TYPE_CHECKING:
+    from runtime_client.config import ClientConfig
+    from trust.sigs.policy import SignaturePolicy
 
 __all__ = [
     "POLICY_FILE",
@@ -89,6 +90,11 @@ def read_policy(path: Path, only: str | None = None) -> SignaturePolicy:
         raise PolicyFileError(f"no signature policy file at {path}") from exc
     except (OSError, ValueError) as exc:
         raise PolicyFileError(f"cannot read signature policy file {path}: {exc}") from exc
+    # The verifiers (and cryptography) load only when a policy file is read: a `berth run`
+    # without one does not pay for them.
+    from trust.sigs.errors import TrustPolicyError
+    from trust.sigs.policy import SignaturePolicy
+
     if only is not None and isinstance(document, dict):
         document = {**document, "formats": [only]}
     try:
