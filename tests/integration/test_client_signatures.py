@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.berth_cli import BerthCli
 from tests.support.hub import HubProcess, run_hub_cli
-from tests.support.images import BuiltImage
+from tests.support.images import BuiltImage, BuiltIndex, OciLayout
 from tests.support.skopeo import Skopeo
 from tests.support.upload import push_variant
 
@@ -126,3 +126,35 @@ def test_berth_signs_and_pulls_only_what_the_policy_trusts(
     berth("pull", "--verify", "none", f"{ref}:unsigned")
     by_digest = berth("pull", f"{ref}@{images['notation'][0]}")
     assert by_digest.returncode == 0
+
+
+def test_an_index_counts_when_every_platform_is_signed_if_the_policy_allows(
+    tmp_path: Path, hub: HubProcess, skopeo: Skopeo, multiarch_layout: OciLayout,
+    multiarch_index: BuiltIndex,
+) -> None:
+    berth = BerthCli(tmp_path / "root")
+    berth("sign", "--format", "cosign", "--generate-key", str(tmp_path / "ci"))
+    ref = f"{hub.host}/sig/index"
+    skopeo.run("copy", "--dest-tls-verify=false", "--all", multiarch_layout.reference,
+               f"docker://{ref}:multi")
+    amd64, arm64 = multiarch_index.images
+    key = (tmp_path / "ci.pub").read_text()
+    per_platform = tmp_path / "platforms.json"
+    per_platform.write_text(json.dumps(
+        {"formats": ["cosign"], "cosign": {"keys": [key]}, "platforms": True}))
+    index_only = tmp_path / "index.json"
+    index_only.write_text(json.dumps({"formats": ["cosign"], "cosign": {"keys": [key]}}))
+
+    berth("sign", "--format", "cosign", "--key", str(tmp_path / "ci.key"),
+          f"{ref}@{amd64.manifest_digest}")
+    half = berth("pull", "--policy", str(per_platform), f"{ref}:multi", check=False)
+    assert half.returncode == 1 and "not every platform manifest is signed" in half.stderr
+    berth("sign", "--format", "cosign", "--key", str(tmp_path / "ci.key"),
+          f"{ref}@{arm64.manifest_digest}")
+    berth("pull", "--policy", str(per_platform), f"{ref}:multi")
+    refused = berth("pull", "--policy", str(index_only), f"{ref}:multi", check=False)
+    assert refused.returncode == 1
+    assert f"image {multiarch_index.digest} is not signed" in refused.stderr
+    # Signing the index itself satisfies either policy.
+    berth("sign", "--format", "cosign", "--key", str(tmp_path / "ci.key"), f"{ref}:multi")
+    berth("pull", "--policy", str(index_only), f"{ref}:multi")
