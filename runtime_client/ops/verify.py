@@ -24,7 +24,11 @@ from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
 from registry.oci.reference import Reference
 from runtime_client.distribution.client import RegistryClient
-from runtime_client.errors import NotFoundInRegistryError, RuntimeClientError
+from runtime_client.errors import (
+    NotFoundInRegistryError,
+    RegistryRequestError,
+    RuntimeClientError,
+)
 from trust.sigs.cosign import signature_tag
 from trust.sigs.policy import (
     COSIGN_SIG_TAG,
@@ -86,7 +90,10 @@ async def verified_digest(client: RegistryClient, ref: Reference, policy: Signat
     if not decision.signed and media_type in mt.INDEX_TYPES and policy.platforms:
         children = []
         for child in json.loads(data).get("manifests") or []:
-            child_digest = Digest.parse(child["digest"])
+            try:
+                child_digest = Digest.parse(child["digest"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise RegistryRequestError(f"{ref}: index entry without a digest") from exc
             child_data, child_type, _ = await client.get_manifest(ref.name, str(child_digest))
             children.append(await _decide(client, ref, policy, child_digest, child_data,
                                           manifest_media_type(child_data, child_type), now, dct))
