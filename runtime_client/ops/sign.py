@@ -17,6 +17,7 @@ key format is not written or read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
 from pathlib import Path
@@ -100,7 +101,7 @@ async def _push(client: RegistryClient, repository: str, artifact: SignedArtifac
         parsed = Digest.parse(blob_digest)
         if await client.blob_exists(repository, parsed):
             continue
-        await client.upload_blob(repository, parsed, len(data), lambda d=data: io.BytesIO(d),
+        await client.upload_blob(repository, parsed, len(data), functools.partial(io.BytesIO, data),
                                  lambda _done: None)
     await client.put_manifest(repository, reference, artifact.manifest, artifact.media_type)
 

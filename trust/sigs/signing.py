@@ -71,9 +71,10 @@ logger = logging.getLogger(__name__)
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 _EMPTY = b"{}"
+_EMPTY_DIGEST = "sha256:" + hashlib.sha256(_EMPTY).hexdigest()
 _EMPTY_CONFIG = {
     "mediaType": "application/vnd.oci.empty.v1+json",
-    "digest": "sha256:" + hashlib.sha256(_EMPTY).hexdigest(),
+    "digest": _EMPTY_DIGEST,
     "size": len(_EMPTY),
 }
 _THUMBPRINTS = "io.cncf.notary.x509chain.thumbprint#S256"
@@ -359,4 +360,4 @@ def notation_signature(
             "org.opencontainers.image.created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
     }).encode()
-    return SignedArtifact(manifest, {_EMPTY_CONFIG["digest"]: _EMPTY, _digest(envelope): envelope})
+    return SignedArtifact(manifest, {_EMPTY_DIGEST: _EMPTY, _digest(envelope): envelope})
