@@ -6,9 +6,14 @@ Container-side options (issue 6) are added here beside these, one dataclass per 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime_client.ops.image_filters import ImageFilter
 from runtime_client.ops.prune_filters import PruneFilter
+
+if TYPE_CHECKING:
+    from trust.sigs.policy import SignaturePolicy
 
 __all__ = [
     "HistoryOptions",
@@ -24,6 +29,7 @@ __all__ = [
     "RmiOptions",
     "SaveOptions",
     "SearchOptions",
+    "SignOptions",
     "TagOptions",
     "TrustInspectOptions",
     "TrustKeyOptions",
@@ -41,6 +47,19 @@ class PullOptions:
     platform: str | None = None  # "os/arch[/variant]"; None: the host's
     quiet: bool = False
     content_trust: bool = False  # resolve tags through signed trust data
+    signature_policy: SignaturePolicy | None = None  # pull only what it counts as signed
+
+
+@dataclass(frozen=True, slots=True)
+class SignOptions:
+    """`sign`: sign an image in the registry in cosign's or Notation's format."""
+
+    name: str
+    format: str  # "cosign" or "notation"
+    key: Path
+    certificate: Path | None = None  # Notation: the PEM chain, leaf first
+    annotations: tuple[tuple[str, str], ...] = ()  # cosign: signed into the payload
+    password: str | None = None  # of an encrypted PKCS#8 key
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ __all__ = [
     "Verb",
     "add_content_trust_flag",
     "add_verb",
+    "add_verify_flags",
     "images_in_use",
     "progress_for",
     "stores_of",
@@ -129,3 +130,13 @@ def add_content_trust_flag(parser: argparse.ArgumentParser) -> None:
                         action="store_const", const=True, help=argparse.SUPPRESS)
     parser.add_argument("--disable-content-trust=false", dest="disable_content_trust",
                         action="store_const", const=False, help=argparse.SUPPRESS)
+
+
+def add_verify_flags(parser: argparse.ArgumentParser) -> None:
+    """`--verify MODE` and `--policy FILE` (`runtime_client.signature_policy`)."""
+    parser.add_argument("--verify", choices=("policy", "cosign", "notation", "dct", "none"),
+                        help="signatures to require: the policy file's formats (the default "
+                        "when one exists), one format of it, Docker Content Trust, or none")
+    parser.add_argument("--policy", metavar="FILE",
+                        help="signature policy file (default $BERTH_SIGNATURE_POLICY, "
+                        "else <root>/policy.json)")

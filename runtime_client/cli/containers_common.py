@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, TypeVar
 
 from runtime_client.cli.base import CliContext
 from runtime_client.container_errors import ContainerError
-from runtime_client.errors import NoSuchImageError, RuntimeClientError
+from runtime_client.errors import NoSuchImageError, RuntimeClientError, UsageError
 from runtime_client.images.naming import is_image_id
 
 if TYPE_CHECKING:
     from runtime_client.ops.context import Context
+    from runtime_client.signature_policy import Verification
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ def each(cli: CliContext, refs: list[str], action: Callable[[str], object],
     return status
 
 
-def pull_missing(cli: CliContext, reference: str) -> None:
+def pull_missing(cli: CliContext, reference: str,
+                 verification: Verification | None = None, announce: bool = True) -> None:
     """Docker's `run`/`create` behaviour for an image that is not local: say so, then pull it
     (progress on stderr, so a foreground run's stdout stays the container's)."""
     import asyncio
@@ -105,19 +107,40 @@ def pull_missing(cli: CliContext, reference: str) -> None:
     from runtime_client.ops.pull import pull
     from runtime_client.options import PullOptions
 
-    cli.stderr.write(f"Unable to find image '{reference}' locally\n")
-    cli.stderr.flush()
-    opts = PullOptions(reference, content_trust=content_trust_enabled(cli.env, None))
+    if announce:
+        cli.stderr.write(f"Unable to find image '{reference}' locally\n")
+        cli.stderr.flush()
+    if verification is None:
+        opts = PullOptions(reference, content_trust=content_trust_enabled(cli.env, None))
+    else:
+        opts = PullOptions(reference, content_trust=verification.content_trust,
+                           signature_policy=verification.policy)
     with stores_of(cli) as stores:
         asyncio.run(pull(stores, cli.config, opts, cli.stderr, progress_for(cli), cli.env))
 
 
-def with_pull(cli: CliContext, reference: str, action: Callable[[], T]) -> T:
-    """Run `action`; when the image is missing (and not named by ID), pull it and run again."""
+def with_pull(cli: CliContext, reference: str, action: Callable[[], T],
+              verification: Verification | None = None) -> T:
+    """Run `action`; when the image is missing (and not named by ID), pull it and run again.
+
+    Under a signature policy the image is verified in its registry (and pulled as the digest
+    verified) before `action`, even when it is already local: what was pulled earlier
+    without a policy, or signed then and not now, must not start.
+
+    Raises:
+        SignatureRequiredError: the policy does not count the image as signed.
+        UsageError: a policy applies and the image is named by ID (nothing to verify).
+    """
+    if verification is not None and verification.policy is not None:
+        if is_image_id(reference) or reference.startswith("sha256:"):
+            raise UsageError(f"{reference}: an image named by ID cannot be verified against "
+                             "the signature policy; name it by repository and tag or digest")
+        pull_missing(cli, reference, verification, announce=False)
+        return action()
     try:
         return action()
     except NoSuchImageError:
         if is_image_id(reference) or reference.startswith("sha256:"):
             raise
-    pull_missing(cli, reference)
+    pull_missing(cli, reference, verification)
     return action()

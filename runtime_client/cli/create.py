@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from runtime_client.cli.base import CliContext
+from runtime_client.cli.base import CliContext, add_verify_flags
 from runtime_client.cli.containers_common import fail, open_context, with_pull
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
 
 if TYPE_CHECKING:
     from runtime_client.ops.create import CreateOptions
+    from runtime_client.signature_policy import Verification
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +88,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="signal to stop the container (default SIGTERM)")
     parser.add_argument("--stop-timeout", type=int, default=None, dest="stop_timeout",
                         help="timeout (in seconds) to stop a container")
+    add_verify_flags(parser)
     parser.add_argument("image", metavar="IMAGE")
     parser.add_argument("command", nargs=argparse.REMAINDER, metavar="COMMAND")
 
@@ -115,14 +117,23 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
         stop_signal=args.stop_signal, stop_timeout=args.stop_timeout)
 
 
+def verification_of(args: argparse.Namespace, ctx: CliContext) -> Verification:
+    """What `--verify`, `--policy` and Docker Content Trust ask of the image."""
+    from runtime_client.config import content_trust_enabled
+    from runtime_client.signature_policy import resolve_verification
+    return resolve_verification(ctx.config, ctx.env, args.verify, args.policy,
+                                content_trust_enabled(ctx.env, None))
+
+
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Create a container and print its ID."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
     from runtime_client.ops.create import create
     try:
+        verification = verification_of(args, ctx)
         with open_context(ctx) as c:
             opts = options_from(args, detach=True)
-            container = with_pull(ctx, opts.image, lambda: create(c, opts))
+            container = with_pull(ctx, opts.image, lambda: create(c, opts), verification)
     except (ContainerError, RuntimeClientError) as exc:
         return fail(ctx, exc, "create")
     ctx.stdout.write(container.id + "\n")

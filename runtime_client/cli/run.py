@@ -25,9 +25,11 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     opts = create_cli.options_from(args, detach=args.detach)
     ctx.stdout.flush()
     try:
+        verification = create_cli.verification_of(args, ctx)
         with open_context(ctx) as c:
             result = with_pull(ctx, opts.image, lambda: run_container(
-                c, opts, ctx.stdin, ctx.stdout_binary, getattr(ctx.stderr, "buffer", None)))
+                c, opts, ctx.stdin, ctx.stdout_binary, getattr(ctx.stderr, "buffer", None)),
+                verification)
     except (ContainerError, RuntimeClientError) as exc:
         return fail(ctx, exc, "run")
     if result.exit_code is None:

@@ -1,4 +1,4 @@
-"""Top-level commands outside any group: `login`, `logout`, `search`."""
+"""Top-level commands outside any group: `login`, `logout`, `search`, `sign`."""
 
 from __future__ import annotations
 
@@ -13,5 +13,7 @@ GROUP = CommandGroup(
         Verb("login", "login", "Log in to a registry", shortcuts=("login",)),
         Verb("logout", "logout", "Log out from a registry", shortcuts=("logout",)),
         Verb("search", "search", "Search a registry for images", shortcuts=("search",)),
+        Verb("sign", "sign", "Sign an image (cosign, Notation or Docker Content Trust)",
+             shortcuts=("sign",)),
     ),
 )

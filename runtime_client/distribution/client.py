@@ -12,6 +12,7 @@ Authentication: a request is sent with the best `Authorization` we hold for its 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -237,6 +238,32 @@ class RegistryClient:
             raise await self._fail(response, f"push manifest {repository}:{reference}")
         response.release()
         return Digest.of(data)
+
+    async def referrers(self, repository: str, digest: Digest) -> list[dict[str, Any]]:
+        """The descriptors of the manifests whose `subject` is `digest`.
+
+        The referrers API (OCI distribution-spec 1.1 "Listing Referrers"), else, when the
+        registry does not offer it (404), the referrers tag schema: an index tagged
+        `<alg>-<hex>`. Neither: no referrers.
+        """
+        response = await self.request("GET", f"/v2/{repository}/referrers/{digest}",
+                                      [pull_scope(repository)])
+        if response.status == 200:
+            async with response:
+                body = await response.content.read(MAX_MANIFEST_BYTES + 1)
+        elif response.status == 404:
+            response.release()
+            try:
+                body, _, _ = await self.get_manifest(repository, str(digest).replace(":", "-"))
+            except NotFoundInRegistryError:
+                return []
+        else:
+            raise await self._fail(response, f"referrers of {repository}@{digest}")
+        try:
+            manifests = json.loads(body).get("manifests") or []
+        except (ValueError, AttributeError) as exc:
+            raise RegistryRequestError(f"referrers of {digest}: not an image index") from exc
+        return [m for m in manifests if isinstance(m, dict)]
 
     async def list_tags(self, repository: str) -> list[str]:
         """Every tag of a repository, following `Link` pagination."""

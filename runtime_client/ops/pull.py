@@ -11,10 +11,11 @@ first and resumes the second with a Range request.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TextIO
 
 from registry.oci import mediatypes as mt
@@ -37,6 +38,7 @@ from runtime_client.images.naming import familiar, parse_reference, repository_o
 from runtime_client.images.store import Image, Layer
 from runtime_client.options import PullOptions
 from runtime_client.tasks import run_all
+from trust.sigs.verdict import DCT, Verdict
 
 __all__ = ["pull", "pull_reference"]
 
@@ -83,6 +85,8 @@ async def pull(stores: Stores, config: ClientConfig, opts: PullOptions, stdout: 
             refs = [Reference(ref.host, ref.name, tag) for tag in tags]
         else:
             refs = [ref if (ref.tag or ref.digest) else Reference(ref.host, ref.name, "latest")]
+        policy = opts.signature_policy
+        dct = _dct_check(config, env or os.environ, client.host, ref) if policy else None
         pulled = []
         for one in refs:
             target = one
@@ -91,14 +95,46 @@ async def pull(stores: Stores, config: ClientConfig, opts: PullOptions, stdout: 
                                                  one.tag or "latest")
                 target = Reference(one.host, one.name, None, digest)
                 progress.message(f"Pull (1 of 1): {one}@{digest}")
+            if policy is not None:
+                # Verification and signing code load only when a policy applies.
+                from runtime_client.ops.verify import verified_digest
+
+                digest = await verified_digest(client, target, policy,
+                                               dt.datetime.now(dt.UTC), dct)
+                if target.digest is None:
+                    target = Reference(one.host, one.name, None, digest)
+                progress.message(f"Verified signatures of {one}@{digest}")
             image = await pull_reference(stores, client, target, platform, progress, limit,
                                          strict_platform=opts.platform is not None)
-            if target is not one:
+            if target is not one and one.tag:
                 stores.images.tag(image.id, f"{repository_of(one)}:{one.tag}")
                 progress.message(f"Tagging {target} as {one}")
             stdout.write(f"{one}\n")
             pulled.append(image)
     return pulled
+
+
+def _dct_check(config: ClientConfig, env: Mapping[str, str], host: str,
+               ref: Reference) -> Callable[[str], Awaitable[Verdict | None]]:
+    """For a policy that counts `dct`: whether a signed tag of the repository names a digest."""
+
+    async def check(digest: str) -> Verdict | None:
+        from runtime_client.contenttrust import TrustContext, TrustVerificationError
+        from trust.client.updater import list_targets
+
+        gun = repository_of(ref)
+        trust = TrustContext(config, env, host)
+        try:
+            trusted = await asyncio.to_thread(trust.refresh, gun)
+        except TrustVerificationError as exc:
+            logger.info("no Docker Content Trust verdict for %s: %s", gun, exc)
+            return None
+        for targets in list_targets(trusted).values():
+            if any(target.digest == digest for target in targets):
+                return Verdict(DCT, digest, gun, "tuf")
+        return None
+
+    return check
 
 
 async def pull_reference(stores: Stores, client: RegistryClient, ref: Reference,

@@ -149,3 +149,38 @@ def test_trust_inspect_signer_sign_and_revoke(
     puller("pull", f"{repo}:v2")
     out = admin("trust", "signer", "remove", "alice", repo).stdout
     assert "Successfully removed alice" in out
+
+
+def test_a_client_policy_counting_dct_and_verify_dct(
+    tmp_path: Path, trust_server: BerthTrustServer, reference_registry: ReferenceRegistry,
+    skopeo: Skopeo, oci_layout: OciLayout,
+) -> None:
+    host = reference_registry.host
+    source = f"{host}/trust-src/busybox:v1"
+    skopeo.run("copy", "--dest-tls-verify=false", oci_layout.reference, f"docker://{source}")
+    signer = trusting_berth(tmp_path / "signer", trust_server)
+    signer("pull", "--disable-content-trust", source)
+    signed = f"{host}/policy-dct/busybox:signed"
+    signer("tag", source, signed)
+    signer("sign", "--format", "dct", signed)
+    # Another digest (the same image as a Docker schema 2 manifest), never signed.
+    unsigned = f"{host}/policy-dct/busybox:unsigned"
+    skopeo.run("copy", "--dest-tls-verify=false", "--format", "v2s2", oci_layout.reference,
+               f"docker://{unsigned}")
+
+    puller = trusting_berth(tmp_path / "puller", trust_server)
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"formats": ["dct"]}')
+    # Content trust off: the policy alone asks the trust data whether a signed tag names
+    # the digest.
+    puller("pull", "--disable-content-trust", "--policy", str(policy), signed)
+    refused = puller("pull", "--disable-content-trust", "--policy", str(policy), unsigned,
+                     check=False)
+    assert refused.returncode == 1
+    assert "not signed as the signature policy requires: dct: no signed tag names this digest" \
+        in refused.stderr
+    # --verify dct is Docker Content Trust itself, whatever the environment says.
+    refused = puller("pull", "--disable-content-trust", "--verify", "dct", unsigned,
+                     check=False)
+    assert refused.returncode == 1 and "No valid trust data for unsigned" in refused.stderr
+    assert puller("pull", "--verify", "none", unsigned).returncode == 0

@@ -25,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from registry.oci import mediatypes
+from tests.support import upload
 from tests.support.hub import HubProcess, repo_env
 from tests.support.images import BuiltImage
 from tests.support.signatures import (
@@ -72,12 +73,7 @@ def in_tmp_path(tmp_path: Path) -> Iterator[Path]:
 
 def push_variant(hub: HubProcess, repository: str, tag: str, image: BuiltImage) -> tuple[str, int]:
     """The test image under its own digest (an annotation names the tag); (digest, size)."""
-    manifest = json.loads(image.manifest)
-    manifest["annotations"] = {"org.opencontainers.image.ref.name": tag}
-    payload = json.dumps(manifest).encode()
-    for data in image.blobs().values():
-        push_blob(hub.url, repository, data)
-    return push_manifest(hub.url, repository, tag, payload, mediatypes.OCI_MANIFEST), len(payload)
+    return upload.push_variant(hub.url, repository, tag, image)
 
 
 def oras_attach(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.support.http import http_request, with_query
 from tests.support.images import BuiltImage, sha256_digest
 
-__all__ = ["UploadError", "push_blob", "push_image", "push_manifest"]
+__all__ = ["UploadError", "push_blob", "push_image", "push_manifest", "push_variant"]
 
 
 class UploadError(RuntimeError):
@@ -50,3 +52,18 @@ def push_image(base_url: str, repository: str, reference: str, image: BuiltImage
         push_blob(base_url, repository, data)
     return push_manifest(base_url, repository, reference, image.manifest,
                          "application/vnd.oci.image.manifest.v1+json")
+
+
+def push_variant(base_url: str, repository: str, tag: str, image: BuiltImage) -> tuple[str, int]:
+    """The image under a digest of its own (an annotation names the tag); (digest, size).
+
+    Signatures name digests, so each signed or unsigned case needs its own manifest.
+    """
+    manifest = json.loads(image.manifest)
+    manifest["annotations"] = {"org.opencontainers.image.ref.name": tag}
+    payload = json.dumps(manifest).encode()
+    for data in image.blobs().values():
+        push_blob(base_url, repository, data)
+    digest = push_manifest(base_url, repository, tag, payload,
+                           "application/vnd.oci.image.manifest.v1+json")
+    return digest, len(payload)

@@ -1,7 +1,8 @@
 """Errors of the signature-format verifiers and of the signature policy.
 
-Every error here derives from `SignatureVerificationError`, itself a `TrustError`, so a caller
-can catch one type for "this signature does not count". Each names what failed in its message,
+Every verification error derives from `SignatureVerificationError`, itself a `TrustError`, so
+a caller can catch one type for "this signature does not count"; `SigningKeyError` is the
+signer's. Each names what failed in its message,
 which the hub shows to a refused client.
 """
 
@@ -17,6 +18,7 @@ __all__ = [
     "RevokedCertificateError",
     "SignatureExpiredError",
     "SignatureVerificationError",
+    "SigningKeyError",
     "SigningTimeError",
     "TrustPolicyError",
     "UnsupportedAlgorithmError",
@@ -66,3 +68,7 @@ class SignatureExpiredError(SignatureVerificationError):
 
 class TrustPolicyError(SignatureVerificationError):
     """A trust policy document is malformed or names what it cannot use."""
+
+
+class SigningKeyError(TrustError):
+    """A signing key or certificate does not load, or cannot make a signature of the format."""
