@@ -11,6 +11,7 @@ from typing import Any
 from runtime_client.humanize import human_duration, parse_time
 from runtime_client.layout import Layout
 from runtime_client.network.model import network_id
+from runtime_client.network.shared import is_container_mode
 from runtime_client.runtime.container import Container, PortBinding, Status
 from runtime_client.snapshots.overlay import OverlaySnapshotter
 
@@ -109,6 +110,8 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
         }
     primary = container.networks.get("bridge") or next(iter(container.networks.values()), None)
     running = status in (Status.RUNNING, Status.PAUSED)
+    # dockerd gives a container in another's namespace no sandbox, ports or networks
+    sandboxed = running and not is_container_mode(container.network_mode)
     args = [*container.entrypoint, *container.cmd]
     return {
         "Id": container.id,
@@ -185,10 +188,10 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             **_stop_settings(container),
         },
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": container.id if running else "",
+            "Bridge": "", "SandboxID": container.id if sandboxed else "",
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "Ports": ports_map(container) if running else {},
-            "SandboxKey": f"/run/netns/{layout.netns_name(container.id)}" if running else "",
+            "Ports": ports_map(container) if sandboxed else {},
+            "SandboxKey": f"/run/netns/{layout.netns_name(container.id)}" if sandboxed else "",
             "Gateway": primary.gateway if primary else "",
             "IPAddress": primary.ip_address if primary else "",
             "IPPrefixLen": primary.prefix_len if primary else 0,
