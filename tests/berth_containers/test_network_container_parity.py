@@ -90,6 +90,8 @@ def test_container_network_mode_as_docker_does(docker: DockerDaemon, clean: Bert
                                 check=False),
                 "empty": tool("run", "--rm", "--net", "container:", img, "true", check=False),
                 "connect": tool("network", "connect", PARITY_NETWORK, "cdep", check=False),
+                "disconnect": tool("network", "disconnect", PARITY_NETWORK, "cdep",
+                                   check=False),
             }
             for flags in (["-p", "8080:80"], ["-P"], ["--expose", "80"], ["--hostname", "h"],
                           ["--dns", "1.1.1.1"], ["--add-host", "a:1.2.3.4"]):
