@@ -6,6 +6,7 @@ Pure functions of the record (and "now"); the CLI renders them with `tables`/`te
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from runtime_client.humanize import human_duration, parse_time
@@ -88,6 +89,15 @@ def _port_bindings(container: Container) -> dict[str, Any]:
     return result
 
 
+def _etc_paths(container: Container, cdir: Path) -> dict[str, str]:
+    """Where the container's /etc files are: the shared ones of the container whose network
+    it joined (none before its first start), as dockerd shows them."""
+    etc = Path(container.shared_etc_dir) if is_container_mode(container.network_mode) else cdir
+    shown = bool(container.shared_etc_dir) or not is_container_mode(container.network_mode)
+    return {key: str(etc / name) if shown else "" for key, name in (
+        ("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"), ("HostsPath", "hosts"))}
+
+
 def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             ) -> dict[str, Any]:
     """`docker inspect` JSON of a container (Docker's field names)."""
@@ -125,9 +135,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at,
         },
         "Image": container.image_id,
-        "ResolvConfPath": str(cdir / "resolv.conf"),
-        "HostnamePath": str(cdir / "hostname"),
-        "HostsPath": str(cdir / "hosts"),
+        **_etc_paths(container, cdir),
         "LogPath": str(layout.container_log(container.id)),
         "Name": "/" + container.name,
         "RestartCount": container.restart_count,

@@ -264,7 +264,8 @@ def start(ctx: Context, container: Container,
     joined = None
     if shared.is_container_mode(container.network_mode):
         joined = shared.join(ctx, container)
-        container.hostname = joined.target.hostname  # as dockerd: the target's, from now on
+        # as dockerd: the target's hostname and /etc files from now on
+        container.hostname, container.shared_etc_dir = joined.target.hostname, str(joined.etc_dir)
     try:
         with contextlib.ExitStack() as undo:
             rootfs = mount_rootfs(ctx, container)

@@ -22,6 +22,7 @@ from tests.support.ports import wait_until
 pytestmark = [pytest.mark.root, pytest.mark.docker, pytest.mark.slow]
 
 Tool = Callable[..., subprocess.CompletedProcess[str]]
+ETC_PATHS = ("HostsPath", "HostnamePath", "ResolvConfPath")
 SUBNETS = {"docker": "172.29.204.0/24", "berth": "10.89.204.0/24"}
 
 
@@ -69,6 +70,7 @@ def test_container_network_mode_as_docker_does(docker: DockerDaemon, clean: Bert
             ids = _setup(tool, img, SUBNETS[name])
             web_id = next(i for i, n in ids.items() if n == "cweb")
             dep = json.loads(tool("inspect", "cdep").stdout)[0]
+            web = json.loads(tool("inspect", "cweb").stdout)[0]
             got: dict[str, object] = {
                 "mode": dep["HostConfig"]["NetworkMode"].replace(web_id, "<cweb>"),
                 "networks": dep["NetworkSettings"]["Networks"],
@@ -79,6 +81,8 @@ def test_container_network_mode_as_docker_does(docker: DockerDaemon, clean: Bert
                 "ps": tool("ps", "--filter", "name=cdep", "--format",
                            "{{.Ports}}|{{.Networks}}").stdout,
                 "port": tool("port", "cdep").stdout,
+                # the target's own files, shared
+                "etc": [dep[key] == web[key] != "" for key in ETC_PATHS],
             }
             assert wait_until(partial(_answers, tool, img), 60)
             got["inside"] = tool("run", "--rm", "--net", "container:cdep", img, "sh", "-c",
@@ -100,6 +104,8 @@ def test_container_network_mode_as_docker_does(docker: DockerDaemon, clean: Bert
             tool("create", "--name", "cself", "--net", "container:cself", img, "true")
             got["self-mode"] = tool("inspect", "--format", "{{.HostConfig.NetworkMode}}",
                                     "cself").stdout
+            created = json.loads(tool("inspect", "cself").stdout)[0]
+            got["etc-before-start"] = [created[key] for key in ETC_PATHS]
             refusals["self"] = tool("start", "cself", check=False)
             tool("create", "--name", "cwait", "--net", "container:cdone", img, "true")
             refusals["start-stopped"] = tool("start", "cwait", check=False)
@@ -123,4 +129,6 @@ def test_container_network_mode_as_docker_does(docker: DockerDaemon, clean: Bert
         1, "Error response from daemon: Cannot restart container cdep: No such container: "
         "<cweb>")
     assert seen["docker"]["mode"] == "container:<cweb>"
+    assert seen["docker"]["etc"] == [True] * 3
+    assert seen["docker"]["etc-before-start"] == [""] * 3
     assert seen["docker"]["inside"] == "webhost\nwebhost\n"
