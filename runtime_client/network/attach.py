@@ -1,10 +1,11 @@
 """Connecting a container's network namespace to its networks at start, and undoing it.
 
 Containers on `host` share the host's namespace; on `none` runc gives them a fresh namespace
-with only loopback. Every other container gets a named namespace (`berth-<id12>`) joined to
-its bridge networks through the network backend. Addresses are chosen here (lowest free IP of
-the subnet among running containers) under a root-wide lock, and leased host-wide with the
-published ports (`leases`), so roots sharing a bridge or the host's ports never collide.
+with only loopback; in `container:` mode they join another's (`shared`). Every other
+container gets a named namespace (`berth-<id12>`) joined to its bridge networks through the
+network backend. Addresses are chosen here (lowest free IP of the subnet among running
+containers) under a root-wide lock, and leased host-wide with the published ports (`leases`),
+so roots sharing a bridge or the host's ports never collide.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runtime_client.container_errors import NetworkError, PortInUseError
-from runtime_client.network import anchor, netns
+from runtime_client.network import anchor, netns, shared
 from runtime_client.network.leases import Holder
 from runtime_client.network.model import HOST, NONE, Network, mac_for_ip, next_free_ip
 from runtime_client.network.netavark import Attachment, PortMapping
@@ -28,8 +29,10 @@ logger = logging.getLogger(__name__)
 
 
 def uses_netns(container: Container) -> bool:
-    """True when the container has its own named namespace joined to bridge networks."""
-    return container.network_mode not in (HOST, NONE)
+    """True when the container has its own named namespace joined to bridge networks
+    (not on `host` or `none`, nor in another container's namespace)."""
+    return container.network_mode not in (HOST, NONE) and \
+        not shared.is_container_mode(container.network_mode)
 
 
 def _holder(ctx: Context, container: Container) -> Holder:
@@ -161,8 +164,8 @@ class NetworkPlan:
 def plan_networks(ctx: Context, container: Container) -> NetworkPlan | None:
     """Create the namespace and reserve addresses and host ports (recorded in the container).
 
-    Returns None for `host` and `none` (the spec then shares the host's namespace or asks
-    runc for a new one).
+    Returns None for `host`, `none` and `container:` (the spec then shares the host's or the
+    target's namespace, or asks runc for a new one).
     """
     if not uses_netns(container):
         container.published_ports = []

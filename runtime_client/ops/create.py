@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime_client.container_errors import InvalidOptionError
+from runtime_client.network import shared
 from runtime_client.network.model import HOST, NONE
 from runtime_client.ops.context import Context, ResolvedImage
 from runtime_client.ops.flag_checks import (
@@ -174,7 +175,8 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
     Raises:
         NoSuchImageError: the image is not in the local store.
         InvalidOptionError, NameInUseError, NoSuchNetworkError: bad options (the flags of
-            `flag_checks` before anything else, so a refused one leaves no container).
+            `flag_checks` and `--network container:` conflicts before anything else, so a
+            refused one leaves no container).
         UnsafeLayerError, BadLayerError: the image's layers cannot be unpacked.
     """
     restart = check_restart(opts.restart)
@@ -182,6 +184,12 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
     dns = [check_dns(d) for d in opts.dns]
     dns_search = [check_dns_search(d) for d in opts.dns_search]
     mac = check_mac(opts.mac_address)
+    if shared.is_container_mode(opts.network):
+        shared.target_ref(opts.network)
+        shared.check_options(
+            hostname=opts.hostname, dns=opts.dns, add_host=opts.add_host,
+            mac_address=opts.mac_address, publish=opts.publish, publish_all=opts.publish_all,
+            expose=opts.expose, aliases=opts.network_aliases)
     image = ctx.images.resolve(opts.image)
     rc = image.run_config
     env = merge_env(list(rc.get("Env") or []),
@@ -196,12 +204,16 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
         raise InvalidOptionError("No command specified")
     ports = [b for p in opts.publish for b in parse_publish(p)]
     mode = opts.network or "bridge"
-    network = ctx.networks.get(mode)
-    networks = {network.name: NetworkAttachment(
-        aliases=list(opts.network_aliases), requested_ip=opts.ip,
-        requested_mac=mac)}
-    if network.name in (HOST, NONE) and (opts.ip or opts.mac_address or ports):
-        ports = []  # Docker ignores published ports without a network namespace of its own
+    if shared.is_container_mode(mode):
+        network_mode, networks = shared.resolve_mode(ctx, mode), {}
+    else:
+        network = ctx.networks.get(mode)
+        network_mode = network.name
+        networks = {network.name: NetworkAttachment(
+            aliases=list(opts.network_aliases), requested_ip=opts.ip,
+            requested_mac=mac)}
+        if network.name in (HOST, NONE) and (opts.ip or opts.mac_address or ports):
+            ports = []  # Docker ignores published ports without a network namespace of its own
     labels = dict(rc.get("Labels") or {})
     for label in opts.labels:
         key, _, value = label.partition("=")
@@ -224,7 +236,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
             hostname=opts.hostname or container_id[:12], tty=opts.tty,
             open_stdin=opts.interactive, labels=labels, exposed_ports=_exposed(image, opts),
             binds=list(opts.volumes), ports=ports, publish_all=opts.publish_all,
-            network_mode=network.name, networks=networks, dns=dns,
+            network_mode=network_mode, networks=networks, dns=dns,
             dns_search=dns_search, dns_options=list(opts.dns_options),
             extra_hosts=extra_hosts, mac_address=mac, memory=memory,
             cpu_shares=opts.cpu_shares, restart_policy=restart,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from runtime_client.container_errors import NetworkError
 from runtime_client.network import attach
 from runtime_client.network.model import HOST, NONE
+from runtime_client.network.shared import is_container_mode
 from runtime_client.ops.context import Context
 from runtime_client.runtime.container import NetworkAttachment, Status
 from runtime_client.runtime.etcfiles import hosts_file
@@ -27,12 +28,15 @@ def network_connect(ctx: Context, opts: NetworkConnectOptions) -> None:
 
     Raises:
         NoSuchNetworkError, NoSuchContainerError, NetworkError: already attached, or the
-        container uses host/none networking.
+        container uses host/none networking or another container's namespace.
     """
     network = ctx.networks.get(opts.network)
     found = ctx.containers.find(opts.container)
     with ctx.containers.locked(found.id):
         container = ctx.containers.load(found.id)
+        if is_container_mode(container.network_mode):
+            raise NetworkError("container sharing network namespace with another container or "
+                               "host cannot be connected to any other network")
         if container.network_mode in (HOST, NONE) or network.name in (HOST, NONE):
             raise NetworkError("container cannot be disconnected from host network or "
                                "connected to host network" if HOST in (

@@ -6,11 +6,13 @@ Pure functions of the record (and "now"); the CLI renders them with `tables`/`te
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from runtime_client.humanize import human_duration, parse_time
 from runtime_client.layout import Layout
 from runtime_client.network.model import network_id
+from runtime_client.network.shared import is_container_mode
 from runtime_client.runtime.container import Container, PortBinding, Status
 from runtime_client.snapshots.overlay import OverlaySnapshotter
 
@@ -87,6 +89,15 @@ def _port_bindings(container: Container) -> dict[str, Any]:
     return result
 
 
+def _etc_paths(container: Container, cdir: Path) -> dict[str, str]:
+    """Where the container's /etc files are: the shared ones of the container whose network
+    it joined (none before its first start), as dockerd shows them."""
+    etc = Path(container.shared_etc_dir) if is_container_mode(container.network_mode) else cdir
+    shown = bool(container.shared_etc_dir) or not is_container_mode(container.network_mode)
+    return {key: str(etc / name) if shown else "" for key, name in (
+        ("ResolvConfPath", "resolv.conf"), ("HostnamePath", "hostname"), ("HostsPath", "hosts"))}
+
+
 def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             ) -> dict[str, Any]:
     """`docker inspect` JSON of a container (Docker's field names)."""
@@ -109,6 +120,8 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
         }
     primary = container.networks.get("bridge") or next(iter(container.networks.values()), None)
     running = status in (Status.RUNNING, Status.PAUSED)
+    # dockerd gives a container in another's namespace no sandbox, ports or networks
+    sandboxed = running and not is_container_mode(container.network_mode)
     args = [*container.entrypoint, *container.cmd]
     return {
         "Id": container.id,
@@ -122,9 +135,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Error": st.error, "StartedAt": st.started_at, "FinishedAt": st.finished_at,
         },
         "Image": container.image_id,
-        "ResolvConfPath": str(cdir / "resolv.conf"),
-        "HostnamePath": str(cdir / "hostname"),
-        "HostsPath": str(cdir / "hosts"),
+        **_etc_paths(container, cdir),
         "LogPath": str(layout.container_log(container.id)),
         "Name": "/" + container.name,
         "RestartCount": container.restart_count,
@@ -185,10 +196,10 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             **_stop_settings(container),
         },
         "NetworkSettings": {
-            "Bridge": "", "SandboxID": container.id if running else "",
+            "Bridge": "", "SandboxID": container.id if sandboxed else "",
             "HairpinMode": False, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
-            "Ports": ports_map(container) if running else {},
-            "SandboxKey": f"/run/netns/{layout.netns_name(container.id)}" if running else "",
+            "Ports": ports_map(container) if sandboxed else {},
+            "SandboxKey": f"/run/netns/{layout.netns_name(container.id)}" if sandboxed else "",
             "Gateway": primary.gateway if primary else "",
             "IPAddress": primary.ip_address if primary else "",
             "IPPrefixLen": primary.prefix_len if primary else 0,

@@ -135,6 +135,8 @@ class Container:
     publish_all: bool = False
     network_mode: str = "bridge"
     networks: dict[str, NetworkAttachment] = field(default_factory=dict)
+    # --network container:: the directory of the /etc files it shares, set at its first start
+    shared_etc_dir: str = ""
     dns: list[str] = field(default_factory=list)
     dns_search: list[str] = field(default_factory=list)  # replaces the host's; "." for none
     dns_options: list[str] = field(default_factory=list)  # replaces the host's

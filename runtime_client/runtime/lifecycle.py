@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime_client.container_errors import InvalidStateError, MountError, OciRuntimeError
-from runtime_client.network import attach
+from runtime_client.network import attach, shared
 from runtime_client.network.model import DEFAULT_BRIDGE_GATEWAY, HOST
 from runtime_client.ops.context import Context
 from runtime_client.rootfs import lookup_user
@@ -246,7 +246,8 @@ def start(ctx: Context, container: Container,
             runs (attach here so no output is lost).
 
     Raises:
-        InvalidStateError, OciRuntimeError (126/127 subclasses), NetworkError, MountError.
+        InvalidStateError, OciRuntimeError (126/127 subclasses), NetworkError, MountError;
+        NoSuchContainerError: the container whose network it joins is gone.
     """
     if container.status is Status.PAUSED:
         raise InvalidStateError(
@@ -260,18 +261,24 @@ def start(ctx: Context, container: Container,
         exit_file.unlink()
     with contextlib.suppress(FileNotFoundError):
         (cdir / "persist" / "oom").unlink()
+    joined = None
+    if shared.is_container_mode(container.network_mode):
+        joined = shared.join(ctx, container)
+        # as dockerd: the target's hostname and /etc files from now on
+        container.hostname, container.shared_etc_dir = joined.target.hostname, str(joined.etc_dir)
     try:
         with contextlib.ExitStack() as undo:
             rootfs = mount_rootfs(ctx, container)
             undo.callback(unmount_rootfs, ctx, container)
             plan = attach.plan_networks(ctx, container)
             undo.callback(attach.disconnect_all, ctx, container)
-            netns = plan.path if plan else None
+            netns = plan.path if plan else joined.netns_path if joined else None
             # netavark wires the namespace while conmon and the runtime create the container.
             wiring = _Background(plan.apply) if plan else None
             if wiring is not None:
                 undo.callback(wiring.join)  # runs before the teardown registered above
-            etc = _write_etc_files(ctx, container)
+            etc = _write_etc_files(ctx, container) if joined is None else \
+                joined.etc_files(container.readonly_rootfs)
             binds = [parse_bind(ctx, b) for b in container.binds]
             process = build_process(ctx, container, rootfs, command_of(container), container.env,
                                     container.workdir, container.user, container.tty)
@@ -282,7 +289,8 @@ def start(ctx: Context, container: Container,
                 process=process, hostname=container.hostname,
                 cgroups_path=cgroups_path(container),
                 netns_path=str(netns) if netns else None,
-                host_network=container.network_mode == HOST,
+                host_network=container.network_mode == HOST or bool(
+                    joined and joined.host_network),
                 memory_limit=container.memory or None,
                 cpu_shares=container.cpu_shares or 1024, binds=binds, etc_files=etc,
                 seccomp=None if container.privileged else seccomp.seccomp_for(
