@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from runtime_client.container_errors import InvalidStateError
+from runtime_client.volumes.model import MountPoint, parse_volume_flag
 
 
 class Status(StrEnum):
@@ -129,7 +130,10 @@ class Container:
     open_stdin: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     exposed_ports: list[str] = field(default_factory=list)  # "80/tcp"
-    binds: list[str] = field(default_factory=list)  # -v values as typed
+    binds: list[str] = field(default_factory=list)  # -v SRC:DST values as typed (HostConfig)
+    # every bind and volume, resolved at create (anonymous volumes named), in flag order
+    mounts: list[MountPoint] = field(default_factory=list)
+    mount_flags: list[str] = field(default_factory=list)  # --mount values as typed
     ports: list[PortBinding] = field(default_factory=list)
     published_ports: list[PortBinding] = field(default_factory=list)  # while running
     publish_all: bool = False
@@ -183,6 +187,11 @@ class Container:
         raw["networks"] = {k: NetworkAttachment(**v) for k, v in raw.get("networks", {}).items()}
         raw["ports"] = [PortBinding(**p) for p in raw.get("ports", [])]
         raw["published_ports"] = [PortBinding(**p) for p in raw.get("published_ports", [])]
+        if "mounts" in raw:
+            raw["mounts"] = [MountPoint(**m) for m in raw["mounts"]]
+        else:  # a record from before mounts were resolved at create: its SRC:DST binds
+            raw["mounts"] = [MountPoint(r.type, r.source, r.destination, r.readonly, r.mode)
+                             for r in map(parse_volume_flag, raw.get("binds", ())) if r.source]
         return cls(**raw)
 
 
