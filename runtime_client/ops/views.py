@@ -211,12 +211,14 @@ def _stop_settings(container: Container) -> dict[str, Any]:
 
 
 def _mount_view(layout: Layout, m: MountPoint) -> dict[str, Any]:
-    """One of inspect's Mounts, with dockerd's defaults: a named volume given with `-v` and no
-    mode shows mode `z`, binds show `rprivate` propagation."""
+    """One of inspect's Mounts, with dockerd's defaults: a volume from `-v NAME:` or `--mount`
+    without a mode shows mode `z` (not one from `-v DST` or the image), binds show `rprivate`
+    propagation."""
     if m.type == "bind":
         return {"Type": "bind", "Source": m.source, "Destination": m.destination,
                 "Mode": m.mode, "RW": not m.readonly, "Propagation": "rprivate"}
-    mode = m.mode or ("z" if m.from_flag == "-v" and not m.anonymous else "")
+    given = m.from_flag == "--mount" or (m.from_flag == "-v" and not m.anonymous)
+    mode = m.mode or ("z" if given else "")
     return {"Type": "volume", "Name": m.source, "Source": str(layout.volume_data(m.source)),
             "Destination": m.destination, "Driver": "local", "Mode": mode, "RW": not m.readonly,
             "Propagation": ""}
@@ -227,7 +229,8 @@ def _host_config_mounts(container: Container) -> dict[str, Any]:
     shown = []
     for flag in container.mount_flags:
         r = parse_mount_flag(flag)
-        item: dict[str, Any] = {"Type": r.type, "Source": r.source, "Target": r.destination}
+        item: dict[str, Any] = {"Type": r.type, **({"Source": r.source} if r.source else {}),
+                                "Target": r.destination}
         if r.readonly:
             item["ReadOnly"] = True
         if not r.copy_up:

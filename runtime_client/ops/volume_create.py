@@ -39,7 +39,8 @@ def volume_create(ctx: Context, opts: VolumeCreateOptions) -> Volume:
     """
     if opts.name:
         check_volume_name(opts.name)
-    labels = _pairs(opts.labels, "--label", need_value=False)
-    options = _pairs(opts.options, "--opt", need_value=True)
+    # None when not given: dockerd shows null then (the docker CLI sends no empty maps).
+    labels = _pairs(opts.labels, "--label", need_value=False) or None
+    options = _pairs(opts.options, "--opt", need_value=True) or None
     with ctx.volumes.locked():
         return ctx.volumes.create(opts.name, opts.driver, labels, options)

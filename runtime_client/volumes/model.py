@@ -48,7 +48,7 @@ class Volume:
     name: str
     created_at: str  # RFC 3339, seconds, as dockerd shows CreatedAt
     driver: str = "local"
-    # None for a volume a container made (dockerd shows null), {} for `volume create`'s
+    # None when none were given (dockerd shows null)
     labels: dict[str, str] | None = None
     options: dict[str, str] | None = None
 
@@ -166,6 +166,9 @@ def parse_mount_flag(value: str) -> MountRequest:
                                  "not be empty")
     if kind == "volume" and source:
         check_volume_name(source)
+    if kind == "volume" and not source and readonly:  # nothing could ever write to it
+        raise InvalidOptionError('invalid mount config for type "volume": must not set '
+                                 "ReadOnly mode when using anonymous volumes")
     return MountRequest(kind, source, target, readonly, "", copy_up, "--mount")
 
 

@@ -90,7 +90,7 @@ class VolumeStore:
         """
         if driver != "local":
             raise VolumeError(f"create {name}: error looking up volume plugin {driver}: "
-                              f'plugin "{driver}" not found (berth has only the local driver)')
+                              f'plugin "{driver}" not found')
         for key in options or {}:
             if key not in LOCAL_OPTION_KEYS:
                 raise InvalidOptionError(f"create {name}: invalid option key: {key!r}")

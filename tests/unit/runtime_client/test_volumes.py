@@ -68,6 +68,7 @@ def test_mount_flag_forms(flag: str, expected: MountRequest) -> None:
     ("type=volume,target=/t,colour=red", "unexpected key 'colour'"),
     ("type=volume,target=rel", "mount path must be absolute"),
     ("type=volume,target=/t,readonly=maybe", "invalid value for readonly"),
+    ("type=volume,target=/t,readonly", "must not set ReadOnly mode when using anonymous"),
 ])
 def test_mount_flag_errors(flag: str, message: str) -> None:
     with pytest.raises(InvalidOptionError, match=message):
