@@ -72,13 +72,17 @@ def test_anonymous_volumes_go_with_rm_v_and_run_rm(clean: BerthCli, image: str) 
     names = [str(m["Name"]) for m in mounts]
     assert [len(n) for n in names] == [64, 64] and all(int(n, 16) >= 0 for n in names)
     assert [(m["Type"], m["Destination"], m["Driver"], m["RW"], m["Mode"]) for m in mounts] == [
-        ("volume", "/scratch", "local", True, ""), ("volume", "/m", "local", True, "")]
+        ("volume", "/scratch", "local", True, ""), ("volume", "/m", "local", True, "z")]
     assert mounts[0]["Source"] == str(clean.root / "volumes" / names[0] / "_data")
     labels = clean("volume", "inspect", "-f", "{{json .Labels}}", names[0]).stdout
     assert labels == '{"com.docker.volume.anonymous":""}\n'
     clean("rm", "anon")  # without -v the anonymous volumes stay
     assert set(names) <= set(clean("volume", "ls", "-q").stdout.split())
-    clean("run", "--name", "anon2", "-v", "/scratch", image, "true")
+    # Resolved once, at create: a restart finds the same anonymous volume.
+    first = clean("run", "--name", "anon2", "-v", "/scratch", image, "sh", "-c",
+                  "cat /scratch/x 2>/dev/null; echo again > /scratch/x").stdout
+    assert first == ""
+    assert clean("start", "-a", "anon2").stdout == "again\n"
     name2 = str(_mounts(clean, "anon2")[0]["Name"])
     clean("rm", "-v", "anon2")
     assert name2 not in clean("volume", "ls", "-q").stdout
