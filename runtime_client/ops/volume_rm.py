@@ -5,6 +5,7 @@ from __future__ import annotations
 from runtime_client.container_errors import VolumeError
 from runtime_client.ops.context import Context
 from runtime_client.ops.volumes import volume_users
+from runtime_client.volumes.store import NoSuchVolumeError
 
 
 class VolumeInUseError(VolumeError):
@@ -20,7 +21,6 @@ def volume_rm(ctx: Context, name: str, force: bool = False) -> str:
     Raises:
         NoSuchVolumeError, VolumeInUseError.
     """
-    from runtime_client.volumes.store import NoSuchVolumeError
     with ctx.volumes.locked():
         try:
             ctx.volumes.get(name)

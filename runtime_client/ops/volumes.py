@@ -18,7 +18,12 @@ from pathlib import Path
 from runtime_client.container_errors import InvalidOptionError, VolumeError
 from runtime_client.ops.context import Context
 from runtime_client.runtime.container import Container
-from runtime_client.volumes.model import MountPoint, MountRequest
+from runtime_client.volumes.model import (
+    MountPoint,
+    MountRequest,
+    parse_mount_flag,
+    parse_volume_flag,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +46,6 @@ def requested_mounts(volume_flags: Iterable[str], mount_flags: Iterable[str],
     Raises:
         InvalidOptionError: a malformed flag, or two mounts on one destination.
     """
-    from runtime_client.volumes.model import parse_mount_flag, parse_volume_flag
     requests = [parse_volume_flag(v) for v in volume_flags]
     requests += [parse_mount_flag(m) for m in mount_flags]
     seen: set[str] = set()

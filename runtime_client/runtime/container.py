@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from runtime_client.container_errors import InvalidStateError
+from runtime_client.container_errors import ContainerError, InvalidStateError
 from runtime_client.volumes.model import MountPoint, parse_volume_flag
 
 
@@ -190,9 +190,22 @@ class Container:
         if "mounts" in raw:
             raw["mounts"] = [MountPoint(**m) for m in raw["mounts"]]
         else:  # a record from before mounts were resolved at create: its SRC:DST binds
-            raw["mounts"] = [MountPoint(r.type, r.source, r.destination, r.readonly, r.mode)
-                             for r in map(parse_volume_flag, raw.get("binds", ())) if r.source]
+            raw["mounts"] = _legacy_mounts(raw.get("binds", ()))
         return cls(**raw)
+
+
+def _legacy_mounts(binds: list[str]) -> list[MountPoint]:
+    """The mounts of an old record's `-v SRC:DST` values (older berth did not check them: one
+    it cannot read now is left out rather than making the record unreadable)."""
+    mounts = []
+    for bind in binds:
+        try:
+            r = parse_volume_flag(bind)
+        except ContainerError:
+            continue
+        if r.source:
+            mounts.append(MountPoint(r.type, r.source, r.destination, r.readonly, r.mode))
+    return mounts
 
 
 def not_running_error(ref: str) -> InvalidStateError:

@@ -154,3 +154,12 @@ def test_volume_ls_filters() -> None:
         parse_volume_filters(["bogus=1"])
     with pytest.raises(InvalidOptionError, match="Invalid filter 'dangling=maybe'"):
         parse_volume_filters(["dangling=maybe"])
+
+
+def test_a_record_from_before_mounts_keeps_its_binds_and_named_volumes() -> None:
+    from runtime_client.runtime.container import Container
+    old = {"id": "c" * 64, "name": "old", "created": "", "image": "i", "image_id": "sha256:x",
+           "snapshot_parent": None, "binds": ["/srv:/srv:ro", "cache:/c", "/anon", "bad!:/x"]}
+    container = Container.from_dict(old)
+    assert [(m.type, m.source, m.destination, m.readonly) for m in container.mounts] == [
+        ("bind", "/srv", "/srv", True), ("volume", "cache", "/c", False)]
