@@ -105,7 +105,9 @@ def copy_up(data: Path, image_dir: Path) -> None:
 def remove_anonymous_volumes(ctx: Context, container: Container) -> list[str]:
     """Remove the container's anonymous volumes that no other container uses (`rm -v`,
     `run --rm`); named volumes stay. Returns the names removed."""
-    removed = []
+    removed: list[str] = []
+    if not any(m.type == "volume" for m in container.mounts):
+        return removed  # the common `run --rm` reads no container records
     with ctx.volumes.locked():
         users = volume_users(ctx)
         for m in container.mounts:
