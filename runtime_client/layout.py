@@ -15,10 +15,12 @@
       exits/<id>                     conmon writes the exit status here
       hosts, resolv.conf, hostname   bind-mounted into the container
       conmon.pid
-  volumes/<name>/_data               named volumes
+  volumes/<name>/
+    _data/                           a volume's files (named or anonymous, local driver)
+    volume.json                      its created-at, labels and driver options
   networks/<name>.json               user-defined networks (bridge/host/none are built in)
   netavark/                          netavark's --config dir (aardvark-dns state)
-  locks/                             flock files (network allocation, name index)
+  locks/                             flock files (network allocation, name index, volumes)
 <run>/                               runtime state on tmpfs: runc --root, conmon attach sockets
 ```
 

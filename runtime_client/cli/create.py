@@ -47,7 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CPU shares (relative weight, default 1024)")
     parser.add_argument("-m", "--memory", default="", help="memory limit")
     parser.add_argument("-v", "--volume", action="append", default=[],
-                        help="bind mount a volume")
+                        help="bind mount a host path or a named volume (SRC:DST[:ro]), or "
+                        "make an anonymous volume (DST)")
+    parser.add_argument("--mount", action="append", default=[],
+                        help="attach a mount: type=volume|bind,source=,target=[,readonly]")
     parser.add_argument("-e", "--env", action="append", default=[],
                         help="set environment variables")
     parser.add_argument("--env-file", action="append", default=[],
@@ -106,7 +109,8 @@ def options_from(args: argparse.Namespace, detach: bool) -> CreateOptions:
         mac_address=args.mac_address,
         add_host=tuple(args.add_host), network=args.network,
         network_aliases=tuple(args.network_alias), ip=args.ip, cpu_shares=args.cpu_shares,
-        memory=args.memory, volumes=tuple(args.volume), env=tuple(args.env),
+        memory=args.memory, volumes=tuple(args.volume), mounts=tuple(args.mount),
+        env=tuple(args.env),
         env_files=tuple(args.env_file), workdir=args.workdir, entrypoint=args.entrypoint,
         user=args.user, hostname=args.hostname, labels=tuple(args.label),
         runtime=args.runtime, security_opt=tuple(args.security_opt),

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import BinaryIO, NoReturn, TextIO
 
-from runtime_client.cli import container, image, network, system, toplevel, trust
+from runtime_client.cli import container, image, network, system, toplevel, trust, volume
 from runtime_client.cli.base import CliContext, CommandGroup, add_verb
 from runtime_client.config import ClientConfig
 from runtime_client.errors import RuntimeClientError, TemplateFormatError, UsageError
@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 
 def command_groups() -> list[CommandGroup]:
     """Every command group, in help order. Add a group module's GROUP here."""
-    return [image.GROUP, container.GROUP, network.GROUP, system.GROUP, trust.GROUP,
-            toplevel.GROUP]
+    return [image.GROUP, container.GROUP, network.GROUP, volume.GROUP, system.GROUP,
+            trust.GROUP, toplevel.GROUP]
 
 
 def _command_words(argv: Sequence[str]) -> list[str]:

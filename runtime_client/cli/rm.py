@@ -1,4 +1,4 @@
-"""`berth container rm [-f]` / `berth rm`."""
+"""`berth container rm [-f] [-v]` / `berth rm`."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-f", "--force", action="store_true",
                         help="force the removal of a running container (uses SIGKILL)")
     parser.add_argument("-v", "--volumes", action="store_true",
-                        help="accepted for compatibility (anonymous volumes are kept)")
+                        help="remove the anonymous volumes associated with the container")
     parser.add_argument("containers", nargs="+", metavar="CONTAINER")
 
 
@@ -24,5 +24,5 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     from runtime_client.ops.rm import RmOptions, rm
     opts = RmOptions(tuple(args.containers), args.force, args.volumes)
     with open_context(ctx) as c:
-        return each(ctx, list(opts.containers), lambda ref: rm(c, ref, opts.force),
+        return each(ctx, list(opts.containers), lambda ref: rm(c, ref, opts.force, opts.volumes),
                     tolerated=(NoSuchContainerError,) if opts.force else ())

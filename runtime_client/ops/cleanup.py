@@ -33,7 +33,7 @@ def cleanup(ctx: Context, ref: str) -> None:
         if not lifecycle.reap(ctx, container):
             return
     if container.auto_remove and not container.foreground:
-        remove_container(ctx, container.id, force=False)
+        remove_container(ctx, container.id, force=False, volumes=True)
         return
     if not lifecycle.should_restart(container):
         return

@@ -17,6 +17,7 @@ from runtime_client.runtime.runc import DEFAULT_RUNTIME, OciRuntime, runtime_pat
 from runtime_client.runtime.store import ContainerStore
 from runtime_client.snapshots.overlay import OverlaySnapshotter
 from runtime_client.unpack import LayerSource
+from runtime_client.volumes.store import VolumeStore
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,10 @@ class Context:
     network_backend: NetworkBackend
     images: ImageResolver
     leases: Leases = field(default_factory=Leases)  # shared by every root on the host
+    volumes: VolumeStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.volumes = VolumeStore(self.layout)
 
     @classmethod
     def open(cls, root: Path, images: ImageResolver) -> Context:

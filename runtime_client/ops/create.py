@@ -26,6 +26,7 @@ from runtime_client.ops.flag_checks import (
 )
 from runtime_client.ops.resources import parse_memory, resolve_resources
 from runtime_client.ops.security import resolve_security
+from runtime_client.ops.volumes import remove_anonymous_volumes, requested_mounts, resolve_mounts
 from runtime_client.runtime.container import Container, NetworkAttachment, PortBinding
 from runtime_client.runtime.lifecycle import now
 from runtime_client.runtime.runc import DEFAULT_RUNTIME
@@ -63,6 +64,7 @@ class CreateOptions:
     cpu_shares: int = 0
     memory: str = ""
     volumes: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()  # --mount values
     env: tuple[str, ...] = ()
     env_files: tuple[str, ...] = ()
     workdir: str = ""
@@ -223,11 +225,15 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
     memory = parse_memory(opts.memory)
     if memory and memory < 6 * (1 << 20):
         raise InvalidOptionError("Minimum memory limit allowed is 6MB")
+    mount_requests = requested_mounts(opts.volumes, opts.mounts, rc.get("Volumes") or {})
     top = unpack_layers(ctx.snapshots, image.layers)
-    with ctx.containers.names_lock():
+    # The volume lock first (see ops.volumes): a volume made here cannot be removed before
+    # the container that uses it is recorded.
+    with ctx.volumes.locked(), ctx.containers.names_lock():
         name = (opts.name or "").lstrip("/") or ctx.containers.generate_name()
         ctx.containers.check_name(name)
         container_id = ctx.containers.new_id()
+        mounts = resolve_mounts(ctx, mount_requests)
         container = Container(
             id=container_id, name=name, created=now(), image=opts.image, image_id=image.id,
             snapshot_parent=top, cmd=cmd, entrypoint=entrypoint, env=env,
@@ -235,7 +241,8 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
             user=opts.user or rc.get("User") or "",
             hostname=opts.hostname or container_id[:12], tty=opts.tty,
             open_stdin=opts.interactive, labels=labels, exposed_ports=_exposed(image, opts),
-            binds=list(opts.volumes), ports=ports, publish_all=opts.publish_all,
+            binds=[v for v in opts.volumes if ":" in v], mounts=mounts,
+            mount_flags=list(opts.mounts), ports=ports, publish_all=opts.publish_all,
             network_mode=network_mode, networks=networks, dns=dns,
             dns_search=dns_search, dns_options=list(opts.dns_options),
             extra_hosts=extra_hosts, mac_address=mac, memory=memory,
@@ -263,6 +270,7 @@ def create(ctx: Context, opts: CreateOptions) -> Container:
         ctx.layout.bundle(container_id).mkdir(parents=True, exist_ok=True)
     except BaseException:
         ctx.containers.delete(container_id)
+        remove_anonymous_volumes(ctx, container)
         raise
     logger.info("created container %s (%s) from %s", container_id[:12], name, image.id)
     return container

@@ -1,4 +1,5 @@
-"""`berth rm [-f] [-v]`: remove containers (with -f, kill running ones first)."""
+"""`berth rm [-f] [-v]`: remove containers (with -f, kill running ones first; with -v their
+anonymous volumes)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 
 from runtime_client.container_errors import SnapshotError
 from runtime_client.ops.context import Context
+from runtime_client.ops.volumes import remove_anonymous_volumes
 from runtime_client.runtime import lifecycle
 from runtime_client.runtime.container import Event, Status, transition
 
@@ -39,8 +41,9 @@ def kill_and_reap(ctx: Context, container_id: str) -> None:
         lifecycle.reap(ctx, container)
 
 
-def remove_container(ctx: Context, container_id: str, force: bool) -> None:
-    """Remove one container by exact ID.
+def remove_container(ctx: Context, container_id: str, force: bool,
+                     volumes: bool = False) -> None:
+    """Remove one container by exact ID; with `volumes`, its anonymous volumes too.
 
     Raises:
         InvalidStateError: running and not forced (Docker's message).
@@ -61,15 +64,17 @@ def remove_container(ctx: Context, container_id: str, force: bool) -> None:
                 ctx.snapshots.remove(key)
         shutil.rmtree(ctx.layout.socket_dir() / container.id, ignore_errors=True)
         ctx.containers.delete(container.id)
+    if volumes:
+        remove_anonymous_volumes(ctx, container)
     logger.info("removed container %s", container_id[:12])
 
 
-def rm(ctx: Context, ref: str, force: bool = False) -> str:
+def rm(ctx: Context, ref: str, force: bool = False, volumes: bool = False) -> str:
     """Remove the container `ref`; returns `ref` as Docker echoes it.
 
     Raises:
         NoSuchContainerError, InvalidStateError.
     """
     container = ctx.containers.find(ref)
-    remove_container(ctx, container.id, force)
+    remove_container(ctx, container.id, force, volumes)
     return ref

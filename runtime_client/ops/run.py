@@ -50,7 +50,7 @@ def run(ctx: Context, opts: CreateOptions, stdin: BinaryIO | None = None,
             s.close()
         if opts.auto_remove:
             with contextlib.suppress(Exception):
-                remove_container(ctx, container.id, force=True)
+                remove_container(ctx, container.id, force=True, volumes=True)
         raise
     if opts.detach:
         return RunResult(container.id, None)
@@ -62,5 +62,5 @@ def run(ctx: Context, opts: CreateOptions, stdin: BinaryIO | None = None,
         sock[0].close()
     code = wait_and_reap(ctx, container.id)
     if opts.auto_remove:
-        remove_container(ctx, container.id, force=True)
+        remove_container(ctx, container.id, force=True, volumes=True)
     return RunResult(container.id, code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runtime_client.ops.context import Context
-from runtime_client.ops.volumes import volume_names, volume_size, volumes_in_use
+from runtime_client.ops.volumes import volume_users
 from runtime_client.runtime.container import Status
 
 
@@ -31,9 +31,9 @@ def system_df(ctx: Context) -> list[DfRow]:
     sizes = {c.id: ctx.snapshots.usage(c.id) if ctx.snapshots.exists(c.id) else 0
              for c in containers}
     stopped_size = sum(sizes[c.id] for c in containers if c not in running)
-    names = volume_names(ctx)
-    in_use = volumes_in_use(ctx)
-    vsizes = {n: volume_size(ctx, n) for n in names}
+    names = [v.name for v in ctx.volumes.list()]
+    in_use = volume_users(ctx)
+    vsizes = {n: ctx.volumes.size(n) for n in names}
     return [
         DfRow("Images", len(images), len([i for i in images if i.id in used_images]),
               image_size, unused_image_size),

@@ -24,7 +24,7 @@ from runtime_client.ops.prune_filters import (
     VOLUME_KEYS,
     PruneFilter,
 )
-from runtime_client.ops.volumes import remove_volume, volume_names, volume_size, volumes_in_use
+from runtime_client.ops.volume_prune import volume_prune
 from runtime_client.timefilter import go_duration_error
 
 
@@ -63,7 +63,9 @@ def system_prune(ctx: Context, opts: SystemPruneOptions,
     networks = network_prune(ctx, opts.filters.validated(NETWORK_KEYS, now))
     result.networks = [n for n in networks if n not in BUILTIN]
     if opts.volumes:
-        _prune_volumes(ctx, opts.filters.validated(VOLUME_KEYS, now), result)
+        # Docker 23+: anonymous volumes only (`volume prune -a` is the way to the named ones).
+        pruned = volume_prune(ctx, opts.filters.validated(VOLUME_KEYS, now))
+        result.volumes, result.reclaimed = pruned.removed, result.reclaimed + pruned.reclaimed
     images = opts.filters.validated(IMAGE_KEYS, now)
     prune_tagged = opts.all or images.prunes_tagged
     used_images = {c.image_id for c in ctx.containers.list()}
@@ -80,13 +82,3 @@ def system_prune(ctx: Context, opts: SystemPruneOptions,
                                     f"duration (e.g., '24h'): {error}")
     return result
 
-
-def _prune_volumes(ctx: Context, filters: PruneFilter, result: SystemPruneResult) -> None:
-    in_use = volumes_in_use(ctx)
-    for name in volume_names(ctx):
-        # berth's volumes carry no labels: `label` spares them all, `label!` none.
-        if name in in_use or not filters.allows(None, {}):
-            continue
-        result.reclaimed += volume_size(ctx, name)
-        remove_volume(ctx, name)
-        result.volumes.append(name)

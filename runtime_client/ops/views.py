@@ -15,6 +15,7 @@ from runtime_client.network.model import network_id
 from runtime_client.network.shared import is_container_mode
 from runtime_client.runtime.container import Container, PortBinding, Status
 from runtime_client.snapshots.overlay import OverlaySnapshotter
+from runtime_client.volumes.model import MountPoint, parse_mount_flag
 
 
 def status_text(container: Container, now: datetime) -> str:
@@ -169,6 +170,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "NanoCpus": container.nano_cpus, "CpuQuota": container.cpu_quota,
             "CpuPeriod": container.cpu_period,
             "Devices": [dict(d) for d in container.devices],
+            **_host_config_mounts(container),
         },
         "GraphDriver": {
             "Name": "overlay",
@@ -179,7 +181,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
                 "MergedDir": str(layout.rootfs(container.id)),
             },
         },
-        "Mounts": [_mount_view(b) for b in container.binds],
+        "Mounts": [_mount_view(layout, m) for m in container.mounts],
         "Config": {
             "Hostname": container.hostname, "Domainname": "", "User": container.user,
             "AttachStdin": container.open_stdin and container.foreground,
@@ -188,7 +190,7 @@ def inspect(container: Container, layout: Layout, snapshots: OverlaySnapshotter
             "Tty": container.tty, "OpenStdin": container.open_stdin,
             "StdinOnce": container.open_stdin and container.foreground,
             "Env": container.env, "Cmd": container.cmd or None, "Image": container.image,
-            "Volumes": None, "WorkingDir": container.workdir,
+            "Volumes": _config_volumes(container), "WorkingDir": container.workdir,
             "Entrypoint": container.entrypoint or None, "OnBuild": None,
             "Labels": dict(sorted(container.labels.items())),  # a Go map: sorted keys
             # dockerd keeps Config.MacAddress for an explicit --mac-address only
@@ -219,16 +221,37 @@ def _stop_settings(container: Container) -> dict[str, Any]:
     return settings
 
 
-def _mount_view(bind: str) -> dict[str, Any]:
-    parts = bind.split(":")
-    if len(parts) == 1:
-        return {"Type": "volume", "Destination": parts[0], "RW": True}
-    kind = "bind" if parts[0].startswith("/") else "volume"
-    view: dict[str, Any] = {"Type": kind, "Destination": parts[1],
-                            "RW": not (len(parts) > 2 and "ro" in parts[2].split(",")),
-                            "Mode": parts[2] if len(parts) > 2 else ""}
-    if kind == "bind":
-        view["Source"] = parts[0]
-    else:
-        view["Name"] = parts[0]
-    return view
+def _mount_view(layout: Layout, m: MountPoint) -> dict[str, Any]:
+    """One of inspect's Mounts, with dockerd's defaults: a volume from `-v NAME:` or `--mount`
+    without a mode shows mode `z` (not one from `-v DST` or the image), binds show `rprivate`
+    propagation."""
+    if m.type == "bind":
+        return {"Type": "bind", "Source": m.source, "Destination": m.destination,
+                "Mode": m.mode, "RW": not m.readonly, "Propagation": "rprivate"}
+    given = m.from_flag == "--mount" or (m.from_flag == "-v" and not m.anonymous)
+    mode = m.mode or ("z" if given else "")
+    return {"Type": "volume", "Name": m.source, "Source": str(layout.volume_data(m.source)),
+            "Destination": m.destination, "Driver": "local", "Mode": mode, "RW": not m.readonly,
+            "Propagation": ""}
+
+
+def _host_config_mounts(container: Container) -> dict[str, Any]:
+    """HostConfig.Mounts: the --mount values as dockerd keeps them (left out when none)."""
+    shown = []
+    for flag in container.mount_flags:
+        r = parse_mount_flag(flag)
+        item: dict[str, Any] = {"Type": r.type, **({"Source": r.source} if r.source else {}),
+                                "Target": r.destination}
+        if r.readonly:
+            item["ReadOnly"] = True
+        if not r.copy_up:
+            item["VolumeOptions"] = {"NoCopy": True}
+        shown.append(item)
+    return {"Mounts": shown} if shown else {}
+
+
+def _config_volumes(container: Container) -> dict[str, Any] | None:
+    """Config.Volumes: the image's VOLUMEs and the `-v DST` anonymous volumes."""
+    dests = {m.destination: {} for m in container.mounts
+             if m.from_flag == "image" or (m.from_flag == "-v" and m.anonymous)}
+    return dests or None

@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from runtime_client.container_errors import InvalidStateError
+from runtime_client.container_errors import ContainerError, InvalidStateError
+from runtime_client.volumes.model import MountPoint, parse_volume_flag
 
 
 class Status(StrEnum):
@@ -129,7 +130,10 @@ class Container:
     open_stdin: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     exposed_ports: list[str] = field(default_factory=list)  # "80/tcp"
-    binds: list[str] = field(default_factory=list)  # -v values as typed
+    binds: list[str] = field(default_factory=list)  # -v SRC:DST values as typed (HostConfig)
+    # every bind and volume, resolved at create (anonymous volumes named), in flag order
+    mounts: list[MountPoint] = field(default_factory=list)
+    mount_flags: list[str] = field(default_factory=list)  # --mount values as typed
     ports: list[PortBinding] = field(default_factory=list)
     published_ports: list[PortBinding] = field(default_factory=list)  # while running
     publish_all: bool = False
@@ -185,7 +189,25 @@ class Container:
         raw["networks"] = {k: NetworkAttachment(**v) for k, v in raw.get("networks", {}).items()}
         raw["ports"] = [PortBinding(**p) for p in raw.get("ports", [])]
         raw["published_ports"] = [PortBinding(**p) for p in raw.get("published_ports", [])]
+        if "mounts" in raw:
+            raw["mounts"] = [MountPoint(**m) for m in raw["mounts"]]
+        else:  # a record from before mounts were resolved at create: its SRC:DST binds
+            raw["mounts"] = _legacy_mounts(raw.get("binds", ()))
         return cls(**raw)
+
+
+def _legacy_mounts(binds: list[str]) -> list[MountPoint]:
+    """The mounts of an old record's `-v SRC:DST` values (older berth did not check them: one
+    it cannot read now is left out rather than making the record unreadable)."""
+    mounts = []
+    for bind in binds:
+        try:
+            r = parse_volume_flag(bind)
+        except ContainerError:
+            continue
+        if r.source:
+            mounts.append(MountPoint(r.type, r.source, r.destination, r.readonly, r.mode))
+    return mounts
 
 
 def not_running_error(ref: str) -> InvalidStateError:

@@ -29,6 +29,7 @@ from runtime_client.container_errors import InvalidStateError, MountError, OciRu
 from runtime_client.network import attach, shared
 from runtime_client.network.model import DEFAULT_BRIDGE_GATEWAY, HOST
 from runtime_client.ops.context import Context
+from runtime_client.ops.volumes import copy_up
 from runtime_client.rootfs import lookup_user
 from runtime_client.runtime import conmon, etcfiles, host, seccomp
 from runtime_client.runtime.capabilities import effective_capabilities
@@ -76,21 +77,10 @@ def unmount_rootfs(ctx: Context, container: Container) -> None:
         mount.unmount(rootfs, lazy=True)
 
 
-def volume_source(ctx: Context, source: str) -> str:
-    """A host path for a -v source: absolute paths as they are (created when missing, as
-    dockerd does at start), names as named volumes."""
-    if source.startswith("/"):
-        make_bind_source(source)
-        return source
-    data = ctx.layout.volume_data(source)
-    data.mkdir(parents=True, exist_ok=True)
-    return str(data)
-
-
 def make_bind_source(source: str) -> None:
     """Create a missing `-v` host directory and its missing parents, each mode 0755 whatever
-    the umask, as dockerd does when it starts a container (`--mount` sources it refuses
-    instead; berth has no `--mount`). A path through a file is left for the mount to refuse,
+    the umask, as dockerd does when it starts a container (a missing `--mount` source is
+    refused at create instead). A path through a file is left for the mount to refuse,
     as dockerd leaves it (it ignores ENOTDIR here).
     """
     missing = []
@@ -108,13 +98,23 @@ def make_bind_source(source: str) -> None:
         os.chmod(directory, 0o755)
 
 
-def parse_bind(ctx: Context, value: str) -> BindMount:
-    """`-v SRC:DST[:ro|rw]` (SRC a host path or a volume name) or `-v DST` (anonymous volume)."""
-    parts = value.split(":")
-    readonly = len(parts) == 3 and "ro" in parts[2].split(",")
-    if len(parts) == 1:
-        return BindMount(volume_source(ctx, "anon-" + os.urandom(8).hex()), parts[0])
-    return BindMount(volume_source(ctx, parts[0]), parts[1], readonly)
+def host_mounts(ctx: Context, container: Container, rootfs: Path) -> list[BindMount]:
+    """The container's binds and volumes as host paths: a missing `-v` host directory is
+    made, and an empty volume first gets the image's files at its mount point (copy-up)."""
+    binds = []
+    for m in container.mounts:
+        if m.type == "bind":
+            if m.from_flag == "-v":
+                make_bind_source(m.source)
+            binds.append(BindMount(m.source, m.destination, m.readonly))
+            continue
+        data = ctx.volumes.mount_data(ctx.volumes.get(m.source))
+        image_dir = Path(os.path.realpath(rootfs / m.destination.lstrip("/")))
+        # A symlink in the image may point anywhere on the host: copy only from inside rootfs.
+        if m.copy_up and image_dir.is_relative_to(os.path.realpath(rootfs)):
+            copy_up(data, image_dir)
+        binds.append(BindMount(str(data), m.destination, m.readonly))
+    return binds
 
 
 def _host_gateway(container: Container) -> str:
@@ -279,7 +279,7 @@ def start(ctx: Context, container: Container,
                 undo.callback(wiring.join)  # runs before the teardown registered above
             etc = _write_etc_files(ctx, container) if joined is None else \
                 joined.etc_files(container.readonly_rootfs)
-            binds = [parse_bind(ctx, b) for b in container.binds]
+            binds = host_mounts(ctx, container, rootfs)
             process = build_process(ctx, container, rootfs, command_of(container), container.env,
                                     container.workdir, container.user, container.tty)
             devices, device_rules = resolve_devices(container.devices)

@@ -59,11 +59,13 @@ def _remove_netavark_leftovers() -> None:
 
 
 def clean_root(berth: BerthCli) -> None:
-    """Remove every container and network of this root, then anything they left behind."""
+    """Remove every container, network and volume of this root, then anything they left
+    behind."""
     ids = berth("ps", "-aq", "--no-trunc", check=False).stdout.split()
     if ids:
         berth("rm", "-f", *ids, check=False)
     berth("network", "prune", "-f", check=False)
+    berth("volume", "prune", "-a", "-f", check=False)
     root = str(berth.root.resolve())
     with open("/proc/self/mounts") as f:
         targets = [line.split()[1] for line in f if line.split()[1].startswith(root)]
@@ -103,7 +105,7 @@ def berth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BerthCli]:
 
 @pytest.fixture
 def clean(berth: BerthCli) -> Iterator[BerthCli]:
-    """`berth`, with every container and network a test made removed after it."""
+    """`berth`, with every container, network and volume a test made removed after it."""
     try:
         yield berth
     finally:

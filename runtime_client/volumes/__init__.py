@@ -1,0 +1,1 @@
+"""Volumes: local-driver volumes under `<root>/volumes/` and the mount points containers ask for."""
