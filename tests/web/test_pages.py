@@ -77,6 +77,25 @@ async def test_tag_table_sorts_and_paginates(hub, browsers):
     assert re.findall(r'/-/tags/([^"/]+)">', text)[0] == "t29"
 
 
+async def test_tag_table_shows_when_each_tag_was_last_pulled(hub, browsers):
+    await push_image(hub.client, "alice/app", "1.0", hub.alice, seed="a")
+    await push_image(hub.client, "alice/app", "2.0", hub.alice, seed="b")
+    resp = await hub.client.get("/v2/alice/app/manifests/1.0", headers=hub.alice)
+    assert resp.status == 200
+    browser = browsers()
+    _, text, _ = await browser.get("/r/alice/app?sort=pulled&order=desc")
+    assert '<th scope="col" aria-sort="descending">' in text and "Last pulled" in text
+    rows = re.findall(r'/-/tags/([^"/]+)">.*?</tr>', text, re.S)
+    assert rows == ["1.0", "2.0"]  # the pulled tag first
+    cells = {
+        tag: row for tag, row in re.findall(r'/-/tags/([^"/]+)">(.*?)</tr>', text, re.S)
+    }
+    assert "never" not in cells["1.0"] and " UTC</td>" in cells["1.0"]
+    assert "<td>never</td>" in cells["2.0"]
+    _, text, _ = await browser.get("/r/alice/app?sort=pulled&order=asc")
+    assert re.findall(r'/-/tags/([^"/]+)">', text) == ["2.0", "1.0"]
+
+
 async def test_tag_page_shows_layers_history_and_config(hub, browsers):
     digest = await push_image(hub.client, "alice/app", "1.0", hub.alice, seed="x")
     status, text, _ = await browsers().get("/r/alice/app/-/tags/1.0")
