@@ -210,6 +210,34 @@ async def test_create_token_shows_it_once_and_revoking_it_ends_logins(hub, brows
     assert "revoked" in listing
 
 
+async def test_token_table_shows_each_tokens_expiry(hub, browsers):
+    browser = browsers()
+    await browser.sign_in("alice")
+    _, page, _ = await browser.get("/account/tokens")
+    assert '<option value="90" selected>' in page
+    for name, days in (("month", "30"), ("forever", "")):
+        status, text, _ = await browser.submit(
+            "/account/tokens", {"name": name, "scopes": "read", "expires_days": days},
+            page="/account/tokens",
+        )
+        assert status == 201, text
+    listed = await (await hub.client.get("/api/v1/user/tokens", headers=hub.alice)).json()
+    expiry = {token["name"]: token["expires"] for token in listed["tokens"]}
+    assert expiry["forever"] is None
+    month = expiry["month"][:10]  # within the day 30 days from now
+    _, page, _ = await browser.get("/account/tokens")
+    assert "<th scope=\"col\">Expires</th>" in page
+    row = page[page.index("<td>month</td>"):]
+    assert f"<td>{month} " in row[: row.index("</tr>")]
+    row = page[page.index("<td>forever</td>"):]
+    assert "<td>never</td>" in row[: row.index("</tr>")]
+    status, _, _ = await browser.submit(
+        "/account/tokens", {"name": "x", "scopes": "read", "expires_days": "soon"},
+        page="/account/tokens",
+    )
+    assert status == 400
+
+
 async def test_access_token_does_not_open_a_session(hub, browsers):
     token = (await hub.create_token(hub.alice, "admin"))["token"]
     browser = browsers()
