@@ -189,11 +189,16 @@ async def test_a_token_stops_working_when_it_expires(hub):
     pat = basic("alice", created["token"])
     minted = await hub.token(pat, "repository:alice/app:pull", offline=True)
     assert await pull_status(hub.client, "alice/app", "v1", pat) == 200
+    assert await pull_status(hub.client, "alice/app", "v1", bearer(minted["token"])) == 200
     deadline = time.monotonic() + 30
     while await pull_status(hub.client, "alice/app", "v1", pat) != 401:
         assert time.monotonic() < deadline, "the token outlived its expiry"
         await asyncio.sleep(0.2)
     assert (await hub.client.get("/token", headers=pat)).status == 401
+    # The bearer token minted from it ends with it (its binding is checked within a second).
+    while await pull_status(hub.client, "alice/app", "v1", bearer(minted["token"])) != 401:
+        assert time.monotonic() < deadline, "a bearer token outlived its access token"
+        await asyncio.sleep(0.2)
     resp = await hub.client.post(
         "/token", data={"grant_type": "refresh_token", "refresh_token": minted["refresh_token"]}
     )
