@@ -63,6 +63,11 @@ def _as_datetime(value: datetime | str) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back times without a zone; the hub stores UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def binding(principal: Principal) -> UserBinding:
     """What a token minted for `principal` carries to name its account."""
     return UserBinding(principal.user_id, principal.stamp)
@@ -256,8 +261,10 @@ class Authenticator:
         )
         if not rows:
             return None
-        token_id, scopes, revoked_at, user_id, name, is_admin, created_at = rows[0]
+        token_id, scopes, revoked_at, expires_at, user_id, name, is_admin, created_at = rows[0]
         if revoked_at is not None or name != username:
+            return None
+        if expires_at is not None and _aware(_as_datetime(expires_at)) <= datetime.now(UTC):
             return None
         return Principal(
             user_id,
@@ -301,6 +308,8 @@ class Authenticator:
                 return _principal(user)
             record = await account_queries.token_by_id(conn, claims.token_id)
         if record is None or record.revoked_at is not None or record.user_id != user.id:
+            return None
+        if record.is_expired(datetime.now(UTC)):  # its bearer tokens end with it
             return None
         return _principal(user, record)
 

@@ -75,6 +75,10 @@ class TokenRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None  # None: until revoked
+
+    def is_expired(self, at: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= at
 
 
 def now() -> datetime:
@@ -334,11 +338,17 @@ def _token(row: Any) -> TokenRecord:
         row.created_at,
         row.last_used_at,
         row.revoked_at,
+        None if row.expires_at is None else _utc(row.expires_at),
     )
 
 
 async def insert_token(
-    conn: AsyncConnection, user_id: int, name: str, digest: str, scopes: Sequence[str]
+    conn: AsyncConnection,
+    user_id: int,
+    name: str,
+    digest: str,
+    scopes: Sequence[str],
+    expires_at: datetime | None = None,
 ) -> int:
     result = await conn.execute(
         access_tokens.insert().values(
@@ -347,6 +357,7 @@ async def insert_token(
             token_hash=digest,
             scopes=",".join(sorted(scopes)),
             created_at=now(),
+            expires_at=expires_at,
         )
     )
     key = result.inserted_primary_key

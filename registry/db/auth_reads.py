@@ -35,13 +35,14 @@ USER_LOGIN = select(
     users.c.id, users.c.name, users.c.password_hash, users.c.is_admin, users.c.created_at
 ).where(users.c.name == bindparam("name"))
 
-# (token id, scopes, revoked_at, user id, user name, is_admin, user created_at) of the token
-# hashed `digest`.
+# (token id, scopes, revoked_at, expires_at, user id, user name, is_admin, user created_at) of
+# the token hashed `digest`.
 TOKEN_LOGIN = (
     select(
         access_tokens.c.id,
         access_tokens.c.scopes,
         access_tokens.c.revoked_at,
+        access_tokens.c.expires_at,
         users.c.id,
         users.c.name,
         users.c.is_admin,

@@ -31,6 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from registry.db.account_queries import insert_ignore, now
+from registry.db.queries import as_utc
 from registry.db.tables import manifests, namespaces, profiles, repositories, stars, tags
 from registry.hub.names import LIBRARY
 
@@ -80,6 +81,7 @@ class TagInfo:
     media_type: str
     payload: bytes
     pushed_at: datetime
+    pulled_at: datetime | None  # the last pull by its name or digest; None: never pulled
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +158,9 @@ async def catalog_page(
     stmt = (
         select(repositories.c.name)
         .select_from(
-            repositories.outerjoin(profiles, profiles.c.repository_id == repositories.c.id)
-            .outerjoin(namespaces, namespaces.c.name == namespace)
+            repositories.outerjoin(
+                profiles, profiles.c.repository_id == repositories.c.id
+            ).outerjoin(namespaces, namespaces.c.name == namespace)
         )
         .where(repositories.c.name > last, or_(*clauses))
         .order_by(repositories.c.name)
@@ -419,6 +422,7 @@ async def tag_infos(conn: AsyncConnection, name: str) -> list[TagInfo]:
             manifests.c.media_type,
             manifests.c.payload,
             tags.c.updated_at,
+            tags.c.pulled_at,
         )
         .select_from(
             repositories.join(tags, tags.c.repository_id == repositories.c.id).join(
@@ -432,7 +436,12 @@ async def tag_infos(conn: AsyncConnection, name: str) -> list[TagInfo]:
         .where(repositories.c.name == name)
         .order_by(tags.c.name)
     )
-    return [TagInfo(*row) for row in await conn.execute(stmt)]
+    return [
+        TagInfo(
+            name, digest, media_type, payload, pushed, None if pulled is None else as_utc(pulled)
+        )
+        for name, digest, media_type, payload, pushed, pulled in await conn.execute(stmt)
+    ]
 
 
 async def set_trust_required(conn: AsyncConnection, repo_name: str, required: bool | None) -> bool:

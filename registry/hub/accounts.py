@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -25,6 +26,8 @@ from registry.hub.audit import AuditLog
 from registry.hub.names import account_name_problem, repository_of_path, team_name_problem
 
 logger = logging.getLogger(__name__)
+
+MAX_TOKEN_LIFETIME = timedelta(days=366)  # an access token given an expiry lives at most this
 
 __all__ = ["ADMIN_USER", "AccountService", "Organization"]
 
@@ -314,9 +317,29 @@ class AccountService:
     # Personal access tokens ---------------------------------------------------------------
 
     async def create_token(
-        self, user: str, name: str, scopes: Iterable[str], *, actor: str, address: str = ""
+        self,
+        user: str,
+        name: str,
+        scopes: Iterable[str],
+        *,
+        expires_at: datetime | None = None,
+        actor: str,
+        address: str = "",
     ) -> tuple[TokenRecord, str]:
-        """A new token and its secret (shown once: only its digest is stored)."""
+        """A new token and its secret (shown once: only its digest is stored).
+
+        Args:
+            expires_at: when it stops working (None: when revoked); within `MAX_TOKEN_LIFETIME`.
+
+        Raises:
+            InvalidRequestError: unknown scopes, a bad name, or an expiry not ahead.
+        """
+        if expires_at is not None and not (
+            datetime.now(UTC) < expires_at <= datetime.now(UTC) + MAX_TOKEN_LIFETIME
+        ):
+            raise InvalidRequestError(
+                f"a token expires within {MAX_TOKEN_LIFETIME.days} days from now"
+            )
         wanted = sorted(set(scopes))
         unknown = set(wanted) - set(TOKEN_SCOPES)
         if not wanted or unknown:
@@ -327,12 +350,19 @@ class AccountService:
         secret = credentials.new_access_token()
         async with self.engine.begin() as conn:
             token_id = await q.insert_token(
-                conn, owner.id, name, credentials.token_digest(secret), wanted
+                conn, owner.id, name, credentials.token_digest(secret), wanted, expires_at
             )
             record = await q.token_by_id(conn, token_id)
         assert record is not None
         await self.audit.record(
-            actor, "token-add", user, address, token_id=token_id, name=name, scopes=wanted
+            actor,
+            "token-add",
+            user,
+            address,
+            token_id=token_id,
+            name=name,
+            scopes=wanted,
+            expires=None if expires_at is None else expires_at.isoformat(),
         )
         return record, secret
 

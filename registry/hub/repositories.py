@@ -36,6 +36,9 @@ MAX_DESCRIPTION = 100  # characters
 MAX_FULL_DESCRIPTION = 25_000  # characters
 
 
+_NEVER = datetime.min.replace(tzinfo=UTC)  # sorts tags never pulled before every pull
+
+
 @dataclass(frozen=True, slots=True)
 class TagDetail:
     name: str
@@ -44,6 +47,7 @@ class TagDetail:
     size: int  # bytes: config + layers, or the sum of an index's children
     architectures: tuple[str, ...]  # "os/arch[/variant]"
     pushed_at: datetime
+    pulled_at: datetime | None  # None: never pulled
 
 
 class RepositoryService:
@@ -188,9 +192,7 @@ class RepositoryService:
         await self.audit.record(actor, "trust-required", name, address, required=required)
         return await self.trust_setting(name)
 
-    async def delete(
-        self, name: str, *, actor: str, address: str = "", origin: str = ""
-    ) -> None:
+    async def delete(self, name: str, *, actor: str, address: str = "", origin: str = "") -> None:
         """Delete the repository and everything it holds (blob bytes wait for GC).
 
         Writes a `repository_delete` webhook event in the same transaction.
@@ -219,7 +221,8 @@ class RepositoryService:
                 raise NotFoundError(f"no repository {name!r}", name=name)
 
     async def tags(self, name: str) -> list[TagDetail]:
-        """Tags with digest, size, architectures and push time."""
+        """Tags with digest, size, architectures, push and last pull time."""
+        await self.pulls.flush()  # the last pulls are part of the answer
         async with self.engine.connect() as conn:
             infos = await hub_queries.tag_infos(conn, name)
         return [
@@ -229,6 +232,7 @@ class RepositoryService:
                 info.media_type,
                 *await self._describe(info.payload, info.media_type),
                 info.pushed_at,
+                info.pulled_at,
             )
             for info in infos
         ]
@@ -236,16 +240,19 @@ class RepositoryService:
     async def tag_page(
         self, name: str, *, sort: str = "pushed", descending: bool = True, offset: int, limit: int
     ) -> tuple[int, list[TagDetail]]:
-        """One page of tags, sorted by `name`, `pushed` or `size`, and how many there are.
+        """One page of tags, sorted by `name`, `pushed`, `pulled` or `size`, and how many there
+        are (tags never pulled sort as the least recently pulled).
 
         Sizes come from the manifests alone, so only the page's image configs are read.
         """
+        await self.pulls.flush()  # the last pulls are part of the answer
         async with self.engine.connect() as conn:
             infos = await hub_queries.tag_infos(conn, name)
         keys = {
             "name": lambda info: info.name,
             "pushed": lambda info: (info.pushed_at, info.name),
             "size": lambda info: (_payload_size(info.payload, info.media_type), info.name),
+            "pulled": lambda info: (info.pulled_at or _NEVER, info.name),
         }
         infos.sort(key=keys.get(sort, keys["pushed"]), reverse=descending)
         page = infos[offset : offset + limit]
@@ -256,6 +263,7 @@ class RepositoryService:
                 info.media_type,
                 *await self._describe(info.payload, info.media_type),
                 info.pushed_at,
+                info.pulled_at,
             )
             for info in page
         ]

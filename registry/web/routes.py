@@ -26,7 +26,7 @@ from aiohttp import web
 
 from registry.api.routes import Handler
 from registry.auth.rules import Rule
-from registry.web.views import accounts, admin, explore, manage, orgs, repositories
+from registry.web.views import accounts, admin, explore, manage, org_admin, orgs, repositories
 
 __all__ = ["STATIC_PREFIX", "WEB_ROUTES", "WEB_RULES", "Audience", "WebRoute", "setup_web_routes"]
 
@@ -36,6 +36,9 @@ _REPO = "/r/{repo:[^?#]+?}"
 _TAG = _REPO + "/-/tags/{reference:[^/?#]+}"
 _ORG = "/orgs/{org:[a-z0-9._-]+}"
 _TEAM = _ORG + "/teams/{team:[a-z0-9._-]+}"
+_ROBOT = _ORG + "/robots/{robot:[a-z0-9._-]+}"
+_RULE = _ORG + "/immutable-tags/{rule_id:[0-9]+}"
+_HOOK = _ORG + "/webhooks/{webhook_id:[0-9]+}"
 
 
 class Audience(enum.Enum):
@@ -87,6 +90,7 @@ WEB_ROUTES: tuple[WebRoute, ...] = (
     WebRoute("web-org-add", "POST", "/orgs", orgs.create_org, A.SIGNED_IN),
     WebRoute("web-org", "GET", _ORG, orgs.org, A.SIGNED_IN),
     WebRoute("web-team-add", "POST", _ORG + "/teams", orgs.add_team, A.ORG_MANAGER),
+    WebRoute("web-team-rm-form", "GET", _TEAM + "/delete", orgs.remove_team_form, A.ORG_MANAGER),
     WebRoute("web-team-rm", "POST", _TEAM + "/delete", orgs.remove_team, A.ORG_MANAGER),
     WebRoute("web-member-add", "POST", _TEAM + "/members", orgs.add_member, A.ORG_MANAGER),
     WebRoute(
@@ -95,6 +99,62 @@ WEB_ROUTES: tuple[WebRoute, ...] = (
     ),
     WebRoute("web-grant-put", "POST", _TEAM + "/grants", orgs.grant, A.ORG_MANAGER),
     WebRoute("web-grant-rm", "POST", _TEAM + "/grants/remove", orgs.revoke, A.ORG_MANAGER),
+    # An organization's admin area (`views.org_admin`): the Hub API's rules for the same calls.
+    WebRoute("web-robots", "GET", _ORG + "/robots", org_admin.robots, A.ORG_MANAGER),
+    WebRoute("web-robot-add", "POST", _ORG + "/robots", org_admin.create_robot, A.ORG_MANAGER),
+    WebRoute(
+        "web-robot-rm", "POST", _ROBOT + "/revoke", org_admin.revoke_robot, A.ORG_MANAGER
+    ),
+    WebRoute(
+        "web-immutable", "GET", _ORG + "/immutable-tags", org_admin.immutable_tags, A.ORG_MANAGER
+    ),
+    WebRoute(
+        "web-immutable-add",
+        "POST",
+        _ORG + "/immutable-tags",
+        org_admin.add_immutable_rule,
+        A.ORG_MANAGER,
+    ),
+    WebRoute(
+        "web-immutable-rm",
+        "POST",
+        _RULE + "/remove",
+        org_admin.remove_immutable_rule,
+        A.ORG_MANAGER,
+    ),
+    WebRoute("web-retention", "GET", _ORG + "/retention", org_admin.retention, A.ORG_MANAGER),
+    WebRoute(
+        "web-retention-set", "POST", _ORG + "/retention", org_admin.set_retention, A.ORG_MANAGER
+    ),
+    WebRoute(
+        "web-retention-dry-run",
+        "POST",
+        _ORG + "/retention/dry-run",
+        org_admin.retention_dry_run,
+        A.ORG_MANAGER,
+    ),
+    WebRoute("web-webhooks", "GET", _ORG + "/webhooks", org_admin.webhooks, A.ORG_MANAGER),
+    WebRoute(
+        "web-webhook-add", "POST", _ORG + "/webhooks", org_admin.create_webhook, A.ORG_MANAGER
+    ),
+    WebRoute("web-webhook", "GET", _HOOK, org_admin.deliveries, A.ORG_MANAGER),
+    WebRoute(
+        "web-webhook-redeliver",
+        "POST",
+        _HOOK + "/deliveries/{delivery_id:[0-9]+}/redeliver",
+        org_admin.redeliver,
+        A.ORG_MANAGER,
+    ),
+    WebRoute(
+        "web-webhook-rm-form", "GET", _HOOK + "/delete", org_admin.delete_webhook_form,
+        A.ORG_MANAGER,
+    ),
+    WebRoute(
+        "web-webhook-rm", "POST", _HOOK + "/delete", org_admin.delete_webhook, A.ORG_MANAGER
+    ),
+    WebRoute("web-quota", "GET", _ORG + "/quota", org_admin.quota, A.ORG_MANAGER),
+    # As in the API (and Harbor): an organization's managers see its quota, hub admins set it.
+    WebRoute("web-quota-set", "POST", _ORG + "/quota", org_admin.set_quota, A.ADMIN),
     WebRoute("web-admin-users", "GET", "/admin/users", admin.users, A.ADMIN),
     WebRoute("web-admin-user-add", "POST", "/admin/users", admin.add_user, A.ADMIN),
     WebRoute(

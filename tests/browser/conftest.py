@@ -63,7 +63,9 @@ def sign(hub: HubProcess, layout: OciLayout, name: str, tag: str, keys: Path) ->
 def web_hub(tmp_path_factory, skopeo: Skopeo, oci_layout: OciLayout) -> Iterator[HubProcess]:
     workdir = tmp_path_factory.mktemp("web-hub")
     hub = HubProcess(workdir / "data", workdir / "hub.log", no_auth=False,
-                     env={"BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD})
+                     env={"BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                          # the webhook page's receiver is on loopback
+                          "BERTH_WEBHOOK_ALLOWED_TARGETS": "127.0.0.1"})
     hub.start()
     try:
         for user in ("alice", "bob"):

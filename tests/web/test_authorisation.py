@@ -6,6 +6,9 @@ none, so a new page cannot go in without saying who may see it.
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from registry.web.routes import WEB_ROUTES, Audience
@@ -32,7 +35,31 @@ PRIVATE_CASES: dict[str, tuple[str, str, dict, int, int, int]] = {
     "web-member-add": ("POST", "/orgs/acme/teams/devs/members", {"user": "bob"}, 303, 403, 303),
     "web-grant-put": ("POST", "/orgs/acme/teams/devs/grants", {"role": "read"}, 303, 403, 303),
     "web-grant-rm": ("POST", "/orgs/acme/teams/devs/grants/remove", {}, 303, 403, 303),
+    "web-robots": ("GET", "/orgs/acme/robots", {}, 303, 403, 200),
+    "web-robot-add": ("POST", "/orgs/acme/robots",
+                      {"name": "r-{who}", "repositories": "app", "actions": "pull",
+                       "expires_days": "3"}, 303, 403, 201),
+    "web-robot-rm": ("POST", "/orgs/acme/robots/ci/revoke", {}, 303, 403, 303),
+    "web-immutable": ("GET", "/orgs/acme/immutable-tags", {}, 303, 403, 200),
+    "web-immutable-add": ("POST", "/orgs/acme/immutable-tags", {"pattern": "v-{who}*"},
+                          303, 403, 303),
+    "web-immutable-rm": ("POST", "/orgs/acme/immutable-tags/{rule}/remove", {}, 303, 403, 303),
+    "web-retention": ("GET", "/orgs/acme/retention", {}, 303, 403, 200),
+    "web-retention-set": ("POST", "/orgs/acme/retention", {"keep_newest": "3"}, 303, 403, 303),
+    "web-retention-dry-run": ("POST", "/orgs/acme/retention/dry-run", {"repository": "svc"},
+                              303, 403, 200),
+    "web-webhooks": ("GET", "/orgs/acme/webhooks", {}, 303, 403, 200),
+    "web-webhook-add": ("POST", "/orgs/acme/webhooks", {"url": "http://127.0.0.1:9/{who}"},
+                        303, 403, 201),
+    "web-webhook": ("GET", "/orgs/acme/webhooks/{hook}", {}, 303, 403, 200),
+    "web-webhook-redeliver": ("POST", "/orgs/acme/webhooks/{hook}/deliveries/{delivery}/redeliver",
+                              {}, 303, 403, 303),
+    "web-webhook-rm-form": ("GET", "/orgs/acme/webhooks/{hook}/delete", {}, 303, 403, 200),
+    "web-webhook-rm": ("POST", "/orgs/acme/webhooks/{hook}/delete", {}, 303, 403, 303),
+    "web-quota": ("GET", "/orgs/acme/quota", {}, 303, 403, 200),
+    "web-quota-set": ("POST", "/orgs/acme/quota", {"limit_mb": "9"}, 303, 403, 403),
     "web-member-rm": ("POST", "/orgs/acme/teams/devs/members/bob/remove", {}, 303, 403, 303),
+    "web-team-rm-form": ("GET", "/orgs/acme/teams/devs/delete", {}, 303, 403, 200),
     "web-team-rm": ("POST", "/orgs/acme/teams/devs/delete", {}, 303, 403, 303),
     "web-admin-users": ("GET", "/admin/users", {}, 303, 403, 403),
     "web-admin-user-add": ("POST", "/admin/users", {"name": "carol", "password": "long-enough"},
@@ -95,6 +122,29 @@ def test_every_route_declares_who_may_call_it():
         assert isinstance(route.audience, Audience), route.name
 
 
+async def _acme_admin_area(hub) -> dict[str, int]:
+    """A robot `ci`, an immutability rule, and a webhook with one delivery in `acme`: the ids
+    the admin area's paths name."""
+    headers = hub.alice
+    resp = await hub.client.post("/api/v1/orgs/acme/robots", headers=headers, json={
+        "name": "ci", "repositories": ["app"], "actions": ["pull"], "expires_in": 3600})
+    assert resp.status == 201, await resp.text()
+    rule = await (await hub.client.post("/api/v1/namespaces/acme/immutable-tags",
+                                        json={"pattern": "r*"}, headers=headers)).json()
+    hook = await (await hub.client.post("/api/v1/namespaces/acme/webhooks",
+                                        json={"url": "http://127.0.0.1:9/h"},
+                                        headers=headers)).json()
+    await push_image(hub.client, "acme/svc", "1", headers)
+    deliveries = f"/api/v1/namespaces/acme/webhooks/{hook['id']}/deliveries"
+    deadline = time.monotonic() + 20
+    while not (found := (await (await hub.client.get(deliveries, headers=headers)).json())[
+        "deliveries"
+    ]):
+        assert time.monotonic() < deadline, "the push made no webhook delivery"
+        await asyncio.sleep(0.05)
+    return {"rule": rule["id"], "hook": hook["id"], "delivery": found[0]["id"]}
+
+
 async def _call(browser, method, path, fields, who=""):
     if method == "GET":
         return await browser.get(path)
@@ -109,6 +159,7 @@ async def test_private_repository_routes_for_anonymous_other_and_owner(hub, brow
     assert (await hub.client.post("/api/v1/orgs", json={"name": "acme"},
                                   headers=hub.alice)).status == 201
     assert (await hub.client.put("/api/v1/orgs/acme/teams/devs", headers=hub.alice)).status == 201
+    ids = await _acme_admin_area(hub)
     anonymous, bob, alice = browsers(), browsers(), browsers()
     await bob.sign_in("bob")
     await alice.sign_in("alice")
@@ -120,7 +171,7 @@ async def test_private_repository_routes_for_anonymous_other_and_owner(hub, brow
                     f"alice:{alice_token['token']}".encode()).decode()})
             assert resp.status == 200
         for name, (method, path, fields, *expected) in PRIVATE_CASES.items():
-            path = path.format(token=alice_token["id"])
+            path = path.format(token=alice_token["id"], **ids)
             who = ("anonymous", "bob", "alice")[index]
             status, text, _ = await _call(browser, method, path, fields, who)
             assert status == expected[index], (name, who, text)
@@ -155,6 +206,7 @@ ADMIN_CASES: dict[str, tuple[str, str, dict, int]] = {
     "web-admin-health": ("GET", "/admin/health", {}, 200),
     "web-admin-gc": ("GET", "/admin/gc", {}, 200),
     "web-admin-gc-run": ("POST", "/admin/gc", {"mode": "dry-run"}, 200),
+    "web-quota-set": ("POST", "/orgs/alice/quota", {"limit_mb": "9"}, 303),
 }
 
 

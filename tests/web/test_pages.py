@@ -77,6 +77,25 @@ async def test_tag_table_sorts_and_paginates(hub, browsers):
     assert re.findall(r'/-/tags/([^"/]+)">', text)[0] == "t29"
 
 
+async def test_tag_table_shows_when_each_tag_was_last_pulled(hub, browsers):
+    await push_image(hub.client, "alice/app", "1.0", hub.alice, seed="a")
+    await push_image(hub.client, "alice/app", "2.0", hub.alice, seed="b")
+    resp = await hub.client.get("/v2/alice/app/manifests/1.0", headers=hub.alice)
+    assert resp.status == 200
+    browser = browsers()
+    _, text, _ = await browser.get("/r/alice/app?sort=pulled&order=desc")
+    assert '<th scope="col" aria-sort="descending">' in text and "Last pulled" in text
+    rows = re.findall(r'/-/tags/([^"/]+)">.*?</tr>', text, re.S)
+    assert rows == ["1.0", "2.0"]  # the pulled tag first
+    cells = {
+        tag: row for tag, row in re.findall(r'/-/tags/([^"/]+)">(.*?)</tr>', text, re.S)
+    }
+    assert "never" not in cells["1.0"] and " UTC</td>" in cells["1.0"]
+    assert "<td>never</td>" in cells["2.0"]
+    _, text, _ = await browser.get("/r/alice/app?sort=pulled&order=asc")
+    assert re.findall(r'/-/tags/([^"/]+)">', text) == ["2.0", "1.0"]
+
+
 async def test_tag_page_shows_layers_history_and_config(hub, browsers):
     digest = await push_image(hub.client, "alice/app", "1.0", hub.alice, seed="x")
     status, text, _ = await browsers().get("/r/alice/app/-/tags/1.0")
@@ -189,6 +208,34 @@ async def test_create_token_shows_it_once_and_revoking_it_ends_logins(hub, brows
     assert (await hub.client.get("/token", headers=basic("alice", secret))).status == 401
     _, listing, _ = await browser.get("/account/tokens")
     assert "revoked" in listing
+
+
+async def test_token_table_shows_each_tokens_expiry(hub, browsers):
+    browser = browsers()
+    await browser.sign_in("alice")
+    _, page, _ = await browser.get("/account/tokens")
+    assert '<option value="90" selected>' in page
+    for name, days in (("month", "30"), ("forever", "")):
+        status, text, _ = await browser.submit(
+            "/account/tokens", {"name": name, "scopes": "read", "expires_days": days},
+            page="/account/tokens",
+        )
+        assert status == 201, text
+    listed = await (await hub.client.get("/api/v1/user/tokens", headers=hub.alice)).json()
+    expiry = {token["name"]: token["expires"] for token in listed["tokens"]}
+    assert expiry["forever"] is None
+    month = expiry["month"][:10]  # within the day 30 days from now
+    _, page, _ = await browser.get("/account/tokens")
+    assert "<th scope=\"col\">Expires</th>" in page
+    row = page[page.index("<td>month</td>"):]
+    assert f"<td>{month} " in row[: row.index("</tr>")]
+    row = page[page.index("<td>forever</td>"):]
+    assert "<td>never</td>" in row[: row.index("</tr>")]
+    status, _, _ = await browser.submit(
+        "/account/tokens", {"name": "x", "scopes": "read", "expires_days": "soon"},
+        page="/account/tokens",
+    )
+    assert status == 400
 
 
 async def test_access_token_does_not_open_a_session(hub, browsers):

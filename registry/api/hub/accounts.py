@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ def token_json(token: TokenRecord) -> dict[str, Any]:
         "created": timestamp(token.created_at),
         "last_used": timestamp(token.last_used_at),
         "revoked": timestamp(token.revoked_at),
+        "expires": timestamp(token.expires_at),
     }
 
 
@@ -62,10 +64,14 @@ async def create_own_token(request: web.Request) -> web.Response:
     scopes = field(body, "scopes", list)
     if not all(isinstance(scope, str) for scope in scopes):
         raise InvalidRequestError("'scopes' must be a list of strings")
+    seconds = field(body, "expires_in", int, required=False)  # None: until revoked
+    if seconds is not None and seconds <= 0:
+        raise InvalidRequestError("'expires_in' is a positive number of seconds")
     record, secret = await request.app[keys.ACCOUNTS].create_token(
         principal.name,
         field(body, "name", str),
         scopes,
+        expires_at=None if seconds is None else datetime.now(UTC) + timedelta(seconds=seconds),
         actor=principal.name,
         address=address(request),
     )

@@ -115,6 +115,7 @@ async def list_tags(request: web.Request) -> web.Response:
                     "architectures": list(tag.architectures),
                     "architecture": _architecture(tag.architectures),
                     "pushed": timestamp(tag.pushed_at),
+                    "last_pulled": timestamp(tag.pulled_at),
                 }
                 for tag in tags
             ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -16,7 +17,12 @@ from aiohttp import web
 from registry import keys
 from registry.api.hub.common import visibility
 from registry.auth.policy import TOKEN_SCOPES
-from registry.errors import NotFoundError, TooManyRequestsError, UnauthorizedError
+from registry.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    TooManyRequestsError,
+    UnauthorizedError,
+)
 from registry.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_cookie, session_cookie
 from registry.web.render import render
 from registry.web.views.common import address, display_name, signed_in
@@ -54,9 +60,7 @@ async def login(request: web.Request) -> web.Response:
     else:
         authenticator = request.app[keys.AUTH].authenticator
         try:
-            principal = await authenticator.login(
-                username, password, address(request), record=True
-            )
+            principal = await authenticator.login(username, password, address(request), record=True)
         except UnauthorizedError:
             error = "Incorrect user name or password."
         except TooManyRequestsError:
@@ -121,6 +125,8 @@ async def _tokens_page(
             "scopes": TOKEN_SCOPES,
             "secret": secret,
             "created": created,
+            "now": datetime.now(UTC),
+            "expiry_days": (7, 30, 90, 365),
         },
         status=status,
     )
@@ -135,10 +141,14 @@ async def create_token(request: web.Request) -> web.Response:
     form = await request.post()
     name = form.get("name")
     scopes = [scope for scope in form.getall("scopes", []) if isinstance(scope, str)]
+    days = form.get("expires_days", "")
+    if not isinstance(days, str) or (days and not days.isdigit()):
+        raise InvalidRequestError("the expiry is a number of days")
     record, secret = await request.app[keys.ACCOUNTS].create_token(
         user.name,
         name if isinstance(name, str) else "",
         scopes,
+        expires_at=datetime.now(UTC) + timedelta(days=int(days)) if days else None,
         actor=user.name,
         address=address(request),
     )
@@ -158,4 +168,3 @@ async def revoke_token(request: web.Request) -> web.Response:
     else:
         request.app[keys.AUTH].revocations.revoked(token_id)
     raise web.HTTPSeeOther("/account/tokens")
-

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from registry import keys
 from registry.auth.policy import ROLES
-from registry.errors import InvalidRequestError
+from registry.errors import InvalidRequestError, NotFoundError
 from registry.web.render import render
 from registry.web.views.common import address, signed_in
 
@@ -62,6 +62,25 @@ async def add_team(request: web.Request) -> web.Response:
     team = await _field(request, "team")
     await request.app[keys.ACCOUNTS].add_team(request.match_info["org"], team, **_by(request))
     raise _back(request)
+
+
+async def remove_team_form(request: web.Request) -> web.Response:
+    info = request.match_info
+    organization = await request.app[keys.ACCOUNTS].org(info["org"])
+    if not any(team.name == info["team"] for team in organization.teams):
+        raise NotFoundError(f"no team {info['team']!r} in {info['org']!r}")
+    return render(
+        request,
+        "manage/confirm.html",
+        {
+            "title": f"Delete team {info['team']} of {info['org']}",
+            "explanation": "Its members lose the grants the team gave them. This cannot be "
+            "undone.",
+            "action": f"/orgs/{info['org']}/teams/{info['team']}/delete",
+            "button": "Delete team",
+            "back": f"/orgs/{info['org']}",
+        },
+    )
 
 
 async def remove_team(request: web.Request) -> web.Response:

@@ -18,7 +18,7 @@ from registry.web.markdown import render_markdown
 from registry.web.render import REPOSITORY, USER, render
 from registry.web.views.common import display_name, holds, pager, signed_in
 
-TAG_SORTS = ("pushed", "name", "size")
+TAG_SORTS = ("pushed", "name", "size", "pulled")
 FILES_PAGE_SIZE = 100
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 import jwt
 
@@ -174,6 +176,46 @@ async def test_revoked_token_is_refused_at_once(hub):
     assert resp.status == 401
     listed = await (await hub.client.get("/api/v1/user/tokens", headers=alice)).json()
     assert listed["tokens"][0]["revoked"] is not None
+
+
+async def test_a_token_stops_working_when_it_expires(hub):
+    alice = await hub.add_user("alice")
+    assert await push(hub.client, "alice/app", "v1", alice) == 201
+    resp = await hub.client.post("/api/v1/user/tokens", headers=alice,
+                                 json={"name": "brief", "scopes": ["read"], "expires_in": 2})
+    assert resp.status == 201, await resp.text()
+    created = await resp.json()
+    assert created["expires"].endswith("Z")
+    pat = basic("alice", created["token"])
+    minted = await hub.token(pat, "repository:alice/app:pull", offline=True)
+    assert await pull_status(hub.client, "alice/app", "v1", pat) == 200
+    assert await pull_status(hub.client, "alice/app", "v1", bearer(minted["token"])) == 200
+    deadline = time.monotonic() + 30
+    while await pull_status(hub.client, "alice/app", "v1", pat) != 401:
+        assert time.monotonic() < deadline, "the token outlived its expiry"
+        await asyncio.sleep(0.2)
+    assert (await hub.client.get("/token", headers=pat)).status == 401
+    # The bearer token minted from it ends with it (its binding is checked within a second).
+    while await pull_status(hub.client, "alice/app", "v1", bearer(minted["token"])) != 401:
+        assert time.monotonic() < deadline, "a bearer token outlived its access token"
+        await asyncio.sleep(0.2)
+    resp = await hub.client.post(
+        "/token", data={"grant_type": "refresh_token", "refresh_token": minted["refresh_token"]}
+    )
+    assert resp.status == 401
+    listed = await (await hub.client.get("/api/v1/user/tokens", headers=alice)).json()
+    assert listed["tokens"][0]["expires"] == created["expires"]
+
+
+async def test_a_token_expiry_must_be_ahead_and_within_a_year(hub):
+    alice = await hub.add_user("alice")
+    for seconds in (0, -5, 400 * 86400):
+        resp = await hub.client.post("/api/v1/user/tokens", headers=alice,
+                                     json={"name": "t", "scopes": ["read"], "expires_in": seconds})
+        assert resp.status == 400, seconds
+    resp = await hub.client.post("/api/v1/user/tokens", headers=alice,
+                                 json={"name": "t", "scopes": ["read"]})
+    assert (await resp.json())["expires"] is None  # without one, until revoked
 
 
 async def _change_elsewhere(hub, change) -> None:

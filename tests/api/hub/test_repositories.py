@@ -76,7 +76,10 @@ async def test_tags_with_size_digest_architecture(hub):
     assert tag["name"] == "v1"
     assert tag["digest"].startswith("sha256:")
     assert tag["architecture"] == "arm64" and tag["architectures"] == ["linux/arm64"]
-    assert tag["size"] > 0 and tag["pushed"]
+    assert tag["size"] > 0 and tag["pushed"] and tag["last_pulled"] is None
+    assert await pull_status(hub.client, "alice/app", "v1", alice) == 200
+    body = await (await hub.client.get("/api/v1/repositories/alice/app/tags", headers=alice)).json()
+    assert body["tags"][0]["last_pulled"].endswith("Z")
 
 
 async def test_stars_and_visibility_changes(hub):

@@ -465,7 +465,8 @@ def broken_invariants(route: web.AbstractRoute, path: str, caller: Caller, refus
 
 
 WEB_PARAMS = {"repo": REPO, "reference": "v1", "org": "acme", "team": "devs",
-              "token_id": "999999", "user": "victim"}
+              "token_id": "999999", "user": "victim", "robot": "ci", "rule_id": "1",
+              "webhook_id": "1", "delivery_id": "1"}
 
 
 async def web_mismatches(world: World, route: web.AbstractRoute, everyone: list) -> list[str]:
