@@ -268,3 +268,14 @@ def test_logs_details_and_filter_errors_match(both: Both) -> None:
         args = command if "--filter" in command else [*command, "--filter", "foo=bar"]
         d, b = (both.run(tool, *args) for tool in TOOLS)
         assert (b.returncode, b.stderr) == (d.returncode, d.stderr), args
+
+
+def test_network_prune_keeps_networks_of_stopped_containers(clean: BerthCli, image: str) -> None:
+    # dockerd 20.10 removes such a network and the container then cannot start; berth keeps it.
+    clean("network", "create", "kept-net")
+    clean("create", "--net", "kept-net", "--name", "idle", image, "true")
+    assert clean("network", "prune", "-f").stdout == ""
+    assert "kept-net" in clean("network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert clean("start", "-a", "idle").returncode == 0
+    clean("rm", "idle")
+    assert clean("network", "prune", "-f").stdout == "Deleted Networks:\nkept-net\n"
