@@ -279,3 +279,17 @@ def test_network_prune_keeps_networks_of_stopped_containers(clean: BerthCli, ima
     assert clean("start", "-a", "idle").returncode == 0
     clean("rm", "idle")
     assert clean("network", "prune", "-f").stdout == "Deleted Networks:\nkept-net\n"
+
+
+def test_ps_size_matches(both: Both) -> None:
+    name = "sized"
+    both.names.append(name)  # type: ignore[attr-defined]
+    for tool in TOOLS:
+        assert both.run(tool, "run", "--name", name, "IMAGE", "sh", "-c",
+                        "dd if=/dev/zero of=/f bs=1000 count=5").returncode == 0
+    d, b = (both.run(tool, "ps", "-a", "-s", "--filter", f"name={name}",
+                     "--format", "{{.Names}}: {{.Size}}") for tool in TOOLS)
+    assert b.stdout == d.stdout
+    assert b.stdout.startswith(f"{name}: 5kB (virtual ")
+    table = both.run("berth", "ps", "-a", "--size").stdout.splitlines()
+    assert table[0].split()[-1] == "SIZE" and table[1].endswith(b.stdout.split(": ")[1].strip())
