@@ -293,3 +293,17 @@ def test_ps_size_matches(both: Both) -> None:
     assert b.stdout.startswith(f"{name}: 5kB (virtual ")
     table = both.run("berth", "ps", "-a", "--size").stdout.splitlines()
     assert table[0].split()[-1] == "SIZE" and table[1].endswith(b.stdout.split(": ")[1].strip())
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_detached_rm_container_is_removed_when_it_stops(both: Both, tool: str) -> None:
+    name = f"rm-{tool}"
+    both.names.append(name)  # type: ignore[attr-defined]
+    status, _ = _run_terminal(both.argv(tool, "run", "-it", "--rm", "--name", name, "IMAGE",
+                                        "sh"), both.env(tool), [(b"# ", DETACH)])
+    assert status == 0 and both.running(tool, name)
+    assert both.run(tool, "stop", "-t", "1", name).returncode == 0
+    deadline = time.monotonic() + 30
+    while name in both.run(tool, "ps", "-a", "--format", "{{.Names}}").stdout.split():
+        assert time.monotonic() < deadline, "the --rm container was kept"
+        time.sleep(0.1)
