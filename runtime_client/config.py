@@ -8,7 +8,8 @@ Settings, first match wins:
 - root: `--root`, `$BERTH_ROOT`, `/var/lib/berth`.
 - default registry: `$BERTH_DEFAULT_REGISTRY`, `"default-registry"` in `<root>/settings.json`,
   `docker.io`.
-- Docker credentials file: `$DOCKER_CONFIG/config.json`, `~/.docker/config.json`.
+- Docker credentials file: `$DOCKER_CONFIG/config.json`, `~/.docker/config.json`; its
+  `"detachKeys"` is the default of `--detach-keys`, as for the docker CLI.
 - registries spoken to over plain HTTP: loopback hosts always (as Docker does), plus
   `$BERTH_INSECURE_REGISTRIES` (comma separated) and `"insecure-registries"` in settings.
 """
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from runtime_client.content.store import ContentStore
     from runtime_client.images.store import ImageStore
 
-__all__ = ["DEFAULT_ROOT", "ClientConfig", "Stores", "content_trust_enabled", "open_stores"]
+__all__ = ["DEFAULT_ROOT", "ClientConfig", "Stores", "configured_detach_keys",
+           "content_trust_enabled", "open_stores"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,12 @@ def content_trust_enabled(env: Mapping[str, str], disable_flag: bool | None) -> 
     if disable_flag is not None:
         return not disable_flag
     return env.get("DOCKER_CONTENT_TRUST", "").lower() in ("1", "true", "yes")
+
+
+def configured_detach_keys(config: ClientConfig) -> str:
+    """`"detachKeys"` from the client's config.json, or "" when it names none."""
+    keys = _read_settings(config.docker_config).get("detachKeys")
+    return keys if isinstance(keys, str) else ""
 
 
 def _read_settings(path: Path) -> dict[str, object]:

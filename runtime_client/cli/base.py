@@ -140,3 +140,16 @@ def add_verify_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", metavar="FILE",
                         help="signature policy file (default $BERTH_SIGNATURE_POLICY, "
                         "else <root>/policy.json)")
+
+
+def add_attach_flags(parser: argparse.ArgumentParser, sig_proxy: bool = True) -> None:
+    """`--detach-keys` and (for `attach`, `run`) Docker's boolean `--sig-proxy` (default
+    true; `--sig-proxy=false` written attached, as a Go flag)."""
+    parser.add_argument("--detach-keys", default="",
+                        help="override the key sequence for detaching a container")
+    if sig_proxy:
+        parser.add_argument("--sig-proxy", "--sig-proxy=true", dest="sig_proxy",
+                            action="store_const", const=True, default=True,
+                            help="proxy received signals to the process (default true)")
+        parser.add_argument("--sig-proxy=false", dest="sig_proxy", action="store_const",
+                            const=False, help=argparse.SUPPRESS)

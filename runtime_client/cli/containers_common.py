@@ -56,6 +56,19 @@ def fail(cli: CliContext, exc: Exception, command: str | None = None) -> int:
     return EXIT_FAILURE
 
 
+def detach_keys(cli: CliContext, flag: str | None, wording: str = "detach") -> bytes:
+    """The detach sequence: `--detach-keys`, else config.json's `detachKeys`, else Docker's
+    default (an empty value counts as not given, as in Docker's CLI).
+
+    Raises:
+        InvalidDetachKeysError: the chosen specification is not Docker's syntax.
+    """
+    from runtime_client.config import configured_detach_keys
+    from runtime_client.runtime.detachkeys import DEFAULT_DETACH_KEYS, parse_detach_keys
+    spec = flag or configured_detach_keys(cli.config) or DEFAULT_DETACH_KEYS
+    return parse_detach_keys(spec, wording)
+
+
 def each(cli: CliContext, refs: list[str], action: Callable[[str], object],
          echo: bool = True, tolerated: tuple[type[Exception], ...] = (),
          parallel: bool = False) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from runtime_client.cli.base import CliContext
-from runtime_client.cli.containers_common import fail, open_context
+from runtime_client.cli.base import CliContext, add_attach_flags
+from runtime_client.cli.containers_common import detach_keys, fail, open_context
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
 
@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-e", "--env", action="append", default=[], help="set variables")
     parser.add_argument("-w", "--workdir", default="", help="working directory inside")
     parser.add_argument("-u", "--user", default="", help="username or UID[:group]")
+    add_attach_flags(parser, sig_proxy=False)
     parser.add_argument("--privileged", action="store_true",
                         help="give extended privileges to the command")
     parser.add_argument("container", metavar="CONTAINER")
@@ -32,6 +33,12 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.command:
         ctx.stderr.write("berth: 'exec' requires at least 2 arguments.\n")
         return 125
+    try:
+        # runc copies the exec's terminal itself: the keys are checked as Docker checks them
+        # (the daemon's `escape` wording), but do not detach an exec yet.
+        detach_keys(ctx, args.detach_keys, "escape")
+    except ContainerError as exc:
+        return fail(ctx, exc)
     opts = ExecOptions(args.container, tuple(args.command), args.interactive, args.tty,
                        args.detach, tuple(args.env), args.workdir, args.user,
                        args.privileged)

@@ -1,4 +1,5 @@
-"""`berth container logs` / `berth logs [-f] [--tail N] [-t] [--since T] [--until T]`."""
+"""`berth container logs` / `berth logs [-f] [--tail N] [-t] [--since T] [--until T]
+[--details]`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
     parser.add_argument("--until", help="show logs before a timestamp (e.g. "
                         "2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
+    parser.add_argument("--details", action="store_true",
+                        help="show extra details provided to logs")
     parser.add_argument("container", metavar="CONTAINER")
 
 
@@ -34,7 +37,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         now = datetime.now(UTC)
         since, until = (parse_log_time(flag, value, now) if value else None
                         for flag, value in (("since", args.since), ("until", args.until)))
-        opts = LogsOptions(args.container, args.follow, args.tail, args.timestamps, since, until)
+        opts = LogsOptions(args.container, args.follow, args.tail, args.timestamps, since, until,
+                           args.details)
         with open_context(ctx) as c:
             logs(c, opts, ctx.stdout_binary, ctx.stderr.buffer)  # type: ignore[attr-defined]
     except (ContainerError, RuntimeClientError) as exc:

@@ -1,4 +1,4 @@
-"""`berth container ls` / `berth ps [-a] [-q] [-n N] [-l] [-f KEY=VALUE] [--format]`."""
+"""`berth container ls` / `berth ps [-a] [-q] [-n N] [-l] [-s] [-f KEY=VALUE] [--format]`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="show n last created containers (includes all states)")
     parser.add_argument("-l", "--latest", action="store_true",
                         help="show the latest created container (includes all states)")
+    parser.add_argument("-s", "--size", action="store_true", help="display total file sizes")
     parser.add_argument("-f", "--filter", action="append", default=[],
                         help="filter output based on conditions provided")
 
@@ -41,7 +42,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         last = 1 if args.latest and args.last == -1 else args.last
         opts = PsOptions(args.all, args.quiet, args.format, args.no_trunc, last,
-                         parse_filters(args.filter))
+                         parse_filters(args.filter),
+                         # as the docker CLI: a format naming .Size asks for sizes
+                         args.size or (not args.quiet and ".Size" in (args.format or "")))
         with open_context(ctx) as c:
             rows = ps(c, opts)
     except (ContainerError, RuntimeClientError) as exc:
@@ -51,5 +54,5 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     elif opts.format and opts.format != "table":
         ctx.stdout.write(render_rows(opts.format, rows, HEADERS, "*formatter.ContainerContext"))
     else:
-        write_table(ctx.stdout, COLUMNS, rows)
+        write_table(ctx.stdout, [*COLUMNS, ("SIZE", "Size")] if opts.size else COLUMNS, rows)
     return 0

@@ -115,11 +115,11 @@ def parse_image_filters(raw: Sequence[str]) -> ImageFilter:
             raise InvalidOptionError(f"bad format of filter (expected name=value): {item}")
         key = key.strip().lower()
         if key not in _KEYS:
-            raise InvalidOptionError(f"invalid filter '{key}'")
+            raise InvalidOptionError(f"Invalid filter '{key}'")  # dockerd 20.10's wording
         if key == "dangling":
             value = value.lower()
             if value not in ("true", "false", "1", "0"):
-                raise InvalidOptionError(f"invalid filter 'dangling={value}'")
+                raise InvalidOptionError(f"Invalid filter 'dangling={value}'")
             value = "true" if value in ("true", "1") else "false"
         values.setdefault(key, []).append(value)
     return ImageFilter({key: tuple(found) for key, found in values.items()})

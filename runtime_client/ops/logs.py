@@ -35,6 +35,9 @@ class LogsOptions:
     timestamps: bool = False
     since: datetime | None = None
     until: datetime | None = None
+    # Docker prints the log driver's extra attributes (`--log-opt labels=/env=`) and a space
+    # before each line; berth keeps none, so `--details` leaves Docker's bare space.
+    details: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,11 @@ class _Window:
         return self.since is None or moment >= self.since
 
 
-def _emit(line: LogLine, stdout: BinaryIO, stderr: BinaryIO, timestamps: bool) -> None:
+def _emit(line: LogLine, stdout: BinaryIO, stderr: BinaryIO, opts: LogsOptions) -> None:
     out = stderr if line.stream == "stderr" else stdout
-    prefix = (docker_timestamp(line.timestamp).encode() + b" ") if timestamps else b""
+    prefix = (docker_timestamp(line.timestamp).encode() + b" ") if opts.timestamps else b""
+    if opts.details:
+        prefix += b" "
     out.write(prefix + line.data)
     out.flush()
 
@@ -143,7 +148,7 @@ def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) ->
         lines = deque(read_lines(path), maxlen=count)
     for line in lines:
         if window.admits(line):
-            _emit(line, stdout, stderr, opts.timestamps)
+            _emit(line, stdout, stderr, opts)
     if not opts.follow or window.passed_until:
         return
     offset = path.stat().st_size if path.exists() else 0
@@ -162,7 +167,7 @@ def logs(ctx: Context, opts: LogsOptions, stdout: BinaryIO, stderr: BinaryIO) ->
             for raw in complete:
                 parsed = _parse(raw, pending)
                 if parsed is not None and window.admits(parsed):
-                    _emit(parsed, stdout, stderr, opts.timestamps)
+                    _emit(parsed, stdout, stderr, opts)
             if window.passed_until:
                 return
             continue

@@ -1,4 +1,4 @@
-"""`berth ps` / `berth container ls [-a] [-q] [-n N] [-l] [--filter KEY=VALUE]`."""
+"""`berth ps` / `berth container ls [-a] [-q] [-n N] [-l] [-s] [--filter KEY=VALUE]`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 from runtime_client.container_errors import NoSuchContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.humanize import parse_time
+from runtime_client.humanize import human_size, parse_time
 from runtime_client.ops.context import Context
 from runtime_client.ops.ps_filters import ContainerFilter
 from runtime_client.ops.views import ps_row
 from runtime_client.runtime import lifecycle
-from runtime_client.runtime.container import Status
+from runtime_client.runtime.container import Container, Status
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,19 @@ class PsOptions:
     no_trunc: bool = False
     last: int = -1  # -n: the N most recently created, in every state (-1: not given)
     filters: ContainerFilter = field(default_factory=lambda: ContainerFilter({}))
+    size: bool = False  # -s: the writable layer's bytes and, with its layers, the virtual size
+
+
+def size_text(ctx: Context, container: Container) -> str:
+    """Docker's SIZE: `<writable layer> (virtual <it and every layer below, unpacked>)`."""
+    if not ctx.snapshots.exists(container.id):
+        return "0B (virtual 0B)"
+    rw = ctx.snapshots.usage(container.id)
+    virtual, parent = rw, ctx.snapshots.stat(container.id).parent
+    while parent:
+        virtual += ctx.snapshots.usage(parent)
+        parent = ctx.snapshots.stat(parent).parent
+    return f"{human_size(rw)} (virtual {human_size(virtual)})"
 
 
 def ps(ctx: Context, opts: PsOptions) -> list[dict[str, Any]]:
@@ -61,6 +74,8 @@ def ps(ctx: Context, opts: PsOptions) -> list[dict[str, Any]]:
         if opts.filters and not opts.filters.keeps(container, image_id, created_of):
             continue
         row = ps_row(container, now)
+        if opts.size:
+            row["Size"] = size_text(ctx, container)
         if opts.no_trunc:
             row["ID"] = container.id
         rows.append(row)

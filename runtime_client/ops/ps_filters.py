@@ -88,12 +88,11 @@ def parse_filters(raw: Sequence[str]) -> ContainerFilter:
             raise InvalidOptionError(f"bad format of filter (expected name=value): {item}")
         key = key.strip().lower()
         if key not in _KEYS:
-            raise InvalidOptionError(f"invalid filter '{key}'")
+            raise InvalidOptionError(f"Invalid filter '{key}'")  # dockerd 20.10's wording
         if key == "exited" and not value.lstrip("-").isdigit():
-            raise InvalidOptionError(f'invalid filter \'exited={value}\'')
+            raise InvalidOptionError(f'strconv.Atoi: parsing "{value}": invalid syntax')
         if key == "status" and value not in STATUSES:
-            raise InvalidOptionError(
-                f"invalid filter 'status={value}': Invalid filter 'status={value}'")
+            raise InvalidOptionError(f"Invalid filter 'status={value}'")
         if key in ("id", "name"):
             try:
                 re.compile(value)

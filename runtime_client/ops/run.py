@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from runtime_client.container_errors import InvalidOptionError
-from runtime_client.ops.attach import wait_and_reap
+from runtime_client.ops.attach import leave_running, wait_and_reap
 from runtime_client.ops.context import Context
 from runtime_client.ops.create import CreateOptions, create
 from runtime_client.ops.rm import remove_container
+from runtime_client.ops.sigproxy import signal_proxy
 from runtime_client.runtime import conmon, lifecycle, stdio
 
 logger = logging.getLogger(__name__)
@@ -21,15 +22,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunResult:
-    """What `run` reports: the container, and the exit code of a foreground run."""
+    """What `run` reports: the container, and the exit code of a foreground run (None with
+    -d or when the user detached)."""
 
     container_id: str
     exit_code: int | None
+    detached: bool = False
 
 
 def run(ctx: Context, opts: CreateOptions, stdin: BinaryIO | None = None,
-        stdout: BinaryIO | None = None, stderr: BinaryIO | None = None) -> RunResult:
-    """Run a container; with `opts.detach` return once it started.
+        stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+        detach_keys: bytes = b"", sig_proxy: bool = True) -> RunResult:
+    """Run a container; with `opts.detach` return once it started, else once it exited or the
+    user typed `detach_keys`. With `sig_proxy` the client's signals go to the container
+    (Docker's run proxies them with or without a tty).
 
     Raises:
         InvalidOptionError: conflicting options.
@@ -54,13 +60,18 @@ def run(ctx: Context, opts: CreateOptions, stdin: BinaryIO | None = None,
         raise
     if opts.detach:
         return RunResult(container.id, None)
-    try:
-        stdio.pump(sock[0], (stdin or sys.stdin.buffer) if opts.interactive else None,
-                   stdout or sys.stdout.buffer, stderr or sys.stderr.buffer, opts.tty,
-                   ctx.layout.bundle(container.id))
-    finally:
-        sock[0].close()
-    code = wait_and_reap(ctx, container.id)
+    with signal_proxy(ctx, container, sig_proxy):
+        try:
+            detached = stdio.pump(
+                sock[0], (stdin or sys.stdin.buffer) if opts.interactive else None,
+                stdout or sys.stdout.buffer, stderr or sys.stderr.buffer, opts.tty,
+                ctx.layout.bundle(container.id), detach_keys)
+        finally:
+            sock[0].close()
+        if detached:
+            leave_running(ctx, container.id)
+            return RunResult(container.id, None, detached=True)
+        code = wait_and_reap(ctx, container.id)
     if opts.auto_remove:
         remove_container(ctx, container.id, force=True, volumes=True)
     return RunResult(container.id, code)

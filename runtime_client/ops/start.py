@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from runtime_client.ops.attach import wait_and_reap
+from runtime_client.ops.attach import leave_running, wait_and_reap
 from runtime_client.ops.context import Context
 from runtime_client.runtime import conmon, lifecycle, stdio
 
@@ -38,8 +38,10 @@ def start(ctx: Context, ref: str) -> None:
 
 
 def start_attached(ctx: Context, ref: str, interactive: bool, stdin: BinaryIO | None = None,
-                   stdout: BinaryIO | None = None, stderr: BinaryIO | None = None) -> int:
-    """Start one container with its output (and -i input) attached; return its exit code."""
+                   stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                   detach_keys: bytes = b"") -> int | None:
+    """Start one container with its output (and -i input) attached; return its exit code, or
+    None when the user detached (it keeps running)."""
     found = ctx.containers.find(ref)
     sock: list[socket.socket] = []
     with ctx.containers.locked(found.id):
@@ -48,9 +50,12 @@ def start_attached(ctx: Context, ref: str, interactive: bool, stdin: BinaryIO | 
         lifecycle.start(ctx, container, before_start=lambda: sock.append(
             conmon.connect_attach(ctx.layout.attach_socket(container.id))))
     try:
-        stdio.pump(sock[0], (stdin or sys.stdin.buffer) if interactive else None,
-                   stdout or sys.stdout.buffer, stderr or sys.stderr.buffer, container.tty,
-                   ctx.layout.bundle(container.id))
+        detached = stdio.pump(sock[0], (stdin or sys.stdin.buffer) if interactive else None,
+                              stdout or sys.stdout.buffer, stderr or sys.stderr.buffer,
+                              container.tty, ctx.layout.bundle(container.id), detach_keys)
     finally:
         sock[0].close()
+    if detached:
+        leave_running(ctx, container.id)
+        return None
     return wait_and_reap(ctx, container.id)

@@ -115,7 +115,9 @@ def start_conmon(opts: ConmonOptions) -> int:
         for arg in opts.exit_command[1:]:
             argv += ["--exit-command-arg", arg]
     if opts.tty:
-        argv.append("-t")
+        # As dockerd: a client leaving a tty container (detach keys, a closed `attach`)
+        # does not close its stdin; without a tty, end of input does.
+        argv += ["-t", "--leave-stdin-open"]
     if opts.stdin:
         argv.append("-i")
     for d in (opts.exit_dir, opts.socket_dir, opts.persist_dir):

@@ -231,8 +231,11 @@ def needs_exit_command(container: Container) -> bool:
     A foreground `run`/`start -a` without a restart policy records the exit itself, so no
     second Python process competes for the container's lock; if that client dies first, the
     next command that looks at the container reaps it (`refresh`).
+    A foreground one with a tty and stdin can be left with the detach keys, after which
+    nobody waits for it: it keeps the exit command too.
     """
-    return not container.foreground or container.restart_policy not in ("", "no")
+    return (not container.foreground or container.restart_policy not in ("", "no")
+            or (container.tty and container.open_stdin))
 
 
 def start(ctx: Context, container: Container,

@@ -2,7 +2,9 @@
 
 With a tty the local terminal is put in raw mode for the duration and its size is passed to
 conmon (and again on SIGWINCH). Without one, frames are split back into stdout and stderr.
-End of the local stdin half-closes the socket, which closes the container's stdin.
+End of the local stdin half-closes the socket, which closes the container's stdin. With a tty,
+typing the detach keys ends the copy and leaves the container running (Docker copies stdin
+through its escape filter only for tty containers too).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from runtime_client.runtime import conmon
+from runtime_client.runtime.detachkeys import DetachKeyFilter
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +54,8 @@ def terminal_size(fd: int) -> tuple[int, int] | None:
 
 
 def pump(sock: socket.socket, stdin: BinaryIO | None, stdout: BinaryIO, stderr: BinaryIO,
-         tty: bool, bundle: Path) -> None:
-    """Copy until the container side closes the socket.
+         tty: bool, bundle: Path, detach_keys: bytes = b"") -> bool:
+    """Copy until the container side closes the socket or the user detaches.
 
     Args:
         sock: a connected attach socket.
@@ -60,7 +63,12 @@ def pump(sock: socket.socket, stdin: BinaryIO | None, stdout: BinaryIO, stderr: 
         stdout, stderr: where the container's output goes (with a tty all goes to stdout).
         tty: whether the container has a pty (local terminal goes raw, resizes forwarded).
         bundle: the container's bundle directory (conmon's resize FIFO lives there).
+        detach_keys: the sequence that detaches (with a tty and stdin only).
+
+    Returns:
+        True when the user typed the detach keys (the container keeps running).
     """
+    keys = DetachKeyFilter(detach_keys) if tty and stdin is not None and detach_keys else None
     in_fd = stdin.fileno() if stdin is not None else -1
     old_winch = None
     if tty and in_fd >= 0 and os.isatty(in_fd):
@@ -83,7 +91,7 @@ def pump(sock: socket.socket, stdin: BinaryIO | None, stdout: BinaryIO, stderr: 
                     if key.fileobj is sock:
                         frame = conmon.recv_frame(sock)
                         if frame is None:
-                            return
+                            return False
                         kind, data = frame
                         out = stderr if kind == conmon.STDERR_BYTE and not tty else stdout
                         out.write(data)
@@ -95,7 +103,12 @@ def pump(sock: socket.socket, stdin: BinaryIO | None, stdout: BinaryIO, stderr: 
                             with contextlib.suppress(OSError):
                                 sock.shutdown(socket.SHUT_WR)
                         else:
-                            sock.sendall(data)
+                            if keys is not None:
+                                data = keys.feed(data)
+                            if data:
+                                sock.sendall(data)
+                            if keys is not None and keys.detached:
+                                return True
     finally:
         sel.close()
         if old_winch is not None:
