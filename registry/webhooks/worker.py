@@ -108,8 +108,12 @@ class DeliveryWorker:
                         task.add_done_callback(finished)
                     if claimed and len(claimed) == free:
                         continue  # more may be due
+                    # asyncio.timeout, not wait_for: Python 3.11's wait_for can drop a
+                    # cancellation that arrives as the event is set, and this loop then never
+                    # ends (a hub shutting down waited for it forever).
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._options.poll_seconds)
+                        async with asyncio.timeout(self._options.poll_seconds):
+                            await self._wake.wait()
         finally:
             # Deliveries cut short keep their leases; another pass sends them when those expire.
             for task in (*in_flight, recorder):
