@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import socket
@@ -11,7 +12,9 @@ from aiohttp.abc import AbstractResolver
 
 from registry.webhooks.addresses import AddressPolicy, CheckedResolver
 from registry.webhooks.events import Cause, EventType, PayloadFormat, render
+from registry.webhooks.secretseal import WebhookSecretSealer
 from registry.webhooks.signing import SignatureError, signature_header, verify
+from registry.webhooks.worker import DeliveryOptions, DeliveryWorker
 
 ip = ipaddress.ip_address
 
@@ -97,3 +100,35 @@ def test_both_payload_formats_carry_the_event():
     assert cloud_type == "application/cloudevents+json"
     assert (body["specversion"], body["id"], body["type"]) == ("1.0", "e-1", "io.berth.push")
     assert body["time"].endswith("Z") and body["data"]["digest"] == event.digest
+
+
+class IdleOutbox:
+    """A writer whose outbox is always empty; counts the worker's claims."""
+
+    def __init__(self) -> None:
+        self.claims = 0
+
+    async def run(self, job):  # type: ignore[no-untyped-def]
+        self.claims += 1
+        return []
+
+    def close(self) -> None:
+        return None
+
+
+async def test_a_worker_cancelled_as_it_is_woken_stops():
+    """A hub shutting down cancels its delivery worker; an event recorded in the same moment
+    must not swallow the cancellation (Python 3.11's wait_for did, and shutdown hung)."""
+    outbox = IdleOutbox()
+    worker = DeliveryWorker(
+        outbox, AddressPolicy.parse(""), DeliveryOptions(poll_seconds=60),
+        WebhookSecretSealer(b"k" * 32),
+    )
+    task = asyncio.create_task(worker.run())
+    while outbox.claims < 2:  # the first pass also prunes the log: then it claims
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # now waiting for work, for up to a minute
+    worker.wake()
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=10)
+    assert task in done and task.cancelled()
