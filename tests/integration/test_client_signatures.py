@@ -100,6 +100,13 @@ def test_berth_signs_and_pulls_only_what_the_policy_trusts(
     for tag in ("unsigned", "stranger"):
         gated = skopeo.copy(f"docker://{ref}:{tag}", f"oci:{tmp_path / tag}:x", check=False)
         assert gated.returncode != 0 and "signature required" in gated.stderr, tag
+    # berth without a policy of its own: the hub's gate alone decides, as for skopeo.
+    plain = BerthCli(tmp_path / "plain-root")
+    for tag in ("cosign", "notation"):
+        plain("pull", f"{ref}:{tag}")
+    for tag in ("unsigned", "stranger"):
+        gated = plain("pull", f"{ref}:{tag}", check=False)
+        assert gated.returncode != 0 and "signature required" in gated.stderr, (tag, gated.stderr)
 
     # The client alone, with the hub's gate off.
     hub_admin(hub, "repo", "trust-required", REPO, "off")
