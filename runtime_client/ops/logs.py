@@ -85,14 +85,14 @@ def _tail_count(tail: str) -> int | None:
 
 def docker_timestamp(stamp: str) -> str:
     """conmon's `2026-12-03T23:53:57.836959660+01:00` as Docker prints it with `logs -t`:
-    UTC with `Z`, nanoseconds without trailing zeros (Go's RFC3339Nano)."""
+    UTC with `Z` and always nine digits of nanoseconds (dockerd's `RFC3339NanoFixed`)."""
     match = _STAMP.match(stamp)
     if match is None:
         return stamp
     seconds, fraction, offset = match.groups()
     moment = datetime.fromisoformat(seconds + (offset or "+00:00")).astimezone(UTC)
-    fraction = (fraction or "").rstrip("0")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
+    fraction = (fraction or "").ljust(9, "0")[:9]
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{fraction}Z"
 
 
 def _moment(stamp: str) -> datetime | None:
