@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from registry.db.queries import insert_ignore_statement
 from registry.db.tables import (
     access_tokens,
     grants,
@@ -89,9 +89,8 @@ async def insert_ignore(
     conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
 ) -> bool:
     """Insert unless a row with the same keys exists; True when this call inserted."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = module.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await conn.execute(stmt)
+    statement = insert_ignore_statement(conn.dialect.name, table, tuple(keys))
+    result = await conn.execute(statement, values)
     return bool(result.rowcount)
 
 
@@ -149,8 +148,11 @@ async def delete_user(conn: AsyncConnection, user_id: int, name: str) -> None:
     )
 
 
+_NAMESPACE_BY_NAME = select(namespaces).where(namespaces.c.name == bindparam("name"))
+
+
 async def namespace_by_name(conn: AsyncConnection, name: str) -> NamespaceRecord | None:
-    row = (await conn.execute(select(namespaces).where(namespaces.c.name == name))).first()
+    row = (await conn.execute(_NAMESPACE_BY_NAME, {"name": name})).first()
     return NamespaceRecord(row.id, row.name, row.kind, bool(row.default_public)) if row else None
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from registry.db.account_queries import insert_ignore, now
-from registry.db.queries import as_utc
+from registry.db.queries import as_utc, repository_id
 from registry.db.tables import manifests, namespaces, profiles, repositories, stars, tags
 from registry.hub.names import LIBRARY
 
@@ -252,7 +252,7 @@ async def touch_pushed(conn: AsyncConnection, name: str) -> bool:
 
 async def mark_pushed(conn: AsyncConnection, name: str, default_public: bool) -> bool:
     """Record a push; True when this push created the repository's profile."""
-    repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    repo_id = await repository_id(conn, name)
     if repo_id is None:
         return False
     created = await insert_ignore(
@@ -268,10 +268,15 @@ async def mark_pushed(conn: AsyncConnection, name: str, default_public: bool) ->
         ["repository_id"],
     )
     if not created:
-        await conn.execute(
-            update(profiles).where(profiles.c.repository_id == repo_id).values(last_pushed_at=now())
-        )
+        await conn.execute(_MARK_PUSHED, {"repo_id": repo_id, "now": now()})
     return created
+
+
+_MARK_PUSHED = (
+    update(profiles)
+    .where(profiles.c.repository_id == bindparam("repo_id"))
+    .values(last_pushed_at=bindparam("now"))
+)
 
 
 _ADD_PULLS = (
@@ -306,7 +311,7 @@ async def update_profile(
         values["full_description"] = full_description
     if is_public is not None:
         values["is_public"] = is_public
-    repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    repo_id = await repository_id(conn, name)
     if repo_id is None:
         return False
     if values:
@@ -323,7 +328,7 @@ async def delete_repository(conn: AsyncConnection, name: str) -> bool:
 
 
 async def set_star(conn: AsyncConnection, user_id: int, name: str, starred: bool) -> bool:
-    repo_id = await conn.scalar(select(repositories.c.id).where(repositories.c.name == name))
+    repo_id = await repository_id(conn, name)
     if repo_id is None:
         return False
     if starred:

@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -56,13 +56,17 @@ _COLUMNS = (
 )
 
 
+# Built once with bind parameters: every push by tag asks it.
+_RULES_OVER = (
+    select(*_COLUMNS)
+    .where(immutable_tag_rules.c.scope.in_(bindparam("scopes", expanding=True)))
+    .order_by(immutable_tag_rules.c.id)
+)
+
+
 async def rules_over(conn: AsyncConnection, repository: str) -> list[ImmutableRule]:
     """The rules holding `repository`: its own and its namespace's, namespace's first."""
-    rows = await conn.execute(
-        select(*_COLUMNS)
-        .where(immutable_tag_rules.c.scope.in_([namespace_of(repository), repository]))
-        .order_by(immutable_tag_rules.c.id)
-    )
+    rows = await conn.execute(_RULES_OVER, {"scopes": [namespace_of(repository), repository]})
     found = [_rule(tuple(row)) for row in rows]
     return sorted(found, key=lambda rule: (rule.scope == repository, rule.id))
 

@@ -85,7 +85,8 @@ def _upsert_touch_statement(dialect: str, table: Table, keys: tuple[str, ...]) -
 
 
 @functools.cache
-def _insert_ignore_statement(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
+def insert_ignore_statement(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, built once per table and key (values go as parameters)."""
     return _INSERTS[dialect](table).on_conflict_do_nothing(index_elements=list(keys))
 
 
@@ -99,7 +100,7 @@ async def _upsert_touch(
 async def _insert_ignore(
     conn: AsyncConnection, table: Any, values: dict[str, Any], keys: Sequence[str]
 ) -> None:
-    await conn.execute(_insert_ignore_statement(conn.dialect.name, table, tuple(keys)), values)
+    await conn.execute(insert_ignore_statement(conn.dialect.name, table, tuple(keys)), values)
 
 
 async def repository_id(conn: AsyncConnection, name: str) -> int | None:
@@ -313,7 +314,7 @@ async def put_manifest(
     ]
     if edges:  # one executemany
         await conn.execute(
-            _insert_ignore_statement(
+            insert_ignore_statement(
                 conn.dialect.name, manifest_references, ("manifest_id", "digest")
             ),
             edges,

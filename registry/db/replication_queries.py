@@ -14,7 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, String, delete, exists, insert, literal, or_, select, update
+from sqlalchemy import (
+    DateTime,
+    String,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.queries import as_utc
@@ -207,19 +217,22 @@ async def runs(conn: AsyncConnection, rule_id: int | None, limit: int) -> list[R
     return found
 
 
+# Built once with bind parameters: every push by tag runs it.
+_NOTE_PUSH = insert(p).from_select(
+    ["repository", "tag", "created_at"],
+    select(
+        bindparam("repository", type_=String),
+        bindparam("tag", type_=String),
+        bindparam("now", type_=DateTime(timezone=True)),
+    ).where(
+        exists().where(r.c.direction == "push", r.c.on_push.is_(True), r.c.enabled.is_(True))
+    ),
+)
+
+
 async def note_push(conn: AsyncConnection, repository: str, tag: str, now: datetime) -> None:
     """Queue a push by tag, when some enabled push rule copies on push (one statement)."""
-    wanted = exists().where(r.c.direction == "push", r.c.on_push.is_(True), r.c.enabled.is_(True))
-    await conn.execute(
-        insert(p).from_select(
-            ["repository", "tag", "created_at"],
-            select(
-                literal(repository, String),
-                literal(tag, String),
-                literal(now, DateTime(timezone=True)),
-            ).where(wanted),
-        )
-    )
+    await conn.execute(_NOTE_PUSH, {"repository": repository, "tag": tag, "now": now})
 
 
 async def claim_pushes(

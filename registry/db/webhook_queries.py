@@ -179,24 +179,9 @@ async def namespaces_subscribed(conn: AsyncConnection, event_type: str) -> froze
     return frozenset(row[0] for row in rows)
 
 
-async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> None:
-    """Write one pending delivery of `event` per webhook subscribed to it."""
-    namespace = event.repository.split("/", 1)[0]
-    subscribed = select(
-        w.c.id,
-        literal(str(uuid.uuid4()), String),
-        literal(event.type.value, String),
-        literal(event.to_json(), String),
-        literal(now, DateTime(timezone=True)),
-        literal(PENDING, String),
-        literal(0, Integer),
-        literal(now, DateTime(timezone=True)),
-    ).where(
-        w.c.namespace == namespace,
-        or_(w.c.repository.is_(None), w.c.repository == event.repository),
-        w.c.events.like(f"%,{event.type.value},%"),
-    )
-    columns = [
+# Built once with bind parameters: every push by tag runs it, so it must not be compiled again.
+_RECORD_EVENT = insert(d).from_select(
+    [
         "webhook_id",
         "event_id",
         "event_type",
@@ -205,8 +190,38 @@ async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> No
         "state",
         "attempts",
         "next_attempt_at",
-    ]
-    await conn.execute(insert(d).from_select(columns, subscribed))
+    ],
+    select(
+        w.c.id,
+        bindparam("event_id", type_=String),
+        bindparam("event_type", type_=String),
+        bindparam("event", type_=String),
+        bindparam("now", type_=DateTime(timezone=True)),
+        literal(PENDING, String),
+        literal(0, Integer),
+        bindparam("now", type_=DateTime(timezone=True)),
+    ).where(
+        w.c.namespace == bindparam("namespace"),
+        or_(w.c.repository.is_(None), w.c.repository == bindparam("repository")),
+        w.c.events.like(bindparam("subscribed")),
+    ),
+)
+
+
+async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> None:
+    """Write one pending delivery of `event` per webhook subscribed to it."""
+    await conn.execute(
+        _RECORD_EVENT,
+        {
+            "event_id": str(uuid.uuid4()),
+            "event_type": event.type.value,
+            "event": event.to_json(),
+            "now": now,
+            "namespace": event.repository.split("/", 1)[0],
+            "repository": event.repository,
+            "subscribed": f"%,{event.type.value},%",
+        },
+    )
 
 
 def _due(now: datetime):  # type: ignore[no-untyped-def]
