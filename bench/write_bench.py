@@ -16,7 +16,12 @@ and measures, round by round with the servers alternating so that outside load h
   cross-repository mounts (config and layer) and a manifest PUT, `--in-flight` at once, as
   `docker push` of an image whose layers the registry already has;
 - blob push MiB/s of a `--blob-mib` blob: monolithic (one PUT) and chunked (`--chunk-mib`
-  PATCHes), one upload at a time.
+  PATCHes), one upload at a time. Each push sends new content (the blob's first bytes are
+  renewed), so no server can skip storing bytes it already has.
+
+The blob workloads also run against two bare aiohttp sinks (`bench/upload_sink.py`), the
+ceiling rows: one that only receives and hashes each body, one that also writes it to disk and
+fsyncs it, as a durable registry must. They show what this stack allows on this machine.
 
 It prints one table per database: the median of `--rounds` rounds for Berth and the reference,
 and their ratio. `--baseline DIR` adds Berth run from another checkout (on SQLite) to the same
@@ -51,6 +56,8 @@ from harness import (  # a sibling module, not a package
     Server,
     Starter,
     berth,
+    free_port,
+    running,
 )
 from registry_bench import MIB, make_blob, push_chunked, push_monolithic, reference
 
@@ -157,11 +164,36 @@ WORKLOADS = ("manifest PUT by tag (req/s)", "new repository: HEAD+2 mounts+PUT (
              "blob push monolithic (MiB/s)", "blob push chunked (MiB/s)")
 
 
+BLOB_WORKLOADS = WORKLOADS[2:]
 WORKLOAD_KEYS = dict(zip(("tags", "repos", "mono", "chunked"), WORKLOADS, strict=True))
 
 
-def _actions(server: Server, run: int, args: argparse.Namespace, blob: Path,
-             digest: str) -> dict[str, Callable[[], float]]:
+def renew_blob(blob: Path) -> str:
+    """Give `blob` new content (its first 16 bytes) and return its digest."""
+    with blob.open("r+b") as file:
+        file.write(os.urandom(16))
+        file.seek(0)
+        return "sha256:" + hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def sink(workdir: Path, durable: bool) -> Starter:
+    """How to run the bare upload sink (`bench/upload_sink.py`), storing and fsyncing or not."""
+    port = free_port()
+    name = CEILING_DURABLE if durable else CEILING
+    command = [sys.executable, str(REPO_ROOT / "bench" / "upload_sink.py"), "--port", str(port)]
+    if durable:
+        (workdir / "sink-data").mkdir()
+        command += ["--store", str(workdir / "sink-data")]
+    return lambda: running(name, command, f"http://127.0.0.1:{port}", "/v2/",
+                           workdir / f"{name.split()[0]}.log")
+
+
+CEILING = "sink: receive+hash"
+CEILING_DURABLE = "sink: +write+fsync"
+
+
+def _actions(server: Server, run: int, args: argparse.Namespace,
+             blob: Path) -> dict[str, Callable[[], float]]:
     """The workloads of one round on one server, each returning its figure."""
     size = args.blob_mib * MIB
     return {
@@ -170,20 +202,23 @@ def _actions(server: Server, run: int, args: argparse.Namespace, blob: Path,
         WORKLOADS[1]: lambda: asyncio.run(repository_pushes(server, f"{run}", args.repos,
                                                             args.in_flight)),
         WORKLOADS[2]: lambda: size / MIB / push_monolithic(server, f"bench/mono{run}", blob,
-                                                           size, digest),
+                                                           size, renew_blob(blob)),
         WORKLOADS[3]: lambda: size / MIB / push_chunked(server, f"bench/chunked{run}", blob,
-                                                        size, digest, args.chunk_mib * MIB),
+                                                        size, renew_blob(blob),
+                                                        args.chunk_mib * MIB),
     }
 
 
-def measure(servers: dict[str, Server], args: argparse.Namespace, blob: Path,
-            digest: str) -> dict[tuple[str, str], list[float]]:
+def measure(servers: dict[str, Server], args: argparse.Namespace,
+            blob: Path) -> dict[tuple[str, str], list[float]]:
     """Every chosen workload on every server, `args.rounds` times, servers alternating."""
     samples: dict[tuple[str, str], list[float]] = {}
     for run in range(args.rounds):
         for name, server in servers.items():
-            actions = _actions(server, run, args, blob, digest)
+            actions = _actions(server, run, args, blob)
             for workload in args.workloads:
+                if name.startswith("sink") and workload not in BLOB_WORKLOADS:
+                    continue
                 try:
                     value = actions[workload]()
                 except (BenchError, OSError, aiohttp.ClientError) as error:
@@ -195,22 +230,36 @@ def measure(servers: dict[str, Server], args: argparse.Namespace, blob: Path,
     return samples
 
 
-def print_table(samples: dict[tuple[str, str], list[float]], berths: list[str],
+def _row(label: str, ours: list[float] | None, theirs: list[float] | None) -> None:
+    ours_cell = f"{statistics.median(ours):,.0f}" if ours else "error"
+    theirs_cell = f"{statistics.median(theirs):,.0f}" if theirs else "error"
+    ratio = (f"{statistics.median(ours) / statistics.median(theirs):.2f}x"
+             if ours and theirs else "-")
+    print(f"{label:<50}{ours_cell:>10}{theirs_cell:>11}{ratio:>8}")
+
+
+def print_table(samples: dict[tuple[str, str], list[float]], names: list[str],
                 args: argparse.Namespace) -> None:
-    """One table per Berth database: Berth, reference, ratio (medians)."""
+    """One table per Berth database, then the sinks' ceiling: figure, reference, ratio
+    (medians)."""
     print(f"\nwrites, median of {args.rounds} interleaved rounds; {args.in_flight} in flight; "
           f"{args.tags} tags, {args.repos} repositories, blob {args.blob_mib} MiB in "
           f"{args.chunk_mib} MiB chunks; {os.cpu_count()} CPUs")
-    for name in berths:
+    for name in names:
+        if name.startswith("sink"):
+            continue
         print(f"\n{'workload (' + name + ')':<50}{'Berth':>10}{'reference':>11}{'ratio':>8}")
         for workload in args.workloads:
-            ours = samples.get((name, workload))
-            theirs = samples.get(("reference", workload))
-            ours_cell = f"{statistics.median(ours):,.0f}" if ours else "error"
-            theirs_cell = f"{statistics.median(theirs):,.0f}" if theirs else "error"
-            ratio = (f"{statistics.median(ours) / statistics.median(theirs):.2f}x"
-                     if ours and theirs else "-")
-            print(f"{workload:<50}{ours_cell:>10}{theirs_cell:>11}{ratio:>8}")
+            _row(workload, samples.get((name, workload)), samples.get(("reference", workload)))
+    blob_workloads = [workload for workload in args.workloads if workload in BLOB_WORKLOADS]
+    ceilings = [name for name in (CEILING, CEILING_DURABLE) if name in names]
+    if ceilings and blob_workloads:
+        print(f"\n{'ceiling of the stack (no registry)':<50}{'sink':>10}{'reference':>11}"
+              f"{'ratio':>8}")
+        for name in ceilings:
+            for workload in blob_workloads:
+                _row(f"{name}: {workload.removeprefix('blob push ')}",
+                     samples.get((name, workload)), samples.get(("reference", workload)))
 
 
 def main() -> int:
@@ -234,7 +283,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="berth-write-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         blob = workdir / "blob.bin"
-        digest = make_blob(blob, args.blob_mib * MIB)
+        make_blob(blob, args.blob_mib * MIB)
         starters: dict[str, Starter] = {}
         if args.only != "postgres":
             starters["berth sqlite"] = berth(workdir, "berth-sqlite")
@@ -255,10 +304,13 @@ def main() -> int:
             starters["baseline sqlite"] = berth(workdir, "baseline-sqlite",
                                                 source=args.baseline.resolve())
         starters["reference"] = reference(workdir)
+        if any(workload in BLOB_WORKLOADS for workload in args.workloads):
+            starters[CEILING] = sink(workdir, durable=False)
+            starters[CEILING_DURABLE] = sink(workdir, durable=True)
         servers = {name: stack.enter_context(start()) for name, start in starters.items()}
         print(f"measuring {', '.join(servers)} (Python {sys.version.split()[0]}, "
               f"{REPO_ROOT}) ...", file=sys.stderr)
-        samples = measure(servers, args, blob, digest)
+        samples = measure(servers, args, blob)
         # Before the clean-up: removing the data directories takes minutes.
         print_table(samples, [name for name in servers if name != "reference"], args)
     return 0
