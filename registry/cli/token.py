@@ -22,6 +22,7 @@ from registry.auth.keystore import (
 from registry.auth.policy import TOKEN_SCOPES
 from registry.cli.common import print_table, settings_from_args
 from registry.cli.hubdata import CLI_ACTOR, run_accounts, run_with_engine
+from registry.db.account_queries import TokenRecord
 from registry.hub.accounts import AccountService
 from registry.keysecret import key_encryption_secret
 
@@ -52,6 +53,12 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
         choices=TOKEN_SCOPES,
         required=True,
         help="read, write, delete or admin (repeat for several)",
+    )
+    add.add_argument(
+        "--expires",
+        type=duration,
+        metavar="DURATION",
+        help="stop working this long from now (e.g. 30d, at most 366d); default: when revoked",
     )
     add_common(add)
     add.set_defaults(func=run_add)
@@ -89,8 +96,9 @@ def register(parser: argparse.ArgumentParser, add_common: Callable) -> None:
 
 def run_add(args: argparse.Namespace) -> int:
     async def add(accounts: AccountService) -> tuple[int, str]:
+        expires_at = None if args.expires is None else datetime.now(UTC) + args.expires
         record, secret = await accounts.create_token(
-            args.user, args.name, args.scope, actor=CLI_ACTOR
+            args.user, args.name, args.scope, expires_at=expires_at, actor=CLI_ACTOR
         )
         return record.id, secret
 
@@ -102,18 +110,26 @@ def run_add(args: argparse.Namespace) -> int:
     return status
 
 
+def _state(token: TokenRecord, now: datetime) -> str:
+    if token.revoked_at:
+        return "revoked"
+    return "expired" if token.is_expired(now) else "active"
+
+
 def run_ls(args: argparse.Namespace) -> int:
     status, tokens = run_accounts(args, lambda accounts: accounts.tokens(args.user))
     if tokens is not None:
+        now = datetime.now(UTC)
         print_table(
-            ("ID", "NAME", "SCOPES", "CREATED", "STATE"),
+            ("ID", "NAME", "SCOPES", "CREATED", "EXPIRES", "STATE"),
             [
                 (
                     token.id,
                     token.name,
                     ",".join(sorted(token.scopes)),
                     token.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    "revoked" if token.revoked_at else "active",
+                    token.expires_at.strftime("%Y-%m-%d %H:%M:%S") if token.expires_at else "never",
+                    _state(token, now),
                 )
                 for token in tokens
             ],

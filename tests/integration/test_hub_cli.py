@@ -13,6 +13,7 @@ import subprocess
 import sys
 import urllib.parse
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -70,6 +71,20 @@ def test_accounts_and_tokens_from_the_command_line(auth_hub):
     assert cli(auth_hub, "token", "rm", "carol", token_id).returncode == 0
     assert token_status(auth_hub, "carol", secret) == 401
     assert "revoked" in cli(auth_hub, "token", "ls", "carol").stdout
+
+    expiring = cli(auth_hub, "token", "add", "carol", "--name", "week", "--scope", "read",
+                   "--expires", "7d")
+    assert expiring.returncode == 0, expiring.stderr
+    week_secret = expiring.stdout.strip().splitlines()[-1]
+    assert token_status(auth_hub, "carol", week_secret) == 200
+    expiry = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%d")
+    rows = {line.split()[1]: line for line in cli(auth_hub, "token", "ls", "carol").stdout
+            .splitlines()[1:]}
+    assert expiry in rows["week"] and rows["week"].endswith("active")
+    assert " never " in rows["ci"] and rows["ci"].endswith("revoked")
+    too_long = cli(auth_hub, "token", "add", "carol", "--name", "x", "--scope", "read",
+                   "--expires", "400d")
+    assert too_long.returncode != 0 and "366 days" in too_long.stderr
 
     passwd = cli(auth_hub, "user", "passwd", "carol", "--password-stdin", stdin="new-password\n")
     assert passwd.returncode == 0
