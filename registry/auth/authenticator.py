@@ -38,6 +38,7 @@ from registry.auth.tokens import InvalidTokenError, TokenClaims, TokenVerifier, 
 from registry.db import account_queries, auth_reads, robot_queries
 from registry.db.account_queries import TokenRecord, UserRecord
 from registry.db.hotreads import HotReads
+from registry.db.queries import as_utc
 from registry.errors import DeniedError, UnauthorizedError
 from registry.hub.audit import AuditLog
 from registry.hub.names import is_namespace_name, robot_name, robot_owner
@@ -52,9 +53,7 @@ _TOUCH_SECONDS = 60.0  # how often a robot's "last used" is written, at most
 
 def account_stamp(created_at: datetime) -> int:
     """An account's creation time in microseconds (SQLite hands back naive UTC datetimes)."""
-    if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=UTC)
-    delta = created_at - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = as_utc(created_at) - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -62,10 +61,6 @@ def _as_datetime(value: datetime | str) -> datetime:
     """A timestamp column as read: SQLite's hot reads hand back the stored text."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back times without a zone; the hub stores UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def binding(principal: Principal) -> UserBinding:
@@ -264,7 +259,7 @@ class Authenticator:
         token_id, scopes, revoked_at, expires_at, user_id, name, is_admin, created_at = rows[0]
         if revoked_at is not None or name != username:
             return None
-        if expires_at is not None and _aware(_as_datetime(expires_at)) <= datetime.now(UTC):
+        if expires_at is not None and as_utc(_as_datetime(expires_at)) <= datetime.now(UTC):
             return None
         return Principal(
             user_id,

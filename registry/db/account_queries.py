@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from registry.db.queries import insert_ignore_statement
+from registry.db.queries import as_utc, insert_ignore_statement
 from registry.db.tables import (
     access_tokens,
     grants,
@@ -340,7 +340,7 @@ def _token(row: Any) -> TokenRecord:
         row.created_at,
         row.last_used_at,
         row.revoked_at,
-        None if row.expires_at is None else _utc(row.expires_at),
+        None if row.expires_at is None else as_utc(row.expires_at),
     )
 
 
@@ -424,7 +424,7 @@ async def signing_keys_oldest_first(conn: AsyncConnection) -> list[SigningKeyRec
             signing_keys.c.created_at, signing_keys.c.kid
         )
     )
-    return [SigningKeyRecord(row.kid, row.private_pem, _utc(row.created_at)) for row in rows]
+    return [SigningKeyRecord(row.kid, row.private_pem, as_utc(row.created_at)) for row in rows]
 
 
 async def lock_signing_keys(conn: AsyncConnection) -> None:
@@ -460,7 +460,3 @@ async def replace_stored_signing_key(conn: AsyncConnection, kid: str, old: str, 
 async def delete_signing_keys(conn: AsyncConnection, kids: Sequence[str]) -> None:
     await conn.execute(delete(signing_keys).where(signing_keys.c.kid.in_(list(kids))))
 
-
-def _utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
