@@ -191,6 +191,7 @@ async def _hub(app: web.Application) -> AsyncIterator[None]:
     await accounts.ensure_library()
     throttle = LoginThrottle(
         engine,
+        app[keys.READS],
         LoginLimits(
             window_seconds=settings.login_window_seconds,
             per_pair=settings.login_failures_per_pair,

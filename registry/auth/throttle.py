@@ -35,6 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from registry.db import audit_queries
 from registry.db.audit_queries import FailureCounts
+from registry.db.auth_reads import LOGIN_FAILURES
+from registry.db.hotreads import HotReads
 from registry.errors import TooManyRequestsError
 
 logger = logging.getLogger(__name__)
@@ -79,8 +81,9 @@ class LoginThrottle:
         limits: the limits.
     """
 
-    def __init__(self, engine: AsyncEngine, limits: LoginLimits) -> None:
+    def __init__(self, engine: AsyncEngine, reads: HotReads, limits: LoginLimits) -> None:
         self.engine = engine
+        self.reads = reads  # every basic-auth request is checked: the hot-read path
         self.limits = limits
         self.window = timedelta(seconds=limits.window_seconds)
 
@@ -95,8 +98,9 @@ class LoginThrottle:
             TooManyRequestsError: this address is refused for this account for now.
         """
         since = datetime.now(UTC) - self.window
-        async with self.engine.connect() as conn:
-            counts = await audit_queries.count_failures(conn, account, address, since)
+        params = {"account": account, "address": address, "since": since}
+        pair, of_account, from_address = (await self.reads.fetch(LOGIN_FAILURES, params))[0]
+        counts = FailureCounts(int(pair), int(of_account), int(from_address))
         verdict = judge(counts, self.limits)
         if verdict.refuse:
             logger.warning("login throttled for account %r from %s", account, address)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.account_queries import now
@@ -82,24 +82,6 @@ class FailureCounts:
     pair: int
     account: int
     address: int
-
-
-async def count_failures(
-    conn: AsyncConnection, account: str, address: str, since: datetime
-) -> FailureCounts:
-    """Failed logins since `since` (one query)."""
-    of_account = login_failures.c.account == account
-    from_address = login_failures.c.address == address
-    row = (
-        await conn.execute(
-            select(
-                func.coalesce(func.sum(case((and_(of_account, from_address), 1), else_=0)), 0),
-                func.coalesce(func.sum(case((of_account, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((from_address, 1), else_=0)), 0),
-            ).where(login_failures.c.failed_at >= since, or_(of_account, from_address))
-        )
-    ).one()
-    return FailureCounts(int(row[0]), int(row[1]), int(row[2]))
 
 
 async def clear_failures(conn: AsyncConnection, account: str, address: str) -> None:

@@ -8,11 +8,12 @@ thread hops. Rows are plain tuples; the columns are listed in each statement's c
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from registry.db.tables import (
     access_tokens,
     grants,
+    login_failures,
     namespaces,
     profiles,
     repositories,
@@ -22,6 +23,7 @@ from registry.db.tables import (
 )
 
 __all__ = [
+    "LOGIN_FAILURES",
     "NAMESPACE",
     "REPOSITORY_PUBLIC",
     "ROBOT_LOGIN",
@@ -87,8 +89,16 @@ ROBOT_LOGIN = (
         robot_accounts.c.expires_at,
         robot_accounts.c.created_at,
     )
-    .select_from(
-        robot_accounts.join(namespaces, namespaces.c.id == robot_accounts.c.namespace_id)
-    )
+    .select_from(robot_accounts.join(namespaces, namespaces.c.id == robot_accounts.c.namespace_id))
     .where(robot_accounts.c.secret_hash == bindparam("digest"))
 )
+
+
+_OF_ACCOUNT = login_failures.c.account == bindparam("account")
+_FROM_ADDRESS = login_failures.c.address == bindparam("address")
+# (for the pair, for the account, from the address): failed logins since `since`.
+LOGIN_FAILURES = select(
+    func.coalesce(func.sum(case((and_(_OF_ACCOUNT, _FROM_ADDRESS), 1), else_=0)), 0),
+    func.coalesce(func.sum(case((_OF_ACCOUNT, 1), else_=0)), 0),
+    func.coalesce(func.sum(case((_FROM_ADDRESS, 1), else_=0)), 0),
+).where(login_failures.c.failed_at >= bindparam("since"), or_(_OF_ACCOUNT, _FROM_ADDRESS))

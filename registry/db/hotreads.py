@@ -10,6 +10,7 @@ commit, so nothing is cached and a deleted tag is never served.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy.dialects import sqlite
@@ -43,6 +44,10 @@ class EngineHotReads:
         return None
 
 
+# SQL, each positional parameter's name and bind processor, and the defaults of parameters.
+_Compiled = tuple[str, list[tuple[str, Callable[[Any], Any] | None]], dict[str, Any]]
+
+
 class SqliteHotReads:
     """Hot reads on a read-only `sqlite3` connection, run inline on the event loop."""
 
@@ -51,21 +56,28 @@ class SqliteHotReads:
             f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
         )
         self._conn.execute("PRAGMA busy_timeout=2000")
-        self._compiled: dict[int, tuple[str, list[str], dict[str, Any]]] = {}
+        self._compiled: dict[int, _Compiled] = {}
 
-    def _compile(self, statement: Select[Any]) -> tuple[str, list[str], dict[str, Any]]:
+    def _compile(self, statement: Select[Any]) -> _Compiled:
         # Keyed by identity: callers pass module-level statements built once.
         found = self._compiled.get(id(statement))
         if found is None:
             compiled = statement.compile(dialect=sqlite.dialect())
             # Parameters SQLAlchemy adds itself (an OFFSET 0 after LIMIT) keep their values.
-            found = (str(compiled), list(compiled.positiontup or []), dict(compiled.params))
+            # Values go in as the engine would store them (a datetime as SQLite's text).
+            processors = compiled._bind_processors
+            order = [(name, processors.get(name)) for name in compiled.positiontup or []]
+            found = (str(compiled), order, dict(compiled.params))
             self._compiled[id(statement)] = found
         return found
 
     async def fetch(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
         sql, order, defaults = self._compile(statement)
-        values = [params[name] if name in params else defaults[name] for name in order]
+        values = [params[name] if name in params else defaults[name] for name, _ in order]
+        values = [
+            value if process is None or value is None else process(value)
+            for value, (_, process) in zip(values, order, strict=True)
+        ]
         return self._conn.execute(sql, values).fetchall()
 
     def close(self) -> None:
