@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from runtime_client.cli.base import CliContext
-from runtime_client.cli.containers_common import open_context
+from runtime_client.cli.containers_common import open_context, print_documents
 from runtime_client.container_errors import ContainerError
 from runtime_client.errors import RuntimeClientError
-from runtime_client.templating import render_documents
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,10 +35,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                     status = 1
                 else:
                     found.append(image)
-    if args.format:
-        ctx.stdout.write(render_documents(args.format, found))
-    else:
-        ctx.stdout.write(json.dumps(found, indent=4) + "\n")
+    print_documents(ctx, args.format, found)
     return status
 
 

@@ -8,10 +8,11 @@ Docker's CLI does (echo each name, report each failure, exit 1 if any failed);
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from runtime_client.cli.base import CliContext
 from runtime_client.container_errors import ContainerError
@@ -54,6 +55,31 @@ def fail(cli: CliContext, exc: Exception, command: str | None = None) -> int:
         return getattr(exc, "exit_code", 125)
     cli.stderr.write(f"{prefix}{exc}\n")
     return EXIT_FAILURE
+
+
+def print_documents(cli: CliContext, template: str | None, documents: list[Any]) -> None:
+    """Inspect output: `template` rendered for each document, or Docker's indented JSON array."""
+    from runtime_client.templating import render_documents  # only commands that print one
+
+    if template:
+        cli.stdout.write(render_documents(template, documents))
+    else:
+        cli.stdout.write(json.dumps(documents, indent=4) + "\n")
+
+
+def inspect_each(cli: CliContext, refs: list[str], template: str | None,
+                 lookup: Callable[[Context, str], Any]) -> int:
+    """`volume inspect` and `network inspect`: each document found, an error for each not."""
+    found = []
+    status = 0
+    with open_context(cli) as c:
+        for ref in refs:
+            try:
+                found.append(lookup(c, ref))
+            except ContainerError as exc:
+                status = fail(cli, exc)
+    print_documents(cli, template, found)
+    return status
 
 
 def detach_keys(cli: CliContext, flag: str | None, wording: str = "detach") -> bytes:

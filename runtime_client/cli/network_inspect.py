@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from runtime_client.cli.base import CliContext
-from runtime_client.cli.containers_common import fail, open_context
-from runtime_client.container_errors import ContainerError
-from runtime_client.templating import render_documents
+from runtime_client.cli.containers_common import inspect_each
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,16 +18,4 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print Docker's network JSON (or the template) for each network."""
     # Imported here: parsing argv loads every verb module; a command needs only its own.
     from runtime_client.ops.network_inspect import network_inspect
-    found = []
-    status = 0
-    with open_context(ctx) as c:
-        for ref in args.networks:
-            try:
-                found.append(network_inspect(c, ref))
-            except ContainerError as exc:
-                status = fail(ctx, exc)
-    if args.format:
-        ctx.stdout.write(render_documents(args.format, found))
-    else:
-        ctx.stdout.write(json.dumps(found, indent=4) + "\n")
-    return status
+    return inspect_each(ctx, args.networks, args.format, network_inspect)
