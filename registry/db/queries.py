@@ -168,12 +168,21 @@ async def touch_manifests(conn: AsyncConnection, repo_id: int, digests: Iterable
 
 @functools.cache
 def _touch_statement(table: Table) -> Any:
-    return (
-        update(table)
+    # On PostgreSQL the rows are locked in digest order first: an UPDATE locks them in the
+    # order it finds them, which follows where each row's last version landed, so two
+    # pushes touching the same links could each hold one and wait for the other.
+    locked = (
+        select(table.c.digest)
         .where(
             table.c.repository_id == bindparam("repo_id"),
             table.c.digest.in_(bindparam("digests", expanding=True)),
         )
+        .order_by(table.c.digest)
+        .with_for_update()
+    )
+    return (
+        update(table)
+        .where(table.c.repository_id == bindparam("repo_id"), table.c.digest.in_(locked))
         .values(created_at=bindparam("now"))
         .returning(table.c.digest)
     )
