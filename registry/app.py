@@ -276,6 +276,7 @@ async def _replication(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await service.close()
 
 
 async def _proxy(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ answers its challenge).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.http import http_request
+from tests.support.http import HttpResponse, http_request
 from tests.support.hub import REPO_ROOT, HubProcess, repo_env
 from tests.support.images import BuiltImage, BuiltIndex, OciLayout
 from tests.support.ports import wait_until
@@ -327,3 +328,56 @@ def test_a_push_rule_to_another_berth_carries_referrers_through_its_api(
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     listed = http_request("GET", f"{other.url}/v2/back/team/app/referrers/{image_digest}")
     assert [m["digest"] for m in listed.json()["manifests"]] == [sbom.digest]
+
+
+def test_a_run_started_through_the_api_is_answered_at_once_and_followed_to_its_end(
+    hub_factory,
+    remote: ReferenceRegistry,
+    skopeo: Skopeo,
+    built_image: BuiltImage,
+    oci_layout: OciLayout,
+) -> None:
+    # The replication API is a hub admin's: a hub with auth on.
+    hub = hub_factory.start(no_auth=False, env={"BERTH_ADMIN_PASSWORD": "replication-admin-1"})
+    admin = {"Authorization": "Basic " + base64.b64encode(b"admin:replication-admin-1").decode()}
+
+    def api(method: str, path: str) -> HttpResponse:
+        return http_request(method, hub.url + path, headers=admin, timeout=30)
+
+    skopeo.run("copy", "--dest-tls-verify=false", "--dest-creds", "admin:replication-admin-1",
+               oci_layout.reference, f"docker://{hub.host}/team/app:v1")
+    front = RegistryProxy(remote.host).start()
+    try:
+        added = replication(
+            hub, "add", "to-dist", "--direction", "push", "--url", f"http://{front.host}",
+            "--repositories", "team/app",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        front.hold()  # the remote stops answering: the run cannot end before it is released
+        rule_runs = "/api/v1/replication/rules/to-dist/runs"
+        answer = api("POST", rule_runs)
+        assert answer.status == 202, answer.body
+        started = answer.json()
+        location = answer.headers["Location"]
+        assert location == f"/api/v1/replication/runs/{started['id']}"
+        assert (started["status"], started["trigger"]) == ("running", "manual")
+        assert api("GET", location).json()["status"] == "running"
+        assert [(r["id"], r["status"]) for r in runs(hub, "to-dist")] == [
+            (started["id"], "running")
+        ]
+        again = api("POST", rule_runs)  # no rule runs twice at once
+        assert again.status == 409 and again.error_codes() == ["ALREADY_EXISTS"]
+
+        front.release()
+
+        def ended() -> bool:
+            return api("GET", location).json()["status"] != "running"
+
+        assert wait_until(ended, timeout=60), hub.log_tail()
+        run = api("GET", location).json()
+        assert (run["status"], run["failed"]) == ("succeeded", 0), run
+        assert run["copied"] == len(built_image.blobs()) + 1
+        assert runs(hub, "to-dist")[0] == run
+        assert raw(skopeo, f"docker://{remote.host}/team/app:v1") == built_image.manifest
+    finally:
+        front.stop()
