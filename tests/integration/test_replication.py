@@ -38,6 +38,7 @@ pytestmark = pytest.mark.skopeo
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 SBOM_TYPE = "application/spdx+json"
+SIGNATURE_TYPE = "application/vnd.example.signature.v1"
 QUICK_RETRIES = {"BERTH_REPLICATION_ATTEMPTS": "3", "BERTH_REPLICATION_BACKOFF": "0.05"}
 
 
@@ -136,7 +137,13 @@ def test_a_push_rule_copies_images_indexes_and_signatures_to_distribution(
     assert raw(skopeo, f"{distribution}/team/multi:v1") == multiarch_index.index
     assert raw(skopeo, f"{distribution}/team/app:{sig_tag}") == signature.manifest
     assert raw(skopeo, f"{distribution}/team/app@{sbom.digest}") == sbom.manifest
-    assert sorted(skopeo.list_tags(f"{distribution}/team/app")) == sorted(["v1", sig_tag])
+    # Distribution has no referrers API: the SBOM is listed by the referrers tag schema's index.
+    fallback = image_digest.replace(":", "-")
+    assert sorted(skopeo.list_tags(f"{distribution}/team/app")) == sorted(
+        ["v1", sig_tag, fallback]
+    )
+    listed = json.loads(raw(skopeo, f"{distribution}/team/app:{fallback}"))
+    assert [m["digest"] for m in listed["manifests"]] == [sbom.digest]
     assert http_request("GET", f"http://{remote.host}/v2/other/app/tags/list").status == 404
     # Every blob arrived whole: skopeo checks each against its digest.
     skopeo.copy(f"{distribution}/team/multi:v1", f"oci:{tmp_path / 'multi'}:v1", "--all",
@@ -381,3 +388,60 @@ def test_a_run_started_through_the_api_is_answered_at_once_and_followed_to_its_e
         assert raw(skopeo, f"docker://{remote.host}/team/app:v1") == built_image.manifest
     finally:
         front.stop()
+
+
+def test_referrers_copied_to_distribution_are_added_to_its_referrers_tag_index(
+    hub: HubProcess,
+    remote: ReferenceRegistry,
+    skopeo: Skopeo,
+    built_image: BuiltImage,
+) -> None:
+    image_digest = push_image(hub.url, "team/app", "v1", built_image)
+    sbom = referrer(SBOM_TYPE, SBOM_TYPE, b'{"spdxVersion": "SPDX-2.3"}', image_digest,
+                    len(built_image.manifest))  # fmt: skip
+    for blob in sbom.blobs.values():
+        push_blob(hub.url, "team/app", blob)
+    push_manifest(hub.url, "team/app", sbom.digest, sbom.manifest, OCI_MANIFEST)
+    # Distribution already holds the image and a signature a client attached there by the
+    # referrers tag schema (Distribution 2.8 has no referrers API).
+    distribution_url = f"http://{remote.host}"
+    push_image(distribution_url, "team/app", "v1", built_image)
+    signature = referrer(SIGNATURE_TYPE, SIGNATURE_TYPE, b"signed", image_digest,
+                         len(built_image.manifest))  # fmt: skip
+    for blob in signature.blobs.values():
+        push_blob(distribution_url, "team/app", blob)
+    push_manifest(distribution_url, "team/app", signature.digest, signature.manifest, OCI_MANIFEST)
+    fallback = image_digest.replace(":", "-")
+    theirs = {"mediaType": OCI_MANIFEST, "digest": signature.digest,
+              "size": len(signature.manifest), "artifactType": SIGNATURE_TYPE}  # fmt: skip
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [theirs]}
+    push_manifest(distribution_url, "team/app", fallback, json.dumps(index).encode(), OCI_INDEX)
+    assert http_request(
+        "GET", f"{distribution_url}/v2/team/app/referrers/{image_digest}"
+    ).status == 404  # fmt: skip
+
+    added = replication(
+        hub, "add", "to-dist", "--direction", "push", "--url", distribution_url,
+        "--repositories", "team/app",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    done = replication(hub, "run", "to-dist")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    # A client reading the fallback finds both: the one there before, and the SBOM described
+    # as the hub's referrers API describes it.
+    image = f"docker://{remote.host}/team/app"
+    listed = json.loads(raw(skopeo, f"{image}:{fallback}"))
+    assert listed["mediaType"] == OCI_INDEX
+    ours = http_request("GET", f"{hub.url}/v2/team/app/referrers/{image_digest}").json()
+    assert listed["manifests"] == [theirs, *ours["manifests"]]
+    assert [m["digest"] for m in ours["manifests"]] == [sbom.digest]
+    for entry in listed["manifests"]:
+        assert sha256(raw(skopeo, f"{image}@{entry['digest']}")) == entry["digest"]
+
+    # Listed already: the next run leaves the index as it is.
+    before = raw(skopeo, f"{image}:{fallback}")
+    again = replication(hub, "run", "to-dist")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert runs(hub, "to-dist")[0]["copied"] == 0
+    assert raw(skopeo, f"{image}:{fallback}") == before

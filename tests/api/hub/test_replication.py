@@ -229,9 +229,8 @@ async def test_a_run_is_answered_at_once_and_followed_until_it_ends(hub, silent_
     async with asyncio.timeout(DEADLINE):
         location = await started(hub, "to-dr")
     shown = await (await hub.client.get(location, headers=ADMIN)).json()
-    assert (shown["status"], shown["trigger"], shown["started_by"]) == (
-        "running", "manual", "admin"
-    )
+    assert (shown["status"], shown["trigger"]) == ("running", "manual")
+    assert shown["started_by"] == "admin"
     history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
     assert [run["status"] for run in history["runs"]] == ["running"]
     busy = await hub.client.post(RULES + "/to-dr/runs", headers=ADMIN)  # no rule runs twice
