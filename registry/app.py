@@ -152,7 +152,11 @@ async def _periodic_gc(app: web.Application) -> AsyncIterator[None]:
     """Collect garbage every `gc_interval` seconds (every replica may; they do not collide)."""
     settings = app[keys.SETTINGS]
     collector = GarbageCollector(app[keys.DRIVER], app[keys.ENGINE])
-    options = GcOptions(grace=settings.gc_grace)
+    # Cached repositories left empty go (`registry.services.gc`, 6.).
+    options = GcOptions(
+        grace=settings.gc_grace,
+        drop_emptied=tuple(namespace.name for namespace in settings.proxy_namespaces),
+    )
 
     async def loop() -> None:
         while True:
