@@ -53,6 +53,7 @@ from registry.proxy.blobfetch import BlobFetcher
 from registry.proxy.cache import ProxyCache
 from registry.proxy.credentials import CredentialSealer, SealedCredentialError
 from registry.proxy.expiry import run_expiry_schedule
+from registry.proxy.fetchclaims import FetchClaims
 from registry.proxy.middleware import mirror_middleware, proxy_middleware
 from registry.proxy.upstream import UpstreamClient
 from registry.replication.wiring import replication_service, run_replication
@@ -320,6 +321,7 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         max_manifest_bytes=settings.max_manifest_bytes,
         mirror=settings.proxy_mirror,
     )
+    app[keys.PROXY_CLAIMS] = FetchClaims(app[keys.ENGINE], app[keys.PROXY])
     expiring = [ns for ns in settings.proxy_namespaces if ns.expire_days is not None]
     expiry = (
         asyncio.create_task(run_expiry_schedule(app[keys.ENGINE], expiring, app[keys.PULLS]))
@@ -332,6 +334,7 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await expiry
     await fetcher.close()
+    await app[keys.PROXY_CLAIMS].close()
     await session.close()
 
 
