@@ -318,8 +318,8 @@ class ReplicationService:
             ReplicationBusyError: the rule is running (on this or another replica).
         """
         row = await self._row(name)
+        await self.audit.record(started_by, "replication-run", name, address)  # as `run`
         lease, run_id = await self._begin(row, MANUAL, started_by)
-        await self.audit.record(started_by, "replication-run", name, address)
         task = asyncio.create_task(self._carry(row, lease, run_id, MANUAL, None))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
