@@ -53,6 +53,7 @@ from registry.proxy.blobfetch import BlobFetcher
 from registry.proxy.cache import ProxyCache
 from registry.proxy.credentials import CredentialSealer, SealedCredentialError
 from registry.proxy.expiry import run_expiry_schedule
+from registry.proxy.fetchclaims import FetchClaims
 from registry.proxy.middleware import mirror_middleware, proxy_middleware
 from registry.proxy.upstream import UpstreamClient
 from registry.replication.wiring import replication_service, run_replication
@@ -152,7 +153,11 @@ async def _periodic_gc(app: web.Application) -> AsyncIterator[None]:
     """Collect garbage every `gc_interval` seconds (every replica may; they do not collide)."""
     settings = app[keys.SETTINGS]
     collector = GarbageCollector(app[keys.DRIVER], app[keys.ENGINE])
-    options = GcOptions(grace=settings.gc_grace)
+    # Cached repositories left empty go (`registry.services.gc`, 6.).
+    options = GcOptions(
+        grace=settings.gc_grace,
+        drop_emptied=tuple(namespace.name for namespace in settings.proxy_namespaces),
+    )
 
     async def loop() -> None:
         while True:
@@ -277,6 +282,7 @@ async def _replication(app: web.Application) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await service.close()
 
 
 async def _proxy(app: web.Application) -> AsyncIterator[None]:
@@ -316,6 +322,7 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         max_manifest_bytes=settings.max_manifest_bytes,
         mirror=settings.proxy_mirror,
     )
+    app[keys.PROXY_CLAIMS] = FetchClaims(app[keys.ENGINE], app[keys.PROXY])
     expiring = [ns for ns in settings.proxy_namespaces if ns.expire_days is not None]
     expiry = (
         asyncio.create_task(run_expiry_schedule(app[keys.ENGINE], expiring, app[keys.PULLS]))
@@ -328,6 +335,7 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await expiry
     await fetcher.close()
+    await app[keys.PROXY_CLAIMS].close()
     await session.close()
 
 

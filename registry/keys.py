@@ -25,6 +25,7 @@ from registry.hub.robots import RobotService
 from registry.hub.signature_policies import SignaturePolicyService
 from registry.metrics import Metrics
 from registry.proxy.cache import ProxyCache
+from registry.proxy.fetchclaims import FetchClaims
 from registry.replication.service import ReplicationService
 from registry.services.blobs import BlobService
 from registry.services.contenttrust import ContentTrustPolicy
@@ -61,6 +62,7 @@ IMMUTABILITY = web.AppKey("immutability", ImmutabilityService)  # immutable tag 
 RETENTION = web.AppKey("retention", RetentionService)  # retention policies and runs
 QUOTAS = web.AppKey("quotas", QuotaService)  # namespaces' storage quotas and usage
 PROXY = web.AppKey("proxy", ProxyCache)  # the pull-through cache of proxy namespaces
+PROXY_CLAIMS = web.AppKey("proxy_claims", FetchClaims)  # blob fetches across hub processes
 REPLICATION = web.AppKey("replication", ReplicationService)  # rules, runs and their history
 # The web interface (registry.web).
 IMAGES = web.AppKey("images", ImageService)  # manifests and configs as the tag page shows them

@@ -70,10 +70,13 @@ def print_report(
         print(f"{verb} unrecorded blob {blob.digest} ({blob.size} bytes)", file=out)
     for upload in report.uploads:
         print(f"{verb} upload session {upload}", file=out)
+    for repository in report.repositories:
+        print(f"{verb} emptied cache repository {repository}", file=out)
     print(
         f"{verb} {len(report.manifests)} manifests, {len(report.links)} links, "
         f"{len(report.blobs) + len(report.orphans)} blobs, {len(report.uploads)} upload "
-        f"sessions; {'would free' if report.dry_run else 'freed'} {report.bytes_freed} bytes "
+        f"sessions, {len(report.repositories)} emptied cache repositories; "
+        f"{'would free' if report.dry_run else 'freed'} {report.bytes_freed} bytes "
         f"({_mib(report.bytes_freed)})"
         + (f"; {report.spared} spared by concurrent pushes" if report.spared else ""),
         file=out,
@@ -87,6 +90,7 @@ async def _collect(args: argparse.Namespace) -> tuple[list[ExpiredTag], GcReport
         dry_run=args.dry_run,
         delete_untagged=not args.keep_untagged,
         upload_expiry=args.upload_expiry,
+        drop_emptied=tuple(namespace.name for namespace in settings.proxy_namespaces),
     )
     engine = create_engine(settings.database_url or "")
     try:

@@ -46,6 +46,7 @@ __all__ = [
     "release_pushes",
     "rule_by_name",
     "rules",
+    "run_by_id",
     "runs",
     "set_enabled",
     "start_run",
@@ -198,23 +199,32 @@ async def finish_run(conn: AsyncConnection, run_id: int, now: datetime, **outcom
     )
 
 
+_RUN_COLUMNS = (
+    runs_table.c.id, runs_table.c.rule_id, runs_table.c.trigger, runs_table.c.started_by,
+    runs_table.c.started_at, runs_table.c.finished_at, runs_table.c.status,
+    runs_table.c.copied, runs_table.c.skipped, runs_table.c.failed, runs_table.c.retries,
+    runs_table.c.errors,
+)  # fmt: skip
+
+
+def _run(row: Sequence[object]) -> RunRow:
+    values = list(row)
+    values[4] = as_utc(values[4])  # type: ignore[arg-type]
+    values[5] = None if values[5] is None else as_utc(values[5])  # type: ignore[arg-type]
+    return RunRow(*values)  # type: ignore[arg-type]
+
+
 async def runs(conn: AsyncConnection, rule_id: int | None, limit: int) -> list[RunRow]:
     """The latest runs (of one rule, or of all), newest first."""
-    statement = select(
-        runs_table.c.id, runs_table.c.rule_id, runs_table.c.trigger, runs_table.c.started_by,
-        runs_table.c.started_at, runs_table.c.finished_at, runs_table.c.status,
-        runs_table.c.copied, runs_table.c.skipped, runs_table.c.failed, runs_table.c.retries,
-        runs_table.c.errors,
-    ).order_by(runs_table.c.id.desc()).limit(limit)  # fmt: skip
+    statement = select(*_RUN_COLUMNS).order_by(runs_table.c.id.desc()).limit(limit)
     if rule_id is not None:
         statement = statement.where(runs_table.c.rule_id == rule_id)
-    found = []
-    for row in await conn.execute(statement):
-        values = list(row)
-        values[4] = as_utc(values[4])
-        values[5] = None if values[5] is None else as_utc(values[5])
-        found.append(RunRow(*values))
-    return found
+    return [_run(row) for row in await conn.execute(statement)]
+
+
+async def run_by_id(conn: AsyncConnection, run_id: int) -> RunRow | None:
+    row = (await conn.execute(select(*_RUN_COLUMNS).where(runs_table.c.id == run_id))).first()
+    return None if row is None else _run(row)
 
 
 # Built once with bind parameters: every push by tag runs it.

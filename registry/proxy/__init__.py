@@ -8,8 +8,10 @@ from the upstream on a miss; the registry's handlers then serve them as any othe
 - `credentials`: upstream passwords sealed under the hub's key-encryption secret.
 - `upstream`: an HTTP client of one upstream registry (Docker token auth, typed errors).
 - `blobfetch`: one upstream fetch per missing blob, streamed to every waiting client.
+- `fetchclaims`: the same across hub processes sharing a database (a lease per digest).
 - `cache`: fills manifests and tags (with revalidation) and blobs.
 - `middleware`: routes proxy-namespace requests through the cache, refuses pushes.
+- `expiry`: cached tags not pulled for `expire_days` go (the collector reclaims the rest).
 """
 
 from registry.proxy.config import ProxyNamespace, parse_namespaces

@@ -4,7 +4,9 @@ Runs after authorisation (only callers who may pull make the hub reach an upstre
 the Hub's name resolution. Pushes are refused with DENIED; a manifest GET or HEAD first fills
 the manifest (a tag revalidated as `registry.proxy.cache` says) and the registry's handler
 serves it, with a `Warning` header when the upstream failed and a cached tag is served; a blob
-the hub lacks is answered from its upstream fetch while that fetch is stored. Every other
+the hub lacks is answered from its upstream fetch while that fetch is stored (or, when another
+hub process sharing the database fetches it, from the store once it landed:
+`registry.proxy.fetchclaims`). Every other
 route (tags, referrers, deletes) sees only what is cached.
 """
 
@@ -103,14 +105,16 @@ async def _blob(
         if size is not None:
             headers["Content-Length"] = str(size)
         return web.Response(headers=headers)
-    return await _stream_fetch(request, cache, proxied, digest)
+    return await _stream_fetch(request, handler, cache, proxied, digest)
 
 
 async def _stream_fetch(
-    request: web.Request, cache: ProxyCache, proxied: Proxied, digest: Digest
+    request: web.Request, handler: Handler, cache: ProxyCache, proxied: Proxied, digest: Digest
 ) -> web.StreamResponse:
     """The blob as its upstream fetch delivers it (a Range is ignored: RFC 9110 14.2)."""
-    fetch = await cache.fetch_blob(proxied, digest)
+    fetch = await request.app[keys.PROXY_CLAIMS].fetch(proxied, digest)
+    if fetch is None:  # another hub process fetched and stored it meanwhile
+        return await handler(request)
     stream = web.StreamResponse(headers=blob_headers(str(digest)))
     if fetch.size is not None:
         stream.content_length = fetch.size

@@ -4,7 +4,12 @@ For a tag: the manifest or index it names, then, depth first, every child manife
 and layer it references, then the manifest itself (so the destination never holds a manifest
 whose content it lacks), then what is attached to each digest copied: OCI 1.1 referrers
 (the referrers API) and cosign's tags (`sha256-<hex>.sig`, `.att`, `.sbom`, and the
-referrers tag schema's `sha256-<hex>`) when the source has them.
+referrers tag schema's `sha256-<hex>`) when the source has them. A destination without the
+referrers API (Distribution 2.8) gets the referrers tag schema's index instead, as the
+distribution-spec asks of clients pushing referrers there: the index tagged `sha256-<hex>` is
+read, the referrers it lacks are added, and it is pushed back (never overwritten when it is
+not an index). Two copies updating one such index at the same moment may lose one's addition
+(the spec's schema has no compare-and-swap); the next run adds it again.
 
 What the destination has is skipped: a tag already naming the digest skips its whole tree
 (a registry only accepts a manifest whose references it holds), a manifest or blob present
@@ -31,7 +36,8 @@ from registry.errors import TooManyRequestsError, UnavailableError
 from registry.hub.tag_patterns import matches
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
-from registry.oci.manifest import ManifestError, parse_manifest
+from registry.oci.manifest import Descriptor, ManifestError, parse_manifest
+from registry.oci.referrers_tag import ReferrersTagError, fallback_tag, merged_index
 from registry.replication.endpoint import Endpoint, Fetched
 
 logger = logging.getLogger(__name__)
@@ -276,12 +282,44 @@ class Copier:
         except _ItemFailedError as exc:
             self._record(exc.error)
             referrers = []
+        referrers = referrers or []  # a source without the API lists them by the tag below
         for referrer in referrers:
-            await self._by_digest(source_repo, destination_repo, referrer, source_tags)
+            await self._by_digest(source_repo, destination_repo, referrer.digest, source_tags)
         for suffix in _ATTACHED_SUFFIXES:
             tag = f"{digest.algorithm}-{digest.hex}{suffix}"
             if tag in source_tags:
                 await self.copy_tag(source_repo, destination_repo, tag, source_tags)
+        copied = [r for r in referrers if self._manifests.get((destination_repo, r.digest))]
+        if copied:
+            await self._referrers_tag(destination_repo, digest, copied, item)
+
+    async def _referrers_tag(
+        self, destination_repo: str, subject: Digest, referrers: list[Descriptor], item: str
+    ) -> None:
+        """List `referrers` in the referrers tag schema's index of `subject`, when the
+        destination has no referrers API to list them itself."""
+        tag = fallback_tag(subject)
+        try:
+            listed = await self._attempt(
+                item, lambda: self.destination.referrers(destination_repo, subject)
+            )
+            if listed is not None:
+                return
+            current = await self._attempt(
+                item, lambda: self.destination.manifest(destination_repo, tag)
+            )
+            try:
+                index = merged_index(
+                    None if current is None else current.payload,
+                    None if current is None else current.media_type,
+                    referrers,
+                )
+            except ReferrersTagError as exc:
+                raise _ItemFailedError(ItemError(f"{destination_repo}:{tag}", str(exc), 1)) from exc
+            if index is not None:
+                await self._put(destination_repo, tag, item, Fetched(index, mt.OCI_INDEX))
+        except _ItemFailedError as exc:
+            self._record(exc.error)
 
     async def _attempt(self, item: str, operation: Callable[[], Awaitable[T]]) -> T:
         attempt = 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from registry.oci.digest import Digest
+from registry.oci.manifest import Descriptor
 
 __all__ = ["BlobStream", "Endpoint", "Fetched"]
 
@@ -67,5 +68,7 @@ class Endpoint(Protocol):
         self, repository: str, reference: str, payload: bytes, media_type: str | None
     ) -> None: ...
 
-    async def referrers(self, repository: str, digest: Digest) -> list[Digest]:
-        """The digests of manifests whose subject is `digest` (OCI 1.1 referrers)."""
+    async def referrers(self, repository: str, digest: Digest) -> list[Descriptor] | None:
+        """The descriptors of the manifests whose subject is `digest` (the OCI 1.1 referrers
+        API), or None when the registry has no referrers API (it answers 404): its referrers
+        are then listed by the referrers tag schema (`registry.oci.referrers_tag`)."""

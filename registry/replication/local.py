@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from registry.db.hub_queries import Visibility
 from registry.errors import BlobUnknownError, ManifestUnknownError, NameUnknownError
 from registry.oci.digest import Digest, DigestError
+from registry.oci.manifest import Descriptor
 from registry.replication.endpoint import BlobStream, Fetched
 from registry.replication.rules import repository_matches
 from registry.services.blobs import BlobService
@@ -109,9 +110,17 @@ class HubEndpoint:
             repository, parse_reference(reference), payload, media_type, self.cause
         )
 
-    async def referrers(self, repository: str, digest: Digest) -> list[Digest]:
+    async def referrers(self, repository: str, digest: Digest) -> list[Descriptor]:
         found = []
         for record in await self.manifests.referrers(repository, digest, None):
             with contextlib.suppress(DigestError):
-                found.append(Digest.parse(record.digest))
+                found.append(
+                    Descriptor(
+                        record.media_type,
+                        Digest.parse(record.digest),
+                        record.size,
+                        record.artifact_type,
+                        record.annotations,
+                    )
+                )
         return found

@@ -5,7 +5,8 @@ Token authentication (the 401 challenge, scopes, anonymous tokens, basic auth) i
 for the session, then one PUT streaming the blob), cross-repository mounts and manifest PUTs,
 each asking for `pull,push` on the destination. Tags and the catalog are read page by page
 (`Link` headers, distribution-spec "Listing Tags"); the referrers API answering 404 (a
-registry without it, as Distribution 2.8) means no referrers.
+registry without it, as Distribution 2.8) says so (None), and the copier keeps the referrers
+tag schema's index there instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from registry.oci.digest import Digest, DigestError
+from registry.oci.digest import Digest
+from registry.oci.manifest import Descriptor, ManifestError
 from registry.proxy.config import ProxyNamespace
 from registry.proxy.upstream import UpstreamClient, UpstreamNotFoundError
 from registry.replication.endpoint import BlobStream, Fetched
@@ -187,21 +189,23 @@ class RemoteEndpoint:
         )
         response.release()
 
-    async def referrers(self, repository: str, digest: Digest) -> list[Digest]:
+    async def referrers(self, repository: str, digest: Digest) -> list[Descriptor] | None:
         try:
             response = await self.client.request("GET", repository, f"referrers/{digest}")
         except UpstreamNotFoundError:
-            return []
+            return None  # no referrers API (a registry that has one never answers 404)
         try:
             document = json.loads(await response.read())
         except ValueError:
             return []
         finally:
             response.release()
-        found = []
-        for descriptor in document.get("manifests") or []:
-            with contextlib.suppress(DigestError, TypeError):
-                found.append(Digest.parse(descriptor.get("digest")))
+        found: list[Descriptor] = []
+        if not isinstance(document, dict):
+            return found
+        for i, raw in enumerate(document.get("manifests") or []):
+            with contextlib.suppress(ManifestError):
+                found.append(Descriptor.from_dict(raw, f"manifests[{i}]"))
         return found
 
     async def _at(

@@ -3,6 +3,8 @@
 A run takes the database lease `replication:<rule id>` for as long as it lasts (renewed
 while it works), so no rule runs twice at once, whichever replicas or `berth-hub` processes
 start it; a run asked for while another holds the lease is refused (`ReplicationBusyError`).
+A run started through the API (`start`) is recorded and leased before the caller is
+answered, then carried on in a task of this process; it is inspected in the run history.
 Scheduled runs are claimed per period by one replica (`replication_queries.claim_due`);
 pushes queued by the manifest transaction are claimed with a lease and replicated by the push
 rules that copy on push, at least once (a copy of what is there already skips everything).
@@ -18,7 +20,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -182,7 +184,7 @@ class ReplicationService:
         self.max_manifest_bytes = max_manifest_bytes
         self.clock = clock
         self.holder = uuid.uuid4().hex  # this process, as the holder of claimed pushes
-        self._detached: set[asyncio.Task[RunView]] = set()  # runs whose callers went away
+        self._background: set[asyncio.Task[RunView]] = set()  # runs started by `start`
 
     async def add(self, document: Any, *, actor: str, address: str = "") -> RuleView:
         """Create a rule from its JSON document.
@@ -273,23 +275,16 @@ class ReplicationService:
         async with self.engine.connect() as conn:
             names = {row.id: row.name for row in await q.rules(conn)}
             rows = await q.runs(conn, rule_id, limit)
-        return [
-            RunView(
-                row.id,
-                names.get(row.rule_id, "?"),
-                row.trigger,
-                row.started_by,
-                row.started_at,
-                row.finished_at,
-                row.status,
-                row.copied,
-                row.skipped,
-                row.failed,
-                row.retries,
-                tuple(json.loads(row.errors)),
-            )
-            for row in rows
-        ]
+        return [_run_view(row, names) for row in rows]
+
+    async def run_by_id(self, run_id: int) -> RunView:
+        """One run. Raises NotFoundError: no such run."""
+        async with self.engine.connect() as conn:
+            row = await q.run_by_id(conn, run_id)
+            names = {rule.id: rule.name for rule in await q.rules(conn)}
+        if row is None:
+            raise NotFoundError(f"no replication run {run_id}", run=run_id)
+        return _run_view(row, names)
 
     async def run(
         self,
@@ -314,13 +309,27 @@ class ReplicationService:
             await self.audit.record(started_by, "replication-run", name, address)
         return await self._run(row, trigger, started_by, only)
 
-    async def run_detached(self, name: str, *, started_by: str, address: str = "") -> RunView:
-        """`run`, carried on to its end even if the caller is cancelled (a client that hangs
-        up on `POST .../runs` does not cut the copy short)."""
-        task = asyncio.create_task(self.run(name, started_by=started_by, address=address))
-        self._detached.add(task)
-        task.add_done_callback(self._detached.discard)
-        return await asyncio.shield(task)
+    async def start(self, name: str, *, started_by: str, address: str = "") -> RunView:
+        """Start a manual run of a rule and return it at once, `running`; it goes on in a task
+        of this process (inspect it with `run_by_id` or `history`).
+
+        Raises:
+            NotFoundError: no such rule.
+            ReplicationBusyError: the rule is running (on this or another replica).
+        """
+        row = await self._row(name)
+        await self.audit.record(started_by, "replication-run", name, address)  # as `run`
+        lease, run_id = await self._begin(row, MANUAL, started_by)
+        task = asyncio.create_task(self._carry(row, lease, run_id, MANUAL, None))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return await self.run_by_id(run_id)
+
+    async def close(self) -> None:
+        """Stop the runs started by `start` (the hub is stopping): they end `interrupted`."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     async def _run(
         self,
@@ -329,16 +338,43 @@ class ReplicationService:
         started_by: str,
         only: Sequence[tuple[str, str]] | None,
     ) -> RunView:
-        async with self._lease(f"replication:{row.id}") as held:
-            if not held:
-                raise ReplicationBusyError(
-                    f"replication rule {row.name!r} is running", name=row.name
-                )
+        lease, run_id = await self._begin(row, trigger, started_by)
+        return await self._carry(row, lease, run_id, trigger, only)
+
+    async def _begin(self, row: q.RuleRow, trigger: str, started_by: str) -> tuple[_Lease, int]:
+        """Take the rule's lease and record a new run (`running`).
+
+        Raises:
+            ReplicationBusyError: another run holds the lease.
+        """
+        lease = _Lease(self.engine, f"replication:{row.id}", self.clock)
+        if not await lease.acquire():
+            raise ReplicationBusyError(f"replication rule {row.name!r} is running", name=row.name)
+        try:
             async with self.engine.begin() as conn:
                 await q.interrupt_runs(conn, row.id, self.clock())
                 run_id = await q.start_run(conn, row.id, trigger, started_by, self.clock())
+        except BaseException:
+            await lease.release()
+            raise
+        return lease, run_id
+
+    async def _carry(
+        self,
+        row: q.RuleRow,
+        lease: _Lease,
+        run_id: int,
+        trigger: str,
+        only: Sequence[tuple[str, str]] | None,
+    ) -> RunView:
+        """Copy, record the outcome of run `run_id` and give the lease back."""
+        try:
             try:
                 tally = await self._copy(row, only)
+            except asyncio.CancelledError:  # the process is stopping: say so, then stop
+                async with self.engine.begin() as conn:
+                    await q.finish_run(conn, run_id, self.clock(), status="interrupted")
+                raise
             except Exception as exc:  # never leave a run "running" behind
                 logger.exception("replication run %d of %s failed", run_id, row.name)
                 tally = Tally(failed=1, errors=[ItemError(row.name, str(exc), 1)])
@@ -355,11 +391,13 @@ class ReplicationService:
                     retries=tally.retries,
                     errors=json.dumps([error.to_dict() for error in tally.errors]),
                 )
+        finally:
+            await lease.release()
         logger.info(
             "replication run %d of %s (%s): %s, %d copied, %d skipped, %d failed",
             run_id, row.name, trigger, status, tally.copied, tally.skipped, tally.failed,
         )  # fmt: skip
-        return next(run for run in await self.history(row.name, 20) if run.id == run_id)
+        return await self.run_by_id(run_id)
 
     async def _copy(self, row: q.RuleRow, only: Sequence[tuple[str, str]] | None) -> Tally:
         password = None if row.password is None else self.sealer.open(row.name, row.password)
@@ -429,31 +467,49 @@ class ReplicationService:
             await q.release_pushes(conn, sorted(busy), self.clock() + PUSH_RETRY)
         return runs
 
-    @contextlib.asynccontextmanager
-    async def _lease(self, name: str) -> AsyncIterator[bool]:
-        holder = uuid.uuid4().hex  # per run: two runs in one process exclude each other too
+
+def _run_view(row: q.RunRow, names: dict[int, str]) -> RunView:
+    return RunView(
+        row.id, names.get(row.rule_id, "?"), row.trigger, row.started_by, row.started_at,
+        row.finished_at, row.status, row.copied, row.skipped, row.failed, row.retries,
+        tuple(json.loads(row.errors)),
+    )  # fmt: skip
+
+
+class _Lease:
+    """A database lease held by one run, renewed every third of its time while held."""
+
+    def __init__(self, engine: AsyncEngine, name: str, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.name = name
+        self.clock = clock
+        self.holder = uuid.uuid4().hex  # per run: two runs in one process exclude each other
+        self._renewing: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> bool:
         async with self.engine.begin() as conn:
             held = await retention_queries.acquire_lease(
-                conn, name, holder, self.clock(), LEASE_TTL
+                conn, self.name, self.holder, self.clock(), LEASE_TTL
             )
-        if not held:
-            yield False
-            return
+        if held:
+            self._renewing = asyncio.create_task(self._renew())
+        return held
 
-        async def renew() -> None:
-            while True:
-                await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            try:
                 async with self.engine.begin() as conn:
                     await retention_queries.acquire_lease(
-                        conn, name, holder, self.clock(), LEASE_TTL
+                        conn, self.name, self.holder, self.clock(), LEASE_TTL
                     )
+            except Exception:  # a database hiccup: the next renewal may go through
+                logger.exception("renewing the lease %s failed", self.name)
 
-        renewing = asyncio.create_task(renew())
-        try:
-            yield True
-        finally:
-            renewing.cancel()
+    async def release(self) -> None:
+        if self._renewing is not None:
+            self._renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await renewing
-            async with self.engine.begin() as conn:
-                await retention_queries.release_lease(conn, name, holder, self.clock())
+                await self._renewing
+        async with self.engine.begin() as conn:
+            await retention_queries.release_lease(conn, self.name, self.holder, self.clock())

@@ -15,6 +15,11 @@ What goes (each only when older than the grace period, see below):
 4. Upload sessions untouched for `upload_expiry` seconds, and (S3) multipart uploads that
    crashed writers left behind.
 5. Bytes under `blobs/` without a database row (left by a GC that was interrupted).
+6. Repositories of the namespaces in `drop_emptied` (the pull-through cache's) left with no
+   tag, manifest or blob: a cached repository whose content expired leaves the catalog and
+   search with it, and its next pull makes it anew. Other repositories stay when emptied, as
+   in Distribution (and Harbor, whose users ask for the same clean-up: goharbor/harbor#18313):
+   their profile, stars and settings are their owners'.
 
 No global lock. Pushes and GC meet in the database only:
 
@@ -80,6 +85,7 @@ class GcOptions:
     dry_run: bool = False  # report what would go, change nothing
     delete_untagged: bool = True  # remove untagged, unreferenced manifests
     upload_expiry: float = DEFAULT_UPLOAD_EXPIRY  # seconds an untouched session is kept
+    drop_emptied: tuple[str, ...] = ()  # namespaces whose repositories go once emptied
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +111,7 @@ class GcReport:
     blobs: list[DoomedBlob] = field(default_factory=list)
     orphans: list[DoomedBlob] = field(default_factory=list)  # bytes without a database row
     uploads: list[str] = field(default_factory=list)  # upload ids
+    repositories: list[str] = field(default_factory=list)  # emptied ones removed
     spared: int = 0  # candidates a concurrent push saved
 
     @property
@@ -235,6 +242,25 @@ def _plan(snap: _Snapshot, cutoff: datetime, delete_untagged: bool) -> _Plan:
     return _Plan(rounds, doomed_links, doomed_blobs)
 
 
+def _emptied(snap: _Snapshot, plan: _Plan, namespaces: Iterable[str]) -> list[tuple[int, str]]:
+    """(id, name) of the repositories of `namespaces` the plan leaves with nothing in them."""
+    prefixes = tuple(f"{namespace}/" for namespace in namespaces)
+    if not prefixes:
+        return []
+    doomed_manifests = {m.id for round_ in plan.manifest_rounds for m in round_}
+    doomed_links = set(plan.links)
+    holding = {repo_id for repo_id, _ in snap.tagged}
+    holding |= {m.repo_id for m in snap.manifests if m.id not in doomed_manifests}
+    holding |= {
+        repo_id for repo_id, digest, _ in snap.links if (repo_id, digest) not in doomed_links
+    }
+    return sorted(
+        (repo_id, name)
+        for repo_id, name in snap.repos.items()
+        if name.startswith(prefixes) and repo_id not in holding
+    )
+
+
 class GarbageCollector:
     """Collects garbage in one hub's database and storage (any number may run at once).
 
@@ -286,16 +312,21 @@ class GarbageCollector:
                 report.blobs.append(blob)
             else:
                 report.spared += 1
+        for repo_id, name in _emptied(snap, plan, options.drop_emptied):
+            if options.dry_run or await self._delete_emptied(repo_id, cutoff):
+                report.repositories.append(name)
         await self._collect_orphans(set(snap.blobs), cutoff, options.dry_run, report)
         await self._collect_uploads(now, options, report)
         logger.info(
-            "gc%s: %d manifests, %d links, %d blobs, %d orphans, %d uploads, %d bytes, %d spared",
+            "gc%s: %d manifests, %d links, %d blobs, %d orphans, %d uploads, %d repositories, "
+            "%d bytes, %d spared",
             " (dry run)" if options.dry_run else "",
             len(report.manifests),
             len(report.links),
             len(report.blobs),
             len(report.orphans),
             len(report.uploads),
+            len(report.repositories),
             report.bytes_freed,
             report.spared,
         )
@@ -376,6 +407,28 @@ class GarbageCollector:
                 .returning(repository_blobs.c.digest)
             )
             return deleted.first() is not None
+
+    async def _delete_emptied(self, repo_id: int, cutoff: datetime) -> bool:
+        """Delete the repository if nothing is in it (checked by the statement itself: a pull
+        filling it meanwhile keeps it) and it is older than the grace period."""
+        holds = [
+            exists(select(table.c.repository_id).where(table.c.repository_id == repo_id))
+            for table in (tags, manifests, repository_blobs)
+        ]
+        try:
+            async with self.engine.begin() as conn:
+                deleted = await conn.execute(
+                    delete(repositories)
+                    .where(
+                        repositories.c.id == repo_id,
+                        repositories.c.created_at < cutoff,
+                        *(~held for held in holds),
+                    )
+                    .returning(repositories.c.id)
+                )
+                return deleted.first() is not None
+        except IntegrityError:
+            return False  # something was linked into it between the check and the delete
 
     async def _delete_blob_row(self, digest: str, cutoff: datetime) -> bool:
         linked = exists(

@@ -20,7 +20,7 @@ from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
 from registry.proxy.config import ProxyNamespace
 from registry.proxy.expiry import LEASE, LEASE_TTL, expire_cached, expire_once
-from registry.services.gc import GarbageCollector
+from registry.services.gc import GarbageCollector, GcOptions
 from registry.storage.driver.base import PathNotFoundError
 from registry.storage.paths import blob_path
 from tests.api.conftest import push_blob
@@ -72,8 +72,17 @@ async def expire_and_collect(client, days_ahead: float) -> list[str]:
     expired = await expire_cached(app[keys.ENGINE], app[keys.SETTINGS].proxy_namespaces, now)
     await GarbageCollector(
         app[keys.DRIVER], app[keys.ENGINE], clock=lambda: time.time() + days_ahead * DAY
-    ).run()
+    ).run(GcOptions(drop_emptied=tuple(ns.name for ns in app[keys.SETTINGS].proxy_namespaces)))
     return [f"{tag.repository}:{tag.tag}" for tag in expired]
+
+
+async def catalog(client) -> list[str]:
+    return (await (await client.get("/v2/_catalog")).json())["repositories"]
+
+
+async def searched(client, term: str) -> list[str]:
+    found = await (await client.get(f"/v1/search?q={term}")).json()
+    return [result["name"] for result in found["results"]]
 
 
 async def test_an_unpulled_cached_tag_expires_and_its_blobs_are_reclaimed(proxy_client,
@@ -84,14 +93,14 @@ async def test_an_unpulled_cached_tag_expires_and_its_blobs_are_reclaimed(proxy_
     assert await stored(proxy_client, LAYER)
 
     assert await expire_and_collect(proxy_client, 8) == ["up/team/app:v1"]
-    tags = await (await proxy_client.get("/v2/up/team/app/tags/list")).json()
-    assert tags["tags"] == []
+    assert await catalog(proxy_client) == []  # nothing left in it: the repository went too
     assert not await stored(proxy_client, LAYER) and not await stored(proxy_client, CONFIG)
 
     # The next pull fetches everything from the upstream again.
     await pull(proxy_client)
     assert sorted(upstream.blob_gets) == sorted([sha256(CONFIG), sha256(LAYER)] * 2)
     assert await stored(proxy_client, LAYER)
+    assert await catalog(proxy_client) == ["up/team/app"]
 
 
 async def test_a_blob_shared_with_a_pushed_repository_survives(proxy_client, upstream):
@@ -118,6 +127,32 @@ async def test_a_blob_shared_with_a_pushed_repository_survives(proxy_client, ups
     layer = await proxy_client.get(f"/v2/mine/app/blobs/{sha256(LAYER)}")
     assert layer.status == 200 and await layer.read() == LAYER
     assert (await proxy_client.get("/v2/mine/app/manifests/v1")).status == 200
+
+
+async def test_only_cached_repositories_left_empty_leave_the_catalog_and_search(
+    aiohttp_client, settings, upstream
+):
+    assert upstream.server is not None
+    url = str(upstream.server.make_url("")).rstrip("/")
+    namespaces = (ProxyNamespace("up", url, expire_days=7), ProxyNamespace("long", url))
+    client = await aiohttp_client(create_app(replace(settings, proxy_namespaces=namespaces)))
+    await pull(client)
+    await pull(client, "long/team/app")  # a namespace whose cache does not expire
+    await push_blob(client, "mine/app", CONFIG)  # a pushed repository, emptied below
+    await push_blob(client, "mine/app", LAYER)
+    pushed = await client.put("/v2/mine/app/manifests/v1", data=MANIFEST,
+                              headers={"Content-Type": mt.OCI_MANIFEST})
+    assert pushed.status == 201
+    deleted = await client.delete(f"/v2/mine/app/manifests/{sha256(MANIFEST)}")
+    assert deleted.status == 202
+    assert await catalog(client) == ["long/team/app", "mine/app", "up/team/app"]
+    assert "up/team/app" in await searched(client, "app")
+
+    assert await expire_and_collect(client, 8) == ["up/team/app:v1"]
+    # The pushed repository stays, empty, as in Distribution: its settings are its owner's.
+    assert await catalog(client) == ["long/team/app", "mine/app"]
+    assert "up/team/app" not in await searched(client, "app")
+    assert "long/team/app" in await searched(client, "app")
 
 
 async def test_one_replica_at_a_time_runs_the_scheduled_expiry(proxy_client):

@@ -414,12 +414,22 @@ def test_an_expired_tag_is_reclaimed_by_berth_hub_gc_and_fetched_again(
         later = datetime.now(UTC) + timedelta(days=8)
         expired = asyncio.run(_expire(settings, later))
         assert expired == ["up/team/app:v1"]
-        collected = run_hub_cli(hub, "gc", "--grace", "0")
+        assert catalog(hub) == ["up/team/app"]
+        config = str(tmp_path / "berth.toml")  # gc knows the proxy namespaces from it
+        dry = run_hub_cli(hub, "gc", "--grace", "0", "--dry-run", "--config", config)
+        assert "would remove emptied cache repository up/team/app" in dry.stdout, dry.stdout
+        assert catalog(hub) == ["up/team/app"]
+        collected = run_hub_cli(hub, "gc", "--grace", "0", "--config", config)
         assert collected.returncode == 0, collected.stderr
         assert f"removed manifest up/team/app@{built_image.manifest_digest}" in collected.stdout
         for digest in built_image.blobs():
             assert f"removed blob {digest}" in collected.stdout
             assert not stored_blob(hub, digest).exists()
+        # Nothing is left in the cached repository: it leaves the catalog and search too.
+        assert "removed emptied cache repository up/team/app" in collected.stdout
+        assert catalog(hub) == []
+        search = http_request("GET", f"{hub.url}/v1/search?q=app").json()
+        assert search["results"] == []
 
         # The next pull fetches the image from the upstream again, byte for byte.
         skopeo.copy(f"docker://{hub.host}/up/team/app:v1", f"oci:{tmp_path / 'again'}:v1",
@@ -429,8 +439,13 @@ def test_an_expired_tag_is_reclaimed_by_berth_hub_gc_and_fetched_again(
         for digest, data in built_image.blobs().items():
             assert wait_stored(hub, digest) == data
         assert _upstream_blob_gets(hub) == 2 * fetched
+        assert catalog(hub) == ["up/team/app"]
     finally:
         hub.stop()
+
+
+def catalog(hub: HubProcess) -> list[str]:
+    return list(http_request("GET", f"{hub.url}/v2/_catalog").json()["repositories"])
 
 
 async def _expire(settings: Settings, now: datetime) -> list[str]:

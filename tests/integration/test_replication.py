@@ -10,6 +10,7 @@ answers its challenge).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.http import http_request
+from tests.support.http import HttpResponse, http_request
 from tests.support.hub import REPO_ROOT, HubProcess, repo_env
 from tests.support.images import BuiltImage, BuiltIndex, OciLayout
 from tests.support.ports import wait_until
@@ -37,6 +38,7 @@ pytestmark = pytest.mark.skopeo
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 SBOM_TYPE = "application/spdx+json"
+SIGNATURE_TYPE = "application/vnd.example.signature.v1"
 QUICK_RETRIES = {"BERTH_REPLICATION_ATTEMPTS": "3", "BERTH_REPLICATION_BACKOFF": "0.05"}
 
 
@@ -135,7 +137,13 @@ def test_a_push_rule_copies_images_indexes_and_signatures_to_distribution(
     assert raw(skopeo, f"{distribution}/team/multi:v1") == multiarch_index.index
     assert raw(skopeo, f"{distribution}/team/app:{sig_tag}") == signature.manifest
     assert raw(skopeo, f"{distribution}/team/app@{sbom.digest}") == sbom.manifest
-    assert sorted(skopeo.list_tags(f"{distribution}/team/app")) == sorted(["v1", sig_tag])
+    # Distribution has no referrers API: the SBOM is listed by the referrers tag schema's index.
+    fallback = image_digest.replace(":", "-")
+    assert sorted(skopeo.list_tags(f"{distribution}/team/app")) == sorted(
+        ["v1", sig_tag, fallback]
+    )
+    listed = json.loads(raw(skopeo, f"{distribution}/team/app:{fallback}"))
+    assert [m["digest"] for m in listed["manifests"]] == [sbom.digest]
     assert http_request("GET", f"http://{remote.host}/v2/other/app/tags/list").status == 404
     # Every blob arrived whole: skopeo checks each against its digest.
     skopeo.copy(f"{distribution}/team/multi:v1", f"oci:{tmp_path / 'multi'}:v1", "--all",
@@ -327,3 +335,113 @@ def test_a_push_rule_to_another_berth_carries_referrers_through_its_api(
     assert pulled.returncode == 0, pulled.stdout + pulled.stderr
     listed = http_request("GET", f"{other.url}/v2/back/team/app/referrers/{image_digest}")
     assert [m["digest"] for m in listed.json()["manifests"]] == [sbom.digest]
+
+
+def test_a_run_started_through_the_api_is_answered_at_once_and_followed_to_its_end(
+    hub_factory,
+    remote: ReferenceRegistry,
+    skopeo: Skopeo,
+    built_image: BuiltImage,
+    oci_layout: OciLayout,
+) -> None:
+    # The replication API is a hub admin's: a hub with auth on.
+    hub = hub_factory.start(no_auth=False, env={"BERTH_ADMIN_PASSWORD": "replication-admin-1"})
+    admin = {"Authorization": "Basic " + base64.b64encode(b"admin:replication-admin-1").decode()}
+
+    def api(method: str, path: str) -> HttpResponse:
+        return http_request(method, hub.url + path, headers=admin, timeout=30)
+
+    skopeo.run("copy", "--dest-tls-verify=false", "--dest-creds", "admin:replication-admin-1",
+               oci_layout.reference, f"docker://{hub.host}/team/app:v1")
+    front = RegistryProxy(remote.host).start()
+    try:
+        added = replication(
+            hub, "add", "to-dist", "--direction", "push", "--url", f"http://{front.host}",
+            "--repositories", "team/app",
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        front.hold()  # the remote stops answering: the run cannot end before it is released
+        rule_runs = "/api/v1/replication/rules/to-dist/runs"
+        answer = api("POST", rule_runs)
+        assert answer.status == 202, answer.body
+        started = answer.json()
+        location = answer.headers["Location"]
+        assert location == f"/api/v1/replication/runs/{started['id']}"
+        assert (started["status"], started["trigger"]) == ("running", "manual")
+        assert api("GET", location).json()["status"] == "running"
+        assert [(r["id"], r["status"]) for r in runs(hub, "to-dist")] == [
+            (started["id"], "running")
+        ]
+        again = api("POST", rule_runs)  # no rule runs twice at once
+        assert again.status == 409 and again.error_codes() == ["ALREADY_EXISTS"]
+
+        front.release()
+
+        def ended() -> bool:
+            return api("GET", location).json()["status"] != "running"
+
+        assert wait_until(ended, timeout=60), hub.log_tail()
+        run = api("GET", location).json()
+        assert (run["status"], run["failed"]) == ("succeeded", 0), run
+        assert run["copied"] == len(built_image.blobs()) + 1
+        assert runs(hub, "to-dist")[0] == run
+        assert raw(skopeo, f"docker://{remote.host}/team/app:v1") == built_image.manifest
+    finally:
+        front.stop()
+
+
+def test_referrers_copied_to_distribution_are_added_to_its_referrers_tag_index(
+    hub: HubProcess,
+    remote: ReferenceRegistry,
+    skopeo: Skopeo,
+    built_image: BuiltImage,
+) -> None:
+    image_digest = push_image(hub.url, "team/app", "v1", built_image)
+    sbom = referrer(SBOM_TYPE, SBOM_TYPE, b'{"spdxVersion": "SPDX-2.3"}', image_digest,
+                    len(built_image.manifest))  # fmt: skip
+    for blob in sbom.blobs.values():
+        push_blob(hub.url, "team/app", blob)
+    push_manifest(hub.url, "team/app", sbom.digest, sbom.manifest, OCI_MANIFEST)
+    # Distribution already holds the image and a signature a client attached there by the
+    # referrers tag schema (Distribution 2.8 has no referrers API).
+    distribution_url = f"http://{remote.host}"
+    push_image(distribution_url, "team/app", "v1", built_image)
+    signature = referrer(SIGNATURE_TYPE, SIGNATURE_TYPE, b"signed", image_digest,
+                         len(built_image.manifest))  # fmt: skip
+    for blob in signature.blobs.values():
+        push_blob(distribution_url, "team/app", blob)
+    push_manifest(distribution_url, "team/app", signature.digest, signature.manifest, OCI_MANIFEST)
+    fallback = image_digest.replace(":", "-")
+    theirs = {"mediaType": OCI_MANIFEST, "digest": signature.digest,
+              "size": len(signature.manifest), "artifactType": SIGNATURE_TYPE}  # fmt: skip
+    index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [theirs]}
+    push_manifest(distribution_url, "team/app", fallback, json.dumps(index).encode(), OCI_INDEX)
+    assert http_request(
+        "GET", f"{distribution_url}/v2/team/app/referrers/{image_digest}"
+    ).status == 404  # fmt: skip
+
+    added = replication(
+        hub, "add", "to-dist", "--direction", "push", "--url", distribution_url,
+        "--repositories", "team/app",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    done = replication(hub, "run", "to-dist")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    # A client reading the fallback finds both: the one there before, and the SBOM described
+    # as the hub's referrers API describes it.
+    image = f"docker://{remote.host}/team/app"
+    listed = json.loads(raw(skopeo, f"{image}:{fallback}"))
+    assert listed["mediaType"] == OCI_INDEX
+    ours = http_request("GET", f"{hub.url}/v2/team/app/referrers/{image_digest}").json()
+    assert listed["manifests"] == [theirs, *ours["manifests"]]
+    assert [m["digest"] for m in ours["manifests"]] == [sbom.digest]
+    for entry in listed["manifests"]:
+        assert sha256(raw(skopeo, f"{image}@{entry['digest']}")) == entry["digest"]
+
+    # Listed already: the next run leaves the index as it is.
+    before = raw(skopeo, f"{image}:{fallback}")
+    again = replication(hub, "run", "to-dist")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert runs(hub, "to-dist")[0]["copied"] == 0
+    assert raw(skopeo, f"{image}:{fallback}") == before

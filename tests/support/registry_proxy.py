@@ -10,8 +10,9 @@ registry how much it holds and resume), and likewise `drop_upload_puts` (the PUT
 an upload) and `drop_manifest_puts`; `fail_status` answers every registry request with that
 status (429 with `Retry-After: 1`), as an overloaded or broken registry does, and
 `cut_blobs_after` cuts the connection after that many bytes of a blob body, as a registry
-that dies mid-transfer does. It runs its own event loop in a thread, so
-synchronous tests can use it.
+that dies mid-transfer does; `hold()` keeps every registry request waiting (recorded, not
+forwarded) until `release()`, as a remote that stopped answering. It runs its own event loop
+in a thread, so synchronous tests can use it.
 
 Optionally it also stands in for the parts of a hub the reference registry lacks:
 - `credentials=(user, password)` puts the registry behind auth. With `auth_scheme="bearer"`
@@ -29,6 +30,7 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -81,6 +83,8 @@ class RegistryProxy:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._tokens: set[str] = set()
+        self._open = asyncio.Event()  # cleared while requests are held
+        self._open.set()
 
     @property
     def host(self) -> str:
@@ -93,8 +97,23 @@ class RegistryProxy:
         asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
         return self
 
+    def hold(self) -> None:
+        """Keep every registry request from now on waiting, unanswered, until `release`."""
+        self._in_loop(self._open.clear)
+
+    def release(self) -> None:
+        """Forward the held requests and those that follow."""
+        self._in_loop(self._open.set)
+
+    def _in_loop(self, change: Callable[[], None]) -> None:
+        async def run() -> None:
+            change()
+
+        asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
     def stop(self) -> None:
         """Stop serving and end the thread."""
+        self.release()
         asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -182,6 +201,7 @@ class RegistryProxy:
         assert self._session is not None
         self.requests.append(RecordedRequest(request.method, request.path,
                                              request.headers.get("Range")))
+        await self._open.wait()
         if self.fail_status is not None:
             headers = {"Retry-After": "1"} if self.fail_status == 429 else {}
             body = b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}'

@@ -1,13 +1,17 @@
 """Replication rules through the JSON API: hub admins only, passwords sealed and never shown,
-rules checked, paused and resumed, and a run against a remote that does not answer recorded
-as failed with its retries and the error of each item."""
+rules checked, paused and resumed, runs started at once (202) and followed to their end, and
+a run against a remote that does not answer recorded as failed with its retries and the error
+of each item."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 
 from registry import keys
 from registry.app import create_app
@@ -17,6 +21,7 @@ from tests.api.hub.conftest import ADMIN, Hub
 from tests.support.ports import free_port
 
 RULES = "/api/v1/replication/rules"
+DEADLINE = 60.0  # seconds a run may take to end before a test gives up on it
 
 
 @pytest.fixture
@@ -29,6 +34,26 @@ async def hub(aiohttp_client, auth_settings) -> Hub:
         replication_backoff=0.01,
     )
     return Hub(await aiohttp_client(create_app(settings)), settings)
+
+
+async def started(hub: Hub, rule_name: str) -> str:
+    """POST a run of the rule: answered at once with the run `running`; its location."""
+    answer = await hub.client.post(f"{RULES}/{rule_name}/runs", headers=ADMIN)
+    assert answer.status == 202, await answer.text()
+    run = await answer.json()
+    assert run["status"] == "running" and run["finished_at"] is None
+    assert answer.headers["Location"] == f"/api/v1/replication/runs/{run['id']}"
+    return answer.headers["Location"]
+
+
+async def finished(hub: Hub, location: str) -> dict:
+    """The run at `location` once it is no longer running (polled, with a deadline)."""
+    async with asyncio.timeout(DEADLINE):
+        while True:
+            run = await (await hub.client.get(location, headers=ADMIN)).json()
+            if run["status"] != "running":
+                return run
+            await asyncio.sleep(0.05)
 
 
 def rule(**changes: object) -> dict:
@@ -54,6 +79,7 @@ async def test_only_hub_admins_manage_rules(hub):
         ("GET", RULES),
         ("POST", RULES),
         ("GET", "/api/v1/replication/runs"),
+        ("GET", "/api/v1/replication/runs/1"),
         ("POST", RULES + "/to-dr/runs"),
         ("POST", RULES + "/to-dr/pause"),
         ("DELETE", RULES + "/to-dr"),
@@ -117,9 +143,7 @@ async def test_a_run_against_a_silent_remote_fails_with_retries_and_errors(hub):
     # A pull rule naming one repository: the run's first request goes to the remote.
     document = rule(direction="pull", on_push=False, repositories="team/app", tags="*")
     assert (await hub.client.post(RULES, json=document, headers=ADMIN)).status == 201
-    started = await hub.client.post(RULES + "/to-dr/runs", headers=ADMIN)
-    assert started.status == 201, await started.text()
-    run = await started.json()
+    run = await finished(hub, await started(hub, "to-dr"))
     assert (run["status"], run["trigger"], run["started_by"]) == ("failed", "manual", "admin")
     assert (run["copied"], run["skipped"], run["failed"], run["retries"]) == (0, 0, 1, 1)
     [error] = run["errors"]
@@ -156,8 +180,7 @@ async def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(hub):
     service = hub.client.app[keys.REPLICATION]
     async with service.engine.begin() as conn:  # as a process killed mid-run leaves it
         await replication_queries.start_run(conn, created["id"], "manual", "admin", service.clock())
-    started = await hub.client.post(RULES + "/to-dr/runs", headers=ADMIN)
-    assert started.status == 201
+    await finished(hub, await started(hub, "to-dr"))
     history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
     assert [run["status"] for run in history["runs"]] == ["failed", "interrupted"]
     assert all(run["finished_at"] for run in history["runs"])
@@ -178,3 +201,61 @@ async def test_a_rule_running_elsewhere_is_not_run_again(hub):
     assert await service.run_due() == []  # its due period is claimed, the run skipped
     history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
     assert history["runs"] == []
+
+
+@pytest.fixture
+async def silent_remote(aiohttp_server) -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A registry that holds every request until the event is set (then answers 404)."""
+    release = asyncio.Event()
+
+    async def held(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(status=404)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", held)
+    server = await aiohttp_server(app)
+    try:
+        yield f"http://127.0.0.1:{server.port}", release
+    finally:
+        release.set()
+
+
+async def test_a_run_is_answered_at_once_and_followed_until_it_ends(hub, silent_remote):
+    url, release = silent_remote
+    document = rule(direction="pull", on_push=False, repositories="team/app", tags="*", url=url)
+    assert (await hub.client.post(RULES, json=document, headers=ADMIN)).status == 201
+    # The remote holds the run's first request: the answer cannot wait for the run's end.
+    async with asyncio.timeout(DEADLINE):
+        location = await started(hub, "to-dr")
+    shown = await (await hub.client.get(location, headers=ADMIN)).json()
+    assert (shown["status"], shown["trigger"]) == ("running", "manual")
+    assert shown["started_by"] == "admin"
+    history = await (await hub.client.get(RULES + "/to-dr/runs", headers=ADMIN)).json()
+    assert [run["status"] for run in history["runs"]] == ["running"]
+    busy = await hub.client.post(RULES + "/to-dr/runs", headers=ADMIN)  # no rule runs twice
+    assert busy.status == 409
+    assert (await busy.json())["errors"][0]["code"] == "ALREADY_EXISTS"
+
+    release.set()  # the remote answers: the repository is not there, nothing to copy
+    run = await finished(hub, location)
+    assert (run["status"], run["copied"], run["failed"]) == ("succeeded", 0, 0)
+    assert run["finished_at"] is not None
+    missing = await hub.client.get("/api/v1/replication/runs/999999", headers=ADMIN)
+    assert missing.status == 404
+    assert (await hub.client.get("/api/v1/replication/runs/x", headers=ADMIN)).status == 404
+
+
+async def test_a_run_cut_by_the_hub_stopping_ends_interrupted(hub, silent_remote):
+    url, _ = silent_remote
+    document = rule(direction="pull", on_push=False, repositories="team/app", tags="*", url=url)
+    created = await (await hub.client.post(RULES, json=document, headers=ADMIN)).json()
+    location = await started(hub, "to-dr")
+    service = hub.client.app[keys.REPLICATION]
+    await service.close()  # as the hub's shutdown does
+    run = await (await hub.client.get(location, headers=ADMIN)).json()
+    assert run["status"] == "interrupted" and run["finished_at"] is not None
+    async with service.engine.begin() as conn:  # the rule is free again
+        assert await retention_queries.acquire_lease(
+            conn, f"replication:{created['id']}", "another", service.clock(), timedelta(minutes=5)
+        )

@@ -203,6 +203,7 @@ def request_for(world: World, route: web.AbstractRoute, caller: Caller) -> dict:
         "robot": "walker",
         "webhook_id": "999999",
         "delivery_id": "999999",
+        "run_id": "999999",
     }
     name = route.name
     scope = f"/api/v1/repositories/{REPO}" if "-repo-" in name else "/api/v1/namespaces/acme"

@@ -1,5 +1,6 @@
 """The replication copier between two in-memory registries (fakes of the endpoint contract):
-what is copied, in which order, what is skipped, and the backoff between retries."""
+what is copied, in which order, what is skipped, the backoff between retries, and the
+referrers tag schema's index kept on a destination without the referrers API."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import AsyncIterator
 from registry.errors import UnavailableError
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
+from registry.oci.manifest import Descriptor, parse_manifest
+from registry.oci.referrers_tag import fallback_tag
 from registry.replication.copier import Copier, RetryPolicy
 from registry.replication.endpoint import BlobStream, Fetched
 
@@ -25,6 +28,7 @@ class MemoryRegistry:
         self.manifests: dict[tuple[str, str], Fetched] = {}
         self.log: list[str] = []
         self.outages = 0
+        self.referrers_api = True  # False: as Distribution 2.8, the referrers API answers 404
 
     def _call(self, what: str) -> None:
         if self.outages:
@@ -78,8 +82,20 @@ class MemoryRegistry:
         self.manifests[(repository, reference)] = fetched
         self.manifests[(repository, str(Digest.of(payload)))] = fetched
 
-    async def referrers(self, repository: str, digest: Digest) -> list[Digest]:
-        return []
+    async def referrers(self, repository: str, digest: Digest) -> list[Descriptor] | None:
+        self._call(f"referrers {digest.hex[:6]}")
+        if not self.referrers_api:
+            return None
+        found = {}
+        for (repo, reference), fetched in self.manifests.items():
+            parsed = parse_manifest(fetched.payload, fetched.media_type)
+            subject = parsed.subject
+            if repo == repository and subject is not None and subject.digest == digest:
+                found[reference] = Descriptor(
+                    parsed.media_type, Digest.of(fetched.payload), len(fetched.payload),
+                    parsed.effective_artifact_type(),
+                )  # fmt: skip
+        return [found[ref] for ref in sorted(found) if ref.startswith("sha256:")]
 
 
 def add_image(registry: MemoryRegistry, repository: str, tag: str, layer: bytes) -> Digest:
@@ -152,3 +168,83 @@ async def test_retries_back_off_exponentially_and_a_lasting_outage_fails_the_ite
     assert waits == [1.0, 2.0]
     assert [(e.item, e.attempts) for e in failing.tally.errors] == [("team/app:v1", 3)]
     assert "down" in failing.tally.errors[0].error
+
+
+def add_referrer(registry: MemoryRegistry, repository: str, subject: Digest, kind: str) -> Digest:
+    """An artifact manifest (no blobs of its own but the empty config) whose subject is given."""
+    empty = b"{}"
+    registry.blobs[(repository, Digest.of(empty))] = empty
+    subject_size = len(registry.manifests[(repository, str(subject))].payload)
+    manifest = json.dumps({
+        "schemaVersion": 2,
+        "mediaType": mt.OCI_MANIFEST,
+        "artifactType": kind,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json",
+                   "digest": str(Digest.of(empty)), "size": 2},
+        "layers": [],
+        "subject": {"mediaType": mt.OCI_MANIFEST, "digest": str(subject), "size": subject_size},
+    }).encode()  # fmt: skip
+    fetched = Fetched(manifest, mt.OCI_MANIFEST)
+    registry.manifests[(repository, str(Digest.of(manifest)))] = fetched
+    return Digest.of(manifest)
+
+
+def listed_by_tag(registry: MemoryRegistry, repository: str, subject: Digest) -> list[str]:
+    index = registry.manifests[(repository, fallback_tag(subject))]
+    return [entry["digest"] for entry in json.loads(index.payload)["manifests"]]
+
+
+async def test_a_destination_without_the_referrers_api_gets_the_referrers_tag_index():
+    source, destination = MemoryRegistry("source"), MemoryRegistry("destination")
+    destination.referrers_api = False
+    image = add_image(source, "team/app", "v1", b"layer")
+    sbom = add_referrer(source, "team/app", image, "application/spdx+json")
+    copier = Copier(source, destination, RetryPolicy())
+    await copier.copy_repository("team/app", "team/app", "*")
+    assert listed_by_tag(destination, "team/app", image) == [str(sbom)]
+    puts = [entry for entry in destination.log if entry.startswith("put ")]
+    assert puts[-2:] == [f"put {sbom}", f"put {fallback_tag(image)}"]  # the referrer first
+    index = json.loads(destination.manifests[("team/app", fallback_tag(image))].payload)
+    assert index["mediaType"] == mt.OCI_INDEX
+    assert index["manifests"][0]["artifactType"] == "application/spdx+json"
+
+    # A second referrer is added to what the index lists (another client's entry kept).
+    foreign = "sha256:" + "f" * 64
+    kept = json.loads(destination.manifests[("team/app", fallback_tag(image))].payload)
+    kept["manifests"].insert(0, {"mediaType": mt.OCI_MANIFEST, "digest": foreign, "size": 1})
+    destination.manifests[("team/app", fallback_tag(image))] = Fetched(
+        json.dumps(kept).encode(), mt.OCI_INDEX
+    )
+    signature = add_referrer(source, "team/app", image, "application/vnd.dev.cosign")
+    again = Copier(source, destination, RetryPolicy())
+    await again.copy_repository("team/app", "team/app", "*")
+    listed = listed_by_tag(destination, "team/app", image)
+    assert listed[0] == foreign and sorted(listed[1:]) == sorted([str(sbom), str(signature)])
+    assert again.tally.failed == 0
+
+    # Everything listed already: the index is not pushed again.
+    destination.log.clear()
+    await Copier(source, destination, RetryPolicy()).copy_repository("team/app", "team/app", "*")
+    assert not [entry for entry in destination.log if entry.startswith("put ")]
+
+
+async def test_a_destination_with_the_referrers_api_gets_no_referrers_tag():
+    source, destination = MemoryRegistry("source"), MemoryRegistry("destination")
+    image = add_image(source, "team/app", "v1", b"layer")
+    add_referrer(source, "team/app", image, "application/spdx+json")
+    await Copier(source, destination, RetryPolicy()).copy_repository("team/app", "team/app", "*")
+    assert ("team/app", fallback_tag(image)) not in destination.manifests
+
+
+async def test_a_referrers_tag_that_is_not_an_index_is_left_alone_and_reported():
+    source, destination = MemoryRegistry("source"), MemoryRegistry("destination")
+    destination.referrers_api = False
+    image = add_image(source, "team/app", "v1", b"layer")
+    add_referrer(source, "team/app", image, "application/spdx+json")
+    add_image(destination, "team/app", fallback_tag(image), b"not an index")
+    squatter = destination.manifests[("team/app", fallback_tag(image))]
+    copier = Copier(source, destination, RetryPolicy())
+    await copier.copy_repository("team/app", "team/app", "*")
+    assert destination.manifests[("team/app", fallback_tag(image))] == squatter
+    [error] = copier.tally.errors
+    assert error.item == f"team/app:{fallback_tag(image)}" and "not an index" in error.error
