@@ -12,6 +12,8 @@ free loopback port over TLS with a throw-away certificate:
   and with the SQLite store (on an engine set up as the hub's: WAL, `synchronous=NORMAL`);
 - a bare aiohttp hello-world over the same TLS: the ceiling of the stack, GETs only.
 
+`--baseline DIR` also runs the hub with auth from another checkout (before/after in one run).
+
 For each it creates a repository with Berth's signer (server-held snapshot and timestamp keys,
 as `docker push` does), then measures:
 
@@ -109,13 +111,20 @@ class Server:
     """A trust server subprocess."""
 
     def __init__(
-        self, label: str, command: list[str], url: str, workdir: Path, *, auth: bool = False
+        self,
+        label: str,
+        command: list[str],
+        url: str,
+        workdir: Path,
+        *,
+        auth: bool = False,
+        cwd: Path = REPO_ROOT,
     ) -> None:
         self.label, self.url, self.auth = label, url, auth
         self.log = (workdir / f"{label.replace(' ', '_')}.log").open("wb")
         env = {**os.environ, "BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
         self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=env
+            command, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, env=env
         )
 
     def wait(self, context: ssl.SSLContext) -> None:
@@ -228,6 +237,9 @@ def main() -> None:
     parser.add_argument("--publishes", type=int, default=30)
     parser.add_argument("--serve-berth", nargs=4, metavar=("PORT", "CERT", "KEY", "STORE"))
     parser.add_argument("--serve-hello", nargs=3, metavar=("PORT", "CERT", "KEY"))
+    parser.add_argument(
+        "--baseline", type=Path, help="also run the hub with auth from this checkout (before/after)"
+    )
     args = parser.parse_args()
     if args.serve_berth:
         port, cert, key, store = args.serve_berth
@@ -264,13 +276,20 @@ def main() -> None:
                     "notary-server 0.7 (memory)",
                     ["notary-server", "-config", str(work / "notary.json")],
                     port,
+                    REPO_ROOT,
                 )
             )
-        for label, options in ((HUB_WITH_AUTH, []), ("Berth hub (--no-auth)", ["--no-auth"])):
+        hubs = [(HUB_WITH_AUTH, [], REPO_ROOT)]
+        if args.baseline is not None:
+            hubs.append((f"{HUB_WITH_AUTH} baseline", [], args.baseline.resolve()))
+        hubs.append(("Berth hub (--no-auth)", ["--no-auth"], REPO_ROOT))
+        for label, options, source in hubs:
             port = free_port()
             hub = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
             hub += ["--data", str(work / f"hub-{port}"), "--tls-cert", str(cert)]
-            candidates.append((label, [*hub, "--tls-key", str(key), *options], port))
+            # `-m` imports the hub from the working directory: `source`'s code.
+            command = [*hub, "--tls-key", str(key), *options]
+            candidates.append((label, command, port, source))
         for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
             port = free_port()
             command = [
@@ -282,13 +301,14 @@ def main() -> None:
                 str(key),
                 store,
             ]
-            candidates.append((label, command, port))
+            candidates.append((label, command, port, REPO_ROOT))
         port = free_port()
         hello = [sys.executable, __file__, "--serve-hello", str(port), str(cert), str(key)]
-        candidates.append(("aiohttp hello-world (ceiling)", hello, port))
-        for label, command, port in candidates:
-            auth = label == HUB_WITH_AUTH
-            server = Server(label, command, f"https://127.0.0.1:{port}", work, auth=auth)
+        candidates.append(("aiohttp hello-world (ceiling)", hello, port, REPO_ROOT))
+        for label, command, port, source in candidates:
+            auth = label.startswith(HUB_WITH_AUTH)
+            url = f"https://127.0.0.1:{port}"
+            server = Server(label, command, url, work, auth=auth, cwd=source)
             try:
                 server.wait(context)
                 rows[label] = measure(server, context, args, work)
@@ -297,13 +317,13 @@ def main() -> None:
             finally:
                 server.stop()
     columns = ["timestamp GET/s", "targets-by-hash GET/s", "publish median ms", "publish p90 ms"]
-    print(f"{'server':<30}" + "".join(f"{c:>22}" for c in columns))
+    print(f"{'server':<36}" + "".join(f"{c:>22}" for c in columns))
     for label, row in rows.items():
         if "error" in row:
-            print(f"{label:<30}  error: {row['error']}")
+            print(f"{label:<36}  error: {row['error']}")
             continue
         print(
-            f"{label:<30}"
+            f"{label:<36}"
             + "".join(f"{row[c]:>22.1f}" if c in row else f"{'-':>22}" for c in columns)
         )
     reference = rows.get("notary-server 0.7 (memory)", {})
