@@ -5,9 +5,14 @@ free loopback port over TLS with a throw-away certificate:
 
 - Debian's `notary-server` 0.7 (memory storage, its local ed25519 signer);
 - the Berth hub (`python3 -m registry serve`, SQLite, filesystem storage), which serves the
-  trust routes on its own origin;
+  trust routes on its own origin: with authentication (the default; wrk sends the bearer token
+  the hub's `/token` endpoint issued to the repository's owner, the GUN being private) and as
+  the open registry (`--no-auth`);
 - Berth's stand-alone trust server (`trust.server.app.create_trust_app`) with the memory store,
-  and with the SQLite store (on an engine set up as the hub's: WAL, `synchronous=NORMAL`).
+  and with the SQLite store (on an engine set up as the hub's: WAL, `synchronous=NORMAL`);
+- a bare aiohttp hello-world over the same TLS: the ceiling of the stack, GETs only.
+
+`--baseline DIR` also runs the hub with auth from another checkout (before/after in one run).
 
 For each it creates a repository with Berth's signer (server-held snapshot and timestamp keys,
 as `docker push` does), then measures:
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import ssl
@@ -34,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -46,10 +53,14 @@ from harness import free_port  # noqa: E402  (a sibling module, not a package)
 from registry.tlscerts import make_dev_certificates  # noqa: E402
 from trust.keystore import KeyStore  # noqa: E402
 from trust.remote import HttpRemoteStore  # noqa: E402
+from trust.remote_auth import TokenAuthenticator  # noqa: E402
 from trust.signer import Repository  # noqa: E402
 from trust.tuf.model import FileMeta, Metadata, Targets, format_time  # noqa: E402
 
-GUN = "127.0.0.1:5000/bench/app"
+# With auth on, a GUN's first path component must be a namespace: the admin's own.
+GUN = "127.0.0.1:5000/admin/app"
+ADMIN_PASSWORD = "bench-admin-password"
+HUB_WITH_AUTH = "Berth hub (auth, SQLite)"
 START_TIMEOUT = 30.0  # seconds a server may take to answer its health check
 
 
@@ -80,14 +91,40 @@ def serve_berth(port: int, cert: str, key: str, store: str) -> None:
     web.run_app(app, host="127.0.0.1", port=port, ssl_context=context, print=None)
 
 
+def serve_hello(port: int, cert: str, key: str) -> None:
+    """Internal mode: the stack's ceiling, an aiohttp app answering every GET with a constant."""
+    from aiohttp import web
+
+    body = b"{}" * 256  # about the size of a timestamp.json
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="text/plain")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", hello)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    web.run_app(app, host="127.0.0.1", port=port, ssl_context=context, print=None, access_log=None)
+
+
 class Server:
     """A trust server subprocess."""
 
-    def __init__(self, label: str, command: list[str], url: str, workdir: Path) -> None:
-        self.label, self.url = label, url
+    def __init__(
+        self,
+        label: str,
+        command: list[str],
+        url: str,
+        workdir: Path,
+        *,
+        auth: bool = False,
+        cwd: Path = REPO_ROOT,
+    ) -> None:
+        self.label, self.url, self.auth = label, url, auth
         self.log = (workdir / f"{label.replace(' ', '_')}.log").open("wb")
+        env = {**os.environ, "BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
         self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+            command, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, env=env
         )
 
     def wait(self, context: ssl.SSLContext) -> None:
@@ -98,6 +135,8 @@ class Server:
             try:
                 with urllib.request.urlopen(f"{self.url}/v2/", context=context, timeout=2):
                     return
+            except urllib.error.HTTPError:  # a hub with auth answers the ping with 401
+                return
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"{self.label} did not start")
@@ -112,9 +151,10 @@ class Server:
         self.log.close()
 
 
-def wrk(url: str, connections: int, seconds: int) -> float:
+def wrk(url: str, connections: int, seconds: int, authorization: str | None = None) -> float:
+    header = ["-H", f"Authorization: {authorization}"] if authorization else []
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", *header, url],
         capture_output=True,
         text=True,
         check=True,
@@ -128,8 +168,29 @@ def wrk(url: str, connections: int, seconds: int) -> float:
     return float(match.group(1))
 
 
+def bearer_token(url: str, context: ssl.SSLContext) -> str:
+    """The `Authorization` value wrk sends: the token the hub's `/token` issues to its admin for
+    pulling `url` (asked for as a client does, by answering the 401 challenge)."""
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=10):
+            raise RuntimeError(f"{url} answered without credentials")
+    except urllib.error.HTTPError as exc:
+        if exc.code != 401:
+            raise
+        challenge = exc.headers["WWW-Authenticate"]
+    authorization = TokenAuthenticator("admin", ADMIN_PASSWORD, ssl_context=context)(challenge)
+    if authorization is None:
+        raise RuntimeError("the hub issued no token")
+    return authorization
+
+
 def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, work: Path) -> dict:
-    remote = HttpRemoteStore(server.url, GUN, ssl_context=context)
+    if server.label.startswith("aiohttp"):
+        return {"timestamp GET/s": wrk(f"{server.url}/hello", args.connections, args.seconds)}
+    authenticator = (
+        TokenAuthenticator("admin", ADMIN_PASSWORD, ssl_context=context) if server.auth else None
+    )
+    remote = HttpRemoteStore(server.url, GUN, ssl_context=context, authenticator=authenticator)
     keys = KeyStore(work / f"keys-{server.process.pid}")
     repository = Repository(GUN, remote, keys, lambda role: "bench-passphrase")
     repository.initialize()
@@ -138,10 +199,13 @@ def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, w
     trusted = repository.refresh()
     targets_hash = trusted.snapshot.signed.meta["targets"].digest("sha256").hex()
     base = f"{server.url}/v2/{GUN}/_trust/tuf"
+    authorization = bearer_token(f"{base}/timestamp.json", context) if server.auth else None
     result = {
-        "timestamp GET/s": wrk(f"{base}/timestamp.json", args.connections, args.seconds),
+        "timestamp GET/s": wrk(
+            f"{base}/timestamp.json", args.connections, args.seconds, authorization
+        ),
         "targets-by-hash GET/s": wrk(
-            f"{base}/targets.{targets_hash}.json", args.connections, args.seconds
+            f"{base}/targets.{targets_hash}.json", args.connections, args.seconds, authorization
         ),
     }
     # Publish latency: pre-signed targets versions, POSTed one after another.
@@ -172,10 +236,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--publishes", type=int, default=30)
     parser.add_argument("--serve-berth", nargs=4, metavar=("PORT", "CERT", "KEY", "STORE"))
+    parser.add_argument("--serve-hello", nargs=3, metavar=("PORT", "CERT", "KEY"))
+    parser.add_argument(
+        "--baseline", type=Path, help="also run the hub with auth from this checkout (before/after)"
+    )
     args = parser.parse_args()
     if args.serve_berth:
         port, cert, key, store = args.serve_berth
         serve_berth(int(port), cert, key, store)
+        return
+    if args.serve_hello:
+        port, cert, key = args.serve_hello
+        serve_hello(int(port), cert, key)
         return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed")
@@ -204,12 +276,20 @@ def main() -> None:
                     "notary-server 0.7 (memory)",
                     ["notary-server", "-config", str(work / "notary.json")],
                     port,
+                    REPO_ROOT,
                 )
             )
-        port = free_port()
-        hub = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
-        hub += ["--data", str(work / "hub"), "--no-auth", "--tls-cert", str(cert)]
-        candidates.append(("Berth hub (SQLite)", [*hub, "--tls-key", str(key)], port))
+        hubs = [(HUB_WITH_AUTH, [], REPO_ROOT)]
+        if args.baseline is not None:
+            hubs.append((f"{HUB_WITH_AUTH} baseline", [], args.baseline.resolve()))
+        hubs.append(("Berth hub (--no-auth)", ["--no-auth"], REPO_ROOT))
+        for label, options, source in hubs:
+            port = free_port()
+            hub = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
+            hub += ["--data", str(work / f"hub-{port}"), "--tls-cert", str(cert)]
+            # `-m` imports the hub from the working directory: `source`'s code.
+            command = [*hub, "--tls-key", str(key), *options]
+            candidates.append((label, command, port, source))
         for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
             port = free_port()
             command = [
@@ -221,9 +301,14 @@ def main() -> None:
                 str(key),
                 store,
             ]
-            candidates.append((label, command, port))
-        for label, command, port in candidates:
-            server = Server(label, command, f"https://127.0.0.1:{port}", work)
+            candidates.append((label, command, port, REPO_ROOT))
+        port = free_port()
+        hello = [sys.executable, __file__, "--serve-hello", str(port), str(cert), str(key)]
+        candidates.append(("aiohttp hello-world (ceiling)", hello, port, REPO_ROOT))
+        for label, command, port, source in candidates:
+            auth = label.startswith(HUB_WITH_AUTH)
+            url = f"https://127.0.0.1:{port}"
+            server = Server(label, command, url, work, auth=auth, cwd=source)
             try:
                 server.wait(context)
                 rows[label] = measure(server, context, args, work)
@@ -232,12 +317,20 @@ def main() -> None:
             finally:
                 server.stop()
     columns = ["timestamp GET/s", "targets-by-hash GET/s", "publish median ms", "publish p90 ms"]
-    print(f"{'server':<28}" + "".join(f"{c:>24}" for c in columns))
+    print(f"{'server':<36}" + "".join(f"{c:>22}" for c in columns))
     for label, row in rows.items():
         if "error" in row:
-            print(f"{label:<28}  error: {row['error']}")
+            print(f"{label:<36}  error: {row['error']}")
             continue
-        print(f"{label:<28}" + "".join(f"{row[c]:>24.1f}" for c in columns))
+        print(
+            f"{label:<36}"
+            + "".join(f"{row[c]:>22.1f}" if c in row else f"{'-':>22}" for c in columns)
+        )
+    reference = rows.get("notary-server 0.7 (memory)", {})
+    hub = rows.get(HUB_WITH_AUTH, {})
+    if "error" not in reference and "error" not in hub and reference and hub:
+        ratios = [f"{c} {hub[c] / reference[c]:.2f}x" for c in columns if c in reference]
+        print("hub with auth / notary-server: " + ", ".join(ratios))
 
 
 if __name__ == "__main__":

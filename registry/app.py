@@ -23,6 +23,7 @@ from registry.api.hub_middleware import hub_middleware
 from registry.api.hub_routes import HUB_ROUTES, setup_hub_routes
 from registry.api.middleware import error_middleware, log_middleware
 from registry.api.routes import ROUTES, setup_routes
+from registry.api.shortchain import short_chain_middleware
 from registry.auth.access import AllowAll
 from registry.auth.authenticator import Authenticator
 from registry.auth.controller import TokenAccessController
@@ -380,6 +381,7 @@ def create_app(settings: Settings) -> web.Application:
         # The web middleware is innermost: it renders a page's errors as HTML before the
         # error middleware would render them as the API's JSON.
         middlewares=[
+            short_chain_middleware,  # trust metadata GETs: log, errors, rule, handler
             log_middleware,
             error_middleware,
             hub_middleware,

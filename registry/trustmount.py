@@ -12,6 +12,7 @@ the trust package gives them); the hub's authorisation middleware enforces them 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -33,7 +34,7 @@ from registry.webhooks.events import ANONYMOUS_CAUSE, EventType
 from trust.server.app import TRUST_GATE, setup_trust_routes
 from trust.server.handlers import Exposure
 from trust.server.settings import TrustServerSettings
-from trust.server.store.sql import SqlMetaStore, UpdateHook
+from trust.server.store.sql import InTransaction, SqlMetaStore, UpdateHook
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +54,11 @@ TRUST_RULES: dict[str, Rule] = {
 }
 
 
-
 def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""
     setup_trust_routes(
         app,
-        store_factory=lambda app: SqlMetaStore(app[keys.ENGINE], on_update=_published(app)),
+        store_factory=_store,
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
         access_check=check,
         exposure_check=_exposure,
@@ -66,22 +66,41 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
     app.cleanup_ctx.append(_content_trust)
 
 
+def _store(app: web.Application) -> SqlMetaStore:
+    """The trust store on the hub's database, writing through the hub's writer (on SQLite one
+    thread, one hop per transaction) and reading the publish path's rows on its hot reads."""
+    return SqlMetaStore(
+        app[keys.ENGINE],
+        on_update=_published(app),
+        transactions=app[keys.WRITER].run,
+        reader=app[keys.READS].fetch,
+    )
+
+
 def _published(app: web.Application) -> UpdateHook:
     """The trust store's write hook: a publish that changes signed tags (a targets role) writes
     a `trust_publish` webhook event in the same transaction."""
 
-    async def record(conn: AsyncConnection, gun: str, roles: Sequence[str]) -> None:
+    def prepare(gun: str, roles: Sequence[str]) -> InTransaction | None:
         name = _repository_of_gun(app)(gun)
         if name is None or not any(role.startswith("targets") for role in roles):
-            return
+            return None
+        # Asked on the event loop: the transaction may run on the writer's thread, outside
+        # this request's context.
         request = CURRENT_REQUEST.get()
-        who = cause(request) if request is not None else ANONYMOUS_CAUSE
-        await webhook_queries.record_event(
-            conn, who.event(EventType.TRUST_PUBLISH, name), datetime.now(UTC)
+        event = (cause(request) if request is not None else ANONYMOUS_CAUSE).event(
+            EventType.TRUST_PUBLISH, name
         )
-        app[keys.WEBHOOK_WORKER].wake()
+        worker = app[keys.WEBHOOK_WORKER]
+        loop = asyncio.get_running_loop()
 
-    return record
+        async def record(conn: AsyncConnection) -> None:
+            await webhook_queries.record_event(conn, event, datetime.now(UTC))
+            loop.call_soon_threadsafe(worker.wake)
+
+        return record
+
+    return prepare
 
 
 def _repository_of_gun(app: web.Application) -> Callable[[str], str | None]:

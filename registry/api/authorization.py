@@ -26,7 +26,13 @@ from registry.oci.reference import is_valid_name
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RULES", "MissingRuleError", "authorization_middleware", "check_every_route_has_a_rule"]
+__all__ = [
+    "RULES",
+    "MissingRuleError",
+    "authorization_middleware",
+    "check_every_route_has_a_rule",
+    "enforce_route_rule",
+]
 
 RULES = web.AppKey("route_rules", dict[str, Rule])
 
@@ -50,14 +56,25 @@ def check_every_route_has_a_rule(app: web.Application) -> None:
 
 @web.middleware
 async def authorization_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    await enforce_route_rule(request)
+    return await handler(request)
+
+
+async def enforce_route_rule(request: web.Request) -> None:
+    """Check the request against its matched route's rule (no route matched: nothing to check,
+    the 404/405 is answered without reading credentials).
+
+    Raises:
+        MissingRuleError: the route has no rule.
+        RegistryError: the caller may not do this (401, 403, 404, 429).
+    """
     route = request.match_info.route.name
-    if route is None:  # no route matched: 404/405 without reading credentials
-        return await handler(request)
+    if route is None:
+        return
     rule = request.app[RULES].get(route)
     if rule is None:
         raise MissingRuleError(f"route {route} has no rule")
     await _enforce(request, rule)
-    return await handler(request)
 
 
 async def _enforce(request: web.Request, rule: Rule) -> None:

@@ -6,10 +6,15 @@ token names the robot (`rid`, `rst`); this cache asks the database whether they 
 most once per `ttl` seconds per binding. A token, robot or account revoked or removed through
 this process is refused at once; one revoked or removed elsewhere (the CLI, another hub
 process) within `ttl` seconds. An expired robot is refused like a revoked one.
+
+Requests that find an answer out of date while a lookup for the same binding is under way
+wait for that lookup instead of starting their own: under load every request of the moment
+would otherwise ask the database the same question.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -47,20 +52,14 @@ class RevocationCache:
         self._seen: dict[_Key, tuple[Principal | Robot | None, float]] = {}
         self._revoked: set[int] = set()
         self._revoked_robots: set[tuple[int, int]] = set()  # (id, stamp): SQLite reuses ids
+        self._pending: dict[_Key, asyncio.Future[Principal | Robot | None]] = {}
+        self._generation = 0  # counts removals noted here: older lookups' answers are not kept
 
     async def holder(self, claims: TokenClaims) -> Principal | Robot | None:
         """The account or robot behind a named token; None when it (or its access token) is
         gone, or the robot expired."""
-        key: _Key
-        if claims.robot is not None:
-            if (claims.robot.user_id, claims.robot.stamp) in self._revoked_robots:
-                return None
-            key = ("robot", claims.robot.user_id, claims.robot.stamp, claims.subject, None)
-        elif claims.user is not None:
-            if claims.token_id is not None and claims.token_id in self._revoked:
-                return None
-            key = ("user", claims.user.user_id, claims.user.stamp, claims.subject, claims.token_id)
-        else:
+        key = self._key(claims)
+        if key is None or self._revoked_here(claims):
             return None
         now = time.monotonic()
         seen = self._seen.get(key)
@@ -70,15 +69,45 @@ class RevocationCache:
             if isinstance(holder, Robot) and holder.is_expired(time.time()):
                 return None
             return holder
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(self._look_up(key, claims, now))
+            pending.add_done_callback(lambda done: self._forget_pending(key, done))
+        # Shielded: one waiter cancelled (its client went away) must not cancel the others'.
+        found = await asyncio.shield(pending)
+        return None if self._revoked_here(claims) else found
+
+    @staticmethod
+    def _key(claims: TokenClaims) -> _Key | None:
+        if claims.robot is not None:
+            return ("robot", claims.robot.user_id, claims.robot.stamp, claims.subject, None)
+        if claims.user is not None:
+            return ("user", claims.user.user_id, claims.user.stamp, claims.subject, claims.token_id)
+        return None
+
+    def _revoked_here(self, claims: TokenClaims) -> bool:
+        if claims.robot is not None:
+            return (claims.robot.user_id, claims.robot.stamp) in self._revoked_robots
+        return claims.token_id is not None and claims.token_id in self._revoked
+
+    async def _look_up(
+        self, key: _Key, claims: TokenClaims, now: float
+    ) -> Principal | Robot | None:
+        generation = self._generation
         found: Principal | Robot | None
         if claims.robot is not None:
             found = await self.robot_lookup(claims)
         else:
             found = await self.lookup(claims)
-        if len(self._seen) > _MAX_ENTRIES:
-            self._seen.clear()
-        self._seen[key] = (found, now)
+        if generation == self._generation:  # no removal noted while it ran
+            if len(self._seen) > _MAX_ENTRIES:
+                self._seen.clear()
+            self._seen[key] = (found, now)
         return found
+
+    def _forget_pending(self, key: _Key, done: asyncio.Future[Principal | Robot | None]) -> None:
+        if self._pending.get(key) is done:
+            del self._pending[key]
 
     def robot_revoked(self, robot_id: int, stamp: int) -> None:
         """Note a robot revoked by this process (its tokens are refused from now on).
@@ -94,5 +123,8 @@ class RevocationCache:
         self._revoked.add(token_id)
 
     def account_removed(self) -> None:
-        """Note an account removal made by this process: ask the database again."""
+        """Note an account removal made by this process: ask the database again (lookups
+        under way may have read before the removal: later requests do not wait for them)."""
+        self._generation += 1
         self._seen.clear()
+        self._pending.clear()

@@ -4,6 +4,10 @@ A Notary GUN is `<host:port>/<repository path>`: the host part is dropped and th
 the repository as registry names do (`busybox` is `library/busybox`; `registry.hub.names`).
 Actions use the registry scope vocabulary: `pull` to read trust data, `push` (with `pull`) to
 publish, `*` to rotate keys or delete trust data (repository owners and admins).
+
+A request is checked twice (by the hub's authorisation middleware, for the route's rule, then
+by the trust handler, for what the file asks); the second check of actions already granted on
+the same GUN returns at once.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from registry.hub.names import repository_of_scope
 __all__ = ["TrustAccessCheck", "check"]
 
 TrustAccessCheck = Callable[[web.Request, str, Set[str]], Awaitable[None]]
+
+# The GUN and the actions this request was found to hold on it.
+_GRANTED = web.RequestKey("berth_trust_granted", tuple[str, frozenset[str]])
 
 
 async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
@@ -41,6 +48,9 @@ async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
     """
     if not request.app[keys.SETTINGS].auth_enabled:
         return  # the open registry: every action allowed, names as written
+    granted = request.get(_GRANTED)
+    if granted is not None and granted[0] == gun and actions <= granted[1]:
+        return
     if not gun:
         # The change feed of every repository: hub admins only.
         principal = await request.app[keys.AUTH].account(request)
@@ -52,3 +62,4 @@ async def check(request: web.Request, gun: str, actions: Set[str]) -> None:
         raise NameInvalidError(f"{gun!r} names no repository on this hub", name=gun)
     wanted = Access("repository", repository, frozenset(actions), asked_as=gun)
     await request.app[keys.ACCESS].authorize(request, [wanted])
+    request[_GRANTED] = (gun, wanted.actions)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from registry.api.accesslog import install_stream_sink
 from registry.app import create_app
 from registry.auth.keyseal import SigningKeyError
 from registry.cli.common import settings_from_args, setup_logging
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     setup_logging(settings.log_level)
+    install_stream_sink(sys.stderr)  # where setup_logging sends every line
     prepare_data_dir(settings)
     scheme = "https" if settings.tls_cert else "http"
     print(

@@ -18,6 +18,7 @@ Scope: pure rules, no database; `registry.hub.accounts` and the API layer apply 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from registry.oci.reference import is_valid_name, looks_like_host
@@ -124,6 +125,7 @@ def gun_path(gun: str) -> str:
     return rest if sep and looks_like_host(first) else gun
 
 
+@functools.lru_cache(maxsize=4096)  # asked several times per request, of a few names
 def repository_of_scope(name: str) -> str | None:
     """The repository a token scope or Notary GUN names, or None when it names none.
 

@@ -90,6 +90,9 @@ def setup_trust_routes(
     handlers = TrustHandlers(settings.max_upload_bytes)
     prefix = f"/v2/{_GUN}/_trust"
     router = app.router
+    # Metadata GETs first: every signed pull makes several, and the router tries resources in
+    # order (no other trust route answers a GET of `tuf/<file>`).
+    router.add_get(prefix + "/tuf/{file:[^*]+}", handlers.get_file, name="trust-get")
     router.add_get("/_notary_server/health", handlers.health, name="trust-health")
     router.add_get("/v2/_trust/changefeed", handlers.changefeed, name="trust-changefeed-all")
     router.add_get(f"{prefix}/changefeed", handlers.changefeed, name="trust-changefeed")
@@ -98,7 +101,6 @@ def setup_trust_routes(
     router.add_post(
         prefix + "/tuf/{role:snapshot|timestamp}.key", handlers.rotate_key, name="trust-rotate-key"
     )
-    router.add_get(prefix + "/tuf/{file:[^*]+}", handlers.get_file, name="trust-get")
 
 
 async def allow_all(request: web.Request, gun: str, actions: frozenset[str]) -> None:

@@ -9,8 +9,10 @@ Scope: HTTP only.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import enum
+import functools
 import json
 import logging
 import re
@@ -207,22 +209,28 @@ class TrustHandlers:
     ) -> web.Response:
         settings = request.app[TRUST_SERVICE].settings
         age = settings.consistent_max_age if consistent else settings.current_max_age
-        if exposure is Exposure.PUBLIC:
-            cache_control = f"public, max-age={age}, s-maxage={age}"
-        else:
-            # A private repository's metadata names its tags: no shared cache may keep it.
-            cache_control = f"private, max-age={age}"
-        if not consistent:
-            cache_control += ", must-revalidate"
         return web.Response(
             body=stored.data,
-            content_type="text/plain",
-            charset="utf-8",
-            headers={
-                "Cache-Control": cache_control,
-                "Last-Modified": email.utils.format_datetime(stored.created_at, usegmt=True),
-            },
+            headers=_metadata_headers(stored.created_at, exposure, age, consistent),
         )
+
+
+@functools.lru_cache(maxsize=1024)  # the same few documents are asked for again and again
+def _metadata_headers(
+    created_at: datetime.datetime, exposure: Exposure, age: int, consistent: bool
+) -> dict[str, str]:
+    if exposure is Exposure.PUBLIC:
+        cache_control = f"public, max-age={age}, s-maxage={age}"
+    else:
+        # A private repository's metadata names its tags: no shared cache may keep it.
+        cache_control = f"private, max-age={age}"
+    if not consistent:
+        cache_control += ", must-revalidate"
+    return {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Cache-Control": cache_control,
+        "Last-Modified": email.utils.format_datetime(created_at, usegmt=True),
+    }
 
 
 def _json(body: Any) -> web.Response:

@@ -4,6 +4,11 @@ The tables hang off their own `TRUST_METADATA` (with a naming convention, so con
 are stable) and are meant to be created by the hub's Alembic environment, which lists this
 metadata beside the registry's; `create_tables` exists for tests and development.
 
+An embedding application may hand in how to run a write transaction and how to run the reads
+of the publish path (the hub gives its single SQLite writer thread, which runs a whole
+transaction in one hop and commits durably, and its on-loop read connection): through the
+async SQLite driver every statement is a hop to a worker thread, which cost more than the SQL.
+
 Scope: SQL only; the store validates nothing beyond version ordering.
 """
 
@@ -12,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from trust.server.errors import OldVersionError
 from trust.server.store.base import Change, MetaUpdate, StoredKey, StoredMeta
 
-__all__ = ["TRUST_METADATA", "SqlMetaStore", "create_tables"]
+__all__ = [
+    "TRUST_METADATA",
+    "InTransaction",
+    "Reader",
+    "SqlMetaStore",
+    "Transactions",
+    "UpdateHook",
+    "create_tables",
+]
+
+T = TypeVar("T")
 
 TRUST_METADATA = sa.MetaData(
     naming_convention={
@@ -83,12 +98,16 @@ async def create_tables(engine: AsyncEngine) -> None:
         await connection.run_sync(TRUST_METADATA.create_all)
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):  # a raw SQLite row: SQLAlchemy stores its DateTime as ISO text
+        value = dt.datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _meta(row: Any) -> StoredMeta:
-    return StoredMeta(row.role, row.version, bytes(row.data), row.sha256, _aware(row.created_at))
+def _meta(row: Sequence[Any]) -> StoredMeta:
+    # Positional: rows come from SQLAlchemy or, raw, from a `Reader` (columns `_META_COLUMNS`).
+    role, version, data, sha256, created_at = row
+    return StoredMeta(role, version, bytes(data), sha256, _aware(created_at))
 
 
 _META_COLUMNS = (
@@ -149,35 +168,70 @@ _INSERT_METADATA = trust_metadata.insert()
 _INSERT_CHANGE = trust_changes.insert()
 
 
-# Called inside an update's transaction with its connection, the GUN and the roles written, so
-# an embedding application can write rows of its own (an event outbox) in the same commit.
-UpdateHook = Callable[[AsyncConnection, str, Sequence[str]], Awaitable[None]]
+InTransaction = Callable[[AsyncConnection], Awaitable[None]]
+"""Work inside an update's transaction: it may only await calls on the connection."""
+
+# Called on the event loop before an update's transaction with the GUN and the roles written;
+# what it returns runs inside that transaction, so an embedding application can write rows of
+# its own (an event outbox) in the same commit.
+UpdateHook = Callable[[str, Sequence[str]], InTransaction | None]
+
+Reader = Callable[[sa.Select[Any], dict[str, Any]], Awaitable[Sequence[Sequence[Any]]]]
+"""Runs a prebuilt SELECT with bind parameters; its rows, columns in statement order."""
+
+
+class Transactions(Protocol):
+    """Runs `job` in a write transaction and returns its result once committed (durably)."""
+
+    async def __call__(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T: ...
 
 
 class SqlMetaStore:
     """`MetaStore` over an `AsyncEngine`."""
 
-    def __init__(self, engine: AsyncEngine, on_update: UpdateHook | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        on_update: UpdateHook | None = None,
+        *,
+        transactions: Transactions | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         """Use `engine`; the tables must exist (Alembic or `create_tables`).
 
         Args:
             engine: the database.
-            on_update: runs in each successful `update_many` transaction, before its commit.
+            on_update: asked before each `update_many`; what it returns runs in the update's
+                transaction, before its commit.
+            transactions: runs write transactions (default: `engine.begin()`); they must see
+                every commit made through `engine`.
+            reader: runs the reads of the publish path (default: through `engine`); it must
+                see every commit made through `transactions`.
         """
         self.engine = engine
         self.on_update = on_update
+        self._transactions = transactions or self._begin
+        self._reader = reader or self._read
+
+    async def _begin(self, job: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        async with self.engine.begin() as connection:
+            return await job(connection)
+
+    async def _read(
+        self, statement: sa.Select[Any], parameters: dict[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement, parameters)).all()
 
     async def get_current(self, gun: str, role: str) -> StoredMeta | None:
         """See `MetaStore.get_current`."""
-        async with self.engine.connect() as connection:
-            row = (await connection.execute(_CURRENT_QUERY, {"gun": gun, "role": role})).first()
-        return _meta(row) if row is not None else None
+        rows = await self._reader(_CURRENT_QUERY, {"gun": gun, "role": role})
+        return _meta(rows[0]) if rows else None
 
     async def get_all_current(self, gun: str) -> dict[str, StoredMeta]:
         """See `MetaStore.get_all_current`."""
-        async with self.engine.connect() as connection:
-            rows = (await connection.execute(_ALL_CURRENT_QUERY, {"gun": gun})).all()
-        return {row.role: _meta(row) for row in rows}
+        rows = await self._reader(_ALL_CURRENT_QUERY, {"gun": gun})
+        return {meta.role: meta for meta in map(_meta, rows)}
 
     async def get_checksum(self, gun: str, role: str, checksum: str) -> StoredMeta | None:
         """See `MetaStore.get_checksum`."""
@@ -227,23 +281,25 @@ class SqlMetaStore:
                     }
                 )
         roles = [update.role for update in updates]
+        hooked = self.on_update(gun, roles) if self.on_update is not None else None
+
+        async def write(connection: AsyncConnection) -> None:
+            stored = await connection.execute(_ROLE_VERSIONS_QUERY, {"gun": gun, "roles": roles})
+            current = {row.role: row.v for row in stored}
+            for update in updates:
+                if update.role in current and update.version <= current[update.role]:
+                    raise OldVersionError(
+                        f"{update.role} version {update.version} <= {current[update.role]}"
+                    )
+            if rows:
+                await connection.execute(_INSERT_METADATA, rows)
+            if changes:
+                await connection.execute(_INSERT_CHANGE, changes)
+            if hooked is not None:
+                await hooked(connection)
+
         try:
-            async with self.engine.begin() as connection:
-                stored = await connection.execute(
-                    _ROLE_VERSIONS_QUERY, {"gun": gun, "roles": roles}
-                )
-                current = {row.role: row.v for row in stored}
-                for update in updates:
-                    if update.role in current and update.version <= current[update.role]:
-                        raise OldVersionError(
-                            f"{update.role} version {update.version} <= {current[update.role]}"
-                        )
-                if rows:
-                    await connection.execute(_INSERT_METADATA, rows)
-                if changes:
-                    await connection.execute(_INSERT_CHANGE, changes)
-                if self.on_update is not None:
-                    await self.on_update(connection, gun, roles)
+            await self._transactions(write)
         except IntegrityError as exc:
             # Another replica stored the same (gun, role, version) first.
             raise OldVersionError("a concurrent update stored this version first") from exc
