@@ -6,13 +6,14 @@ The fetch writes through `UploadService.put_monolithic`, which verifies size and
 the bytes reach their content-addressed path and the database links them: a cut or corrupt
 fetch is never stored as complete.
 
-Readers do not get the bytes from memory: the storage contract shows a writer's bytes only once
-committed (an object store cannot serve an unfinished upload), so the fetch also appends them to
-a spill file of its own, unnamed in the hub's data directory (`proxy-spill/`; gone with its last
-descriptor, even after a crash), and every reader sends from there, at its own pace, by offset.
-The hub holds a few chunks of a fetch in memory however large the blob and however many read it.
-Readers may send every byte but the latest chunk's as soon as it is in the spill file; that one
-is held back until the whole blob matched its digest, so no client receives a complete body that
+Readers do not get the bytes from memory but from a file, each at its own pace, by offset: the
+store's own file while it is being written, when the storage driver keeps it on a local disk
+(the fetch's `UploadService` sees the driver through `_TappedDriver`, which reports each write);
+else (an object store shows bytes only once committed) a spill file the fetch writes itself,
+unnamed in the hub's data directory (`proxy-spill/`; gone with its last descriptor, even after a
+crash). So a fetch holds a few chunks in memory however large the blob and however many read it.
+Readers may send every byte but the latest chunk's as soon as it is in the file; that one is
+held back until the whole blob matched its digest, so no client receives a complete body that
 is not the blob; the store's commit then runs while it goes out. A fetch that fails before that
 ends every reader's stream short (their connections are cut, so `Content-Length` tells them).
 """
@@ -32,30 +33,30 @@ import aiohttp
 from registry.oci.digest import Digest
 from registry.proxy.upstream import UpstreamClient, UpstreamUnavailableError
 from registry.services.uploads import UploadService
+from registry.storage.driver.base import FileInfo, FileWriter, StorageDriver
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["BlobFetch", "BlobFetcher", "FetchReader"]
 
-RELAY_CHUNK = 1 << 20  # bytes gathered from the upstream before they go to store and spill file
+SPILL_CHUNK = 1 << 20  # bytes of pieces a fetch that spills writes at a time
 
 
 class BlobFetch:
-    """The state of one blob's fetch, shared by the task writing it and every reader.
+    """The state of one blob's fetch, shared by the task writing it and every reader."""
 
-    Args:
-        spill: a descriptor of the fetch's spill file, which the fetch owns from now on.
-    """
-
-    def __init__(self, digest: Digest, repository: str, spill: int) -> None:
+    def __init__(self, digest: Digest, repository: str) -> None:
         self.digest = digest
         self.repository = repository  # where the blob is linked first
         self.size: int | None = None  # the upstream's Content-Length, once it answered
         self.verified = False  # every byte arrived and matched the digest; storing may go on
-        self._spill: int | None = spill
-        self._spilled = 0  # bytes in the spill file
-        self._writing: asyncio.Future[bytes] | None = None  # the spill write in flight
-        self._readable = 0  # bytes of the spill file readers may send
+        self.file: int | None = None  # a descriptor of the file readers send from, once made
+        self.spills = False  # whether the fetch writes that file itself
+        self._written = 0  # bytes in the file
+        self._readable = 0  # bytes of it readers may send
+        self._writing: asyncio.Future[None] | None = None  # a spill write in flight
+        self._readers = 0
+        self._ended = False  # the fetch's task is done
         self._started = False
         self._finished = False
         self._error: BaseException | None = None
@@ -72,30 +73,34 @@ class BlobFetch:
 
         await self._update(change)
 
-    async def spill(self, pieces: list[bytes]) -> bytes:
-        """Append `pieces` to the spill file as one chunk; readers may send what came before.
+    def read_from(self, file: int, *, spills: bool) -> None:
+        """Readers send from `file` (a descriptor the fetch owns from now on)."""
+        assert self.file is None, "a fetch has one file"
+        self.file, self.spills = file, spills
 
-        Returns:
-            the chunk, for the store.
-        """
-        assert self._spill is not None, "spill after close"
-        self._writing = asyncio.ensure_future(
-            asyncio.to_thread(_append, self._spill, pieces, self._spilled)
-        )
-        chunk = await asyncio.shield(self._writing)
-        held_from, self._spilled = self._spilled, self._spilled + len(chunk)
+    async def wrote(self, count: int) -> None:
+        """`count` more bytes are in the file: readers may send those that came before."""
+        held_from, self._written = self._written, self._written + count
 
         def change() -> None:
             self._readable = held_from
 
         await self._update(change)
-        return chunk
+
+    async def spill(self, pieces: list[bytes]) -> None:
+        """Append `pieces` to the fetch's own spill file."""
+        assert self.file is not None and self.spills, "no spill file"
+        self._writing = asyncio.ensure_future(
+            asyncio.to_thread(_append, self.file, pieces, self._written)
+        )
+        await asyncio.shield(self._writing)
+        await self.wrote(sum(map(len, pieces)))
 
     async def release(self) -> None:
         """Every byte arrived and matched the digest: readers may send the last chunk too."""
 
         def change() -> None:
-            self.verified, self._readable = True, self._spilled
+            self.verified, self._readable = True, self._written
 
         await self._update(change)
 
@@ -105,24 +110,29 @@ class BlobFetch:
 
         await self._update(change)
 
-    def close_spill(self) -> None:
-        """Close the fetch's descriptor of the spill file (readers keep their own)."""
-        spill, self._spill = self._spill, None
-        if spill is None:
+    def reader(self) -> FetchReader:
+        """A reader of the fetch's bytes; the file stays open until every reader closed."""
+        self._readers += 1
+        return FetchReader(self)
+
+    def _leave(self) -> None:
+        self._readers -= 1
+        self._close_unused()
+
+    def end(self) -> None:
+        """The fetch's task is done: the file closes once no reader needs it."""
+        self._ended = True
+        self._close_unused()
+
+    def _close_unused(self) -> None:
+        if not self._ended or self._readers or self.file is None:
             return
+        file, self.file = self.file, None
         if self._writing is not None and not self._writing.done():
             # A worker still writes to it (the fetch was cancelled meanwhile).
-            self._writing.add_done_callback(lambda _: os.close(spill))
+            self._writing.add_done_callback(lambda _: os.close(file))
         else:
-            os.close(spill)
-
-    def reader(self) -> FetchReader:
-        """A reader of the fetch's bytes, holding its own descriptor of the spill file.
-
-        Only while the fetch runs (`BlobFetcher.join` takes one in the same step).
-        """
-        assert self._spill is not None, "reader of a finished fetch"
-        return FetchReader(self, os.dup(self._spill))
+            os.close(file)
 
     async def wait_finished(self) -> None:
         """Wait until the fetch stored the blob or failed."""
@@ -146,7 +156,7 @@ class BlobFetch:
                 raise self._error
 
     async def ranges(self) -> AsyncIterator[tuple[int, int]]:
-        """(offset, count) of the spill file, from the first byte, as readers may send them.
+        """(offset, count) of `file`, from the first byte, as readers may send them.
 
         Ends after the last byte of a verified blob, without waiting for the store's commit.
 
@@ -173,14 +183,17 @@ class BlobFetch:
 
 
 class FetchReader:
-    """One client's view of a fetch: its ranges and its own descriptor of the spill file.
+    """One client's hold on a fetch: its file stays open until the reader is closed."""
 
-    Closing it (or leaving its `with` block) closes the descriptor.
-    """
-
-    def __init__(self, fetch: BlobFetch, spill: int) -> None:
+    def __init__(self, fetch: BlobFetch) -> None:
         self.fetch = fetch
-        self.spill = spill
+        self._open = True
+
+    @property
+    def file(self) -> int:
+        """The descriptor to send `fetch.ranges()` from (valid until `close`)."""
+        assert self.fetch.file is not None and self._open, "no file to read"
+        return self.fetch.file
 
     def __enter__(self) -> FetchReader:
         return self
@@ -189,19 +202,123 @@ class FetchReader:
         self.close()
 
     def close(self) -> None:
-        if self.spill >= 0:
-            os.close(self.spill)
-            self.spill = -1
+        if self._open:
+            self._open = False
+            self.fetch._leave()
 
 
-def _append(fd: int, pieces: list[bytes], offset: int) -> bytes:
-    """Join `pieces` and write them at `offset` (readers share the file position: not used)."""
-    chunk = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-    view = memoryview(chunk)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
-    return chunk
+def _append(fd: int, pieces: list[bytes], offset: int) -> None:
+    """Write `pieces` at `offset` (readers move the file position: it is not used)."""
+    views = [memoryview(piece) for piece in pieces if piece]
+    while views:
+        written = os.pwritev(fd, views, offset)
+        offset += written
+        while views and written >= len(views[0]):
+            written -= len(views[0])
+            views.pop(0)
+        if views and written:
+            views[0] = views[0][written:]
+
+
+def _spill_file(directory: Path) -> int:
+    """A new file in `directory` without a name (removed with its last descriptor)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # O_TMPFILE: Linux, on most local filesystems
+        return os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
+    fd, name = tempfile.mkstemp(dir=directory, prefix="spill-")
+    os.unlink(name)
+    return fd
+
+
+class _TappedWriter:
+    """A storage writer that tells the fetch of every chunk written."""
+
+    def __init__(self, writer: FileWriter, fetch: BlobFetch) -> None:
+        self._writer = writer
+        self._fetch = fetch
+
+    @property
+    def size(self) -> int:
+        return self._writer.size
+
+    @property
+    def version(self) -> str:
+        return self._writer.version
+
+    async def write(self, chunk: bytes) -> None:
+        await self._writer.write(chunk)
+        await self._fetch.wrote(len(chunk))
+
+    async def commit(self) -> None:
+        await self._writer.commit()
+
+    async def commit_to(self, dest: str) -> None:
+        await self._writer.commit_to(dest)
+
+    async def cancel(self) -> None:
+        await self._writer.cancel()
+
+    async def close(self) -> None:
+        await self._writer.close()
+
+
+class _TappedDriver:
+    """The hub's storage driver as one fetch's store sees it.
+
+    The blob's file is opened for the readers as soon as the store's writer made it, when the
+    driver keeps it on a local disk (its writes are in the file as they return): readers send
+    from the store's own bytes. Else the fetch spills to a file of its own.
+    """
+
+    def __init__(self, driver: StorageDriver, fetch: BlobFetch, spill_dir: Path) -> None:
+        self.name = driver.name
+        self._driver = driver
+        self._fetch = fetch
+        self._spill_dir = spill_dir
+
+    async def writer(
+        self, path: str, append: bool = False, expected_size: int | None = None
+    ) -> FileWriter:
+        writer = await self._driver.writer(path, append, expected_size)
+        if self._fetch.file is not None or append:
+            return writer
+        local = self._driver.local_path(path)
+        try:
+            if local is not None:
+                self._fetch.read_from(os.open(local, os.O_RDONLY), spills=False)
+                return _TappedWriter(writer, self._fetch)
+            self._fetch.read_from(_spill_file(self._spill_dir), spills=True)
+        except OSError:
+            await writer.cancel()
+            raise
+        return writer
+
+    async def get_content(self, path: str) -> bytes:
+        return await self._driver.get_content(path)
+
+    async def put_content(self, path: str, data: bytes) -> None:
+        await self._driver.put_content(path, data)
+
+    def reader(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
+        return self._driver.reader(path, offset)
+
+    async def stat(self, path: str) -> FileInfo:
+        return await self._driver.stat(path)
+
+    async def list(self, path: str) -> list[str]:
+        return await self._driver.list(path)
+
+    async def move(self, source: str, dest: str) -> None:
+        await self._driver.move(source, dest)
+
+    async def delete(self, path: str) -> None:
+        await self._driver.delete(path)
+
+    def local_path(self, path: str) -> Path | None:
+        return self._driver.local_path(path)
+
+    async def redirect_url(self, path: str, method: str = "GET") -> str | None:
+        return await self._driver.redirect_url(path, method)
 
 
 class BlobFetcher:
@@ -209,7 +326,8 @@ class BlobFetcher:
 
     Args:
         uploads: stores the verified bytes and links them into the repository.
-        spill_dir: where fetches keep their spill files (created, owner only).
+        spill_dir: where fetches keep their spill files, when the storage is not on a local
+            disk (created, owner only).
     """
 
     def __init__(self, uploads: UploadService, spill_dir: Path) -> None:
@@ -225,25 +343,19 @@ class BlobFetcher:
     def join(self, upstream: UpstreamClient, upstream_repository: str, repository: str,
              digest: Digest) -> FetchReader:
         """A reader of the fetch of `digest` in flight, or of a new one storing it into
-        `repository`.
-
-        Raises:
-            OSError: the spill file could not be made.
-        """
+        `repository`."""
         running = self._fetches.get(digest)
         if running is not None:
             return running.reader()
-        self.spill_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fetch = BlobFetch(digest, repository, _spill_file(self.spill_dir))
+        fetch = self._fetches[digest] = BlobFetch(digest, repository)
         reader = fetch.reader()
-        self._fetches[digest] = fetch
         task = asyncio.create_task(
             self._run(fetch, upstream, upstream_repository, repository)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         # Here, not in the task: a task cancelled before it ran never reaches its `finally`.
-        task.add_done_callback(lambda _: fetch.close_spill())
+        task.add_done_callback(lambda _: fetch.end())
         return reader
 
     async def _run(self, fetch: BlobFetch, upstream: UpstreamClient, upstream_repository: str,
@@ -256,7 +368,10 @@ class BlobFetcher:
             response = await upstream.get_blob(upstream_repository, fetch.digest)
             try:
                 await fetch.started(response.content_length)
-                await self.uploads.put_monolithic(
+                store = UploadService(
+                    _TappedDriver(self.uploads.driver, fetch, self.spill_dir), self.uploads.writer
+                )
+                await store.put_monolithic(
                     repository,
                     fetch.digest,
                     _relayed(response, fetch, upstream.url),
@@ -281,38 +396,35 @@ class BlobFetcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def _spill_file(directory: Path) -> int:
-    """A new file in `directory` without a name (removed with its last descriptor)."""
-    with contextlib.suppress(OSError):  # O_TMPFILE: Linux, on most local filesystems
-        return os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
-    fd, name = tempfile.mkstemp(dir=directory, prefix="spill-")
-    os.unlink(name)
-    return fd
-
-
 async def _relayed(response: aiohttp.ClientResponse, fetch: BlobFetch,
                    url: str) -> AsyncIterator[bytes]:
-    """The upstream's body for the store, each chunk in the spill file before the store has it.
+    """The upstream's body for the store, in the pieces the connection received.
 
-    Pieces are taken as the connection received them (`iter_chunks`: `iter_any` would join
-    everything buffered, a copy of every byte on the event loop) and gathered into chunks of
-    `RELAY_CHUNK` bytes, joined and spilled in one worker thread: the store hashes and writes
-    large chunks in worker threads, and each piece would cost a thread hop.
+    Pieces go as they are (`iter_chunks`: `iter_any` would join everything buffered, a copy of
+    every byte on the event loop; joining them in a worker costs a copy into fresh memory,
+    dearer than the store's thread hops for each piece). A fetch that spills writes
+    `SPILL_CHUNK` bytes of pieces at a time, in one worker thread, before the store has them.
     """
     pieces: list[bytes] = []
     gathered = 0
     try:
         async for piece, _ in response.content.iter_chunks():
+            if not fetch.spills:
+                yield piece
+                continue
             pieces.append(piece)
             gathered += len(piece)
-            if gathered >= RELAY_CHUNK:
-                chunk = await fetch.spill(pieces)
+            if gathered >= SPILL_CHUNK:
+                await fetch.spill(pieces)
+                for spilled in pieces:
+                    yield spilled
                 pieces, gathered = [], 0
-                yield chunk
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise UpstreamUnavailableError(
             f"upstream {url} broke off sending {fetch.digest}: {exc or type(exc).__name__}",
             upstream=url,
         ) from exc
     if pieces:
-        yield await fetch.spill(pieces)
+        await fetch.spill(pieces)
+        for spilled in pieces:
+            yield spilled

@@ -268,14 +268,9 @@ class ProxyCache:
             BlobUnknownError: the upstream has no such blob.
             UpstreamUnavailableError, UpstreamThrottledError, DeniedError: it failed.
         """
-        try:
-            reader = self.fetcher.join(
-                proxied.upstream, proxied.upstream_repository, proxied.repository, digest
-            )
-        except OSError as exc:
-            raise UpstreamUnavailableError(
-                f"cannot fetch {digest}: no spill file: {exc}", upstream=proxied.upstream.url
-            ) from exc
+        reader = self.fetcher.join(
+            proxied.upstream, proxied.upstream_repository, proxied.repository, digest
+        )
         try:
             await reader.fetch.wait_started()
         except UpstreamNotFoundError as exc:

@@ -37,7 +37,7 @@ _PUSH_ROUTES = frozenset(
 _MANIFEST_ROUTES = frozenset({"manifest-get", "manifest-head"})
 _BLOB_ROUTES = frozenset({"blob-get", "blob-head"})
 _PULL_ROUTES = _MANIFEST_ROUTES | _BLOB_ROUTES | {"tags-list"}
-SEND_CHUNK = 1 << 20  # bytes read from a spill file at a time, where sendfile cannot serve
+SEND_CHUNK = 1 << 20  # bytes read from a fetch's file at a time, where sendfile cannot serve
 
 
 @web.middleware
@@ -122,7 +122,7 @@ async def _stream_fetch(
         await stream.prepare(request)
         try:
             async for offset, count in reader.fetch.ranges():
-                await _send(request, stream, reader.spill, offset, count)
+                await _send(request, stream, reader.file, offset, count)
         except Exception as exc:
             # The status is sent: only a short body can tell the client. Cut the connection.
             logger.warning("blob %s of %s cut short: %s", digest, proxied.repository, exc)
@@ -134,18 +134,18 @@ async def _stream_fetch(
     return stream
 
 
-async def _send(request: web.Request, stream: web.StreamResponse, spill: int, offset: int,
+async def _send(request: web.Request, stream: web.StreamResponse, file: int, offset: int,
                 count: int) -> None:
-    """Bytes of the spill file: by sendfile from a worker where it can, else read and written."""
+    """Bytes of a fetch's file: by sendfile from a worker where it can, else read and written."""
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("the client went away")
-    if await send_in_thread(transport, spill, offset, count):
+    if await send_in_thread(transport, file, offset, count):
         return
     end = offset + count
     while offset < end:
-        data = await asyncio.to_thread(os.pread, spill, min(end - offset, SEND_CHUNK), offset)
+        data = await asyncio.to_thread(os.pread, file, min(end - offset, SEND_CHUNK), offset)
         if not data:
-            raise ConnectionResetError("the spill file ended early")
+            raise ConnectionResetError("the fetch's file ended early")
         await stream.write(data)
         offset += len(data)
