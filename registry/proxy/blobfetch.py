@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["BlobFetch", "BlobFetcher", "FetchReader"]
 
 SPILL_CHUNK = 1 << 20  # bytes of pieces a fetch that spills writes at a time
+RECEIVE_SIZE = 1 << 20  # bytes the upstream's connection takes per read
 
 
 class BlobFetch:
@@ -368,6 +369,7 @@ class BlobFetcher:
             response = await upstream.get_blob(upstream_repository, fetch.digest)
             try:
                 await fetch.started(response.content_length)
+                _receive_more(response)
                 store = UploadService(
                     _TappedDriver(self.uploads.driver, fetch, self.spill_dir), self.uploads.writer
                 )
@@ -428,3 +430,14 @@ async def _relayed(response: aiohttp.ClientResponse, fetch: BlobFetch,
         await fetch.spill(pieces)
         for spilled in pieces:
             yield spilled
+
+
+def _receive_more(response: aiohttp.ClientResponse) -> None:
+    """Let a plain TCP connection take up to `RECEIVE_SIZE` bytes per read.
+
+    asyncio reads 256 KiB at a time (`max_size`), and every piece costs thread hops (the
+    store's write and hash, each reader's send); larger pieces need no copy to get there.
+    """
+    transport = response.connection.transport if response.connection is not None else None
+    if transport is not None and getattr(transport, "max_size", None) is not None:
+        transport.max_size = max(transport.max_size, RECEIVE_SIZE)
