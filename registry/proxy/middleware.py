@@ -136,11 +136,16 @@ async def _stream_fetch(
 
 async def _send(request: web.Request, stream: web.StreamResponse, file: int, offset: int,
                 count: int) -> None:
-    """Bytes of a fetch's file: by sendfile from a worker where it can, else read and written."""
+    """Bytes of a fetch's file: by sendfile from a worker where it can, else read and written.
+
+    A chunked answer (the upstream gave no length) goes through aiohttp, which frames it.
+    """
     transport = request.transport
     if transport is None:
         raise ConnectionResetError("the client went away")
-    if await send_in_thread(transport, file, offset, count):
+    if stream.content_length is not None and await send_in_thread(
+        transport, file, offset, count
+    ):
         return
     end = offset + count
     while offset < end:

@@ -55,6 +55,7 @@ class Upstream:
         self.blob_gets: list[str] = []
         self.corrupt = False
         self.gate: asyncio.Event | None = None  # when set: blob bodies stop half-way until it is
+        self.chunked = False  # blob bodies without Content-Length
         self.server: TestServer | None = None
 
     def app(self) -> web.Application:
@@ -89,20 +90,24 @@ class Upstream:
                 if request.method == "GET":
                     self.blob_gets.append(sha256(blob))
                 body = bytes([blob[0] ^ 0xFF]) + blob[1:] if self.corrupt else blob
-                if self.gate is None or request.method != "GET":
-                    return web.Response(body=body, content_type="application/octet-stream")
-                return await self.send_gated(request, body, self.gate)
+                if request.method == "GET" and (self.gate is not None or self.chunked):
+                    return await self.send_gated(request, body, self.gate, self.chunked)
+                return web.Response(body=body, content_type="application/octet-stream")
         return web.json_response({"errors": [{"code": "MANIFEST_UNKNOWN"}]}, status=404)
 
 
     @staticmethod
-    async def send_gated(request: web.Request, body: bytes,
-                         gate: asyncio.Event) -> web.StreamResponse:
+    async def send_gated(request: web.Request, body: bytes, gate: asyncio.Event | None,
+                         chunked: bool) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        response.content_length = len(body)
+        if chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
         await response.prepare(request)
         await response.write(body[: len(body) // 2])
-        await gate.wait()
+        if gate is not None:
+            await gate.wait()
         await response.write(body[len(body) // 2:])
         await response.write_eof()
         return response
@@ -182,6 +187,17 @@ async def test_clients_joining_a_fetch_get_its_bytes_from_one_upstream_get(proxy
     stored = await proxy_client.get(url)
     assert await stored.read() == LAYER
     assert upstream.blob_gets == [sha256(LAYER)]
+
+
+async def test_a_blob_the_upstream_sends_chunked_reaches_the_client_whole(proxy_client,
+                                                                        upstream):
+    # Without a length from the upstream the hub's answer is chunked too: its bytes go out
+    # framed by aiohttp, never raw from the fetch's file.
+    upstream.chunked = True
+    response = await proxy_client.get(f"/v2/up/team/app/blobs/{sha256(LAYER)}")
+    assert response.status == 200
+    assert "Content-Length" not in response.headers
+    assert await response.read() == LAYER
 
 
 async def test_unknown_upstream_content_is_the_specs_unknown_error(proxy_client, upstream):
