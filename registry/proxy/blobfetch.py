@@ -11,11 +11,12 @@ store's own file while it is being written, when the storage driver keeps it on 
 (the fetch's `UploadService` sees the driver through `_TappedDriver`, which reports each write);
 else (an object store shows bytes only once committed) a spill file the fetch writes itself,
 unnamed in the hub's data directory (`proxy-spill/`; gone with its last descriptor, even after a
-crash). So a fetch holds a few chunks in memory however large the blob and however many read it.
-Readers may send every byte but the latest chunk's as soon as it is in the file; that one is
+crash). So a fetch holds a few pieces in memory however large the blob and however many read it.
+Readers may send every byte but the latest write's as soon as it is in the file; those are
 held back until the whole blob matched its digest, so no client receives a complete body that
-is not the blob; the store's commit then runs while it goes out. A fetch that fails before that
-ends every reader's stream short (their connections are cut, so `Content-Length` tells them).
+is not the blob; the store's commit then runs while they go out. A fetch that fails before that
+ends every reader's answer short (their connections are cut: `Content-Length`, or the missing
+last chunk of a chunked answer, tells them).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class BlobFetch:
         await self.wrote(sum(map(len, pieces)))
 
     async def release(self) -> None:
-        """Every byte arrived and matched the digest: readers may send the last chunk too."""
+        """Every byte arrived and matched the digest: readers may send the bytes held back too."""
 
         def change() -> None:
             self.verified, self._readable = True, self._written
