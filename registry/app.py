@@ -303,7 +303,7 @@ async def _proxy(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession(
         auto_decompress=False, trust_env=True, read_bufsize=READ_BUFFER
     )
-    fetcher = BlobFetcher(app[keys.UPLOADS])
+    fetcher = BlobFetcher(app[keys.UPLOADS], settings.data_dir / "proxy-spill")
     app[keys.METRICS].describe(
         "berth_proxy_upstream_requests_total",
         "Requests the pull-through cache sent to upstream registries, by answer",

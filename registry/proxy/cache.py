@@ -28,7 +28,7 @@ from registry.hub.repositories import RepositoryService
 from registry.oci import mediatypes as mt
 from registry.oci.digest import Digest
 from registry.oci.manifest import ManifestError, parse_manifest
-from registry.proxy.blobfetch import BlobFetch, BlobFetcher
+from registry.proxy.blobfetch import BlobFetch, BlobFetcher, FetchReader
 from registry.proxy.config import ProxyNamespace
 from registry.proxy.upstream import (
     OUTAGES,
@@ -259,27 +259,37 @@ class ProxyCache:
                 digest=str(digest),
             ) from exc
 
-    async def fetch_blob(self, proxied: Proxied, digest: Digest) -> BlobFetch:
-        """The fetch of the blob (joined or started) once the upstream answered.
+    async def fetch_blob(self, proxied: Proxied, digest: Digest) -> FetchReader:
+        """A reader of the blob's fetch (joined or started) once the upstream answered.
+
+        The caller closes it.
 
         Raises:
             BlobUnknownError: the upstream has no such blob.
             UpstreamUnavailableError, UpstreamThrottledError, DeniedError: it failed.
         """
-        fetch = self.fetcher.fetch(
+        reader = self.fetcher.join(
             proxied.upstream, proxied.upstream_repository, proxied.repository, digest
         )
         try:
-            await fetch.wait_started()
+            await reader.fetch.wait_started()
         except UpstreamNotFoundError as exc:
+            reader.close()
             raise BlobUnknownError(
                 f"upstream {proxied.upstream.url} has no blob {digest} in "
                 f"{proxied.upstream_repository}",
                 digest=str(digest),
             ) from exc
-        return fetch
+        except BaseException:
+            reader.close()
+            raise
+        return reader
 
     async def fetched(self, proxied: Proxied, fetch: BlobFetch) -> None:
-        """After a complete fetch: link the blob into `proxied` too, if another repo fetched it."""
-        if fetch.repository != proxied.repository:
+        """After a client got the whole blob: once it is stored, link it into `proxied` too,
+        if the fetch was for another repository."""
+        if fetch.repository == proxied.repository:
+            return
+        await fetch.wait_finished()
+        if fetch.stored:
             await self.blobs.mount(proxied.repository, fetch.digest, fetch.repository)

@@ -29,7 +29,7 @@ from registry.db import retention_queries
 from registry.db.queries import as_utc
 from registry.db.tables import leases
 from registry.oci.digest import Digest
-from registry.proxy.blobfetch import BlobFetch
+from registry.proxy.blobfetch import BlobFetch, FetchReader
 from registry.proxy.cache import Proxied, ProxyCache
 
 logger = logging.getLogger(__name__)
@@ -61,10 +61,10 @@ class FetchClaims:
         self.clock = clock
         self._keepers: set[asyncio.Task[None]] = set()
 
-    async def fetch(self, proxied: Proxied, digest: Digest) -> BlobFetch | None:
-        """This process's fetch of the blob, once the upstream answered (joined, or started
-        under the claim), or None when another process stored the blob meanwhile (the store
-        serves it).
+    async def fetch(self, proxied: Proxied, digest: Digest) -> FetchReader | None:
+        """A reader of this process's fetch of the blob, once the upstream answered (joined, or
+        started under the claim), or None when another process stored the blob meanwhile (the
+        store serves it). The caller closes the reader.
 
         Raises:
             as `ProxyCache.fetch_blob`.
@@ -84,16 +84,18 @@ class FetchClaims:
             if await self.cache.has_blob(proxied, digest):
                 return None
 
-    async def _lead(self, proxied: Proxied, digest: Digest, name: str, holder: str) -> BlobFetch:
+    async def _lead(
+        self, proxied: Proxied, digest: Digest, name: str, holder: str
+    ) -> FetchReader:
         try:
-            fetch = await self.cache.fetch_blob(proxied, digest)
+            reader = await self.cache.fetch_blob(proxied, digest)
         except BaseException:
             await asyncio.shield(self._give_back(name, holder))
             raise
-        keeper = asyncio.create_task(self._keep(fetch, name, holder))
+        keeper = asyncio.create_task(self._keep(reader.fetch, name, holder))
         self._keepers.add(keeper)
         keeper.add_done_callback(self._keepers.discard)
-        return fetch
+        return reader
 
     async def _keep(self, fetch: BlobFetch, name: str, holder: str) -> None:
         """Renew the claim until the fetch ends, then give it back."""

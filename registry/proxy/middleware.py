@@ -12,13 +12,16 @@ route (tags, referrers, deletes) sees only what is cached.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from registry import keys
 from registry.api.handlers.blobs import blob_headers
+from registry.api.handlers.blobsend import send_in_thread
 from registry.db import queries
 from registry.errors import DeniedError
 from registry.oci.digest import Digest, DigestError
@@ -36,6 +39,7 @@ _PUSH_ROUTES = frozenset(
 _MANIFEST_ROUTES = frozenset({"manifest-get", "manifest-head"})
 _BLOB_ROUTES = frozenset({"blob-get", "blob-head"})
 _PULL_ROUTES = _MANIFEST_ROUTES | _BLOB_ROUTES | {"tags-list"}
+SEND_CHUNK = 1 << 20  # bytes read from a fetch's file at a time, where sendfile cannot serve
 
 
 @web.middleware
@@ -97,7 +101,8 @@ async def _blob(
     request: web.Request, handler: Handler, cache: ProxyCache, proxied: Proxied
 ) -> web.StreamResponse:
     digest = parse_digest(request.match_info["digest"])
-    if await cache.has_blob(proxied, digest) or await cache.stored_by_fetch(proxied, digest):
+    # A fetch that delivered every byte may be linking and storing them right now: wait.
+    if await cache.stored_by_fetch(proxied, digest) or await cache.has_blob(proxied, digest):
         return await handler(request)
     if request.method == "HEAD":
         size = await cache.upstream_blob_size(proxied, digest)
@@ -112,22 +117,45 @@ async def _stream_fetch(
     request: web.Request, handler: Handler, cache: ProxyCache, proxied: Proxied, digest: Digest
 ) -> web.StreamResponse:
     """The blob as its upstream fetch delivers it (a Range is ignored: RFC 9110 14.2)."""
-    fetch = await request.app[keys.PROXY_CLAIMS].fetch(proxied, digest)
-    if fetch is None:  # another hub process fetched and stored it meanwhile
+    reader = await request.app[keys.PROXY_CLAIMS].fetch(proxied, digest)
+    if reader is None:  # another hub process fetched and stored it meanwhile
         return await handler(request)
-    stream = web.StreamResponse(headers=blob_headers(str(digest)))
-    if fetch.size is not None:
-        stream.content_length = fetch.size
-    await stream.prepare(request)
-    try:
-        async for chunk in fetch.chunks():
-            await stream.write(chunk)
-    except Exception as exc:
-        # The status is sent: only a short body can tell the client. Cut the connection.
-        logger.warning("blob %s of %s cut short: %s", digest, proxied.repository, exc)
-        if request.transport is not None:
-            request.transport.abort()
-        return stream
+    with reader:
+        stream = web.StreamResponse(headers=blob_headers(str(digest)))
+        if reader.fetch.size is not None:
+            stream.content_length = reader.fetch.size
+        await stream.prepare(request)
+        try:
+            async for offset, count in reader.fetch.ranges():
+                await _send(request, stream, reader.file, offset, count)
+        except Exception as exc:
+            # The status is sent: only a short body can tell the client. Cut the connection.
+            logger.warning("blob %s of %s cut short: %s", digest, proxied.repository, exc)
+            if request.transport is not None:
+                request.transport.abort()
+            return stream
     await stream.write_eof()
-    await cache.fetched(proxied, fetch)
+    await cache.fetched(proxied, reader.fetch)
     return stream
+
+
+async def _send(request: web.Request, stream: web.StreamResponse, file: int, offset: int,
+                count: int) -> None:
+    """Bytes of a fetch's file: by sendfile from a worker where it can, else read and written.
+
+    A chunked answer (the upstream gave no length) goes through aiohttp, which frames it.
+    """
+    transport = request.transport
+    if transport is None:
+        raise ConnectionResetError("the client went away")
+    if stream.content_length is not None and await send_in_thread(
+        transport, file, offset, count
+    ):
+        return
+    end = offset + count
+    while offset < end:
+        data = await asyncio.to_thread(os.pread, file, min(end - offset, SEND_CHUNK), offset)
+        if not data:
+            raise ConnectionResetError("the fetch's file ended early")
+        await stream.write(data)
+        offset += len(data)

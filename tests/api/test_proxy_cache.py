@@ -7,6 +7,7 @@ see the hub's upstream traffic. Distribution as the upstream is in tests/integra
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -53,6 +54,8 @@ class Upstream:
         self.token_requests: list[dict[str, str]] = []
         self.blob_gets: list[str] = []
         self.corrupt = False
+        self.gate: asyncio.Event | None = None  # when set: blob bodies stop half-way until it is
+        self.chunked = False  # blob bodies without Content-Length
         self.server: TestServer | None = None
 
     def app(self) -> web.Application:
@@ -87,8 +90,27 @@ class Upstream:
                 if request.method == "GET":
                     self.blob_gets.append(sha256(blob))
                 body = bytes([blob[0] ^ 0xFF]) + blob[1:] if self.corrupt else blob
+                if request.method == "GET" and (self.gate is not None or self.chunked):
+                    return await self.send_gated(request, body, self.gate, self.chunked)
                 return web.Response(body=body, content_type="application/octet-stream")
         return web.json_response({"errors": [{"code": "MANIFEST_UNKNOWN"}]}, status=404)
+
+
+    @staticmethod
+    async def send_gated(request: web.Request, body: bytes, gate: asyncio.Event | None,
+                         chunked: bool) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        if chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(body)
+        await response.prepare(request)
+        await response.write(body[: len(body) // 2])
+        if gate is not None:
+            await gate.wait()
+        await response.write(body[len(body) // 2:])
+        await response.write_eof()
+        return response
 
 
 @pytest.fixture
@@ -147,6 +169,35 @@ async def test_a_corrupt_upstream_blob_is_cut_short_and_never_stored(proxy_clien
     whole = await proxy_client.get(url)
     assert await whole.read() == LAYER
     assert upstream.blob_gets == [sha256(LAYER)] * 2  # the second, whole, is stored
+
+
+async def test_clients_joining_a_fetch_get_its_bytes_from_one_upstream_get(proxy_client,
+                                                                        upstream):
+    # The upstream stops half-way until every client has joined the fetch (their answers
+    # started); each then reads the whole blob from the fetch's file (the store's own on the
+    # filesystem, a spill file beside an object store).
+    upstream.gate = asyncio.Event()
+    url = f"/v2/up/team/app/blobs/{sha256(LAYER)}"
+    responses = [await proxy_client.get(url) for _ in range(5)]
+    assert [response.status for response in responses] == [200] * 5
+    upstream.gate.set()
+    bodies = await asyncio.gather(*(response.read() for response in responses))
+    assert bodies == [LAYER] * 5
+    assert upstream.blob_gets == [sha256(LAYER)]
+    stored = await proxy_client.get(url)
+    assert await stored.read() == LAYER
+    assert upstream.blob_gets == [sha256(LAYER)]
+
+
+async def test_a_blob_the_upstream_sends_chunked_reaches_the_client_whole(proxy_client,
+                                                                        upstream):
+    # Without a length from the upstream the hub's answer is chunked too: its bytes go out
+    # framed by aiohttp, never raw from the fetch's file.
+    upstream.chunked = True
+    response = await proxy_client.get(f"/v2/up/team/app/blobs/{sha256(LAYER)}")
+    assert response.status == 200
+    assert "Content-Length" not in response.headers
+    assert await response.read() == LAYER
 
 
 async def test_unknown_upstream_content_is_the_specs_unknown_error(proxy_client, upstream):

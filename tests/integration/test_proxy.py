@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -26,7 +27,7 @@ from registry.oci import mediatypes
 from registry.proxy.expiry import expire_cached
 from registry.settings import Settings
 from tests.support.berth_cli import BerthCli
-from tests.support.http import http_request
+from tests.support.http import http_request, with_query
 from tests.support.hub import REPO_ROOT, HubProcess, repo_env, run_hub_cli
 from tests.support.images import BuiltImage, OciLayout, write_oci_layout
 from tests.support.ports import wait_until
@@ -327,6 +328,52 @@ def test_concurrent_pulls_of_a_missing_blob_make_one_upstream_fetch(
         # Stored now: served by the hub alone.
         assert _pull_blob(url) == (len(layer.gzipped), layer.digest)
         assert len([r for r in front.requests if r.path.endswith(layer.digest)]) == 1
+    finally:
+        hub.stop()
+        front.stop()
+
+
+def _push_blob(registry: ReferenceRegistry, repository: str, blob: bytes) -> str:
+    """Push `blob` to the registry in one monolithic upload; return its digest."""
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    started = http_request("POST", f"http://{registry.host}/v2/{repository}/blobs/uploads/")
+    assert started.status == 202, started.body
+    put = http_request("PUT", with_query(f"http://{registry.host}",
+                                         started.headers["Location"], digest=digest),
+                       body=blob, headers={"Content-Type": "application/octet-stream"},
+                       timeout=120)
+    assert put.status == 201, put.body
+    return digest
+
+
+def _peak_memory(pid: int | None) -> int:
+    """The process's peak resident memory so far, in bytes (`VmHWM`)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [line] = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+def test_twenty_pulls_of_a_200_mib_blob_share_one_fetch_sent_from_disk(
+    tmp_path: Path, upstream: ReferenceRegistry,
+) -> None:
+    """20 clients get the bytes of one fetch as they arrive, read back from disk: the hub
+    never holds the blob in memory, however many follow the fetch."""
+    blob = os.urandom(200 * 1024 * 1024)
+    digest = _push_blob(upstream, "team/huge", blob)
+    # Slow enough that the 20 clients join the one fetch while it runs.
+    front = RegistryProxy(upstream.host, throttle=100 * 1024 * 1024).start()
+    hub = start_hub(tmp_path, {"up": {"url": f"http://{front.host}"}})
+    try:
+        before = _peak_memory(hub.pid)
+        url = f"{hub.url}/v2/up/team/huge/blobs/{digest}"
+        with ThreadPoolExecutor(20) as pool:
+            results = list(pool.map(_pull_blob, [url] * 20))
+        assert results == [(len(blob), digest)] * 20
+        grown = _peak_memory(hub.pid) - before
+        assert grown < len(blob) // 2, f"the hub's peak memory grew by {grown} bytes"
+        fetches = [r for r in front.requests if r.method == "GET" and r.path.endswith(digest)]
+        assert len(fetches) == 1
+        assert wait_stored(hub, digest) == blob
     finally:
         hub.stop()
         front.stop()

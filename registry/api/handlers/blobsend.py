@@ -20,7 +20,7 @@ from typing import IO, Any
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
-__all__ = ["BlobFileResponse"]
+__all__ = ["BlobFileResponse", "send_in_thread"]
 
 THREADED_MIN_BYTES = 1 << 20
 MAX_THREADS = 8
@@ -93,36 +93,53 @@ class BlobFileResponse(web.FileResponse):
                         count: int) -> AbstractStreamWriter:
         transport = request.transport
         if (count < THREADED_MIN_BYTES or self.compression or transport is None
-                or transport.get_extra_info("ssl_object") is not None
-                or transport.get_extra_info("socket") is None
-                or not _budget.acquire(blocking=False)):
+                or not _plain_tcp(transport)):
             return await super()._sendfile(request, fobj, offset, count)
-        handed_over = False
+        writer = await super(web.FileResponse, self).prepare(request)
+        assert writer is not None
+        if not await send_in_thread(transport, fobj.fileno(), offset, count):
+            await asyncio.get_running_loop().sendfile(transport, fobj, offset, count)
+        await super(web.FileResponse, self).write_eof()
+        return writer
+
+
+async def send_in_thread(transport: asyncio.Transport, file_fd: int, offset: int,
+                         count: int) -> bool:
+    """Send `count` bytes of a file from `offset` on a response's connection, from a worker.
+
+    Only on a plain TCP connection with nothing queued before (the headers went out) and a
+    thread of the budget free; the file's position is neither used nor moved.
+
+    Returns:
+        Whether the bytes were sent; False when nothing was (the caller sends them itself).
+
+    Raises:
+        ConnectionResetError: the client stopped taking data, or the file ended early.
+    """
+    if (not _plain_tcp(transport) or transport.get_write_buffer_size()
+            or not _budget.acquire(blocking=False)):
+        return False
+    handed_over = False
+    reading = transport.is_reading()
+    transport.pause_reading()
+    try:
+        sock_fd = os.dup(transport.get_extra_info("socket").fileno())
         try:
-            writer = await super(web.FileResponse, self).prepare(request)
-            assert writer is not None
-            loop = asyncio.get_running_loop()
-            if transport.get_write_buffer_size():
-                # The headers are still queued in the transport; let asyncio order them.
-                await loop.sendfile(transport, fobj, offset, count)
-            else:
-                reading = transport.is_reading()
-                transport.pause_reading()
-                try:
-                    sock_fd = os.dup(transport.get_extra_info("socket").fileno())
-                    try:
-                        file_fd = os.dup(fobj.fileno())
-                    except OSError:
-                        os.close(sock_fd)
-                        raise
-                    handed_over = True
-                    await loop.run_in_executor(_executor, _send_range, sock_fd, file_fd,
-                                               offset, count)
-                finally:
-                    if reading and not transport.is_closing():
-                        transport.resume_reading()
-            await super(web.FileResponse, self).write_eof()
-            return writer
-        finally:
-            if not handed_over:
-                _budget.release()
+            file_fd = os.dup(file_fd)
+        except OSError:
+            os.close(sock_fd)
+            raise
+        handed_over = True
+        await asyncio.get_running_loop().run_in_executor(_executor, _send_range, sock_fd,
+                                                         file_fd, offset, count)
+    finally:
+        if not handed_over:
+            _budget.release()
+        if reading and not transport.is_closing():
+            transport.resume_reading()
+    return True
+
+
+def _plain_tcp(transport: asyncio.BaseTransport) -> bool:
+    return (transport.get_extra_info("ssl_object") is None
+            and transport.get_extra_info("socket") is not None)
