@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from registry.db.account_queries import now
+from registry.db.hotwrites import hot
 from registry.db.tables import audit_events, login_failures
 
 __all__ = ["AuditRecord", "FailureCounts"]
@@ -48,7 +49,7 @@ async def add_event(
     )
 
 
-_ADD_EVENT = audit_events.insert()  # built once: one row per push makes it hot
+_ADD_EVENT = hot(audit_events.insert())  # built once: one row per push makes it hot
 
 
 async def list_events(

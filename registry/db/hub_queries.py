@@ -31,6 +31,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from registry.db.account_queries import insert_ignore, now
+from registry.db.hotwrites import hot
 from registry.db.queries import as_utc, repository_id
 from registry.db.tables import manifests, namespaces, profiles, repositories, stars, tags
 from registry.hub.names import LIBRARY
@@ -232,7 +233,7 @@ async def visibility_of(conn: AsyncConnection, names: Sequence[str]) -> dict[str
 
 
 # Every manifest push after the first of a repository only moves this timestamp.
-_TOUCH_PUSHED = (
+_TOUCH_PUSHED = hot(
     update(profiles)
     .where(
         profiles.c.repository_id
@@ -272,7 +273,7 @@ async def mark_pushed(conn: AsyncConnection, name: str, default_public: bool) ->
     return created
 
 
-_MARK_PUSHED = (
+_MARK_PUSHED = hot(
     update(profiles)
     .where(profiles.c.repository_id == bindparam("repo_id"))
     .values(last_pushed_at=bindparam("now"))

@@ -23,6 +23,7 @@ from sqlalchemy import Table, and_, bindparam, delete, false, func, or_, select,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from registry.db.hotwrites import hot
 from registry.db.tables import (
     blobs,
     manifest_references,
@@ -79,15 +80,17 @@ def _insert(conn: AsyncConnection, table: Any) -> Any:
 @functools.cache
 def _upsert_touch_statement(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
     stmt = _INSERTS[dialect](table)
-    return stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={"created_at": stmt.excluded.created_at}
+    return hot(
+        stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={"created_at": stmt.excluded.created_at}
+        )
     )
 
 
 @functools.cache
 def insert_ignore_statement(dialect: str, table: Table, keys: tuple[str, ...]) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING, built once per table and key (values go as parameters)."""
-    return _INSERTS[dialect](table).on_conflict_do_nothing(index_elements=list(keys))
+    return hot(_INSERTS[dialect](table).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 async def _upsert_touch(
@@ -204,7 +207,7 @@ async def _touch_repository_rows(
 # The reads behind every pull (manifest and blob GET/HEAD, tag and catalog listing) are built
 # once with bind parameters, so a request pays only for execution; `registry.db.hotreads`
 # runs them.
-LINKED_BLOB_SIZE = (
+LINKED_BLOB_SIZE = hot(
     select(blobs.c.size)
     .select_from(
         repositories.join(
@@ -252,7 +255,7 @@ TAGS_PAGE = (
     .limit(bindparam("limit"))
 )
 
-REPOSITORY_BY_NAME = select(repositories.c.id).where(repositories.c.name == bindparam("repo"))
+REPOSITORY_BY_NAME = hot(select(repositories.c.id).where(repositories.c.name == bindparam("repo")))
 
 CATALOG_PAGE = (
     select(repositories.c.name)
@@ -332,20 +335,24 @@ async def put_manifest(
 
 @functools.cache
 def _store_manifest_statement(dialect: str) -> Any:
-    return _upsert_touch_statement(dialect, manifests, ("repository_id", "digest")).returning(
-        manifests.c.id
+    return hot(
+        _upsert_touch_statement(dialect, manifests, ("repository_id", "digest")).returning(
+            manifests.c.id
+        )
     )
 
 
 @functools.cache
 def _set_tag_statement(dialect: str) -> Any:
     stmt = _INSERTS[dialect](tags)
-    return stmt.on_conflict_do_update(
-        index_elements=["repository_id", "name"],
-        set_={
-            "manifest_digest": stmt.excluded.manifest_digest,
-            "updated_at": stmt.excluded.updated_at,
-        },
+    return hot(
+        stmt.on_conflict_do_update(
+            index_elements=["repository_id", "name"],
+            set_={
+                "manifest_digest": stmt.excluded.manifest_digest,
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
     )
 
 

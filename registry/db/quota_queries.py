@@ -41,6 +41,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, func, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from registry.db.hotwrites import hot
 from registry.db.tables import (
     blobs,
     manifest_references,
@@ -114,7 +115,7 @@ _ADVISORY_CLASS = 0x42515441  # "BQTA"
 _PUSH_GATE = text("SELECT pg_advisory_xact_lock_shared(:cls, hashtext(:ns))")
 _SETTER_GATE = text("SELECT pg_advisory_xact_lock(:cls, hashtext(:ns))")
 
-_LOCK = (
+_LOCK = hot(
     select(namespace_quotas.c.limit_bytes, namespace_quotas.c.charged_bytes)
     .where(namespace_quotas.c.namespace == _NAMESPACE)
     .with_for_update()

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from registry.db.hotwrites import hot
 from registry.db.queries import as_utc
 from registry.db.tables import replication_pushes as p
 from registry.db.tables import replication_rules as r
@@ -228,15 +229,17 @@ async def run_by_id(conn: AsyncConnection, run_id: int) -> RunRow | None:
 
 
 # Built once with bind parameters: every push by tag runs it.
-_NOTE_PUSH = insert(p).from_select(
-    ["repository", "tag", "created_at"],
-    select(
-        bindparam("repository", type_=String),
-        bindparam("tag", type_=String),
-        bindparam("now", type_=DateTime(timezone=True)),
-    ).where(
-        exists().where(r.c.direction == "push", r.c.on_push.is_(True), r.c.enabled.is_(True))
-    ),
+_NOTE_PUSH = hot(
+    insert(p).from_select(
+        ["repository", "tag", "created_at"],
+        select(
+            bindparam("repository", type_=String),
+            bindparam("tag", type_=String),
+            bindparam("now", type_=DateTime(timezone=True)),
+        ).where(
+            exists().where(r.c.direction == "push", r.c.on_push.is_(True), r.c.enabled.is_(True))
+        ),
+    )
 )
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from registry.db.hotwrites import hot
 from registry.db.tables import webhook_deliveries as d
 from registry.db.tables import webhooks as w
 from registry.webhooks.events import Event
@@ -180,31 +181,33 @@ async def namespaces_subscribed(conn: AsyncConnection, event_type: str) -> froze
 
 
 # Built once with bind parameters: every push by tag runs it, so it must not be compiled again.
-_RECORD_EVENT = insert(d).from_select(
-    [
-        "webhook_id",
-        "event_id",
-        "event_type",
-        "event",
-        "created_at",
-        "state",
-        "attempts",
-        "next_attempt_at",
-    ],
-    select(
-        w.c.id,
-        bindparam("event_id", type_=String),
-        bindparam("event_type", type_=String),
-        bindparam("event", type_=String),
-        bindparam("now", type_=DateTime(timezone=True)),
-        literal(PENDING, String),
-        literal(0, Integer),
-        bindparam("now", type_=DateTime(timezone=True)),
-    ).where(
-        w.c.namespace == bindparam("namespace"),
-        or_(w.c.repository.is_(None), w.c.repository == bindparam("repository")),
-        w.c.events.like(bindparam("subscribed")),
-    ),
+_RECORD_EVENT = hot(
+    insert(d).from_select(
+        [
+            "webhook_id",
+            "event_id",
+            "event_type",
+            "event",
+            "created_at",
+            "state",
+            "attempts",
+            "next_attempt_at",
+        ],
+        select(
+            w.c.id,
+            bindparam("event_id", type_=String),
+            bindparam("event_type", type_=String),
+            bindparam("event", type_=String),
+            bindparam("now", type_=DateTime(timezone=True)),
+            literal(PENDING, String),
+            literal(0, Integer),
+            bindparam("now", type_=DateTime(timezone=True)),
+        ).where(
+            w.c.namespace == bindparam("namespace"),
+            or_(w.c.repository.is_(None), w.c.repository == bindparam("repository")),
+            w.c.events.like(bindparam("subscribed")),
+        ),
+    )
 )
 
 

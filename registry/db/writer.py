@@ -37,6 +37,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
 
+from registry.db.hotwrites import HotStatements
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["EngineWriter", "Job", "SqliteWriter", "Writer", "create_writer"]
@@ -69,17 +71,21 @@ class EngineWriter:
 
 
 class _SyncConnection:
-    """The part of `AsyncConnection` that query functions use, over a sync connection."""
+    """The part of `AsyncConnection` that query functions use, over a sync connection
+    (`hot` statements on its raw driver, see `registry.db.hotwrites`)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, hot: HotStatements) -> None:
         self._conn = conn
+        self._hot = hot
         self.dialect = conn.dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
-        return self._conn.execute(statement, parameters)
+        rows = self._hot.run(statement, parameters)
+        return self._conn.execute(statement, parameters) if rows is None else rows
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
-        return self._conn.scalar(statement, parameters)
+        rows = self._hot.run(statement, parameters)
+        return self._conn.scalar(statement, parameters) if rows is None else rows.scalar()
 
 
 def _run_to_end(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -112,6 +118,8 @@ class SqliteWriter:
         self._engine = engine
         # Transactions are spelled out below: the driver must not begin its own.
         self._conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._driver = self._conn.connection.dbapi_connection
+        self._hot = HotStatements(self._driver, self._conn.dialect)  # type: ignore[arg-type]
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name="sqlite-writer", daemon=True)
         self._thread.start()
@@ -151,14 +159,15 @@ class SqliteWriter:
 
     def _commit(self, batch: list[_Item]) -> list[tuple[bool, Any]]:
         """Run the batch in one transaction; (True, result) or (False, exception) per job."""
-        sql = self._conn.exec_driver_sql
+        sql = self._driver.execute  # type: ignore[union-attr]
         outcomes: list[tuple[bool, Any]] = []
         try:
             sql("BEGIN IMMEDIATE")
             for job, _future in batch:
                 sql("SAVEPOINT job")
                 try:
-                    outcomes.append((True, _run_to_end(job(_SyncConnection(self._conn)))))  # type: ignore[arg-type]
+                    connection = _SyncConnection(self._conn, self._hot)
+                    outcomes.append((True, _run_to_end(job(connection))))  # type: ignore[arg-type]
                 except Exception as exc:  # the job's own failure: undo only its writes
                     if not self._in_transaction():
                         raise  # SQLite abandoned the whole transaction (disk full, I/O error)
@@ -174,7 +183,7 @@ class SqliteWriter:
         return outcomes
 
     def _in_transaction(self) -> bool:
-        return bool(self._conn.connection.dbapi_connection.in_transaction)  # type: ignore[union-attr]
+        return bool(self._driver.in_transaction)  # type: ignore[union-attr]
 
 
 def _settle(future: asyncio.Future[Any], outcome: tuple[bool, Any]) -> None:

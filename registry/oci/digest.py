@@ -12,6 +12,7 @@ __all__ = ["ALGORITHMS", "Digest", "DigestError", "Digester"]
 ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
 
 _DIGEST_RE = re.compile(r"([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)")
+_LOWER_HEX = re.compile(r"[a-f0-9]+")
 
 
 class DigestError(ValueError):
@@ -39,7 +40,7 @@ class Digest:
         length = ALGORITHMS.get(algorithm)
         if length is None:
             raise DigestError(f"unsupported digest algorithm {algorithm!r}")
-        if len(encoded) != length or not re.fullmatch(r"[a-f0-9]+", encoded):
+        if len(encoded) != length or not _LOWER_HEX.fullmatch(encoded):
             raise DigestError(f"invalid {algorithm} digest {value!r}")
         return cls(algorithm, encoded)
 
