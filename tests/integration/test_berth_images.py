@@ -184,13 +184,13 @@ def test_blob_with_wrong_digest_is_refused_and_not_stored(tmp_path: Path, berth:
         proxy.stop()
 
 
-def _big_image(size: int) -> BuiltImage:
-    """Two layers of `size` incompressible bytes each."""
+def _big_image(size: int, first_size: int | None = None) -> BuiltImage:
+    """Two layers of incompressible bytes: `first_size` (default `size`), then `size`."""
     layers = []
-    for n in range(2):
+    for n, layer_size in enumerate((first_size or size, size)):
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w") as archive:
-            data = pseudo_random(size, f"resume-{n}".encode())
+            data = pseudo_random(layer_size, f"resume-{n}".encode())
             info = tarfile.TarInfo(f"big-{n}.bin")
             info.size, info.mtime = len(data), 0
             archive.addfile(info, io.BytesIO(data))
@@ -211,11 +211,15 @@ def _big_image(size: int) -> BuiltImage:
 def test_interrupted_pull_leaves_no_image_and_resumes(tmp_path: Path, berth: BerthCli,
                                                       shared_hub: HubProcess,
                                                       skopeo: Skopeo) -> None:
+    # A small first layer and a large second one, both sent at a quarter of a MiB a second
+    # from the start: the first is complete within a second, the second only after ~16 s, so
+    # it is far from complete when the interrupt lands, however loaded the machine. (Slowing
+    # down only once the first was stored let the second arrive whole in the meantime.)
     size = 4 * 1024 * 1024
-    image = _big_image(size)
+    image = _big_image(size, first_size=64 * 1024)
     layout = write_oci_layout(tmp_path / "big-layout", "v1", image)
     skopeo_push(skopeo, layout.reference, f"{shared_hub.host}/resume/big:v1")
-    proxy = RegistryProxy(shared_hub.host, throttle=4 * 1024 * 1024).start()
+    proxy = RegistryProxy(shared_hub.host, throttle=256 * 1024).start()
     name = f"{proxy.host}/resume/big:v1"
     first, second = (layer.digest.removeprefix("sha256:") for layer in image.layers)
     blobs = berth.root / "content" / "blobs" / "sha256"
@@ -232,9 +236,6 @@ def test_interrupted_pull_leaves_no_image_and_resumes(tmp_path: Path, berth: Ber
                 return sizes
 
             assert wait_until((blobs / first).exists, 60, interval=0.05)
-            # Slow the second layer to a quarter of a MiB a second, so that it is still far
-            # from complete (~15 s) when the interrupt lands, however loaded the machine.
-            proxy.throttle = 256 * 1024
             assert wait_until(lambda: any(size > 256 * 1024 for size in ingest_sizes()), 60,
                               interval=0.05)
             process.send_signal(signal.SIGINT)
