@@ -208,6 +208,10 @@ def _big_image(size: int, first_size: int | None = None) -> BuiltImage:
     return BuiltImage("amd64", tuple(layers), config, manifest)
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupted_pull_leaves_no_image_and_resumes(tmp_path: Path, berth: BerthCli,
                                                       shared_hub: HubProcess,
                                                       skopeo: Skopeo) -> None:
@@ -226,7 +230,10 @@ def test_interrupted_pull_leaves_no_image_and_resumes(tmp_path: Path, berth: Ber
     ingest = berth.root / "content" / "ingest"
     berth.env["BERTH_MAX_CONCURRENT_DOWNLOADS"] = "1"
     try:
-        process = berth.popen("pull", name)
+        # SIGINT at its default, as in a terminal: a runner started in the background of a
+        # non-interactive shell passes it on ignored, and then Python never raises
+        # KeyboardInterrupt in berth.
+        process = berth.popen("pull", name, preexec_fn=_default_sigint)
         try:
             def ingest_sizes() -> list[int]:
                 sizes = []
