@@ -25,6 +25,7 @@ from registry.api.handlers.common import CURRENT_REQUEST, cause
 from registry.auth.rules import Rule
 from registry.auth.trust import check
 from registry.db import auth_reads, webhook_queries
+from registry.db.hotwrites import hot
 from registry.hub.names import gun_path, repository_of_scope
 from registry.keysecret import key_encryption_secret
 from registry.services.contenttrust import ContentTrustPolicy
@@ -34,7 +35,7 @@ from registry.webhooks.events import ANONYMOUS_CAUSE, EventType
 from trust.server.app import TRUST_GATE, setup_trust_routes
 from trust.server.handlers import Exposure
 from trust.server.settings import TrustServerSettings
-from trust.server.store.sql import InTransaction, SqlMetaStore, UpdateHook
+from trust.server.store.sql import WRITE_STATEMENTS, InTransaction, SqlMetaStore, UpdateHook
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,11 @@ TRUST_RULES: dict[str, Rule] = {
     "trust-rotate-key": Rule.repository("*"),
     "trust-delete": Rule.repository("*"),
 }
+
+
+# A publish's transaction runs on the SQLite writer's raw driver, as a push's does.
+for _statement in WRITE_STATEMENTS:
+    hot(_statement)
 
 
 def mount_trust(app: web.Application, settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""One behaviour suite for every trust `MetaStore` (memory and SQL on SQLite)."""
+"""One behaviour suite for every trust `MetaStore` (memory, and SQL on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,16 @@ from trust.server.store.sql import SqlMetaStore, create_tables
 GUN = "hub:5000/team/app"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 async def store(request, tmp_path):
     if request.param == "memory":
         yield MemoryMetaStore()
         return
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'trust.db'}")
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database("trust")
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'trust.db'}"
+    engine = create_async_engine(url)
     await create_tables(engine)
     yield SqlMetaStore(engine)
     await engine.dispose()
@@ -48,6 +52,31 @@ async def test_current_version_and_checksum_lookups(store):
         "targets": 2,
     }
     assert await store.get_current("other/gun", "targets") is None
+
+
+async def test_all_current_is_the_highest_version_of_each_role_of_the_gun(store):
+    # Roles of other GUNs sort between this one's; versions need not be consecutive.
+    await store.update_many("a/first", [MetaUpdate("targets/m", 9, b"other")])
+    await store.update_many(GUN, [MetaUpdate("root", 1, b"r1"), MetaUpdate("targets", 1, b"t1")])
+    await store.update_many("z/last", [MetaUpdate("snapshot", 7, b"other")])
+    await store.update_many(GUN, [MetaUpdate("targets/releases", 3, b"d3")])
+    await store.update_many(GUN, [MetaUpdate("targets", 4, b"t4"), MetaUpdate("snapshot", 2, b"")])
+    await store.update_many(GUN, [MetaUpdate("targets/releases", 8, b"d8")])
+    await store.update_many(GUN, [MetaUpdate("timestamp", 5, b"ts5")])
+    current = await store.get_all_current(GUN)
+    assert {role: (meta.version, meta.data) for role, meta in current.items()} == {
+        "root": (1, b"r1"),
+        "targets": (4, b"t4"),
+        "targets/releases": (8, b"d8"),
+        "snapshot": (2, b""),
+        "timestamp": (5, b"ts5"),
+    }
+    assert current["targets"].sha256 == hashlib.sha256(b"t4").hexdigest()
+    assert current["targets"].created_at.tzinfo is not None
+    assert await store.get_all_current("unknown/gun") == {}
+    # The version check of an update sees every role's highest version too.
+    with pytest.raises(OldVersionError):
+        await store.update_many(GUN, [MetaUpdate("targets/releases", 5, b"d5")])
 
 
 async def test_update_many_is_atomic_and_refuses_old_versions(store):
@@ -117,4 +146,3 @@ async def test_keys_are_kept_per_gun_and_role_in_order(store):
     assert await store.get_keys("other", "timestamp") == []
     await store.delete(GUN)
     assert len(await store.get_keys(GUN, "timestamp")) == 2  # deleting metadata keeps keys
-
