@@ -101,8 +101,8 @@ def _published(app: web.Application) -> UpdateHook:
         loop = asyncio.get_running_loop()
 
         async def record(conn: AsyncConnection) -> None:
-            await webhook_queries.record_event(conn, event, datetime.now(UTC))
-            loop.call_soon_threadsafe(worker.wake)
+            if await webhook_queries.record_event(conn, event, datetime.now(UTC)):
+                loop.call_soon_threadsafe(worker.wake)
 
         return record
 

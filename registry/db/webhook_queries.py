@@ -211,9 +211,9 @@ _RECORD_EVENT = hot(
 )
 
 
-async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> None:
-    """Write one pending delivery of `event` per webhook subscribed to it."""
-    await conn.execute(
+async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> int:
+    """Write one pending delivery of `event` per webhook subscribed to it; how many."""
+    result = await conn.execute(
         _RECORD_EVENT,
         {
             "event_id": str(uuid.uuid4()),
@@ -225,6 +225,7 @@ async def record_event(conn: AsyncConnection, event: Event, now: datetime) -> No
             "subscribed": f"%,{event.type.value},%",
         },
     )
+    return int(result.rowcount)
 
 
 def _due(now: datetime):  # type: ignore[no-untyped-def]

@@ -211,8 +211,9 @@ class RepositoryService:
             if not await hub_queries.delete_repository(conn, name):
                 raise NotFoundError(f"no repository {name!r}", name=name)
             event = Cause(actor, origin).event(EventType.REPOSITORY_DELETE, name)
-            await webhook_queries.record_event(conn, event, datetime.now(UTC))
-        self.events_recorded()
+            deliveries = await webhook_queries.record_event(conn, event, datetime.now(UTC))
+        if deliveries:
+            self.events_recorded()
         await self.audit.record(actor, "repository-delete", name, address)
 
     async def star(self, user_id: int, name: str, starred: bool) -> None:

@@ -166,7 +166,7 @@ class ManifestService:
 
         namespace = namespace_of(repository)
 
-        async def store(conn: AsyncConnection) -> None:
+        async def store(conn: AsyncConnection) -> int:
             # First, before any other row of the namespace is touched: pushes then queue on
             # this lock alone, and cannot deadlock on each other's links and manifests.
             quota = await quota_queries.locked_quota(conn, namespace)
@@ -193,16 +193,17 @@ class ManifestService:
                 payload=payload,
                 references=references,
             )
+            deliveries = 0
             if isinstance(reference, str):
                 await _tag(conn, repository, repo_id, reference, str(digest))
                 event = cause.event(EventType.PUSH, repository, tag=reference, digest=str(digest))
-                await webhook_queries.record_event(conn, event, datetime.now(UTC))
+                deliveries = await webhook_queries.record_event(conn, event, datetime.now(UTC))
                 await replication_queries.note_push(conn, repository, reference, datetime.now(UTC))
             if record is not None:
                 await record(conn, digest)
+            return deliveries
 
-        await self.writer.run(store)
-        if isinstance(reference, str):
+        if await self.writer.run(store):
             self.events_recorded()
         return PushedManifest(digest, manifest.subject.digest if manifest.subject else None)
 
@@ -218,27 +219,31 @@ class ManifestService:
             ManifestUnknownError: nothing to delete.
         """
 
-        async def remove(conn: AsyncConnection) -> bool:
+        async def remove(conn: AsyncConnection) -> int | None:
+            # None: nothing to delete; otherwise the webhook deliveries written.
             if isinstance(reference, Digest):
                 removed = await queries.tags_at(conn, repository, str(reference))
                 await _refuse_held(conn, repository, removed, "delete manifest")
                 if not await queries.delete_manifest(conn, repository, str(reference)):
-                    return False
+                    return None
             elif await queries.delete_tag(conn, repository, reference):
                 # A tag that is not there is unknown, held or not; raising undoes the delete.
                 await _refuse_held(conn, repository, [reference], "delete tag")
                 removed = [reference]
             else:
-                return False
+                return None
             now = datetime.now(UTC)
+            deliveries = 0
             for tag in removed:
                 event = cause.event(EventType.TAG_DELETE, repository, tag=tag)
-                await webhook_queries.record_event(conn, event, now)
-            return True
+                deliveries += await webhook_queries.record_event(conn, event, now)
+            return deliveries
 
-        if not await self.writer.run(remove):
+        deliveries = await self.writer.run(remove)
+        if deliveries is None:
             raise ManifestUnknownError(reference=str(reference))
-        self.events_recorded()
+        if deliveries:
+            self.events_recorded()
 
     async def tags(self, repository: str, limit: int | None, last: str | None) -> list[str]:
         """Tags in lexical order after `last`, at most `limit`.

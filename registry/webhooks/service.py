@@ -69,11 +69,14 @@ class WebhookService:
         """Write `event`'s deliveries in a transaction of their own (events that change
         nothing: pulls, refusals); a failure is logged, never raised to the request."""
         try:
-            await self.writer.run(lambda conn: q.record_event(conn, event, datetime.now(UTC)))
+            deliveries = await self.writer.run(
+                lambda conn: q.record_event(conn, event, datetime.now(UTC))
+            )
         except Exception:
             logger.exception("could not record %s event of %s", event.type, event.repository)
             return
-        self.wake()
+        if deliveries:
+            self.wake()
 
     async def wants_pulls(self, namespace: str) -> bool:
         """Whether a webhook of the namespace subscribes to pulls (cached briefly)."""
