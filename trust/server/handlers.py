@@ -67,6 +67,8 @@ PULL = frozenset({"pull"})
 PUSH = frozenset({"push", "pull"})
 ADMIN = frozenset({"*"})
 
+_PART_READ = 1024 * 1024  # bytes per read of an uploaded document
+
 _ROLE = r"(?P<role>root|targets(?:/[^/\s]+)*|snapshot|timestamp)"
 _BY_VERSION = re.compile(rf"^(?P<version>[1-9]*[0-9]+)\.{_ROLE}\.json$")
 _BY_CHECKSUM = re.compile(
@@ -195,7 +197,8 @@ class TrustHandlers:
             if not isinstance(part, BodyPartReader):
                 raise MalformedUploadError(detail="nested multipart is not supported")
             chunks = []
-            while chunk := await part.read_chunk():
+            # Large reads: the default (8 KiB) makes a publish's one document several reads.
+            while chunk := await part.read_chunk(_PART_READ):
                 budget -= len(chunk)
                 if budget < 0:
                     raise MalformedUploadError(detail="upload too large")

@@ -118,10 +118,9 @@ class TrustService:
         """
         now = self.clock()
         uploads = {normalize_role(filename): body for filename, body in parts}
-        current = {
-            role: meta.data for role, meta in (await self.store.get_all_current(gun)).items()
-        }
-        validated = validate_update(gun, uploads, current, now)
+        stored = await self.store.get_all_current(gun)
+        validated = validate_update(gun, uploads, stored, now)
+        current = {role: meta.data for role, meta in stored.items()}
         updates = list(validated.updates)
         root = validated.root.signed
         snapshot_bytes = uploads.get("snapshot")

@@ -25,6 +25,7 @@ import datetime as dt
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from trust.server.errors import (
     BadRootError,
@@ -36,7 +37,7 @@ from trust.server.errors import (
     OldVersionError,
     UpdateValidationError,
 )
-from trust.server.store.base import MetaUpdate
+from trust.server.store.base import MetaUpdate, StoredMeta
 from trust.tuf.canonicaljson import loads
 from trust.tuf.errors import TrustError
 from trust.tuf.model import (
@@ -84,7 +85,16 @@ def normalize_role(filename: str) -> str:
     return role
 
 
-def _version(data: bytes) -> int:
+@dataclass(slots=True)
+class _Upload:
+    """An uploaded document, decoded once: its bytes, its JSON and its version."""
+
+    data: bytes
+    document: Any
+    version: int
+
+
+def _decode(data: bytes) -> _Upload:
     try:
         document = loads(data)
         version = document["signed"]["version"]
@@ -92,12 +102,12 @@ def _version(data: bytes) -> int:
         raise MalformedJSONError() from exc
     if isinstance(version, bool) or not isinstance(version, int | float):
         raise MalformedJSONError()
-    return int(version)
+    return _Upload(data, document, int(version))
 
 
-def _parse(data: bytes, kind: type, error: type[UpdateValidationError], role: str) -> Metadata:
+def _parse(upload: _Upload, kind: type, error: type[UpdateValidationError], role: str) -> Metadata:
     try:
-        return Metadata.from_bytes(data, kind)
+        return Metadata.from_document(upload.document, kind)
     except TrustError as exc:
         raise error(f"{role}: {exc}") from exc
 
@@ -105,7 +115,7 @@ def _parse(data: bytes, kind: type, error: type[UpdateValidationError], role: st
 def validate_update(
     gun: str,
     uploads: Mapping[str, bytes],
-    current: Mapping[str, bytes],
+    current: Mapping[str, StoredMeta],
     now: dt.datetime,
 ) -> ValidatedUpdate:
     """Validate an update against the stored state.
@@ -113,7 +123,7 @@ def validate_update(
     Args:
         gun: the repository.
         uploads: role -> uploaded bytes (role names already normalised).
-        current: role -> currently stored bytes.
+        current: role -> the currently stored document.
         now: reference time for expiry and certificate checks.
 
     Returns:
@@ -122,47 +132,48 @@ def validate_update(
     Raises:
         TrustServerError: the matching Notary error (INVALID_UPDATE, VERSION, ...).
     """
-    uploads = {role: data for role, data in uploads.items() if role != "timestamp"}
-    versions = {role: _version(data) for role, data in uploads.items()}
-    result = ValidatedUpdate([], _validate_root(gun, uploads, current, now), True)
-    if "root" in uploads:
-        result.updates.append(MetaUpdate("root", versions["root"], uploads["root"]))
+    decoded = {role: _decode(data) for role, data in uploads.items() if role != "timestamp"}
+    result = ValidatedUpdate([], _validate_root(gun, decoded, current, now), True)
+    if "root" in decoded:
+        result.updates.append(MetaUpdate("root", decoded["root"].version, uploads["root"]))
         result.changed["root"] = uploads["root"]
 
     targets_roles = sorted(
-        (r for r in uploads if r == "targets" or is_delegation_name(r)),
+        (r for r in decoded if r == "targets" or is_delegation_name(r)),
         key=lambda name: (name.count("/"), name),
     )
     accepted: dict[str, Metadata[Targets]] = {}
     for role in targets_roles:
-        _check_newer(role, versions[role], current)
-        accepted[role] = _validate_targets(role, uploads[role], result.root, accepted, current, now)
-        result.updates.append(MetaUpdate(role, versions[role], uploads[role]))
-        result.changed[role] = uploads[role]
+        upload = decoded[role]
+        _check_newer(role, upload.version, current)
+        accepted[role] = _validate_targets(role, upload, result.root, accepted, current, now)
+        result.updates.append(MetaUpdate(role, upload.version, upload.data))
+        result.changed[role] = upload.data
 
-    if "snapshot" in uploads:
-        _check_newer("snapshot", versions["snapshot"], current)
-        _validate_snapshot(uploads["snapshot"], result, current, now)
-        result.updates.append(MetaUpdate("snapshot", versions["snapshot"], uploads["snapshot"]))
+    if "snapshot" in decoded:
+        upload = decoded["snapshot"]
+        _check_newer("snapshot", upload.version, current)
+        _validate_snapshot(upload, result, current, now)
+        result.updates.append(MetaUpdate("snapshot", upload.version, upload.data))
         result.needs_snapshot = False
     return result
 
 
-def _check_newer(role: str, version: int, current: Mapping[str, bytes]) -> None:
-    if role in current and version <= _version(current[role]):
+def _check_newer(role: str, version: int, current: Mapping[str, StoredMeta]) -> None:
+    if role in current and version <= current[role].version:
         raise OldVersionError(f"{role} version {version} is not above the current one")
 
 
 def _validate_root(
-    gun: str, uploads: Mapping[str, bytes], current: Mapping[str, bytes], now: dt.datetime
+    gun: str, uploads: Mapping[str, _Upload], current: Mapping[str, StoredMeta], now: dt.datetime
 ) -> Metadata[Root]:
-    stored = Metadata.from_bytes(current["root"], Root) if "root" in current else None
+    stored = Metadata.from_bytes(current["root"].data, Root) if "root" in current else None
     if "root" not in uploads:
         if stored is None:
             raise UpdateValidationError("no pre-existing root and no root provided in update.")
         return stored
     current_version = stored.signed.version if stored is not None else 0
-    new_version = _version(uploads["root"])
+    new_version = uploads["root"].version
     if stored is not None and new_version == current_version:
         raise OldVersionError(f"root version {new_version} is already stored")
     if new_version != current_version + 1:
@@ -182,17 +193,17 @@ def _validate_root(
 
 
 def _targets_of(
-    role: str, accepted: Mapping[str, Metadata[Targets]], current: Mapping[str, bytes]
+    role: str, accepted: Mapping[str, Metadata[Targets]], current: Mapping[str, StoredMeta]
 ) -> Metadata[Targets] | None:
     if role in accepted:
         return accepted[role]
     if role in current:
-        return Metadata.from_bytes(current[role], Targets)
+        return Metadata.from_bytes(current[role].data, Targets)
     return None
 
 
 def _effective_paths(
-    role: str, accepted: Mapping[str, Metadata[Targets]], current: Mapping[str, bytes]
+    role: str, accepted: Mapping[str, Metadata[Targets]], current: Mapping[str, StoredMeta]
 ) -> tuple[list[str], Metadata[Targets]]:
     """The delegation's paths restricted by every ancestor, and its parent's metadata."""
     chain = []
@@ -217,13 +228,13 @@ def _effective_paths(
 
 def _validate_targets(
     role: str,
-    data: bytes,
+    upload: _Upload,
     root: Metadata[Root],
     accepted: Mapping[str, Metadata[Targets]],
-    current: Mapping[str, bytes],
+    current: Mapping[str, StoredMeta],
     now: dt.datetime,
 ) -> Metadata[Targets]:
-    targets = _parse(data, Targets, BadTargetsError, role)
+    targets = _parse(upload, Targets, BadTargetsError, role)
     try:
         if role == "targets":
             keys, threshold = root.signed.role_keys("targets")
@@ -251,16 +262,17 @@ def _validate_targets(
 
 
 def _validate_snapshot(
-    data: bytes, result: ValidatedUpdate, current: Mapping[str, bytes], now: dt.datetime
+    upload: _Upload, result: ValidatedUpdate, current: Mapping[str, StoredMeta], now: dt.datetime
 ) -> None:
-    snapshot = _parse(data, Snapshot, BadSnapshotError, "snapshot")
+    snapshot = _parse(upload, Snapshot, BadSnapshotError, "snapshot")
     try:
         keys, threshold = result.root.signed.role_keys("snapshot")
         snapshot.verify_threshold(keys, threshold, "snapshot")
         snapshot.signed.check_expiry(now, "snapshot")
         required = {"root", "targets", *result.changed}
         for role in sorted(required):
-            content = result.changed.get(role, current.get(role))
+            stored = current.get(role)
+            content = result.changed.get(role, stored.data if stored is not None else None)
             if content is None:
                 continue
             listed = snapshot.signed.meta.get(role)

@@ -294,6 +294,17 @@ class Metadata(Generic[SignedT]):
             document = loads(data)
         except ValueError as exc:
             raise MalformedMetadataError(f"metadata is not JSON: {exc}") from exc
+        return cls.from_document(document, expected)
+
+    @classmethod
+    def from_document(
+        cls, document: Any, expected: type[SignedT] | None = None
+    ) -> Metadata[SignedT]:
+        """Parse a decoded document (what `loads` returned); see `from_bytes`.
+
+        Raises:
+            MalformedMetadataError: wrong shape or wrong type.
+        """
         document = as_object(document, "metadata")
         signed = as_object(document.pop("signed", None), "signed")
         signatures = document.pop("signatures", None)

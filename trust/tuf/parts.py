@@ -148,6 +148,16 @@ class FileMeta:
     @classmethod
     def from_dict(cls, data: Any, where: str = "file meta") -> FileMeta:
         """Parse `{"length","hashes"[,"custom"]}`."""
+        # Every entry of a targets role passes here: the usual shape, exactly an integer
+        # length and string hashes, is recognised without the general path's copies.
+        if type(data) is dict and len(data) == 2:
+            length, hashes = data.get("length"), data.get("hashes")
+            if (
+                type(length) is int
+                and type(hashes) is dict
+                and all(type(value) is str for value in hashes.values())
+            ):
+                return cls(length, dict(hashes), {})
         data = as_object(data, where)
         length = take(data, "length", int, where)
         hashes = take(data, "hashes", dict, where)
