@@ -4,6 +4,11 @@ Run: `python3 bench/trust_bench.py` from the repository root. In one run it star
 free loopback port over TLS with a throw-away certificate:
 
 - Debian's `notary-server` 0.7 (memory storage, its local ed25519 signer);
+- with PostgreSQL installed (Debian's 15, a throw-away cluster with fsync on), a durable pair:
+  `notary-server` on PostgreSQL (its schema created from the table layout notary's migrations
+  describe) and the Berth hub with auth on PostgreSQL. Notary's memory store keeps nothing
+  across a restart, while every Berth publish is on disk when answered: this pair compares
+  publishes that are both durable;
 - the Berth hub (`python3 -m registry serve`, SQLite, filesystem storage), which serves the
   trust routes on its own origin: with authentication (the default; wrk sends the bearer token
   the hub's `/token` endpoint issued to the repository's owner, the GUN being private) and as
@@ -42,6 +47,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import free_port  # noqa: E402  (a sibling module, not a package)
 
 from registry.tlscerts import make_dev_certificates  # noqa: E402
+from tests.support.postgres import PostgresCluster, PostgresUnavailableError  # noqa: E402
 from trust.keystore import KeyStore  # noqa: E402
 from trust.remote import HttpRemoteStore  # noqa: E402
 from trust.remote_auth import TokenAuthenticator  # noqa: E402
@@ -61,6 +69,30 @@ from trust.tuf.model import FileMeta, Metadata, Targets, format_time  # noqa: E4
 GUN = "127.0.0.1:5000/admin/app"
 ADMIN_PASSWORD = "bench-admin-password"
 HUB_WITH_AUTH = "Berth hub (auth, SQLite)"
+NOTARY_MEMORY = "notary-server 0.7 (memory)"
+NOTARY_POSTGRES = "notary-server 0.7 (PostgreSQL)"
+HUB_POSTGRES = "Berth hub (auth, PostgreSQL)"
+# notary-server's tables on PostgreSQL (it creates none itself): its TUF files, unique per
+# (gun, role, version), and its change feed.
+NOTARY_SCHEMA = """
+CREATE TABLE tuf_files (
+    id serial PRIMARY KEY,
+    created_at timestamp, updated_at timestamp, deleted_at timestamp,
+    gun varchar(255) NOT NULL, role varchar(255) NOT NULL, version integer NOT NULL,
+    data bytea NOT NULL, sha256 char(64),
+    UNIQUE (gun, role, version)
+);
+CREATE INDEX tuf_files_sha256_idx ON tuf_files (sha256);
+CREATE TABLE change_category (category varchar(20) PRIMARY KEY);
+INSERT INTO change_category VALUES ('update'), ('deletion');
+CREATE TABLE changefeed (
+    id serial PRIMARY KEY,
+    created_at timestamp DEFAULT CURRENT_TIMESTAMP,
+    gun varchar(255) NOT NULL, version integer NOT NULL, sha256 char(64),
+    category varchar(20) NOT NULL DEFAULT 'update' REFERENCES change_category
+);
+CREATE INDEX idx_changefeed_gun ON changefeed (gun);
+"""
 START_TIMEOUT = 30.0  # seconds a server may take to answer its health check
 
 
@@ -119,10 +151,11 @@ class Server:
         *,
         auth: bool = False,
         cwd: Path = REPO_ROOT,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.label, self.url, self.auth = label, url, auth
         self.log = (workdir / f"{label.replace(' ', '_')}.log").open("wb")
-        env = {**os.environ, "BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        env = {**os.environ, "BERTH_ADMIN_PASSWORD": ADMIN_PASSWORD, **(env or {})}
         self.process = subprocess.Popen(
             command, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd, env=env
         )
@@ -230,11 +263,58 @@ def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, w
     return result
 
 
+@dataclass
+class Candidate:
+    """A server to start and measure."""
+
+    label: str
+    command: list[str]
+    port: int
+    source: Path = REPO_ROOT  # the checkout whose code it runs
+    env: dict[str, str] = field(default_factory=dict)
+    data: str = ""  # a hub's data directory
+
+
+def notary_candidate(label: str, work: Path, cert: Path, key: Path, storage: dict) -> Candidate:
+    port = free_port()
+    config = {
+        "server": {
+            "http_addr": f"127.0.0.1:{port}",
+            "tls_cert_file": str(cert),
+            "tls_key_file": str(key),
+        },
+        "trust_service": {"type": "local"},
+        "logging": {"level": "error"},
+        "storage": storage,
+    }
+    path = work / f"notary-{port}.json"
+    path.write_text(json.dumps(config))
+    return Candidate(label, ["notary-server", "-config", str(path)], port)
+
+
+def hub_candidate(
+    label: str,
+    work: Path,
+    cert: Path,
+    key: Path,
+    options: list[str],
+    source: Path,
+    env: dict[str, str] | None = None,
+) -> Candidate:
+    port = free_port()
+    data = str(work / f"hub-{port}")
+    command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
+    # `-m` imports the hub from the working directory: `source`'s code.
+    command += ["--data", data, "--tls-cert", str(cert), "--tls-key", str(key), *options]
+    return Candidate(label, command, port, source, env or {}, data)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--publishes", type=int, default=30)
+    parser.add_argument("--no-postgres", action="store_true", help="skip the durable pair")
     parser.add_argument("--serve-berth", nargs=4, metavar=("PORT", "CERT", "KEY", "STORE"))
     parser.add_argument("--serve-hello", nargs=3, metavar=("PORT", "CERT", "KEY"))
     parser.add_argument(
@@ -251,45 +331,49 @@ def main() -> None:
         return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed")
-    with tempfile.TemporaryDirectory(prefix="trust-bench-") as temporary:
+    with tempfile.TemporaryDirectory(prefix="trust-bench-") as temporary, ExitStack() as stack:
         work = Path(temporary)
         certificates = make_dev_certificates(work)
         cert, key = certificates.cert, certificates.key
         context = ssl.create_default_context(cafile=str(certificates.ca_cert))
         rows: dict[str, dict] = {}
-        candidates = []
-        if shutil.which("notary-server"):
-            port = free_port()
-            config = {
-                "server": {
-                    "http_addr": f"127.0.0.1:{port}",
-                    "tls_cert_file": str(cert),
-                    "tls_key_file": str(key),
-                },
-                "trust_service": {"type": "local"},
-                "logging": {"level": "error"},
-                "storage": {"backend": "memory"},
-            }
-            (work / "notary.json").write_text(json.dumps(config))
+        candidates: list[Candidate] = []
+        notary = shutil.which("notary-server") is not None
+        if notary:
             candidates.append(
-                (
-                    "notary-server 0.7 (memory)",
-                    ["notary-server", "-config", str(work / "notary.json")],
-                    port,
-                    REPO_ROOT,
-                )
+                notary_candidate(NOTARY_MEMORY, work, cert, key, {"backend": "memory"})
             )
         hubs = [(HUB_WITH_AUTH, [], REPO_ROOT)]
         if args.baseline is not None:
             hubs.append((f"{HUB_WITH_AUTH} baseline", [], args.baseline.resolve()))
         hubs.append(("Berth hub (--no-auth)", ["--no-auth"], REPO_ROOT))
         for label, options, source in hubs:
-            port = free_port()
-            hub = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
-            hub += ["--data", str(work / f"hub-{port}"), "--tls-cert", str(cert)]
-            # `-m` imports the hub from the working directory: `source`'s code.
-            command = [*hub, "--tls-key", str(key), *options]
-            candidates.append((label, command, port, source))
+            candidates.append(hub_candidate(label, work, cert, key, options, source))
+        if not args.no_postgres:
+            try:
+                cluster = PostgresCluster(durable=True).start()
+            except PostgresUnavailableError as error:
+                print(f"no PostgreSQL: {error}", file=sys.stderr)
+            else:
+                stack.callback(cluster.stop)
+                if notary:
+                    cluster.psql("CREATE DATABASE notary")
+                    cluster.psql(NOTARY_SCHEMA, "notary")
+                    address = f"postgres://postgres@127.0.0.1:{cluster.port}/notary?sslmode=disable"
+                    storage = {"backend": "postgres", "db_url": address}
+                    candidates.append(notary_candidate(NOTARY_POSTGRES, work, cert, key, storage))
+                database = {"BERTH_DATABASE_URL": cluster.create_database("bench")}
+                hub = hub_candidate(HUB_POSTGRES, work, cert, key, [], REPO_ROOT, database)
+                # A server database is upgraded deliberately, never by a starting hub.
+                upgrade = [sys.executable, "-m", "registry", "db", "upgrade", "--data", hub.data]
+                subprocess.run(
+                    upgrade,
+                    cwd=REPO_ROOT,
+                    env={**os.environ, **database},
+                    check=True,
+                    capture_output=True,
+                )
+                candidates.append(hub)
         for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
             port = free_port()
             command = [
@@ -301,14 +385,23 @@ def main() -> None:
                 str(key),
                 store,
             ]
-            candidates.append((label, command, port, REPO_ROOT))
+            candidates.append(Candidate(label, command, port))
         port = free_port()
         hello = [sys.executable, __file__, "--serve-hello", str(port), str(cert), str(key)]
-        candidates.append(("aiohttp hello-world (ceiling)", hello, port, REPO_ROOT))
-        for label, command, port, source in candidates:
-            auth = label.startswith(HUB_WITH_AUTH)
-            url = f"https://127.0.0.1:{port}"
-            server = Server(label, command, url, work, auth=auth, cwd=source)
+        candidates.append(Candidate("aiohttp hello-world (ceiling)", hello, port))
+        for candidate in candidates:
+            label = candidate.label
+            auth = label.startswith(HUB_WITH_AUTH) or label == HUB_POSTGRES
+            url = f"https://127.0.0.1:{candidate.port}"
+            server = Server(
+                label,
+                candidate.command,
+                url,
+                work,
+                auth=auth,
+                cwd=candidate.source,
+                env=candidate.env,
+            )
             try:
                 server.wait(context)
                 rows[label] = measure(server, context, args, work)
@@ -326,11 +419,15 @@ def main() -> None:
             f"{label:<36}"
             + "".join(f"{row[c]:>22.1f}" if c in row else f"{'-':>22}" for c in columns)
         )
-    reference = rows.get("notary-server 0.7 (memory)", {})
-    hub = rows.get(HUB_WITH_AUTH, {})
-    if "error" not in reference and "error" not in hub and reference and hub:
-        ratios = [f"{c} {hub[c] / reference[c]:.2f}x" for c in columns if c in reference]
-        print("hub with auth / notary-server: " + ", ".join(ratios))
+    for hub_label, reference_label in (
+        (HUB_WITH_AUTH, NOTARY_MEMORY),
+        (HUB_POSTGRES, NOTARY_POSTGRES),
+    ):
+        reference = rows.get(reference_label, {})
+        hub = rows.get(hub_label, {})
+        if "error" not in reference and "error" not in hub and reference and hub:
+            ratios = [f"{c} {hub[c] / reference[c]:.2f}x" for c in columns if c in reference]
+            print(f"{hub_label} / {reference_label}: " + ", ".join(ratios))
 
 
 if __name__ == "__main__":
