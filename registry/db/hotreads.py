@@ -1,24 +1,37 @@
 """The reads behind every pull, made cheap: run a prebuilt statement, get its rows.
 
-On PostgreSQL they go through the async engine (asyncpg needs no threads). On SQLite the async
-driver hops to a worker thread for every step of a query, which costs far more than the query
-itself: there the same statements, compiled once, run on a plain `sqlite3` connection in the
-event loop. WAL mode lets such a read run beside writers and each statement sees the latest
-commit, so nothing is cached and a deleted tag is never served.
+On SQLite the async driver hops to a worker thread for every step of a query, which costs far
+more than the query itself: there the same statements, compiled once, run on a plain `sqlite3`
+connection in the event loop. WAL mode lets such a read run beside writers and each statement
+sees the latest commit, so nothing is cached and a deleted tag is never served.
+
+On PostgreSQL, a read through the async engine (a pool checkout with its ping, a greenlet, an
+execution context, a result) took several times the round trip to the server. The same
+statements, compiled once for the engine's dialect, run on a small asyncpg pool of their own,
+outside any transaction, so each too sees the latest commit. A statement whose columns need
+SQLAlchemy's result processing still goes through the engine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import asyncpg
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Select
 
-__all__ = ["EngineHotReads", "HotReads", "SqliteHotReads", "create_hot_reads"]
+__all__ = [
+    "EngineHotReads",
+    "HotReads",
+    "PostgresHotReads",
+    "SqliteHotReads",
+    "create_hot_reads",
+]
 
 Row = tuple[Any, ...]
 
@@ -84,9 +97,90 @@ class SqliteHotReads:
         self._conn.close()
 
 
+# What a connection lost under a read looks like (a server restarted or a connection ended by
+# an administrator): the read is tried once more, on another connection.
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection whose server ended it while idle in the pool
+    OSError,
+)
+# Options of SQLAlchemy's asyncpg adapter, not of asyncpg's own connect.
+_ADAPTER_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
+class PostgresHotReads:
+    """Hot reads on an asyncpg pool of their own (see the module docstring)."""
+
+    def __init__(self, engine: AsyncEngine, size: int = 4) -> None:
+        self._dialect = engine.dialect
+        args, options = engine.dialect.create_connect_args(engine.url)
+        for name in _ADAPTER_OPTIONS:
+            options.pop(name, None)
+        self._connect = (args, options)
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._opening: asyncio.Lock | None = None
+        self._compiled: dict[int, _Compiled | None] = {}
+        self._engine = EngineHotReads(engine)
+
+    def _compile(self, statement: Select[Any]) -> _Compiled | None:
+        key = id(statement)  # callers pass module-level statements built once
+        if key not in self._compiled:
+            compiled = statement.compile(dialect=self._dialect)
+            processed = any(
+                column[3]._cached_result_processor(self._dialect, None) is not None
+                for column in compiled._result_columns
+            )
+            processors = compiled._bind_processors
+            order = [(name, processors.get(name)) for name in compiled.positiontup or []]
+            self._compiled[key] = (
+                None if processed else (str(compiled), order, dict(compiled.params))
+            )
+        return self._compiled[key]
+
+    async def _open(self) -> asyncpg.Pool:
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._pool is None:
+                args, options = self._connect
+                self._pool = await asyncpg.create_pool(
+                    *args, min_size=1, max_size=self._size, **options
+                )
+        return self._pool
+
+    async def fetch(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
+        compiled = self._compile(statement)
+        if compiled is None:
+            return await self._engine.fetch(statement, params)
+        sql, order, defaults = compiled
+        values = [
+            value if process is None or value is None else process(value)
+            for value, process in (
+                (params[name] if name in params else defaults[name], process)
+                for name, process in order
+            )
+        ]
+        pool = self._pool or await self._open()
+        try:
+            rows = await pool.fetch(sql, *values)
+        except _CONNECTION_LOST:
+            await pool.expire_connections()  # the others are likely gone too
+            rows = await pool.fetch(sql, *values)
+        return [tuple(row) for row in rows]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+
+
 def create_hot_reads(engine: AsyncEngine) -> HotReads:
     """The fastest correct hot-read path for the engine's database."""
     url = make_url(str(engine.url))
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return SqliteHotReads(url.database)
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "asyncpg":
+        return PostgresHotReads(engine)
     return EngineHotReads(engine)

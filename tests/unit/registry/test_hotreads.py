@@ -1,16 +1,20 @@
-"""SQLite's hot-read path answers as the engine would: values bound as the engine stores them."""
+"""The hot-read paths answer as the engine would: on SQLite values bound as the engine stores
+them; on PostgreSQL the same rows, and a read survives the server ending its connection."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from registry.db.auth_reads import LOGIN_FAILURES
 from registry.db.engine import create_engine
-from registry.db.hotreads import EngineHotReads, SqliteHotReads
+from registry.db.hotreads import EngineHotReads, PostgresHotReads, SqliteHotReads, create_hot_reads
 from registry.db.migrate import upgrade_schema
 from registry.db.tables import login_failures
+from trust.server.store.base import MetaUpdate
+from trust.server.store.sql import SqlMetaStore
 
 
 async def test_a_datetime_bound_on_the_hot_path_compares_as_the_engine_does(tmp_path):
@@ -19,17 +23,89 @@ async def test_a_datetime_bound_on_the_hot_path_compares_as_the_engine_does(tmp_
     await upgrade_schema(engine)
     at = datetime(2026, 12, 4, 15, 40, 0, 123456, tzinfo=UTC)
     async with engine.begin() as conn:
-        await conn.execute(insert(login_failures), [
-            {"account": "alice", "address": "192.0.2.1", "failed_at": at},
-            {"account": "alice", "address": "192.0.2.9", "failed_at": at - timedelta(hours=1)},
-        ])
+        await conn.execute(
+            insert(login_failures),
+            [
+                {"account": "alice", "address": "192.0.2.1", "failed_at": at},
+                {"account": "alice", "address": "192.0.2.9", "failed_at": at - timedelta(hours=1)},
+            ],
+        )
     hot, through_engine = SqliteHotReads(str(path)), EngineHotReads(engine)
     try:
-        for since, expected in ((at, (1, 1, 1)), (at - timedelta(hours=2), (1, 2, 1)),
-                                (at + timedelta(microseconds=1), (0, 0, 0))):
+        for since, expected in (
+            (at, (1, 1, 1)),
+            (at - timedelta(hours=2), (1, 2, 1)),
+            (at + timedelta(microseconds=1), (0, 0, 0)),
+        ):
             params = {"account": "alice", "address": "192.0.2.1", "since": since}
             assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == expected
             assert tuple((await through_engine.fetch(LOGIN_FAILURES, params))[0]) == expected
+    finally:
+        hot.close()
+        await engine.dispose()
+
+
+async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connection(postgres):
+    engine = create_engine(postgres.create_database("hotreads"))
+    await upgrade_schema(engine)
+    hot = create_hot_reads(engine)
+    assert isinstance(hot, PostgresHotReads)
+    through_engine = EngineHotReads(engine)
+    at = datetime(2026, 12, 4, 15, 40, 0, 123456, tzinfo=UTC)
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(login_failures),
+            [
+                {"account": "alice", "address": "192.0.2.1", "failed_at": at},
+                {"account": "alice", "address": "192.0.2.9", "failed_at": at - timedelta(hours=1)},
+            ],
+        )
+    # Rows with bytes and aware datetimes: the trust store's reads of one GUN.
+    store = SqlMetaStore(engine, reader=hot.fetch)
+    await store.update_many(
+        "hub/team/app", [MetaUpdate("root", 1, b"\x00root"), MetaUpdate("targets", 2, b"targets")]
+    )
+    try:
+        for since, expected in ((at, (1, 1, 1)), (at + timedelta(microseconds=1), (0, 0, 0))):
+            params = {"account": "alice", "address": "192.0.2.1", "since": since}
+            assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == expected
+            assert tuple((await through_engine.fetch(LOGIN_FAILURES, params))[0]) == expected
+        current = await store.get_all_current("hub/team/app")
+        assert {role: meta.data for role, meta in current.items()} == {
+            "root": b"\x00root",
+            "targets": b"targets",
+        }
+        assert current["root"].created_at.tzinfo is not None
+        # The server ends every other connection (a restart, an administrator): the next
+        # read is answered all the same.
+        async with engine.connect() as conn:
+            others = await conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            ended = others.scalars().all()
+            await conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
+                {"pids": ended},
+            )
+            assert ended
+            for _ in range(100):  # until they are gone: termination is asynchronous
+                await conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+                gone = await conn.scalar(
+                    text(
+                        "SELECT count(*) = 0 FROM pg_stat_activity "
+                        "WHERE pid = ANY(CAST(:pids AS int[]))"
+                    ),
+                    {"pids": ended},
+                )
+                if gone:
+                    break
+                await asyncio.sleep(0.05)
+            assert gone
+        params = {"account": "alice", "address": "192.0.2.1", "since": at}
+        assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == (1, 1, 1)
     finally:
         hot.close()
         await engine.dispose()
