@@ -11,6 +11,10 @@ verifies by decoding `signed` into generic Go values and re-encoding it canonica
 * numbers are integers; a fractional number is an error. Because Go decodes every JSON
   number into a float64, an integral float such as `1.0` or `1e3` is written as an integer.
 
+`encode_canonical_document` gives the same bytes for a value whose object keys are all strings
+(what `loads` returns, and the documents built from it), through the C JSON encoder whenever its
+text needs nothing that encoder writes differently: no escape and no fractional-looking number.
+
 Scope: encoding Python JSON values (as produced by `json.loads`) to bytes. No I/O.
 """
 
@@ -18,11 +22,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from trust.tuf.errors import CanonicalJSONError
 
-__all__ = ["encode_canonical", "loads"]
+__all__ = ["encode_canonical", "encode_canonical_document", "loads"]
+
+# A number the C encoder wrote as a float (1.0, -2.5, 1e+16): an object's value follows `":`
+# (a string holds `"` only escaped), an array's item follows `[` or `,`. Inside a string the
+# same characters only send a value to the slow path; times (`12:30:05.1Z`) do not match.
+# One pattern per opening literal: the regex engine skips ahead to a literal far faster than it
+# tries an alternation at every position.
+_FLOAT_TOKENS = tuple(re.compile(rf"{start}-?\d+[.eE]") for start in ('":', ",", r"\["))
 
 
 def encode_canonical(value: Any) -> bytes:
@@ -47,6 +59,30 @@ def encode_canonical(value: Any) -> bytes:
         # Lone surrogates (from a "\ud800" escape) decode to U+FFFD in Go; each string is
         # quoted and escapes only insert backslashes, so no pair forms across strings.
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
+def encode_canonical_document(value: dict[str, Any] | list[Any]) -> bytes:
+    """`encode_canonical(value)` for an object or array whose object keys are all strings.
+
+    The C encoder writes the same text unless a string needs an escape (it escapes control
+    characters, Notary writes them raw) or a number is a float (Notary writes 1.0 as 1): both
+    show in its output, and those values take `encode_canonical`, as does anything it refuses.
+
+    Raises:
+        CanonicalJSONError: as `encode_canonical`.
+    """
+    try:
+        text = json.dumps(
+            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError):
+        return encode_canonical(value)
+    if "\\" in text or any(token.search(text) for token in _FLOAT_TOKENS):
+        return encode_canonical(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: Notary writes U+FFFD
+        return encode_canonical(value)
 
 
 def loads(data: bytes) -> Any:

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from trust.tuf.canonicaljson import encode_canonical, loads
+from trust.tuf.canonicaljson import encode_canonical_document, loads
 from trust.tuf.errors import (
     ExpiredMetadataError,
     MalformedMetadataError,
@@ -324,12 +324,12 @@ class Metadata(Generic[SignedT]):
 
     def signed_bytes(self) -> bytes:
         """The canonical bytes of `signed`: what signatures cover."""
-        return encode_canonical(self.signed.to_dict())
+        return encode_canonical_document(self.signed.to_dict())
 
     def to_bytes(self) -> bytes:
         """Serialise: `{"signed":<canonical>,"signatures":[...]}` in one line."""
         rest = {"signatures": [sig.to_dict() for sig in self.signatures], **self.unrecognized}
-        return b'{"signed":' + self.signed_bytes() + b"," + encode_canonical(rest)[1:]
+        return b'{"signed":' + self.signed_bytes() + b"," + encode_canonical_document(rest)[1:]
 
     def sign(self, key: PrivateKey, as_key: PublicKey | None = None) -> Signature:
         """Add (or replace) the signature by `key`.

@@ -1,9 +1,23 @@
 """Canonical JSON as docker/go's MarshalCanonical writes it."""
 
-import pytest
+import json
 
-from trust.tuf.canonicaljson import encode_canonical, loads
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trust.tuf.canonicaljson import encode_canonical, encode_canonical_document, loads
 from trust.tuf.errors import CanonicalJSONError
+
+# JSON values as `loads` gives them, with what the two encoders could write differently:
+# escapes and control characters, lone surrogates, floats integral or not, non-finite ones.
+_TEXT = st.text(alphabet=st.characters(codec=None, categories=None), max_size=8) | st.sampled_from(
+    ['"', "\\", "\n", "\x00", "\x7f", "\u2028", "\ud800", "a:1.5", "[2e3", "é"]
+)
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | _TEXT
+_VALUES = st.recursive(
+    _SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4)
+)
 
 
 def test_keys_sorted_and_no_whitespace():
@@ -51,3 +65,25 @@ def test_surrogate_pairs_join_and_lone_ones_are_replaced_beside_escapes():
     assert encode_canonical(value) == (
         '{"\U0001f600":["\ufffd","\\"\ufffd","\\\\\ufffd\U0001f600"]}'.encode()
     )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_VALUES, max_size=4) | st.dictionaries(_TEXT, _VALUES, max_size=4))
+def test_the_document_encoder_writes_exactly_what_the_canonical_one_does(value):
+    try:
+        expected = encode_canonical(value)
+    except CanonicalJSONError:
+        with pytest.raises(CanonicalJSONError):
+            encode_canonical_document(value)
+        return
+    assert encode_canonical_document(value) == expected
+
+
+def test_the_document_encoder_takes_the_canonical_path_where_the_c_encoder_differs():
+    document = {"b": [1.0, 2e3], "a": "line\nbreak", "c": "\ud800"}
+    assert encode_canonical_document(document) == encode_canonical(document)
+    assert encode_canonical_document(document) != json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8", "replace")
+    with pytest.raises(CanonicalJSONError):
+        encode_canonical_document({"v": 1.5})
