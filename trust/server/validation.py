@@ -38,7 +38,7 @@ from trust.server.errors import (
     UpdateValidationError,
 )
 from trust.server.store.base import MetaUpdate, StoredMeta
-from trust.tuf.canonicaljson import loads
+from trust.tuf.canonicaljson import encode_canonical_document, loads
 from trust.tuf.errors import TrustError
 from trust.tuf.model import (
     BASE_ROLES,
@@ -103,6 +103,12 @@ def _decode(data: bytes) -> _Upload:
     if isinstance(version, bool) or not isinstance(version, int | float):
         raise MalformedJSONError()
     return _Upload(data, document, int(version))
+
+
+def _signed_bytes(upload: _Upload) -> bytes:
+    """What the upload's signatures cover: the canonical form of its decoded `signed` object,
+    as Notary verifies (the parsed document's own re-encoding gives the same bytes, slower)."""
+    return encode_canonical_document(upload.document["signed"])
 
 
 def _parse(upload: _Upload, kind: type, error: type[UpdateValidationError], role: str) -> Metadata:
@@ -249,7 +255,7 @@ def _validate_targets(
             for name in targets.signed.targets:
                 if not any(name.startswith(prefix) for prefix in paths):
                     raise BadTargetsError(f"{role} signs {name!r} outside its paths {paths}")
-        targets.verify_threshold(keys, threshold, role)
+        targets.verify_threshold(keys, threshold, role, _signed_bytes(upload))
         targets.signed.check_expiry(now, role)
     except BadTargetsError:
         raise
@@ -267,7 +273,7 @@ def _validate_snapshot(
     snapshot = _parse(upload, Snapshot, BadSnapshotError, "snapshot")
     try:
         keys, threshold = result.root.signed.role_keys("snapshot")
-        snapshot.verify_threshold(keys, threshold, "snapshot")
+        snapshot.verify_threshold(keys, threshold, "snapshot", _signed_bytes(upload))
         snapshot.signed.check_expiry(now, "snapshot")
         required = {"root", "targets", *result.changed}
         for role in sorted(required):

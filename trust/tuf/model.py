@@ -348,13 +348,21 @@ class Metadata(Generic[SignedT]):
         self.signatures.append(signature)
         return signature
 
-    def valid_signers(self, keys: Mapping[str, PublicKey]) -> set[str]:
+    def valid_signers(
+        self, keys: Mapping[str, PublicKey], message: bytes | None = None
+    ) -> set[str]:
         """Key IDs among `keys` whose signatures verify.
+
+        Args:
+            keys: the keys that may sign, by ID.
+            message: what the signatures cover when the caller has it: the canonical bytes of
+                the decoded `signed` object (what Notary verifies). Else `signed_bytes()`.
 
         Raises:
             SignatureError: a key is listed under an ID that is not its own.
         """
-        message = self.signed_bytes()
+        if message is None:
+            message = self.signed_bytes()
         valid: set[str] = set()
         for sig in self.signatures:
             key = keys.get(sig.keyid)
@@ -366,8 +374,15 @@ class Metadata(Generic[SignedT]):
                 valid.add(sig.keyid)
         return valid
 
-    def verify_threshold(self, keys: Mapping[str, PublicKey], threshold: int, role: str) -> None:
-        """Check that at least `threshold` distinct `keys` signed (notary VerifySignatures).
+    def verify_threshold(
+        self,
+        keys: Mapping[str, PublicKey],
+        threshold: int,
+        role: str,
+        message: bytes | None = None,
+    ) -> None:
+        """Check that at least `threshold` distinct `keys` signed (notary VerifySignatures);
+        `message` as for `valid_signers`.
 
         Raises:
             ThresholdError: no signatures, threshold < 1, or too few valid signatures.
@@ -376,6 +391,6 @@ class Metadata(Generic[SignedT]):
             raise ThresholdError(f"{role}: no signatures")
         if threshold < 1:
             raise ThresholdError(f"{role}: invalid threshold {threshold}")
-        valid = self.valid_signers(keys)
+        valid = self.valid_signers(keys, message)
         if len(valid) < threshold:
             raise ThresholdError(f"{role}: {len(valid)} valid signatures, threshold is {threshold}")
