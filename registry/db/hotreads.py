@@ -40,6 +40,10 @@ class HotReads(Protocol):
     async def fetch(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
         """All rows of a prebuilt statement with bind parameters."""
 
+    def generation(self) -> object:
+        """A value that changes with every commit to the database by any connection, when that
+        is cheap to know (None otherwise): what was read before may be kept while it holds."""
+
     def close(self) -> None: ...
 
 
@@ -52,6 +56,9 @@ class EngineHotReads:
     async def fetch(self, statement: Select[Any], params: dict[str, Any]) -> list[Row]:
         async with self.engine.connect() as conn:
             return [tuple(row) for row in await conn.execute(statement, params)]
+
+    def generation(self) -> object:
+        return None
 
     def close(self) -> None:
         return None
@@ -92,6 +99,11 @@ class SqliteHotReads:
             for value, (_, process) in zip(values, order, strict=True)
         ]
         return self._conn.execute(sql, values).fetchall()
+
+    def generation(self) -> object:
+        # SQLite's data version: changes when another connection (this process's writer or
+        # another process) commits; reading it costs no I/O beyond the shared-memory index.
+        return self._conn.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:
         self._conn.close()
@@ -170,6 +182,9 @@ class PostgresHotReads:
             await pool.expire_connections()  # the others are likely gone too
             rows = await pool.fetch(sql, *values)
         return [tuple(row) for row in rows]
+
+    def generation(self) -> object:
+        return None
 
     def close(self) -> None:
         if self._pool is not None:

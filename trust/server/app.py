@@ -65,6 +65,7 @@ def setup_trust_routes(
     settings: TrustServerSettings,
     access_check: AccessCheck,
     exposure_check: ExposureCheck | None = None,
+    generation_factory: Callable[[web.Application], Callable[[], object]] | None = None,
 ) -> None:
     """Register the trust routes and a cleanup context that builds the trust service.
 
@@ -76,10 +77,14 @@ def setup_trust_routes(
         access_check: awaited before every handler with (request, gun, actions).
         exposure_check: whether a GUN's metadata is public or private, for caches (default:
             every GUN public, as a stand-alone notary server treats them).
+        generation_factory: called at startup like `store_factory`, for a function whose value
+            changes with every commit to the store by any process (None when it cannot tell):
+            current documents are then served from memory only while it stays the same.
     """
 
     async def trust_service(app: web.Application) -> AsyncIterator[None]:
-        service = TrustService(store_factory(app), settings)
+        generation = generation_factory(app) if generation_factory is not None else None
+        service = TrustService(store_factory(app), settings, store_generation=generation)
         app[TRUST_SERVICE] = service
         app[TRUST_GATE] = TrustGate(service)
         yield

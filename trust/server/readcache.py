@@ -6,6 +6,11 @@ minute only bounds how long another replica's `DELETE` takes to show here). Curr
 itself sends `max-age=300` for them). This process forgets a GUN's entries whenever it
 publishes, re-signs or deletes that GUN, so its own writes are visible at once.
 
+When the store can tell cheaply that something was committed since (`generation`, a value that
+changes with every commit of any process, such as SQLite's data version), a current document is
+served only while it has not changed: another process's publish is then visible at once too.
+A signer that publishes twice in a row through two processes must see its first publish.
+
 Scope: memory only; bounded LRU.
 """
 
@@ -30,30 +35,51 @@ class ReadCache:
         current_seconds: float = 1.0,
         max_entries: int = 4096,
         clock: Callable[[], float] = time.monotonic,
+        generation: Callable[[], object] | None = None,
     ) -> None:
-        """Keep at most `max_entries`; current documents for `current_seconds`."""
+        """Keep at most `max_entries`; current documents for `current_seconds`, and only while
+        `generation` (when given) answers what it did before they were read."""
         self.current_seconds = current_seconds
         self.max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[tuple[str, Hashable], tuple[float, StoredMeta]] = OrderedDict()
+        self._generation = generation
+        # (gun, lookup) -> (expiry, document, generation before it was read; None: unchecked)
+        self._entries: OrderedDict[tuple[str, Hashable], tuple[float, StoredMeta, object]] = (
+            OrderedDict()
+        )
+
+    def mark(self) -> object:
+        """The store's generation now: ask before reading a current document, pass to `put`."""
+        return self._generation() if self._generation is not None else None
 
     def get(self, gun: str, lookup: Hashable) -> StoredMeta | None:
-        """The cached document, or None when absent or stale."""
+        """The cached document, or None when absent, expired, or changed since."""
         entry = self._entries.get((gun, lookup))
         if entry is None:
             return None
-        if entry[0] < self._clock():
+        expiry, stored, generation = entry
+        if expiry < self._clock() or (generation is not None and generation != self.mark()):
             del self._entries[(gun, lookup)]
             return None
         self._entries.move_to_end((gun, lookup))
-        return entry[1]
+        return stored
 
-    def put(self, gun: str, lookup: Hashable, stored: StoredMeta, *, immutable: bool) -> None:
-        """Remember a document (immutable: fetched by hash or version)."""
+    def put(
+        self,
+        gun: str,
+        lookup: Hashable,
+        stored: StoredMeta,
+        *,
+        immutable: bool,
+        since: object = None,
+    ) -> None:
+        """Remember a document: immutable (fetched by hash or version), or current, read after
+        `mark()` returned `since`."""
         seconds = _IMMUTABLE_SECONDS if immutable else self.current_seconds
         if seconds <= 0:
             return
-        self._entries[(gun, lookup)] = (self._clock() + seconds, stored)
+        generation = None if immutable else since
+        self._entries[(gun, lookup)] = (self._clock() + seconds, stored, generation)
         self._entries.move_to_end((gun, lookup))
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

@@ -49,13 +49,15 @@ class TrustService:
         settings: TrustServerSettings,
         *,
         clock: Callable[[], dt.datetime] = _utcnow,
+        store_generation: Callable[[], object] | None = None,
     ) -> None:
-        """Serve trust data from `store`; server keys sealed per `settings`."""
+        """Serve trust data from `store`; server keys sealed per `settings`; current documents
+        cached while `store_generation` (see `ReadCache`) stays the same."""
         self.store = store
         self.settings = settings
         self.keyring = ServerKeyring(store, settings.key_encryption_secret)
         self.clock = clock
-        self.cache = ReadCache(settings.read_cache_seconds)
+        self.cache = ReadCache(settings.read_cache_seconds, generation=store_generation)
         self._expiry: dict[str, dt.datetime] = {}  # timestamp sha256 -> its expiry
 
     async def get_current(self, gun: str, role: str) -> StoredMeta:
@@ -75,9 +77,10 @@ class TrustService:
             return await self.get_checksum(gun, "snapshot", digest.hex())
         found = self.cache.get(gun, ("current", role))
         if found is None:
+            since = self.cache.mark()
             found = await self.store.get_current(gun, role)
             if found is not None:
-                self.cache.put(gun, ("current", role), found, immutable=False)
+                self.cache.put(gun, ("current", role), found, immutable=False, since=since)
         if found is None:
             raise MetadataNotFoundError(detail=f"{gun} has no {role}")
         return found
@@ -180,10 +183,11 @@ class TrustService:
         for _ in range(3):  # another replica may re-sign at the same moment
             stored = self.cache.get(gun, ("current", "timestamp"))
             if stored is None:
+                since = self.cache.mark()
                 stored = await self.store.get_current(gun, "timestamp")
                 if stored is None:
                     raise MetadataNotFoundError(detail=f"{gun} has no timestamp")
-                self.cache.put(gun, ("current", "timestamp"), stored, immutable=False)
+                self.cache.put(gun, ("current", "timestamp"), stored, immutable=False, since=since)
             now = self.clock()
             if self._timestamp_expiry(stored) > now:
                 return stored

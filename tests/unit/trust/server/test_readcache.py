@@ -1,4 +1,5 @@
-"""The trust server's read cache: expiry, immutable entries, LRU bound, forgetting a GUN."""
+"""The trust server's read cache: expiry, immutable entries, LRU bound, forgetting a GUN, and
+current entries that last only while the store's generation holds."""
 
 import datetime as dt
 
@@ -40,3 +41,19 @@ def test_disabled_forget_and_bound():
     cache.put("other", 1, DOC, immutable=True)
     cache.forget("g")
     assert cache.get("g", 2) is None and cache.get("other", 1) is DOC
+
+
+def test_a_current_entry_is_served_only_while_the_store_generation_holds():
+    generation = [7]
+    cache = ReadCache(current_seconds=60.0, generation=lambda: generation[0])
+    cache.put("g", "current", DOC, immutable=False, since=cache.mark())
+    cache.put("g", "hash", DOC, immutable=True)
+    assert cache.get("g", "current") is DOC
+    generation[0] = 8  # a commit, by this process or another
+    assert cache.get("g", "current") is None
+    assert cache.get("g", "hash") is DOC  # a document by hash never changes
+    # Read before a commit and stored after it: the next look sees the change.
+    since = cache.mark()
+    generation[0] = 9
+    cache.put("g", "current", DOC, immutable=False, since=since)
+    assert cache.get("g", "current") is None
