@@ -313,7 +313,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--publishes", type=int, default=30)
+    parser.add_argument("--publishes", type=int, default=100)
     parser.add_argument("--no-postgres", action="store_true", help="skip the durable pair")
     parser.add_argument("--serve-berth", nargs=4, metavar=("PORT", "CERT", "KEY", "STORE"))
     parser.add_argument("--serve-hello", nargs=3, metavar=("PORT", "CERT", "KEY"))
