@@ -30,6 +30,7 @@ __all__ = [
     "HotReads",
     "PostgresHotReads",
     "SqliteHotReads",
+    "asyncpg_connect_options",
     "create_hot_reads",
 ]
 
@@ -118,8 +119,23 @@ _CONNECTION_LOST = (
     asyncpg.InternalClientError,  # a connection whose server ended it while idle in the pool
     OSError,
 )
-# Options of SQLAlchemy's asyncpg adapter, not of asyncpg's own connect.
-_ADAPTER_OPTIONS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
+def asyncpg_connect_options(engine: AsyncEngine) -> tuple[list[Any], dict[str, Any]]:
+    """How to open an asyncpg connection to the engine's database, as the engine would.
+
+    The URL's options of SQLAlchemy's asyncpg adapter are not asyncpg's: its statement cache
+    size becomes asyncpg's own (0 where prepared statements must not be kept, as behind
+    PgBouncer in transaction mode), and the rest is dropped.
+    """
+    args, options = engine.dialect.create_connect_args(engine.url)
+    adapter_cache = options.pop("prepared_statement_cache_size", None)
+    options.pop("prepared_statement_name_func", None)
+    if adapter_cache is not None:
+        options.setdefault("statement_cache_size", adapter_cache)
+    if "statement_cache_size" in options:  # from the URL's query, as text
+        options["statement_cache_size"] = int(options["statement_cache_size"])
+    return list(args), options
 
 
 class PostgresHotReads:
@@ -127,10 +143,7 @@ class PostgresHotReads:
 
     def __init__(self, engine: AsyncEngine, size: int = 4) -> None:
         self._dialect = engine.dialect
-        args, options = engine.dialect.create_connect_args(engine.url)
-        for name in _ADAPTER_OPTIONS:
-            options.pop(name, None)
-        self._connect = (args, options)
+        self._connect = asyncpg_connect_options(engine)
         self._size = size
         self._pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None

@@ -10,7 +10,13 @@ from sqlalchemy import insert, text
 
 from registry.db.auth_reads import LOGIN_FAILURES
 from registry.db.engine import create_engine
-from registry.db.hotreads import EngineHotReads, PostgresHotReads, SqliteHotReads, create_hot_reads
+from registry.db.hotreads import (
+    EngineHotReads,
+    PostgresHotReads,
+    SqliteHotReads,
+    asyncpg_connect_options,
+    create_hot_reads,
+)
 from registry.db.migrate import upgrade_schema
 from registry.db.tables import login_failures
 from trust.server.store.base import MetaUpdate
@@ -109,3 +115,22 @@ async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connec
     finally:
         hot.close()
         await engine.dispose()
+
+
+def test_asyncpg_connections_are_opened_as_the_engine_would_open_them():
+    engine = create_engine("postgresql://hub:secret@db.internal:5433/berth?ssl=require")
+    assert asyncpg_connect_options(engine) == (
+        [],
+        {
+            "host": "db.internal",
+            "port": 5433,
+            "user": "hub",
+            "password": "secret",
+            "database": "berth",
+            "ssl": "require",
+        },
+    )
+    # Behind PgBouncer in transaction mode prepared statements must not be kept, and the
+    # adapter's option says so.
+    behind_pgbouncer = create_engine("postgresql://hub@db/berth?prepared_statement_cache_size=0")
+    assert asyncpg_connect_options(behind_pgbouncer)[1]["statement_cache_size"] == 0
