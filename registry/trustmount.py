@@ -68,8 +68,8 @@ def mount_trust(app: web.Application, settings: Settings) -> None:
         settings=TrustServerSettings(key_encryption_secret=key_encryption_secret(settings)),
         access_check=check,
         exposure_check=_exposure,
-        # On SQLite another process's publish is seen at once; elsewhere after the cache's
-        # second (see `TrustServerSettings.read_cache_seconds`).
+        # Another hub process's publish is seen at once: on SQLite current documents are kept
+        # while the database's data version holds; elsewhere they are read on every request.
         generation_factory=lambda app: app[keys.READS].generation,
     )
     app.cleanup_ctx.append(_content_trust)

@@ -43,7 +43,8 @@ class HotReads(Protocol):
 
     def generation(self) -> object:
         """A value that changes with every commit to the database by any connection, when that
-        is cheap to know (None otherwise): what was read before may be kept while it holds."""
+        is cheap to know: what was read before may be kept while it holds. None otherwise:
+        nothing read before may be kept."""
 
     def close(self) -> None: ...
 

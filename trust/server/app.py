@@ -78,8 +78,9 @@ def setup_trust_routes(
         exposure_check: whether a GUN's metadata is public or private, for caches (default:
             every GUN public, as a stand-alone notary server treats them).
         generation_factory: called at startup like `store_factory`, for a function whose value
-            changes with every commit to the store by any process (None when it cannot tell):
-            current documents are then served from memory only while it stays the same.
+            changes with every commit to the store by any process: current documents are then
+            served from memory only while it stays the same, and never while it answers None
+            (it cannot tell). Without one, for `read_cache_seconds` (a single process).
     """
 
     async def trust_service(app: web.Application) -> AsyncIterator[None]:

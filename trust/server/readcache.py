@@ -6,10 +6,11 @@ minute only bounds how long another replica's `DELETE` takes to show here). Curr
 itself sends `max-age=300` for them). This process forgets a GUN's entries whenever it
 publishes, re-signs or deletes that GUN, so its own writes are visible at once.
 
-When the store can tell cheaply that something was committed since (`generation`, a value that
-changes with every commit of any process, such as SQLite's data version), a current document is
-served only while it has not changed: another process's publish is then visible at once too.
-A signer that publishes twice in a row through two processes must see its first publish.
+Given `generation` (a value that changes with every commit of any process, such as SQLite's
+data version), a current document is served only while it has not changed, so another
+process's publish is visible at once too: a signer that publishes twice in a row through two
+processes must see its first publish. Where the generation answers None (it cannot be known
+cheaply), current documents are not kept at all.
 
 Scope: memory only; bounded LRU.
 """
@@ -78,6 +79,8 @@ class ReadCache:
         seconds = _IMMUTABLE_SECONDS if immutable else self.current_seconds
         if seconds <= 0:
             return
+        if not immutable and since is None and self._generation is not None:
+            return  # the store cannot tell when it changes: read it again next time
         generation = None if immutable else since
         self._entries[(gun, lookup)] = (self._clock() + seconds, stored, generation)
         self._entries.move_to_end((gun, lookup))

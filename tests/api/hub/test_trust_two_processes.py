@@ -1,14 +1,13 @@
-"""Two hubs on one SQLite database (replicas, or `--workers`): a publish through one is what the
-other serves next, so a signer whose reads and publishes land on different hubs signs twice in
-a row without a VERSION error."""
+"""Two hubs on one database (replicas, or `--workers`), SQLite or PostgreSQL: a publish through
+one is what the other serves next, so a signer whose reads and publishes land on different hubs
+signs twice in a row without a VERSION error."""
 
 from __future__ import annotations
 
 import asyncio
 
 from registry.app import create_app
-from registry.settings import Settings
-from tests.api.hub.conftest import ADMIN, ADMIN_PASSWORD
+from tests.api.hub.conftest import ADMIN
 from trust.keystore import KeyStore
 from trust.remote import HttpRemoteStore
 from trust.signer import Repository
@@ -34,8 +33,10 @@ def _remote(client) -> HttpRemoteStore:
     return HttpRemoteStore(url, GUN, authenticator=lambda _: ADMIN["Authorization"])
 
 
-async def test_a_publish_through_one_hub_is_served_at_once_by_the_other(aiohttp_client, tmp_path):
-    settings = Settings(data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD).resolve()
+async def test_a_publish_through_one_hub_is_served_at_once_by_the_other(
+    aiohttp_client, auth_settings, tmp_path
+):
+    settings = auth_settings
     first = await aiohttp_client(create_app(settings))
     second = await aiohttp_client(create_app(settings))
     remote = _ReadHerePublishThere(_remote(second), _remote(first))

@@ -57,3 +57,11 @@ def test_a_current_entry_is_served_only_while_the_store_generation_holds():
     generation[0] = 9
     cache.put("g", "current", DOC, immutable=False, since=since)
     assert cache.get("g", "current") is None
+
+
+def test_nothing_current_is_kept_where_the_generation_cannot_be_known():
+    cache = ReadCache(current_seconds=60.0, generation=lambda: None)
+    cache.put("g", "current", DOC, immutable=False, since=cache.mark())
+    cache.put("g", "hash", DOC, immutable=True)
+    assert cache.get("g", "current") is None
+    assert cache.get("g", "hash") is DOC
