@@ -60,8 +60,14 @@ for _statement in WRITE_STATEMENTS:
     hot(_statement)
 
 
+# Repository name -> (the database generation it was read at, its exposure).
+_EXPOSURES = web.AppKey("trust_exposures", dict[str, tuple[object, Exposure]])
+_MAX_EXPOSURES = 4096
+
+
 def mount_trust(app: web.Application, settings: Settings) -> None:
     """Add the trust routes; call after the database cleanup context, before registry routes."""
+    app[_EXPOSURES] = {}
     setup_trust_routes(
         app,
         store_factory=_store,
@@ -118,13 +124,27 @@ def _repository_of_gun(app: web.Application) -> Callable[[str], str | None]:
 
 
 async def _exposure(request: web.Request, gun: str) -> Exposure:
-    """Public when the repository is; private otherwise (no repository profile yet too)."""
+    """Public when the repository is; private otherwise (no repository profile yet too).
+
+    Asked on every metadata GET. An answer is kept while the database's generation holds (on
+    SQLite, until any process commits: a repository made private is never answered public),
+    and never where the generation cannot be known."""
     # The same name the access check decides on (a bare name is an official image with auth).
     name = _repository_of_gun(request.app)(gun)
     if name is None:
         return Exposure.PRIVATE
-    rows = await request.app[keys.READS].fetch(auth_reads.REPOSITORY_PUBLIC, {"repo": name})
-    return Exposure.PUBLIC if rows and rows[0][0] else Exposure.PRIVATE
+    reads = request.app[keys.READS]
+    known = request.app[_EXPOSURES]
+    generation = reads.generation()  # before the read: a commit in between is never hidden
+    if generation is not None and name in known and known[name][0] == generation:
+        return known[name][1]
+    rows = await reads.fetch(auth_reads.REPOSITORY_PUBLIC, {"repo": name})
+    exposure = Exposure.PUBLIC if rows and rows[0][0] else Exposure.PRIVATE
+    if generation is not None:
+        if len(known) >= _MAX_EXPOSURES:
+            known.clear()
+        known[name] = (generation, exposure)
+    return exposure
 
 
 async def _content_trust(app: web.Application) -> AsyncIterator[None]:

@@ -97,3 +97,20 @@ async def test_private_repositorys_trust_metadata_is_not_for_shared_caches(hub, 
             else:
                 assert "private" in directives and "public" not in directives, (name, document)
                 assert "s-maxage" not in directives
+
+
+async def test_a_repository_made_private_has_private_trust_metadata_at_once(hub, tmp_path):
+    client = _AuthedClient(hub.client)
+    url = str(hub.client.make_url("")).rstrip("/")
+    await push_image(client, "library/turns", "v1")
+    gun = "127.0.0.1:5000/library/turns"
+    remote = HttpRemoteStore(url, gun, authenticator=lambda _: ADMIN["Authorization"])
+    author = Repository(gun, remote, KeyStore(tmp_path / "keys"), lambda role: "pass-phrase")
+    await asyncio.to_thread(author.initialize)
+    for public, directive in ((True, "public"), (False, "private"), (True, "public")):
+        resp = await client.patch("/api/v1/repositories/library/turns", json={"is_public": public})
+        assert resp.status == 200, await resp.text()
+        for _ in range(2):  # the second answer may come from what the first one read
+            resp = await client.get(f"/v2/{gun}/_trust/tuf/timestamp.json")
+            assert resp.status == 200, await resp.text()
+            assert resp.headers["Cache-Control"].startswith(directive), (public, resp.headers)
