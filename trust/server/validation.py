@@ -141,8 +141,9 @@ def validate_update(
     decoded = {role: _decode(data) for role, data in uploads.items() if role != "timestamp"}
     result = ValidatedUpdate([], _validate_root(gun, decoded, current, now), True)
     if "root" in decoded:
-        result.updates.append(MetaUpdate("root", decoded["root"].version, uploads["root"]))
-        result.changed["root"] = uploads["root"]
+        upload = decoded["root"]
+        result.updates.append(MetaUpdate("root", upload.version, upload.data))
+        result.changed["root"] = upload.data
 
     targets_roles = sorted(
         (r for r in decoded if r == "targets" or is_delegation_name(r)),
