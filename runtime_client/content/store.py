@@ -35,6 +35,7 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -54,6 +55,10 @@ class ContentWriter:
     """An open ingest: append bytes, then commit them under their verified digest.
 
     Created by `ContentStore.writer`; holds an exclusive flock on the ingest until closed.
+    Its methods may run in different threads: a download hands each write to a worker thread,
+    and a cancelled download closes the writer while that write may still be running. Each
+    method therefore waits for the one in progress, so `close` sees every byte written (it
+    once saw the file written but not yet counted, took the ingest for empty and removed it).
     """
 
     def __init__(self, store: ContentStore, ref: str, directory: Path, lock_fd: int) -> None:
@@ -61,6 +66,8 @@ class ContentWriter:
         self.ref = ref
         self._dir = directory
         self._lock_fd = lock_fd
+        # One method at a time (see the class docstring); commit closes, hence re-entrant.
+        self._busy = threading.RLock()
         (directory / "ref").write_text(ref)
         self._digester = Digester()
         data_path = directory / "data"
@@ -77,9 +84,16 @@ class ContentWriter:
         return self._digester.size
 
     def write(self, chunk: bytes | bytearray) -> None:
-        """Append `chunk` to the ingest."""
-        self._file.write(chunk)
-        self._digester.update(chunk)  # type: ignore[arg-type]  # hashlib takes any buffer
+        """Append `chunk` to the ingest.
+
+        Raises:
+            ContentError: the writer was closed (its download was cancelled meanwhile).
+        """
+        with self._busy:
+            if self._closed:
+                raise ContentError(f"ingest {self.ref} is closed")
+            self._file.write(chunk)
+            self._digester.update(chunk)  # type: ignore[arg-type]  # hashlib takes any buffer
 
     def digest(self) -> Digest:
         """The digest of the bytes written so far."""
@@ -92,9 +106,10 @@ class ContentWriter:
 
     def truncate(self) -> None:
         """Throw away the bytes written so far (e.g. the server ignored a Range request)."""
-        self._file.seek(0)
-        self._file.truncate()
-        self._digester = Digester()
+        with self._busy:
+            self._file.seek(0)
+            self._file.truncate()
+            self._digester = Digester()
 
     def commit(self, expected: Digest | None = None, size: int | None = None) -> Digest:
         """Verify the ingest and publish it as a blob; the ingest is removed either way on a
@@ -110,6 +125,10 @@ class ContentWriter:
         Raises:
             DigestMismatchError: size or digest differ from what was expected.
         """
+        with self._busy:
+            return self._commit(expected, size)
+
+    def _commit(self, expected: Digest | None, size: int | None) -> Digest:
         actual = self._digester.digest()
         actual_size = self._digester.size
         algorithm = expected.algorithm if expected is not None else "sha256"
@@ -149,15 +168,16 @@ class ContentWriter:
 
     def close(self) -> None:
         """Release the ingest, keeping its bytes for a later resume (an empty one goes)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._file.close()
-        if self._digester.size == 0:
-            # Nothing to resume: remove it under the lock, as _discard does.
-            shutil.rmtree(self._dir, ignore_errors=True)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-        os.close(self._lock_fd)
+        with self._busy:  # a write still running in a worker thread finishes first
+            if self._closed:
+                return
+            self._closed = True
+            self._file.close()
+            if self._digester.size == 0:
+                # Nothing to resume: remove it under the lock, as _discard does.
+                shutil.rmtree(self._dir, ignore_errors=True)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
 
     def __enter__(self) -> ContentWriter:
         return self

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 
-from registry.oci.digest import Digest
+from registry.oci.digest import Digest, Digester
 from runtime_client.content.store import ContentStore
 from runtime_client.errors import ContentError, DigestMismatchError
 
@@ -73,3 +74,50 @@ def test_put_delete_and_missing(store):
         store.open(digest)
     with pytest.raises(DigestMismatchError):
         store.put(b"x", expected=Digest.of(b"y"))
+
+
+class _HeldDigester(Digester):
+    """Hashes as a Digester does, but the first update waits until the test releases it."""
+
+    __slots__ = ("entered", "release")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def update(self, chunk: bytes) -> None:
+        self.entered.set()
+        assert self.release.wait(10)
+        super().update(chunk)
+
+
+def test_closing_during_a_write_keeps_the_bytes_for_a_resume(store):
+    # A cancelled download closes its writer while the worker thread's write may still be
+    # running: between the bytes reaching the file and being counted, close took the ingest
+    # for empty and removed it, and the next pull started from zero.
+    writer = store.writer("cancelled")
+    held = _HeldDigester()
+    writer._digester = held
+    write = threading.Thread(target=writer.write, args=(b"x" * 4096,))
+    write.start()
+    assert held.entered.wait(10)  # the bytes are in the file, not yet counted
+    close = threading.Thread(target=writer.close)
+    close.start()
+    close.join(0.2)
+    assert close.is_alive()  # close waits for the write
+    held.release.set()
+    write.join(10)
+    close.join(10)
+    with store.writer("cancelled") as resumed:
+        assert resumed.offset == 4096
+
+
+def test_a_write_after_close_is_refused(store):
+    writer = store.writer("closed")
+    writer.write(b"abc")
+    writer.close()
+    with pytest.raises(ContentError):
+        writer.write(b"def")
+    with store.writer("closed") as resumed:
+        assert resumed.offset == 3
