@@ -22,26 +22,32 @@ from registry.db.tables import login_failures
 from trust.server.store.base import MetaUpdate
 from trust.server.store.sql import SqlMetaStore
 
+AT = datetime(2026, 12, 4, 15, 40, 0, 123456, tzinfo=UTC)
+
+
+async def _two_failures(engine) -> None:
+    """Alice's failed logins: from 192.0.2.1 at AT, from 192.0.2.9 an hour before."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(login_failures),
+            [
+                {"account": "alice", "address": "192.0.2.1", "failed_at": AT},
+                {"account": "alice", "address": "192.0.2.9", "failed_at": AT - timedelta(hours=1)},
+            ],
+        )
+
 
 async def test_a_datetime_bound_on_the_hot_path_compares_as_the_engine_does(tmp_path):
     path = tmp_path / "hub.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade_schema(engine)
-    at = datetime(2026, 12, 4, 15, 40, 0, 123456, tzinfo=UTC)
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(login_failures),
-            [
-                {"account": "alice", "address": "192.0.2.1", "failed_at": at},
-                {"account": "alice", "address": "192.0.2.9", "failed_at": at - timedelta(hours=1)},
-            ],
-        )
+    await _two_failures(engine)
     hot, through_engine = SqliteHotReads(str(path)), EngineHotReads(engine)
     try:
         for since, expected in (
-            (at, (1, 1, 1)),
-            (at - timedelta(hours=2), (1, 2, 1)),
-            (at + timedelta(microseconds=1), (0, 0, 0)),
+            (AT, (1, 1, 1)),
+            (AT - timedelta(hours=2), (1, 2, 1)),
+            (AT + timedelta(microseconds=1), (0, 0, 0)),
         ):
             params = {"account": "alice", "address": "192.0.2.1", "since": since}
             assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == expected
@@ -57,22 +63,14 @@ async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connec
     hot = create_hot_reads(engine)
     assert isinstance(hot, PostgresHotReads)
     through_engine = EngineHotReads(engine)
-    at = datetime(2026, 12, 4, 15, 40, 0, 123456, tzinfo=UTC)
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(login_failures),
-            [
-                {"account": "alice", "address": "192.0.2.1", "failed_at": at},
-                {"account": "alice", "address": "192.0.2.9", "failed_at": at - timedelta(hours=1)},
-            ],
-        )
+    await _two_failures(engine)
     # Rows with bytes and aware datetimes: the trust store's reads of one GUN.
     store = SqlMetaStore(engine, reader=hot.fetch)
     await store.update_many(
         "hub/team/app", [MetaUpdate("root", 1, b"\x00root"), MetaUpdate("targets", 2, b"targets")]
     )
     try:
-        for since, expected in ((at, (1, 1, 1)), (at + timedelta(microseconds=1), (0, 0, 0))):
+        for since, expected in ((AT, (1, 1, 1)), (AT + timedelta(microseconds=1), (0, 0, 0))):
             params = {"account": "alice", "address": "192.0.2.1", "since": since}
             assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == expected
             assert tuple((await through_engine.fetch(LOGIN_FAILURES, params))[0]) == expected
@@ -110,7 +108,7 @@ async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connec
                     break
                 await asyncio.sleep(0.05)
             assert gone
-        params = {"account": "alice", "address": "192.0.2.1", "since": at}
+        params = {"account": "alice", "address": "192.0.2.1", "since": AT}
         assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == (1, 1, 1)
     finally:
         hot.close()
