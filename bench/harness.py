@@ -207,7 +207,7 @@ def wrk_rate(url: str, args: argparse.Namespace, headers: dict[str, str] | None 
              script: Path | None = None) -> float:
     """Requests/s that `wrk` measures on `url` (with a Lua `script`, e.g. one that POSTs a
     body); raise BenchError on errors or non-2xx."""
-    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s"]
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script is not None:
@@ -225,9 +225,11 @@ def wrk_rate(url: str, args: argparse.Namespace, headers: dict[str, str] | None 
 
 
 def add_round_options(parser: argparse.ArgumentParser) -> None:
-    """The options of `interleaved_rates`: wrk's duration and connections, and the rounds."""
+    """The options of `interleaved_rates`: wrk's duration, connections and threads, and the
+    rounds."""
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
 
 

@@ -283,6 +283,7 @@ def main() -> int:
     parser.add_argument("--pull-runs", type=int, default=15, help="runs per pull metric")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--only", choices=["berth", "reference"], help="measure one registry")
     args = parser.parse_args()
     size = args.blob_mib * MIB

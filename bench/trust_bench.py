@@ -11,34 +11,41 @@ free loopback port over TLS with a throw-away certificate:
   publishes that are both durable;
 - the Berth hub (`python3 -m registry serve`, SQLite, filesystem storage), which serves the
   trust routes on its own origin: with authentication (the default; wrk sends the bearer token
-  the hub's `/token` endpoint issued to the repository's owner, the GUN being private) and as
-  the open registry (`--no-auth`);
+  the hub's `/token` endpoint issued to the repository's owner, the GUN being private), the
+  same with `--workers 2` (two processes on the port, as notary-server's Go runtime uses both
+  cores), and as the open registry (`--no-auth`);
 - Berth's stand-alone trust server (`trust.server.app.create_trust_app`) with the memory store,
-  and with the SQLite store (on an engine set up as the hub's: WAL, `synchronous=NORMAL`);
-- a bare aiohttp hello-world over the same TLS: the ceiling of the stack, GETs only.
+  and with the SQLite store (on an engine set up as the hub's: WAL, `synchronous=FULL`);
+- a bare aiohttp hello-world over the same TLS, in one process and in two: the ceiling of the
+  stack, GETs only.
 
 `--baseline DIR` also runs the hub with auth from another checkout (before/after in one run).
 
-For each it creates a repository with Berth's signer (server-held snapshot and timestamp keys,
-as `docker push` does), then measures:
+Every server runs for the whole run. In each it creates a repository with Berth's signer
+(server-held snapshot and timestamp keys, as `docker push` does), then measures, in
+`--rounds` interleaved rounds (each round measures every server once, so that load from
+elsewhere on the host hits them alike):
 
-- metadata GET requests/s with `wrk` (`--connections` connections, `--seconds` s): the current
-  `timestamp.json` (what every client fetches first) and `targets.<sha256>.json` (by hash);
+- metadata GET requests/s with `wrk` (`--connections` connections, `--duration` s per run,
+  median of the rounds): the current `timestamp.json` (what every client fetches first) and
+  `targets.<sha256>.json` (by hash);
 - publish latency: `--publishes` sequential atomic POSTs of a new targets version (signed
-  beforehand, so only the server's work is timed), median and 90th percentile in ms. Each
-  publish makes the server validate, sign a snapshot and a timestamp, and store them.
+  beforehand, so only the server's work is timed; a share in each round), median and 90th
+  percentile in ms. Each publish makes the server validate, sign a snapshot and a timestamp,
+  and store them.
 
-Both servers share the machine with the load generator, so compare rows, not absolutes.
+The servers share the machine with the load generator, so compare rows, not absolutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
 import json
 import os
-import re
 import shutil
+import signal
 import ssl
 import statistics
 import subprocess
@@ -55,7 +62,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import free_port  # noqa: E402  (a sibling module, not a package)
+from harness import (  # noqa: E402  (a sibling module, not a package)
+    RateCase,
+    add_round_options,
+    free_port,
+    interleaved_rates,
+)
 
 from registry.tlscerts import make_dev_certificates  # noqa: E402
 from tests.support.postgres import PostgresCluster, PostgresUnavailableError  # noqa: E402
@@ -69,6 +81,9 @@ from trust.tuf.model import FileMeta, Metadata, Targets, format_time  # noqa: E4
 GUN = "127.0.0.1:5000/admin/app"
 ADMIN_PASSWORD = "bench-admin-password"
 HUB_WITH_AUTH = "Berth hub (auth, SQLite)"
+HUB_TWO_PROCESSES = "Berth hub (auth, SQLite, --workers 2)"
+HELLO = "aiohttp hello-world (ceiling)"
+PR_SET_PDEATHSIG = 1
 NOTARY_MEMORY = "notary-server 0.7 (memory)"
 NOTARY_POSTGRES = "notary-server 0.7 (PostgreSQL)"
 HUB_POSTGRES = "Berth hub (auth, PostgreSQL)"
@@ -94,6 +109,10 @@ CREATE TABLE changefeed (
 CREATE INDEX idx_changefeed_gun ON changefeed (gun);
 """
 START_TIMEOUT = 30.0  # seconds a server may take to answer its health check
+TIMESTAMP = "timestamp GET/s"
+BY_HASH = "targets-by-hash GET/s"
+PUBLISH_MEDIAN = "publish median ms"
+PUBLISH_P90 = "publish p90 ms"
 
 
 def serve_berth(port: int, cert: str, key: str, store: str) -> None:
@@ -123,9 +142,15 @@ def serve_berth(port: int, cert: str, key: str, store: str) -> None:
     web.run_app(app, host="127.0.0.1", port=port, ssl_context=context, print=None)
 
 
-def serve_hello(port: int, cert: str, key: str) -> None:
-    """Internal mode: the stack's ceiling, an aiohttp app answering every GET with a constant."""
+def serve_hello(port: int, cert: str, key: str, processes: int) -> None:
+    """Internal mode: the stack's ceiling, an aiohttp app answering every GET with a constant,
+    in `processes` processes on the port (SO_REUSEPORT)."""
     from aiohttp import web
+
+    for _ in range(processes - 1):
+        if os.fork() == 0:  # a copy that ends with this process, as the hub's workers do
+            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            break
 
     body = b"{}" * 256  # about the size of a timestamp.json
 
@@ -136,7 +161,15 @@ def serve_hello(port: int, cert: str, key: str) -> None:
     app.router.add_get("/{tail:.*}", hello)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
-    web.run_app(app, host="127.0.0.1", port=port, ssl_context=context, print=None, access_log=None)
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ssl_context=context,
+        print=None,
+        access_log=None,
+        reuse_port=True,
+    )
 
 
 class Server:
@@ -184,23 +217,6 @@ class Server:
         self.log.close()
 
 
-def wrk(url: str, connections: int, seconds: int, authorization: str | None = None) -> float:
-    header = ["-H", f"Authorization: {authorization}"] if authorization else []
-    out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", *header, url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise RuntimeError(f"{non_2xx.group(1)} failed requests for {url}")
-    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
-        raise RuntimeError(f"unexpected wrk output: {out}")
-    return float(match.group(1))
-
-
 def bearer_token(url: str, context: ssl.SSLContext) -> str:
     """The `Authorization` value wrk sends: the token the hub's `/token` issues to its admin for
     pulling `url` (asked for as a client does, by answering the 401 challenge)."""
@@ -217,9 +233,25 @@ def bearer_token(url: str, context: ssl.SSLContext) -> str:
     return authorization
 
 
-def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, work: Path) -> dict:
-    if server.label.startswith("aiohttp"):
-        return {"timestamp GET/s": wrk(f"{server.url}/hello", args.connections, args.seconds)}
+@dataclass
+class Prepared:
+    """A started server with a signed repository: what its rounds measure."""
+
+    label: str
+    get_urls: dict[str, str]  # column -> URL
+    headers: dict[str, str]
+    remote: HttpRemoteStore | None = None
+    documents: list[bytes] = field(default_factory=list)  # targets versions, in order
+    latencies: list[float] = field(default_factory=list)  # ms
+
+
+def prepare(
+    server: Server, context: ssl.SSLContext, args: argparse.Namespace, work: Path
+) -> Prepared:
+    """Create the repository (`sign_target` 20 times), and sign `args.publishes` more targets
+    versions beforehand, so that only the server's work is timed."""
+    if server.label.startswith(HELLO):
+        return Prepared(server.label, {TIMESTAMP: f"{server.url}/hello"}, {})
     authenticator = (
         TokenAuthenticator("admin", ADMIN_PASSWORD, ssl_context=context) if server.auth else None
     )
@@ -232,16 +264,10 @@ def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, w
     trusted = repository.refresh()
     targets_hash = trusted.snapshot.signed.meta["targets"].digest("sha256").hex()
     base = f"{server.url}/v2/{GUN}/_trust/tuf"
-    authorization = bearer_token(f"{base}/timestamp.json", context) if server.auth else None
-    result = {
-        "timestamp GET/s": wrk(
-            f"{base}/timestamp.json", args.connections, args.seconds, authorization
-        ),
-        "targets-by-hash GET/s": wrk(
-            f"{base}/targets.{targets_hash}.json", args.connections, args.seconds, authorization
-        ),
-    }
-    # Publish latency: pre-signed targets versions, POSTed one after another.
+    headers = (
+        {"Authorization": bearer_token(f"{base}/timestamp.json", context)} if server.auth else {}
+    )
+    urls = {TIMESTAMP: f"{base}/timestamp.json", BY_HASH: f"{base}/targets.{targets_hash}.json"}
     targets_key = keys.get(keys.find("targets", GUN)[0], "bench-passphrase")
     current = Metadata.from_bytes(trusted.raw["targets"], Targets)
     documents = []
@@ -252,15 +278,37 @@ def measure(server: Server, context: ssl.SSLContext, args: argparse.Namespace, w
         current.signatures = []
         current.sign(targets_key)
         documents.append(current.to_bytes())
-    latencies = []
-    for document in documents:
+    return Prepared(server.label, urls, headers, remote, documents)
+
+
+def publish_some(prepared: Prepared, count: int) -> None:
+    """POST the next `count` prepared versions one after another, timing each."""
+    assert prepared.remote is not None
+    for _ in range(count):
+        document = prepared.documents[len(prepared.latencies)]
         started = time.perf_counter()
-        remote.publish({"targets": document})
-        latencies.append((time.perf_counter() - started) * 1000)
-    latencies.sort()
-    result["publish median ms"] = statistics.median(latencies)
-    result["publish p90 ms"] = latencies[int(0.9 * (len(latencies) - 1))]
-    return result
+        prepared.remote.publish({"targets": document})
+        prepared.latencies.append((time.perf_counter() - started) * 1000)
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on `port` (a hub with `--workers N` has N once all have started)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                local, state = line.split()[1], line.split()[3]
+                count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return count
+
+
+def wait_for_listeners(candidate: Candidate) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while listening_sockets(candidate.port) < candidate.processes:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{candidate.label}: not every process listens")
+        time.sleep(0.1)
 
 
 @dataclass
@@ -273,6 +321,8 @@ class Candidate:
     source: Path = REPO_ROOT  # the checkout whose code it runs
     env: dict[str, str] = field(default_factory=dict)
     data: str = ""  # a hub's data directory
+    auth: bool = False  # wrk and the signer authenticate as the hub's admin
+    processes: int = 1  # processes listening on the port
 
 
 def notary_candidate(label: str, work: Path, cert: Path, key: Path, storage: dict) -> Candidate:
@@ -300,23 +350,144 @@ def hub_candidate(
     options: list[str],
     source: Path,
     env: dict[str, str] | None = None,
+    *,
+    workers: int = 1,
 ) -> Candidate:
     port = free_port()
     data = str(work / f"hub-{port}")
     command = [sys.executable, "-m", "registry", "serve", "--listen", f"127.0.0.1:{port}"]
     # `-m` imports the hub from the working directory: `source`'s code.
     command += ["--data", data, "--tls-cert", str(cert), "--tls-key", str(key), *options]
-    return Candidate(label, command, port, source, env or {}, data)
+    command += ["--workers", str(workers)]
+    auth = "--no-auth" not in options
+    return Candidate(label, command, port, source, env or {}, data, auth, workers)
+
+
+def candidates_for(
+    args: argparse.Namespace, work: Path, cert: Path, key: Path, stack: ExitStack
+) -> list[Candidate]:
+    """Every server of the run (over TLS with `cert` and `key`), in the order of the table."""
+    candidates: list[Candidate] = []
+    notary = shutil.which("notary-server") is not None
+    if notary:
+        candidates.append(notary_candidate(NOTARY_MEMORY, work, cert, key, {"backend": "memory"}))
+    hubs = [(HUB_WITH_AUTH, [], REPO_ROOT, 1), (HUB_TWO_PROCESSES, [], REPO_ROOT, 2)]
+    if args.baseline is not None:
+        hubs.append((f"{HUB_WITH_AUTH} baseline", [], args.baseline.resolve(), 1))
+    hubs.append(("Berth hub (--no-auth)", ["--no-auth"], REPO_ROOT, 1))
+    for label, options, source, workers in hubs:
+        candidates.append(hub_candidate(label, work, cert, key, options, source, workers=workers))
+    if not args.no_postgres:
+        try:
+            cluster = PostgresCluster(durable=True).start()
+        except PostgresUnavailableError as error:
+            print(f"no PostgreSQL: {error}", file=sys.stderr)
+        else:
+            stack.callback(cluster.stop)
+            if notary:
+                cluster.psql("CREATE DATABASE notary")
+                cluster.psql(NOTARY_SCHEMA, "notary")
+                address = f"postgres://postgres@127.0.0.1:{cluster.port}/notary?sslmode=disable"
+                storage = {"backend": "postgres", "db_url": address}
+                candidates.append(notary_candidate(NOTARY_POSTGRES, work, cert, key, storage))
+            database = {"BERTH_DATABASE_URL": cluster.create_database("bench")}
+            hub = hub_candidate(HUB_POSTGRES, work, cert, key, [], REPO_ROOT, database)
+            # A server database is upgraded deliberately, never by a starting hub.
+            upgrade = [sys.executable, "-m", "registry", "db", "upgrade", "--data", hub.data]
+            subprocess.run(
+                upgrade,
+                cwd=REPO_ROOT,
+                env={**os.environ, **database},
+                check=True,
+                capture_output=True,
+            )
+            candidates.append(hub)
+    for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
+        port = free_port()
+        command = [sys.executable, __file__, "--serve-berth", str(port), str(cert), str(key), store]
+        candidates.append(Candidate(label, command, port))
+    for processes, label in ((1, HELLO), (2, f"{HELLO}, 2 processes")):
+        port = free_port()
+        hello = [sys.executable, __file__, "--serve-hello", str(port), str(cert), str(key)]
+        hello.append(str(processes))
+        candidates.append(Candidate(label, hello, port, processes=processes))
+    return candidates
+
+
+def measure_all(
+    candidates: list[Candidate],
+    args: argparse.Namespace,
+    work: Path,
+    ca_cert: Path,
+    stack: ExitStack,
+) -> dict[str, dict]:
+    """Start every server, then measure them all in interleaved rounds: each round runs every
+    server's GETs, then a share of every server's publishes, so that load from elsewhere on the
+    host hits every server alike."""
+    context = ssl.create_default_context(cafile=str(ca_cert))
+    rows: dict[str, dict] = {}
+    ready: list[Prepared] = []
+    for candidate in candidates:
+        url = f"https://127.0.0.1:{candidate.port}"
+        server = Server(
+            candidate.label,
+            candidate.command,
+            url,
+            work,
+            auth=candidate.auth,
+            cwd=candidate.source,
+            env=candidate.env,
+        )
+        stack.callback(server.stop)
+        try:
+            server.wait(context)
+            wait_for_listeners(candidate)
+            ready.append(prepare(server, context, args, work))
+        except Exception as error:  # one failing server must not hide the others
+            rows[candidate.label] = {"error": str(error)}
+    cases = [
+        RateCase(f"{prepared.label}\t{column}", url, prepared.headers)
+        for prepared in ready
+        for column, url in prepared.get_urls.items()
+    ]
+    rates = interleaved_rates(cases, args)
+    for round_index in range(args.rounds):
+        share = args.publishes * (round_index + 1) // args.rounds
+        for prepared in ready:
+            if prepared.remote is not None and label_ok(rows, prepared.label):
+                try:
+                    publish_some(prepared, share - len(prepared.latencies))
+                except Exception as error:
+                    rows[prepared.label] = {"error": f"publish: {error}"}
+    for prepared in ready:
+        if not label_ok(rows, prepared.label):
+            continue
+        row = rows.setdefault(prepared.label, {})
+        for column in prepared.get_urls:
+            key = f"{prepared.label}\t{column}"
+            if key in rates.errors:
+                row["error"] = rates.errors[key]
+            elif key in rates.medians:
+                row[column] = rates.medians[key]
+        if prepared.latencies:
+            latencies = sorted(prepared.latencies)
+            row[PUBLISH_MEDIAN] = statistics.median(latencies)
+            row[PUBLISH_P90] = latencies[int(0.9 * (len(latencies) - 1))]
+    return rows
+
+
+def label_ok(rows: dict[str, dict], label: str) -> bool:
+    return "error" not in rows.get(label, {})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--publishes", type=int, default=100)
+    add_round_options(parser)
+    parser.set_defaults(connections=16, threads=2)
+    parser.add_argument("--publishes", type=int, default=120, help="publishes per server")
     parser.add_argument("--no-postgres", action="store_true", help="skip the durable pair")
     parser.add_argument("--serve-berth", nargs=4, metavar=("PORT", "CERT", "KEY", "STORE"))
-    parser.add_argument("--serve-hello", nargs=3, metavar=("PORT", "CERT", "KEY"))
+    parser.add_argument("--serve-hello", nargs=4, metavar=("PORT", "CERT", "KEY", "PROCESSES"))
     parser.add_argument(
         "--baseline", type=Path, help="also run the hub with auth from this checkout (before/after)"
     )
@@ -326,8 +497,8 @@ def main() -> None:
         serve_berth(int(port), cert, key, store)
         return
     if args.serve_hello:
-        port, cert, key = args.serve_hello
-        serve_hello(int(port), cert, key)
+        port, cert, key, processes = args.serve_hello
+        serve_hello(int(port), cert, key, int(processes))
         return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed")
@@ -335,92 +506,26 @@ def main() -> None:
         work = Path(temporary)
         certificates = make_dev_certificates(work)
         cert, key = certificates.cert, certificates.key
-        context = ssl.create_default_context(cafile=str(certificates.ca_cert))
-        rows: dict[str, dict] = {}
-        candidates: list[Candidate] = []
-        notary = shutil.which("notary-server") is not None
-        if notary:
-            candidates.append(
-                notary_candidate(NOTARY_MEMORY, work, cert, key, {"backend": "memory"})
-            )
-        hubs = [(HUB_WITH_AUTH, [], REPO_ROOT)]
-        if args.baseline is not None:
-            hubs.append((f"{HUB_WITH_AUTH} baseline", [], args.baseline.resolve()))
-        hubs.append(("Berth hub (--no-auth)", ["--no-auth"], REPO_ROOT))
-        for label, options, source in hubs:
-            candidates.append(hub_candidate(label, work, cert, key, options, source))
-        if not args.no_postgres:
-            try:
-                cluster = PostgresCluster(durable=True).start()
-            except PostgresUnavailableError as error:
-                print(f"no PostgreSQL: {error}", file=sys.stderr)
-            else:
-                stack.callback(cluster.stop)
-                if notary:
-                    cluster.psql("CREATE DATABASE notary")
-                    cluster.psql(NOTARY_SCHEMA, "notary")
-                    address = f"postgres://postgres@127.0.0.1:{cluster.port}/notary?sslmode=disable"
-                    storage = {"backend": "postgres", "db_url": address}
-                    candidates.append(notary_candidate(NOTARY_POSTGRES, work, cert, key, storage))
-                database = {"BERTH_DATABASE_URL": cluster.create_database("bench")}
-                hub = hub_candidate(HUB_POSTGRES, work, cert, key, [], REPO_ROOT, database)
-                # A server database is upgraded deliberately, never by a starting hub.
-                upgrade = [sys.executable, "-m", "registry", "db", "upgrade", "--data", hub.data]
-                subprocess.run(
-                    upgrade,
-                    cwd=REPO_ROOT,
-                    env={**os.environ, **database},
-                    check=True,
-                    capture_output=True,
-                )
-                candidates.append(hub)
-        for label, store in (("Berth (memory)", "memory"), ("Berth (SQLite)", str(work / "t.db"))):
-            port = free_port()
-            command = [
-                sys.executable,
-                __file__,
-                "--serve-berth",
-                str(port),
-                str(cert),
-                str(key),
-                store,
-            ]
-            candidates.append(Candidate(label, command, port))
-        port = free_port()
-        hello = [sys.executable, __file__, "--serve-hello", str(port), str(cert), str(key)]
-        candidates.append(Candidate("aiohttp hello-world (ceiling)", hello, port))
-        for candidate in candidates:
-            label = candidate.label
-            auth = label.startswith(HUB_WITH_AUTH) or label == HUB_POSTGRES
-            url = f"https://127.0.0.1:{candidate.port}"
-            server = Server(
-                label,
-                candidate.command,
-                url,
-                work,
-                auth=auth,
-                cwd=candidate.source,
-                env=candidate.env,
-            )
-            try:
-                server.wait(context)
-                rows[label] = measure(server, context, args, work)
-            except Exception as error:  # one failing server must not hide the others
-                rows[label] = {"error": str(error)}
-            finally:
-                server.stop()
-    columns = ["timestamp GET/s", "targets-by-hash GET/s", "publish median ms", "publish p90 ms"]
-    print(f"{'server':<36}" + "".join(f"{c:>22}" for c in columns))
-    for label, row in rows.items():
+        candidates = candidates_for(args, work, cert, key, stack)
+        rows = measure_all(candidates, args, work, certificates.ca_cert, stack)
+    print(
+        f"{args.connections} connections, {args.duration} s per wrk run, {args.publishes} "
+        f"publishes per server; medians of {args.rounds} interleaved rounds"
+    )
+    columns = [TIMESTAMP, BY_HASH, PUBLISH_MEDIAN, PUBLISH_P90]
+    print(f"{'server':<38}" + "".join(f"{c:>22}" for c in columns))
+    for candidate in candidates:
+        row = rows.get(candidate.label, {})
         if "error" in row:
-            print(f"{label:<36}  error: {row['error']}")
+            print(f"{candidate.label:<38}  error: {row['error']}")
             continue
         print(
-            f"{label:<36}"
+            f"{candidate.label:<38}"
             + "".join(f"{row[c]:>22.1f}" if c in row else f"{'-':>22}" for c in columns)
         )
     for hub_label, reference_label in (
         (HUB_WITH_AUTH, NOTARY_MEMORY),
+        (HUB_TWO_PROCESSES, NOTARY_MEMORY),
         (HUB_POSTGRES, NOTARY_POSTGRES),
     ):
         reference = rows.get(reference_label, {})
