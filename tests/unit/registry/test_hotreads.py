@@ -115,6 +115,31 @@ async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connec
         await engine.dispose()
 
 
+async def test_a_postgres_hot_read_is_one_statement_and_no_reset(postgres):
+    engine = create_engine(postgres.create_database("hotreset"))
+    await upgrade_schema(engine)
+    hot = create_hot_reads(engine)
+    try:
+        params = {"account": "alice", "address": "192.0.2.1", "since": AT}
+        for _ in range(3):
+            assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == (0, 0, 0)
+        # What each other connection of the database ran last: the read itself, not a reset
+        # query sent when the pool took the connection back (a second round trip per read).
+        async with engine.connect() as conn:
+            last = await conn.execute(
+                text(
+                    "SELECT query FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            queries = last.scalars().all()
+        assert any("login_failures" in query for query in queries), queries
+        assert not any("RESET ALL" in query for query in queries), queries
+    finally:
+        hot.close()
+        await engine.dispose()
+
+
 def test_asyncpg_connections_are_opened_as_the_engine_would_open_them():
     engine = create_engine("postgresql://hub:secret@db.internal:5433/berth?ssl=require")
     assert asyncpg_connect_options(engine) == (
