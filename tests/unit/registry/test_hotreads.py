@@ -4,6 +4,7 @@ them; on PostgreSQL the same rows, and a read survives the server ending its con
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, text
@@ -37,6 +38,19 @@ async def _two_failures(engine) -> None:
         )
 
 
+@contextlib.asynccontextmanager
+async def _hot_reads_on_postgres(postgres, database: str):
+    """A migrated database on the test cluster, with the hot reads the hub makes on it."""
+    engine = create_engine(postgres.create_database(database))
+    await upgrade_schema(engine)
+    hot = create_hot_reads(engine)
+    try:
+        yield engine, hot
+    finally:
+        hot.close()
+        await engine.dispose()
+
+
 async def test_a_datetime_bound_on_the_hot_path_compares_as_the_engine_does(tmp_path):
     path = tmp_path / "hub.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
@@ -58,18 +72,16 @@ async def test_a_datetime_bound_on_the_hot_path_compares_as_the_engine_does(tmp_
 
 
 async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connection(postgres):
-    engine = create_engine(postgres.create_database("hotreads"))
-    await upgrade_schema(engine)
-    hot = create_hot_reads(engine)
-    assert isinstance(hot, PostgresHotReads)
-    through_engine = EngineHotReads(engine)
-    await _two_failures(engine)
-    # Rows with bytes and aware datetimes: the trust store's reads of one GUN.
-    store = SqlMetaStore(engine, reader=hot.fetch)
-    await store.update_many(
-        "hub/team/app", [MetaUpdate("root", 1, b"\x00root"), MetaUpdate("targets", 2, b"targets")]
-    )
-    try:
+    async with _hot_reads_on_postgres(postgres, "hotreads") as (engine, hot):
+        assert isinstance(hot, PostgresHotReads)
+        through_engine = EngineHotReads(engine)
+        await _two_failures(engine)
+        # Rows with bytes and aware datetimes: the trust store's reads of one GUN.
+        store = SqlMetaStore(engine, reader=hot.fetch)
+        await store.update_many(
+            "hub/team/app",
+            [MetaUpdate("root", 1, b"\x00root"), MetaUpdate("targets", 2, b"targets")],
+        )
         for since, expected in ((AT, (1, 1, 1)), (AT + timedelta(microseconds=1), (0, 0, 0))):
             params = {"account": "alice", "address": "192.0.2.1", "since": since}
             assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == expected
@@ -110,16 +122,10 @@ async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connec
             assert gone
         params = {"account": "alice", "address": "192.0.2.1", "since": AT}
         assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == (1, 1, 1)
-    finally:
-        hot.close()
-        await engine.dispose()
 
 
 async def test_a_postgres_hot_read_is_one_statement_and_no_reset(postgres):
-    engine = create_engine(postgres.create_database("hotreset"))
-    await upgrade_schema(engine)
-    hot = create_hot_reads(engine)
-    try:
+    async with _hot_reads_on_postgres(postgres, "hotreset") as (engine, hot):
         params = {"account": "alice", "address": "192.0.2.1", "since": AT}
         for _ in range(3):
             assert tuple((await hot.fetch(LOGIN_FAILURES, params))[0]) == (0, 0, 0)
@@ -135,9 +141,6 @@ async def test_a_postgres_hot_read_is_one_statement_and_no_reset(postgres):
             queries = last.scalars().all()
         assert any("login_failures" in query for query in queries), queries
         assert not any("RESET ALL" in query for query in queries), queries
-    finally:
-        hot.close()
-        await engine.dispose()
 
 
 def test_asyncpg_connections_are_opened_as_the_engine_would_open_them():
