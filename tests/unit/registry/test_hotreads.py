@@ -51,6 +51,17 @@ async def _hot_reads_on_postgres(postgres, database: str):
         await engine.dispose()
 
 
+async def _of_other_connections(conn, column: str) -> list:
+    """A `pg_stat_activity` column of every other connection to the database."""
+    rows = await conn.execute(
+        text(
+            f"SELECT {column} FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
+    return rows.scalars().all()
+
+
 async def test_a_datetime_bound_on_the_hot_path_compares_as_the_engine_does(tmp_path):
     path = tmp_path / "hub.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
@@ -95,13 +106,7 @@ async def test_postgres_hot_reads_answer_as_the_engine_and_survive_a_lost_connec
         # The server ends every other connection (a restart, an administrator): the next
         # read is answered all the same.
         async with engine.connect() as conn:
-            others = await conn.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-            ended = others.scalars().all()
+            ended = await _of_other_connections(conn, "pid")
             await conn.execute(
                 text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
                 {"pids": ended},
@@ -132,13 +137,7 @@ async def test_a_postgres_hot_read_is_one_statement_and_no_reset(postgres):
         # What each other connection of the database ran last: the read itself, not a reset
         # query sent when the pool took the connection back (a second round trip per read).
         async with engine.connect() as conn:
-            last = await conn.execute(
-                text(
-                    "SELECT query FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-            queries = last.scalars().all()
+            queries = await _of_other_connections(conn, "query")
         assert any("login_failures" in query for query in queries), queries
         assert not any("RESET ALL" in query for query in queries), queries
 
