@@ -40,12 +40,10 @@ The servers share the machine with the load generator, so compare rows, not abso
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime as dt
 import json
 import os
 import shutil
-import signal
 import ssl
 import statistics
 import subprocess
@@ -69,6 +67,7 @@ from harness import (  # noqa: E402  (a sibling module, not a package)
     interleaved_rates,
 )
 
+from registry.cli.workers import die_with_parent  # noqa: E402
 from registry.tlscerts import make_dev_certificates  # noqa: E402
 from tests.support.postgres import PostgresCluster, PostgresUnavailableError  # noqa: E402
 from trust.keystore import KeyStore  # noqa: E402
@@ -83,7 +82,6 @@ ADMIN_PASSWORD = "bench-admin-password"
 HUB_WITH_AUTH = "Berth hub (auth, SQLite)"
 HUB_TWO_PROCESSES = "Berth hub (auth, SQLite, --workers 2)"
 HELLO = "aiohttp hello-world (ceiling)"
-PR_SET_PDEATHSIG = 1
 NOTARY_MEMORY = "notary-server 0.7 (memory)"
 NOTARY_POSTGRES = "notary-server 0.7 (PostgreSQL)"
 HUB_POSTGRES = "Berth hub (auth, PostgreSQL)"
@@ -149,7 +147,7 @@ def serve_hello(port: int, cert: str, key: str, processes: int) -> None:
 
     for _ in range(processes - 1):
         if os.fork() == 0:  # a copy that ends with this process, as the hub's workers do
-            ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+            die_with_parent()
             break
 
     body = b"{}" * 256  # about the size of a timestamp.json
@@ -298,7 +296,8 @@ def listening_sockets(port: int) -> int:
         with open(table) as lines:
             next(lines)
             for line in lines:
-                local, state = line.split()[1], line.split()[3]
+                fields = line.split()
+                local, state = fields[1], fields[3]
                 count += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
     return count
 

@@ -20,13 +20,14 @@ from aiohttp import web
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["add_workers"]
+__all__ = ["add_workers", "die_with_parent"]
 
 _PR_SET_PDEATHSIG = 1
 STOP_TIMEOUT = 10.0  # seconds a worker may take to stop
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """Have the kernel send this process SIGTERM when its parent ends."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -52,7 +53,7 @@ def add_workers(app: web.Application, count: int, argv: Sequence[str] | None = N
     async def start(_app: web.Application) -> None:
         env = {**os.environ, "BERTH_WORKERS": "1"}
         for _ in range(count):
-            processes.append(subprocess.Popen(command, env=env, preexec_fn=_die_with_parent))
+            processes.append(subprocess.Popen(command, env=env, preexec_fn=die_with_parent))
         logger.info("started %d more workers: %s", count, [p.pid for p in processes])
 
     async def stop(_app: web.Application) -> None:
